@@ -1,0 +1,145 @@
+// Domain types shared by the core, the store, the service, the broker and the renderer.
+// Field names follow Losant's REST schemas (SPEC §2). Pure types only: no runtime imports.
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export const DEVICE_CLASSES = ['standalone', 'gateway', 'peripheral', 'system'] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+export interface ConnectionStatus {
+  status: 'connected' | 'disconnected';
+  connectedAt?: string;
+  disconnectedAt?: string;
+  disconnectReason?: ReasonCode;
+  ipAddress?: string;
+  transport?: Transport;
+  messagesFromClient: number;
+  messagesToClient: number;
+  /** Set when the device's tags changed while it was connected (its scope was resolved at connect). */
+  scopeChangedSinceConnect?: boolean;
+}
+
+export interface DeviceState {
+  time: string;
+  data: Record<string, StateValue>;
+}
+export type StateValue = number | string | boolean | { [k: string]: unknown };
+
+export interface Device {
+  id: string;
+  name: string;
+  description: string;
+  tags: Tag[];
+  deviceClass: DeviceClass;
+  /** Peripherals only: the one gateway allowed to report for it; absent = any gateway. */
+  gatewayId?: string;
+  creationDate: string;
+  lastUpdated: string;
+  connectionStatus?: ConnectionStatus;
+  lastState?: DeviceState;
+}
+
+export const KEY_STATUSES = ['active', 'inactive'] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+export const ADDRESS_FILTER_TYPES = ['all', 'whitelist', 'blacklist'] as const;
+export type AddressFilterType = (typeof ADDRESS_FILTER_TYPES)[number];
+export const TOPIC_FILTER_TYPES = ['none', 'all', 'whitelist', 'blacklist'] as const;
+export type TopicFilterType = (typeof TOPIC_FILTER_TYPES)[number];
+export const CREATED_VIA = ['keys-page', 'device-page', 'simulator', 'api', 'cli'] as const;
+export type CreatedVia = (typeof CREATED_VIA)[number];
+
+/** An access key as everyone outside the store sees it: never a secret, never a verifier. */
+export interface AccessKey {
+  id: string;
+  key: string;
+  name?: string;
+  description?: string;
+  status: KeyStatus;
+  /** Device restriction (immutable). Both absent = all devices. */
+  deviceIds?: string[];
+  deviceTags?: Tag[];
+  addressFilterType: AddressFilterType;
+  addresses: string[];
+  filterType: TopicFilterType;
+  pubTopics: string[];
+  subTopics: string[];
+  creationDate: string;
+  lastUpdated: string;
+  lastUsed?: string;
+  createdVia: CreatedVia;
+}
+
+/** What the store keeps: the public key plus a verifier of the secret (SPEC §3). */
+export interface AccessKeyRecord extends AccessKey {
+  secretVerifier: string;
+}
+
+export type Transport = 'tcp' | 'ws' | 'tls' | 'http';
+
+/**
+ * Every reason code the product emits. A closed union: never free text (SPEC §8).
+ * Documented one by one in README.md.
+ */
+export const REASON_CODES = [
+  // accepted outcomes
+  'connect.accepted',
+  'publish.allowed',
+  'subscribe.granted',
+  'deliver.allowed',
+  'state.stored',
+  // CONNECT, in the order they are checked (SPEC §4)
+  'protocol.unsupported',
+  'credentials.missing',
+  'key.unknown',
+  'secret.mismatch',
+  'key.inactive',
+  'address.denied',
+  'address.malformed',
+  'device.unknown',
+  'device.out-of-scope',
+  'will.denied',
+  // PUBLISH / SUBSCRIBE / DELIVER (SPEC §5)
+  'topic.invalid',
+  'topic.system',
+  'topic.reserved',
+  'topic.out-of-scope',
+  'topic.custom-none',
+  'topic.not-whitelisted',
+  'topic.blacklisted',
+  'state.invalid',
+  // disconnects
+  'client.disconnect',
+  'connection.lost',
+  'session.taken-over',
+  'key.deleted',
+  'publish.denied',
+  'broker.shutdown',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** The one shape every policy check returns. Policy outcomes never throw. */
+export interface Decision {
+  allowed: boolean;
+  reason: ReasonCode;
+  /** Human-readable name of the rule that decided, e.g. "pubTopics whitelist entry 'sensors/+'". */
+  rule: string;
+}
+
+export function allow(reason: ReasonCode, rule: string): Decision {
+  return { allowed: true, reason, rule };
+}
+
+export function deny(reason: ReasonCode, rule: string): Decision {
+  return { allowed: false, reason, rule };
+}
+
+/** A validation problem, naming the field and the rule it broke. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };

@@ -1,0 +1,48 @@
+// The persistence interface. Two implementations pass one contract suite:
+// the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
+import type { AccessKeyRecord, Device } from '../core/types.ts';
+
+export const STORE_VERSION = 1;
+
+/** The whole persisted document (keyport.json). Holds verifiers, never secrets. */
+export interface StoreData {
+  version: typeof STORE_VERSION;
+  applicationId: string;
+  devices: Device[];
+  keys: AccessKeyRecord[];
+}
+
+/**
+ * Reads are synchronous from memory. Each write resolves once it is durable (for lowdb: written
+ * to a temp file and renamed over the old one), so an acknowledged change survives a crash.
+ */
+export interface Store {
+  readonly applicationId: string;
+
+  listDevices(): Device[];
+  getDevice(id: string): Device | undefined;
+  putDevice(device: Device): Promise<void>;
+  deleteDevice(id: string): Promise<boolean>;
+
+  listKeys(): AccessKeyRecord[];
+  getKey(id: string): AccessKeyRecord | undefined;
+  /** Lookup by the public key (the MQTT username): an index, never a scan. */
+  getKeyByKey(key: string): AccessKeyRecord | undefined;
+  putKey(key: AccessKeyRecord): Promise<void>;
+  deleteKey(id: string): Promise<boolean>;
+
+  /** Resolves when every write so far is durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A data file that cannot be used as it is. The file is left untouched. */
+export class StoreFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'StoreFileError';
+  }
+}
