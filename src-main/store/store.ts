@@ -46,3 +46,22 @@ export class StoreFileError extends Error {
     this.name = 'StoreFileError';
   }
 }
+
+/**
+ * A record a store refused to hold (bad shape, a `secret` field, or a public key already used by
+ * another access key). The store is unchanged. `problem` names the field, e.g. `key.status: ...`.
+ */
+export class StoreRecordError extends Error {
+  constructor(readonly problem: string) {
+    super(`record refused by the store: ${problem}`);
+    this.name = 'StoreRecordError';
+  }
+}
+
+/** A write was attempted on a store after close(). */
+export class StoreClosedError extends Error {
+  constructor() {
+    super('the store is closed');
+    this.name = 'StoreClosedError';
+  }
+}

@@ -1,0 +1,23 @@
+// One entry of the decision feed (SPEC §8). Never holds a secret.
+import type { ReasonCode, Transport } from './types.ts';
+
+export const ACTIONS = ['connect', 'publish', 'subscribe', 'deliver', 'disconnect', 'state', 'auth'] as const;
+export type DecisionAction = (typeof ACTIONS)[number];
+
+export interface DecisionEvent {
+  seq: number;
+  time: string;
+  transport: Transport;
+  action: DecisionAction;
+  result: 'allowed' | 'denied';
+  reason: ReasonCode;
+  /** The rule that decided, in words. */
+  rule: string;
+  deviceId?: string;
+  keyId?: string;
+  /** The effective client address (after X-Forwarded-For), or the peer address. */
+  sourceAddress?: string;
+  /** The raw X-Forwarded-For header as received, when there was one. */
+  forwardedFor?: string;
+  topic?: string;
+}

@@ -1,0 +1,65 @@
+// Device state and command payloads (SPEC §5). Invalid state is accepted at the MQTT level but
+// recorded as state.invalid and not stored; these functions say why.
+import type { DeviceState, StateValue } from './types.ts';
+
+export interface Command {
+  name: string;
+  payload: unknown;
+  time: string;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `time` may be {"$date": ISO}, epoch seconds or ms, a date string, or a negative ms offset from now. */
+export function parseTime(t: unknown, now: Date): Date | string {
+  let d: Date;
+  if (isObj(t) && typeof t.$date === 'string') d = new Date(t.$date);
+  else if (typeof t === 'number') {
+    if (!Number.isFinite(t)) return 'time must be a finite number';
+    if (t < 0) d = new Date(now.getTime() + t);
+    else d = new Date(t < 1e11 ? t * 1000 : t); // below 1e11 it cannot be ms since 1973: read as seconds
+  } else if (typeof t === 'string') d = new Date(t);
+  else return 'time must be {"$date": ISO}, epoch seconds or milliseconds, a date string, or a negative offset in ms';
+  return Number.isNaN(d.getTime()) ? `time ${JSON.stringify(t)} is not a valid date` : d;
+}
+
+function parseJson(payload: Buffer | string): unknown | Error {
+  try {
+    return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (err) {
+    return new Error(`payload is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function parseState(payload: Buffer | string, now: Date): { ok: true; state: DeviceState } | { ok: false; error: string } {
+  const j = parseJson(payload);
+  if (j instanceof Error) return { ok: false, error: j.message };
+  if (!isObj(j)) return { ok: false, error: 'state must be a JSON object like {"data": {...}}' };
+  if (!isObj(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
+  const data: Record<string, StateValue> = {};
+  for (const [k, v] of Object.entries(j.data)) {
+    if (typeof v === 'number' ? !Number.isFinite(v) : !(typeof v === 'string' || typeof v === 'boolean' || isObj(v))) {
+      return { ok: false, error: `data.${k} must be a number, string, boolean or object` };
+    }
+    data[k] = v as StateValue;
+  }
+  const extra = Object.keys(j).filter((k) => k !== 'data' && k !== 'time');
+  if (extra.length) return { ok: false, error: `unknown state field(s): ${extra.join(', ')}` };
+  const time = j.time === undefined ? now : parseTime(j.time, now);
+  if (typeof time === 'string') return { ok: false, error: time };
+  return { ok: true, state: { time: time.toISOString(), data } };
+}
+
+export function parseCommand(payload: Buffer | string, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
+  const j = parseJson(payload);
+  if (j instanceof Error) return { ok: false, error: j.message };
+  return validateCommand(j, now);
+}
+
+export function validateCommand(j: unknown, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
+  if (!isObj(j)) return { ok: false, error: 'command must be a JSON object like {"name": "...", "payload": ...}' };
+  if (typeof j.name !== 'string' || j.name.length < 1 || j.name.length > 255) return { ok: false, error: 'command name must be a string of 1-255 characters' };
+  const time = j.time === undefined ? now : parseTime(j.time, now);
+  if (typeof time === 'string') return { ok: false, error: time };
+  return { ok: true, command: { name: j.name, payload: j.payload ?? null, time: time.toISOString() } };
+}

@@ -1,0 +1,121 @@
+// PUBLISH, SUBSCRIBE and DELIVER decisions for a connected session (SPEC §5).
+// Device-specific topics are governed by the session's device scope; custom topics by the key's
+// filterType and pubTopics/subTopics, read LIVE from the key (edits apply to the next message).
+import { customFilterDecision, customTopicDecision } from './topic-rules.ts';
+import { filtersIntersect, validateTopicFilter, validateTopicName } from './topics.ts';
+import { inScope, type DeviceScope } from './device-scope.ts';
+import { ID_PATTERN } from './ids.ts';
+import { allow, deny, type AccessKey, type Decision, type Device } from './types.ts';
+
+export type TopicRules = Pick<AccessKey, 'filterType' | 'pubTopics' | 'subTopics'>;
+
+export interface SessionView {
+  deviceId: string;
+  scope: DeviceScope;
+  /** The key as it is NOW (rules can change while connected). */
+  rules: TopicRules;
+  getDevice(id: string): Pick<Device, 'id' | 'deviceClass' | 'gatewayId'> | undefined;
+}
+
+export type TopicClass =
+  | { kind: 'system' }
+  | { kind: 'device'; deviceId: string; channel: 'state' | 'command' }
+  | { kind: 'reserved' }
+  | { kind: 'custom' };
+
+/** What kind of topic NAME this is. `losant/{24-hex id}/state|command` are the device topics. */
+export function classifyTopic(topic: string): TopicClass {
+  if (topic.startsWith('$')) return { kind: 'system' };
+  if (topic === 'losant' || topic.startsWith('losant/')) {
+    const parts = topic.split('/');
+    const id = parts[1];
+    const channel = parts[2];
+    if (parts.length === 3 && id !== undefined && ID_PATTERN.test(id) && (channel === 'state' || channel === 'command')) {
+      return { kind: 'device', deviceId: id, channel };
+    }
+    return { kind: 'reserved' };
+  }
+  return { kind: 'custom' };
+}
+
+/** A gateway may report state for a peripheral bound to it (or bound to any gateway). */
+function gatewayMayReportFor(session: SessionView, peripheralId: string): boolean {
+  const me = session.getDevice(session.deviceId);
+  if (me?.deviceClass !== 'gateway') return false;
+  const p = session.getDevice(peripheralId);
+  return p?.deviceClass === 'peripheral' && (p.gatewayId === undefined || p.gatewayId === me.id);
+}
+
+export function publishDecision(session: SessionView, topic: string): Decision {
+  const invalid = validateTopicName(topic);
+  if (invalid) return deny('topic.invalid', invalid);
+  const c = classifyTopic(topic);
+  switch (c.kind) {
+    case 'system':
+      return deny('topic.system', 'topics starting with "$" are reserved for the broker');
+    case 'reserved':
+      return deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices');
+    case 'device':
+      if (inScope(session.scope, c.deviceId)) {
+        return allow('publish.allowed', c.deviceId === session.deviceId ? `own ${c.channel} topic` : `device ${c.deviceId} is in the key's scope`);
+      }
+      if (c.channel === 'state' && gatewayMayReportFor(session, c.deviceId)) {
+        return allow('publish.allowed', `gateway ${session.deviceId} reports for its peripheral ${c.deviceId}`);
+      }
+      return deny('topic.out-of-scope', `device ${c.deviceId} is not in the key's scope`);
+    case 'custom':
+      return customTopicDecision(session.rules.filterType, session.rules.pubTopics, topic, 'pubTopics');
+  }
+}
+
+/** May this session READ a message on `topic`? Used for every delivery (authorizeForward). */
+export function deliverDecision(session: SessionView, topic: string): Decision {
+  const c = classifyTopic(topic);
+  switch (c.kind) {
+    case 'system':
+      return deny('topic.system', 'topics starting with "$" are reserved for the broker');
+    case 'reserved':
+      return deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices');
+    case 'device':
+      return inScope(session.scope, c.deviceId)
+        ? allow('deliver.allowed', c.deviceId === session.deviceId ? `own ${c.channel} topic` : `device ${c.deviceId} is in the key's scope`)
+        : deny('topic.out-of-scope', `device ${c.deviceId} is not in the key's scope`);
+    case 'custom':
+      return customTopicDecision(session.rules.filterType, session.rules.subTopics, topic, 'subTopics');
+  }
+}
+
+/** Can the filter match a device topic of a device in scope? */
+function deviceTopicsGranted(scope: DeviceScope, filter: string): string | null {
+  if (scope.kind === 'all') {
+    for (const channel of ['state', 'command']) {
+      const pattern = `losant/+/${channel}`;
+      if (filtersIntersect(filter, pattern)) return `device ${channel} topics (key allows all devices)`;
+    }
+    return null;
+  }
+  for (const id of scope.ids) {
+    if (filtersIntersect(filter, `losant/${id}/state`)) return `device ${id} is in the key's scope`;
+    if (filtersIntersect(filter, `losant/${id}/command`)) return `device ${id} is in the key's scope`;
+  }
+  return null;
+}
+
+/**
+ * SUBSCRIBE, per filter: granted when at least one topic the filter can match is readable.
+ * Every delivery is re-checked with deliverDecision, so a broad grant never leaks a message.
+ */
+export function subscribeDecision(session: SessionView, filter: string): Decision {
+  const invalid = validateTopicFilter(filter);
+  if (invalid) return deny('topic.invalid', invalid);
+  if (filter.startsWith('$')) return deny('topic.system', 'topics starting with "$" are reserved for the broker');
+  const deviceRule = deviceTopicsGranted(session.scope, filter);
+  if (deviceRule) return allow('subscribe.granted', deviceRule);
+  const first = filter.split('/', 1)[0];
+  if (first === 'losant') {
+    return filtersIntersect(filter, 'losant/+/state') || filtersIntersect(filter, 'losant/+/command')
+      ? deny('topic.out-of-scope', 'no device in the key\'s scope has a topic matching this filter')
+      : deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices');
+  }
+  return customFilterDecision(session.rules.filterType, session.rules.subTopics, filter);
+}

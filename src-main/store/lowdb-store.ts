@@ -1,0 +1,240 @@
+// The persistent store: one JSON document, <dataDir>/keyport.json (SPEC §11).
+//
+// lowdb's `Low` holds the document; the adapter is our own, not lowdb's JSONFile, because:
+//  - JSONFile parses with JSON.parse and hands back whatever it finds; we must validate the
+//    file (and name the problem) before Keyport uses it, and never write over a file we refused;
+//  - JSONFile's writer (steno 4) writes `.keyport.json.tmp` with the default mode (0644 under the
+//    usual umask), never fsyncs, and leaves the temp file behind when a write fails.
+// writeFileAtomic below keeps steno's idea (temp file + rename, so a reader or a crash sees the old
+// file or the new one, never half of one) and adds mode 0600, fsync of the file and its
+// directory, and removal of the temp file on failure.
+//
+// Writes are serialised (never two in flight) and coalesced: every change made while a write is
+// in flight (or in the same tick) goes out in the next write, and each put's promise resolves
+// only after a write that includes its change has been renamed into place.
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Low } from 'lowdb';
+import type { Adapter } from 'lowdb';
+import { MemoryStore, newApplicationId } from './memory-store.ts';
+import { STORE_VERSION, StoreFileError } from './store.ts';
+import type { Store, StoreData } from './store.ts';
+import { validateStoreData } from './validate-data.ts';
+
+export const STORE_FILE = 'keyport.json';
+
+/** Internal options, for tests: observe writes and inject failures. */
+export interface LowdbStoreOptions {
+  /** Called after each completed write of the store file. */
+  onWrite?: (info: { bytes: number }) => void;
+  /** Called after the temp file is written and synced, before it is renamed over the store file. */
+  beforeRename?: (tempFile: string) => void | Promise<void>;
+}
+
+export interface AtomicWriteOptions {
+  mode?: number;
+  beforeRename?: (tempFile: string) => void | Promise<void>;
+}
+
+let tempCounter = 0;
+
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  // Windows refuses to replace a file another process (an indexer, an antivirus) has open for a
+  // moment; steno retries too. Elsewhere rename over an existing file is atomic and just works.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rename(from, to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const transient = process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY');
+      if (!transient || attempt >= 10) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Makes the rename itself durable. Not possible on every platform (Windows): best effort.
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // ignored: the data itself was fsynced before the rename
+  }
+}
+
+/**
+ * Replaces `file` atomically: writes a uniquely named temp file next to it (created fresh, with
+ * `mode`, default 0600), fsyncs it, renames it over `file`, fsyncs the directory. On failure the
+ * temp file is removed and `file` is untouched.
+ */
+export async function writeFileAtomic(file: string, data: string, options: AtomicWriteOptions = {}): Promise<void> {
+  const mode = options.mode ?? 0o600;
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${++tempCounter}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', mode);
+    try {
+      await handle.chmod(mode); // the umask may have narrowed it; never widened past `mode`
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await options.beforeRename?.(temp);
+    await renameWithRetry(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await syncDirectory(dirname(file));
+}
+
+/** lowdb adapter for keyport.json: validating read, atomic 0600 write. */
+class KeyportFile implements Adapter<StoreData> {
+  /** Whether read() found a file. */
+  existed = false;
+
+  constructor(
+    readonly file: string,
+    private readonly options: LowdbStoreOptions,
+  ) {}
+
+  async read(): Promise<StoreData | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new StoreFileError(this.file, `cannot be read: ${(err as Error).message}`);
+    }
+    this.existed = true;
+    if (text.trim() === '') throw new StoreFileError(this.file, 'the file is empty (expected a Keyport JSON document)');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new StoreFileError(this.file, `not valid JSON: ${(err as Error).message}`);
+    }
+    const problem = validateStoreData(raw);
+    if (problem) throw new StoreFileError(this.file, problem);
+    return raw as StoreData;
+  }
+
+  async write(data: StoreData): Promise<void> {
+    // Serialised here, synchronously, before any await: later changes cannot leak into this write.
+    const text = `${JSON.stringify(data, null, 2)}\n`;
+    const atomic: AtomicWriteOptions = { mode: 0o600 };
+    if (this.options.beforeRename) atomic.beforeRename = this.options.beforeRename;
+    await writeFileAtomic(this.file, text, atomic);
+    this.options.onWrite?.({ bytes: Buffer.byteLength(text) });
+  }
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** One write at a time; everything requested while one runs goes out together in the next. */
+export class WriteCoalescer {
+  #waiters: Waiter[] = [];
+  #idle: Waiter[] = [];
+  #running = false;
+  /** Memory is ahead of the file because the last write failed. */
+  #failed: { error: unknown } | null = null;
+
+  constructor(private readonly write: () => Promise<void>) {}
+
+  /** Resolves after a write that starts after this call has completed. */
+  request(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      if (!this.#running) {
+        this.#running = true;
+        // A microtask, so the puts made in the same synchronous run share one write.
+        queueMicrotask(() => void this.#drain());
+      }
+    });
+  }
+
+  /** Resolves when memory is on disk: waits for writes in flight, retries after a failure. */
+  flush(): Promise<void> {
+    if (this.#failed && !this.#running) return this.request();
+    if (!this.#running) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.#idle.push({ resolve, reject }));
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#waiters.length > 0) {
+      const batch = this.#waiters.splice(0);
+      try {
+        await this.write();
+        this.#failed = null;
+        for (const waiter of batch) waiter.resolve();
+      } catch (err) {
+        this.#failed = { error: err };
+        for (const waiter of batch) waiter.reject(err);
+      }
+    }
+    this.#running = false;
+    const idle = this.#idle.splice(0);
+    const failed = this.#failed;
+    for (const waiter of idle) {
+      if (failed) waiter.reject(failed.error);
+      else waiter.resolve();
+    }
+  }
+}
+
+class LowdbStore extends MemoryStore {
+  readonly #db: Low<StoreData>;
+  readonly #writes: WriteCoalescer;
+
+  constructor(db: Low<StoreData>) {
+    super(db.data.applicationId, db.data);
+    this.#db = db;
+    this.#writes = new WriteCoalescer(() => {
+      this.#db.data = this.state.toData(this.applicationId);
+      return this.#db.write();
+    });
+  }
+
+  protected override persist(): Promise<void> {
+    return this.#writes.request();
+  }
+
+  override async flush(): Promise<void> {
+    await this.#writes.flush();
+  }
+
+  #closing: Promise<void> | undefined;
+
+  /** Refuses new writes, then waits for the ones already made (rejects if they cannot be written). */
+  override close(): Promise<void> {
+    this.closed = true;
+    this.#closing ??= this.#writes.flush();
+    return this.#closing;
+  }
+}
+
+/**
+ * Opens (or creates) the store in `dir`. Creates `dir` (0700) and a fresh keyport.json (0600)
+ * when absent. An existing file is validated first; if it is unusable this throws StoreFileError
+ * naming the file and the problem, and the file is never written.
+ * The caller must hold the data directory lock (lock.ts): two writers must never share a file.
+ */
+export async function openLowdbStore(dir: string, options: LowdbStoreOptions = {}): Promise<Store> {
+  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (created !== undefined) await chmod(dir, 0o700); // whatever the umask did
+  const adapter = new KeyportFile(join(dir, STORE_FILE), options);
+  const fresh: StoreData = { version: STORE_VERSION, applicationId: newApplicationId(), devices: [], keys: [] };
+  const db = new Low<StoreData>(adapter, fresh);
+  await db.read();
+  const store = new LowdbStore(db);
+  if (!adapter.existed) await db.write();
+  return store;
+}

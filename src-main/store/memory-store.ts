@@ -1,0 +1,189 @@
+// The in-memory store, and the in-memory state the lowdb store builds on.
+//
+// Records are immutable values. A put validates the record, deep-copies it and deep-freezes the
+// copy, then REPLACES the stored value; reads hand out those frozen values without copying
+// (structuredClone on every read would make listKeys() with 100k keys far too slow).
+// So: callers must not mutate what a read returns (in strict-mode code, which all ES modules are,
+// trying to throws a TypeError), and mutating an object after passing it to put*() has no
+// effect on the store. To change a record, build a new one (`{ ...old, status: 'inactive' }`)
+// and put it.
+//
+// A put is visible to reads as soon as it is called (synchronously); its promise resolves when
+// the change is durable (immediately here; after the file write in the lowdb store).
+import { randomBytes } from 'node:crypto';
+import type { AccessKeyRecord, Device } from '../core/types.ts';
+import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
+import type { Store, StoreData } from './store.ts';
+import { validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
+
+export function newApplicationId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Copy-on-put: the store never shares an object with its caller. */
+function freezeCopy<T>(value: T): T {
+  return deepFreeze(structuredClone(value));
+}
+
+/** Devices, keys and the public-key index, kept consistent with each other. */
+export class StoreState {
+  readonly devices = new Map<string, Device>();
+  readonly keys = new Map<string, AccessKeyRecord>();
+  /** Public key (MQTT username) -> record: getKeyByKey is a lookup, never a scan. */
+  readonly byKey = new Map<string, AccessKeyRecord>();
+
+  /** Loads already-validated data (validateStoreData passed). */
+  load(data: Pick<StoreData, 'devices' | 'keys'>): void {
+    for (const device of data.devices) this.devices.set(device.id, freezeCopy(device));
+    for (const key of data.keys) {
+      const record = freezeCopy(key);
+      this.keys.set(record.id, record);
+      this.byKey.set(record.key, record);
+    }
+  }
+
+  /** Throws StoreRecordError and changes nothing when the device is unfit to store. */
+  putDevice(device: Device): void {
+    const problem = validateDevice(device, 'device');
+    if (problem) throw new StoreRecordError(problem);
+    this.devices.set(device.id, freezeCopy(device));
+  }
+
+  deleteDevice(id: string): boolean {
+    return this.devices.delete(id);
+  }
+
+  /** Throws StoreRecordError and changes nothing when the record is unfit or its key is taken. */
+  putKey(key: AccessKeyRecord): void {
+    const problem = validateKeyRecord(key, 'key');
+    if (problem) throw new StoreRecordError(problem);
+    const holder = this.byKey.get(key.key);
+    if (holder && holder.id !== key.id) {
+      throw new StoreRecordError(`key.key: ${JSON.stringify(key.key)} is already used by access key ${holder.id}`);
+    }
+    const record = freezeCopy(key);
+    const previous = this.keys.get(record.id);
+    if (previous && previous.key !== record.key) this.byKey.delete(previous.key);
+    this.keys.set(record.id, record);
+    this.byKey.set(record.key, record);
+  }
+
+  deleteKey(id: string): boolean {
+    const previous = this.keys.get(id);
+    if (!previous) return false;
+    this.keys.delete(id);
+    this.byKey.delete(previous.key);
+    return true;
+  }
+
+  /** The document to persist. Shares the frozen records (they are never mutated). */
+  toData(applicationId: string): StoreData {
+    return {
+      version: STORE_VERSION,
+      applicationId,
+      devices: Array.from(this.devices.values()),
+      keys: Array.from(this.keys.values()),
+    };
+  }
+}
+
+/**
+ * The Store over a StoreState. `persist()` is called after every change and decides when that
+ * change's promise resolves; here at once, the lowdb store overrides it to wait for the file.
+ */
+export class MemoryStore implements Store {
+  protected readonly state = new StoreState();
+  protected closed = false;
+
+  /** `initial` must already have passed validateStoreData. */
+  constructor(
+    readonly applicationId: string,
+    initial?: Pick<StoreData, 'devices' | 'keys'>,
+  ) {
+    if (initial) this.state.load(initial);
+  }
+
+  protected persist(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  listDevices(): Device[] {
+    return Array.from(this.state.devices.values());
+  }
+
+  getDevice(id: string): Device | undefined {
+    return this.state.devices.get(id);
+  }
+
+  async putDevice(device: Device): Promise<void> {
+    this.assertOpen();
+    this.state.putDevice(device);
+    await this.persist();
+  }
+
+  async deleteDevice(id: string): Promise<boolean> {
+    this.assertOpen();
+    if (!this.state.deleteDevice(id)) return false;
+    await this.persist();
+    return true;
+  }
+
+  listKeys(): AccessKeyRecord[] {
+    return Array.from(this.state.keys.values());
+  }
+
+  getKey(id: string): AccessKeyRecord | undefined {
+    return this.state.keys.get(id);
+  }
+
+  getKeyByKey(key: string): AccessKeyRecord | undefined {
+    return this.state.byKey.get(key);
+  }
+
+  async putKey(key: AccessKeyRecord): Promise<void> {
+    this.assertOpen();
+    this.state.putKey(key);
+    await this.persist();
+  }
+
+  async deleteKey(id: string): Promise<boolean> {
+    this.assertOpen();
+    if (!this.state.deleteKey(id)) return false;
+    await this.persist();
+    return true;
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/**
+ * An in-memory store (tests, benchmarks, throwaway sessions). `init` is validated like a store
+ * file; an invalid one throws StoreRecordError. A fresh applicationId is made unless given.
+ */
+export function createMemoryStore(init: Partial<StoreData> = {}): Store {
+  const data = {
+    version: init.version ?? STORE_VERSION,
+    applicationId: init.applicationId ?? newApplicationId(),
+    devices: init.devices ?? [],
+    keys: init.keys ?? [],
+  };
+  const problem = validateStoreData(data);
+  if (problem) throw new StoreRecordError(problem);
+  return new MemoryStore(data.applicationId, data);
+}
