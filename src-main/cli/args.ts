@@ -1,0 +1,57 @@
+// Flag parsing on node:util parseArgs (strict): an unknown flag or a missing value is a UsageError.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseTagArg } from '../core/validation.ts';
+import type { Tag } from '../core/types.ts';
+import { UsageError } from './usage.ts';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export const COMMON: Options = {
+  data: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export function parse(args: string[], options: Options, positionals: string[] = []) {
+  try {
+    const r = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    if (r.positionals.length > positionals.length) {
+      throw new UsageError(`unexpected argument "${r.positionals[positionals.length]}"`);
+    }
+    positionals.forEach((name, i) => {
+      if (r.positionals[i] === undefined) throw new UsageError(`missing ${name}`);
+    });
+    return r;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // parseArgs messages are clear ("Unknown option '--x'"); keep them on one line.
+    throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+}
+
+export function tagsFrom(values: unknown): Tag[] {
+  const list = (values as string[] | undefined) ?? [];
+  return list.map((t) => {
+    const tag = parseTagArg(t);
+    if (!tag) throw new UsageError(`--tag "${t}" must look like key=value`);
+    return tag;
+  });
+}
+
+export function strings(values: unknown): string[] {
+  return (values as string[] | undefined) ?? [];
+}
+
+export function intFlag(name: string, value: unknown, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${String(value)}")`);
+  return n;
+}
+
+export function numberFlag(name: string, value: unknown, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${String(value)}")`);
+  return n;
+}

@@ -1,0 +1,68 @@
+// The `keyport` command line (SPEC §12). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or
+// invalid input — always with one line on stderr naming what was wrong.
+import { ApiError } from '../service/api-error.ts';
+import { resolveDataDir } from '../service/data-dir.ts';
+import { StoreFileError } from '../store/store.ts';
+import { openBackend } from './backend.ts';
+import { devicesCommand } from './devices-command.ts';
+import { keysCommand } from './keys-command.ts';
+import { USAGE, UsageError } from './usage.ts';
+
+export type CommandRunner = (sub: string | undefined, args: string[], dataDir: string) => Promise<number | void>;
+
+/** Commands added by later modules (serve, simulate) register here. */
+const extra = new Map<string, CommandRunner>();
+export function registerCommand(name: string, run: CommandRunner): void {
+  extra.set(name, run);
+}
+
+/** --data DIR can appear anywhere; pick it out before the subcommand parses its own flags. */
+function dataDirFrom(args: string[]): string {
+  const i = args.findIndex((a) => a === '--data' || a.startsWith('--data='));
+  if (i < 0) return resolveDataDir();
+  const a = args[i] as string;
+  const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[i + 1];
+  if (!v || v.startsWith('--')) throw new UsageError('--data needs a directory');
+  return resolveDataDir(v);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE + '\n');
+    return command === undefined ? 2 : 0;
+  }
+  const dataDir = dataDirFrom(rest);
+  const open = () => openBackend(dataDir);
+  const [sub, ...args] = rest;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  switch (command) {
+    case 'devices':
+      await devicesCommand(sub, args, open);
+      return 0;
+    case 'keys':
+      await keysCommand(sub, args, open);
+      return 0;
+    default: {
+      const runner = extra.get(command);
+      if (!runner) throw new UsageError(`unknown command "${command}" (try: keyport help)`);
+      return (await runner(sub, args, dataDir)) ?? 0;
+    }
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`keyport: ${message.split('\n')[0]}\n`);
+    if (err instanceof UsageError) return 2;
+    if (err instanceof ApiError) return err.isInputError ? 2 : 1;
+    if (err instanceof StoreFileError) return 1;
+    return 1;
+  }
+}

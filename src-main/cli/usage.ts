@@ -1,0 +1,24 @@
+// Usage text and the error that means "bad usage or invalid input" (exit code 2).
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `usage: keyport <command> [options]
+
+  serve [--data DIR] [--host H] [--mqtt-port N] [--ws-port N] [--tls-port N] [--http-port N] [--json]
+  devices create --name N [--description D] [--tag k=v]... [--class C] [--gateway ID] [--json]
+  devices list [--json]
+  devices set-tags ID [--tag k=v]...
+  devices delete ID
+  keys create [--name N] [--description D] (--all-devices | --device ID... | --tag k=v...)
+              [--allow-address A... | --deny-address A...]
+              [--topics none|all | --pub-topic T... --sub-topic T... --topics whitelist|blacklist]
+              [--save FILE [--format env|json|csv|c-header|arduino|platformio]] [--json]
+  keys list [--query JSON] [--json]
+  keys set-status ID active|inactive
+  keys delete ID
+  simulate --device ID --key K --secret S [--every SECONDS] [--transport tcp|ws] [--url URL]
+  simulate --fleet N [--tag k=v]... [--every SECONDS] [--duration SECONDS]
+
+Every command takes --data DIR (or KEYPORT_DATA) to pick the data directory (default ~/.keyport).
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input.`;

@@ -1,0 +1,105 @@
+// Device management: create, list, get, update, delete (SPEC §2).
+import { newId } from '../core/ids.ts';
+import { validateDeviceInput, validateTags } from '../core/validation.ts';
+import type { ConnectionStatus, Device, Tag } from '../core/types.ts';
+import type { Store } from '../store/store.ts';
+import { notFound, ServiceError, validationError } from './errors.ts';
+import type { ServiceEvents } from './events.ts';
+import type { TypedEmitter } from './typed-emitter.ts';
+
+export class DeviceService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: TypedEmitter<ServiceEvents>,
+    private readonly now: () => Date,
+  ) {}
+
+  list(): Device[] {
+    return this.store.listDevices();
+  }
+
+  get(id: string): Device {
+    const d = this.store.getDevice(id);
+    if (!d) throw notFound('device', id);
+    return d;
+  }
+
+  private checkGateway(gatewayId: string | undefined): void {
+    if (gatewayId === undefined) return;
+    const gw = this.store.getDevice(gatewayId);
+    if (!gw) throw validationError([{ field: 'gatewayId', message: `gatewayId "${gatewayId}" is not an existing device` }]);
+    if (gw.deviceClass !== 'gateway') throw validationError([{ field: 'gatewayId', message: `gatewayId "${gatewayId}" is a ${gw.deviceClass} device, not a gateway` }]);
+  }
+
+  async create(input: unknown): Promise<Device> {
+    const v = validateDeviceInput(input);
+    if (!v.ok) throw validationError(v.errors);
+    this.checkGateway(v.value.gatewayId);
+    const at = this.now().toISOString();
+    const device: Device = {
+      id: newId(),
+      name: v.value.name,
+      description: v.value.description ?? '',
+      tags: v.value.tags ?? [],
+      deviceClass: v.value.deviceClass ?? 'standalone',
+      ...(v.value.gatewayId !== undefined ? { gatewayId: v.value.gatewayId } : {}),
+      creationDate: at,
+      lastUpdated: at,
+      connectionStatus: { status: 'disconnected', messagesFromClient: 0, messagesToClient: 0 },
+    };
+    await this.store.putDevice(device);
+    this.events.emit('device.created', device);
+    return device;
+  }
+
+  async update(id: string, patch: unknown): Promise<Device> {
+    const before = this.get(id);
+    const v = validateDeviceInput(patch, true);
+    if (!v.ok) throw validationError(v.errors);
+    const p = v.value;
+    const deviceClass = p.deviceClass ?? before.deviceClass;
+    if (p.gatewayId !== undefined && deviceClass !== 'peripheral') {
+      throw validationError([{ field: 'gatewayId', message: 'gatewayId is only for devices of class peripheral' }]);
+    }
+    this.checkGateway(p.gatewayId);
+    const after: Device = {
+      ...before,
+      ...(p.name !== undefined ? { name: p.name } : {}),
+      ...(p.description !== undefined ? { description: p.description } : {}),
+      ...(p.tags !== undefined ? { tags: p.tags } : {}),
+      deviceClass,
+      lastUpdated: this.now().toISOString(),
+    };
+    if (p.gatewayId !== undefined) after.gatewayId = p.gatewayId;
+    if (deviceClass !== 'peripheral') delete after.gatewayId;
+    await this.store.putDevice(after);
+    this.events.emit('device.updated', { before, after });
+    return after;
+  }
+
+  setTags(id: string, tags: Tag[]): Promise<Device> {
+    const errors = validateTags('tags', tags, 1000);
+    if (errors.length) return Promise.reject(validationError(errors));
+    return this.update(id, { tags });
+  }
+
+  /** Live connection bookkeeping from the broker: not a user edit, so lastUpdated stays. */
+  async setConnectionStatus(id: string, status: ConnectionStatus): Promise<void> {
+    const d = this.store.getDevice(id);
+    if (!d) return;
+    const next = { ...d, connectionStatus: status };
+    await this.store.putDevice(next);
+    this.events.emit('device.status', next);
+  }
+
+  async remove(id: string): Promise<Device> {
+    const d = this.get(id);
+    const dependants = this.store.listDevices().filter((p) => p.gatewayId === id);
+    if (dependants.length) {
+      throw new ServiceError('conflict', `device ${id} is the gateway of ${dependants.length} peripheral(s) (${dependants[0]?.id}…); change or delete those first`);
+    }
+    await this.store.deleteDevice(id);
+    this.events.emit('device.deleted', d);
+    return d;
+  }
+}

@@ -1,0 +1,23 @@
+// Errors that cross every boundary (CLI exit 2, HTTP 4xx, IPC {code, message}).
+import type { FieldError } from '../core/types.ts';
+
+export type ServiceErrorCode = 'validation' | 'not-found' | 'conflict' | 'unavailable';
+
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ServiceErrorCode,
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+export function validationError(errors: FieldError[]): ServiceError {
+  return new ServiceError('validation', errors.map((e) => e.message).join('; '), errors);
+}
+
+export function notFound(what: 'device' | 'access key', id: string): ServiceError {
+  return new ServiceError('not-found', `no ${what} with id "${id}"`);
+}

@@ -1,0 +1,122 @@
+// Access key management (SPEC §2, §3): the secret is returned once at creation and never stored.
+import { newId } from '../core/ids.ts';
+import { parseKeyQuery, filterKeys } from '../core/key-query.ts';
+import { generateKey, generateSecret, makeVerifier } from '../core/secrets.ts';
+import { validateKeyInput, validateKeyPatch } from '../core/validation.ts';
+import type { AccessKey, AccessKeyRecord } from '../core/types.ts';
+import type { Store } from '../store/store.ts';
+import { notFound, ServiceError, validationError } from './errors.ts';
+import type { ServiceEvents } from './events.ts';
+import type { TypedEmitter } from './typed-emitter.ts';
+
+export interface CreatedKey {
+  accessKey: AccessKey;
+  /** Shown once. Not kept anywhere by Keyport. */
+  secret: string;
+}
+
+/** The public view of a stored key: the verifier never leaves the service. */
+export function publicKey(record: AccessKeyRecord): AccessKey {
+  const { secretVerifier: _verifier, ...key } = record;
+  return key;
+}
+
+export class KeyService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: TypedEmitter<ServiceEvents>,
+    private readonly pepper: Buffer,
+    private readonly now: () => Date,
+  ) {}
+
+  list(query?: unknown): AccessKey[] {
+    const all = this.store.listKeys();
+    if (query === undefined || query === null || query === '') return all.map(publicKey);
+    const parsed = parseKeyQuery(query);
+    if (!parsed.ok) throw new ServiceError('validation', parsed.error, [{ field: 'query', message: parsed.error }]);
+    return filterKeys(parsed.query, all).map(publicKey);
+  }
+
+  get(id: string): AccessKey {
+    return publicKey(this.record(id));
+  }
+
+  private record(id: string): AccessKeyRecord {
+    const k = this.store.getKey(id);
+    if (!k) throw notFound('access key', id);
+    return k;
+  }
+
+  async create(input: unknown): Promise<CreatedKey> {
+    const v = validateKeyInput(input);
+    if (!v.ok) throw validationError(v.errors);
+    const i = v.value;
+    const missing = (i.deviceIds ?? []).filter((id) => !this.store.getDevice(id));
+    if (missing.length) {
+      throw validationError([{ field: 'deviceIds', message: `deviceIds: no device with id ${missing.map((m) => `"${m}"`).join(', ')}` }]);
+    }
+    const secret = generateSecret();
+    const at = this.now().toISOString();
+    const record: AccessKeyRecord = {
+      id: newId(),
+      key: generateKey(),
+      ...(i.name !== undefined ? { name: i.name } : {}),
+      ...(i.description !== undefined ? { description: i.description } : {}),
+      status: i.status ?? 'active',
+      ...(i.deviceIds?.length ? { deviceIds: [...i.deviceIds] } : {}),
+      ...(i.deviceTags?.length ? { deviceTags: i.deviceTags.map((t) => ({ key: t.key, value: t.value })) } : {}),
+      addressFilterType: i.addressFilterType ?? 'all',
+      addresses: (i.addresses ?? []).map((a) => a.trim()),
+      filterType: i.filterType ?? 'none',
+      pubTopics: [...(i.pubTopics ?? [])],
+      subTopics: [...(i.subTopics ?? [])],
+      creationDate: at,
+      lastUpdated: at,
+      createdVia: i.createdVia ?? 'api',
+      secretVerifier: makeVerifier(secret, this.pepper),
+    };
+    await this.store.putKey(record);
+    const accessKey = publicKey(record);
+    this.events.emit('key.created', accessKey);
+    return { accessKey, secret };
+  }
+
+  async update(id: string, patch: unknown): Promise<AccessKey> {
+    const current = this.record(id);
+    const v = validateKeyPatch(patch, current);
+    if (!v.ok) throw validationError(v.errors);
+    const p = v.value;
+    const next: AccessKeyRecord = { ...current, lastUpdated: this.now().toISOString() };
+    if (p.name !== undefined) next.name = p.name;
+    if (p.description !== undefined) next.description = p.description;
+    if (p.status !== undefined) next.status = p.status;
+    if (p.filterType !== undefined) next.filterType = p.filterType;
+    if (p.pubTopics !== undefined) next.pubTopics = [...p.pubTopics];
+    if (p.subTopics !== undefined) next.subTopics = [...p.subTopics];
+    if (p.addressFilterType !== undefined) {
+      next.addressFilterType = p.addressFilterType;
+      if (p.addressFilterType === 'all' && p.addresses === undefined) next.addresses = [];
+    }
+    if (p.addresses !== undefined) next.addresses = p.addresses.map((a) => a.trim());
+    await this.store.putKey(next);
+    const after = publicKey(next);
+    this.events.emit('key.updated', { before: publicKey(current), after });
+    return after;
+  }
+
+  /** Records a successful use (throttled to one write a minute per key). */
+  async touch(id: string): Promise<void> {
+    const k = this.store.getKey(id);
+    if (!k) return;
+    const now = this.now();
+    if (k.lastUsed && now.getTime() - Date.parse(k.lastUsed) < 60_000) return;
+    await this.store.putKey({ ...k, lastUsed: now.toISOString() });
+  }
+
+  async remove(id: string): Promise<AccessKey> {
+    const k = publicKey(this.record(id));
+    await this.store.deleteKey(id);
+    this.events.emit('key.deleted', k);
+    return k;
+  }
+}

@@ -1,0 +1,39 @@
+// The one backend object every transport calls (CLI, HTTP, IPC, UI bridge).
+import type { Store } from '../store/store.ts';
+import { DeviceService } from './devices.ts';
+import type { ServiceEvents } from './events.ts';
+import { KeyService } from './keys.ts';
+import { DecisionFeed } from './decision-feed.ts';
+import { Telemetry } from './telemetry.ts';
+import { TypedEmitter } from './typed-emitter.ts';
+
+export interface ServiceOptions {
+  store: Store;
+  pepper: Buffer;
+  now?: () => Date;
+  feedCapacity?: number;
+}
+
+export class KeyportService {
+  readonly events = new TypedEmitter<ServiceEvents>();
+  readonly devices: DeviceService;
+  readonly keys: KeyService;
+  readonly telemetry: Telemetry;
+  readonly feed: DecisionFeed;
+  readonly store: Store;
+  readonly pepper: Buffer;
+
+  constructor(opts: ServiceOptions) {
+    const now = opts.now ?? (() => new Date());
+    this.store = opts.store;
+    this.pepper = opts.pepper;
+    this.devices = new DeviceService(opts.store, this.events, now);
+    this.keys = new KeyService(opts.store, this.events, opts.pepper, now);
+    this.telemetry = new Telemetry(opts.store, this.events, now);
+    this.feed = new DecisionFeed(opts.feedCapacity);
+  }
+
+  get applicationId(): string {
+    return this.store.applicationId;
+  }
+}
