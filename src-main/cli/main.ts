@@ -6,6 +6,7 @@ import { StoreFileError } from '../store/store.ts';
 import { openBackend } from './backend.ts';
 import { devicesCommand } from './devices-command.ts';
 import { keysCommand } from './keys-command.ts';
+import { serveCommand } from './serve-command.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 export type CommandRunner = (sub: string | undefined, args: string[], dataDir: string) => Promise<number | void>;
@@ -46,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'keys':
       await keysCommand(sub, args, open);
       return 0;
+    case 'serve':
+      return serveCommand(rest, dataDir);
     default: {
       const runner = extra.get(command);
       if (!runner) throw new UsageError(`unknown command "${command}" (try: keyport help)`);

@@ -42,8 +42,36 @@ function csvCell(s: string): string {
   return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+// A key name is free text (it may hold line breaks); on a one-line comment it must not end the
+// comment and turn the rest into code (C header) or into NAME=value lines (env).
+const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ');
+
 function header(comment: string, b: SecretBundle): string {
-  return `${comment} Keyport access key ${b.keyId}${b.name ? ` (${b.name})` : ''}. Keep this file secret.\n`;
+  return oneLine(`${comment} Keyport access key ${b.keyId}${b.name ? ` (${b.name})` : ''}. Keep this file secret.`) + '\n';
+}
+
+/** RFC 4180 rows: quoted cells may hold commas, doubled quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell); rows.push(row); row = []; cell = '';
+    } else cell += c;
+  }
+  row.push(cell);
+  rows.push(row);
+  return rows;
 }
 
 export function renderSecrets(format: ExportFormat, bundles: readonly SecretBundle[]): string {
@@ -92,8 +120,7 @@ export function parseSecrets(text: string): { key: string; secret: string; devic
   const values = new Map<string, string>();
   const lines = trimmed.split(/\r?\n/);
   if (lines[0]?.startsWith('keyId,')) {
-    const cols = lines[0].split(',');
-    const row = (lines[1] ?? '').split(',');
+    const [cols = [], row = []] = parseCsv(trimmed);
     cols.forEach((c, i) => values.set(c, row[i] ?? ''));
   } else {
     for (const line of lines) {

@@ -160,6 +160,7 @@ export function validateKeyPatch(input: unknown, current: { addressFilterType: A
   return errors.length ? { ok: false, errors } : { ok: true, value: input as KeyPatch };
 }
 
+/** One line for CLI/HTTP errors; each message carries its field name. */
 export function formatErrors(errors: readonly FieldError[]): string {
-  return errors.map((e) => e.message).join('; ');
+  return errors.map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`)).join('; ');
 }

@@ -19,7 +19,7 @@ class BadRequest extends Error {}
 
 function needId(req: unknown, what: string): string {
   const id = isObj(req) ? req.id : undefined;
-  if (!isId(id)) throw new BadRequest(`id must be a ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`);
+  if (!isId(id)) throw new BadRequest(`id must be ${what === "access key" ? "an" : "a"} ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`);
   return id;
 }
 

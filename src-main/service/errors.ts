@@ -1,5 +1,6 @@
 // Errors that cross every boundary (CLI exit 2, HTTP 4xx, IPC {code, message}).
 import type { FieldError } from '../core/types.ts';
+import { formatErrors } from '../core/validation.ts';
 
 export type ServiceErrorCode = 'validation' | 'not-found' | 'conflict' | 'unavailable';
 
@@ -15,7 +16,7 @@ export class ServiceError extends Error {
 }
 
 export function validationError(errors: FieldError[]): ServiceError {
-  return new ServiceError('validation', errors.map((e) => e.message).join('; '), errors);
+  return new ServiceError('validation', formatErrors(errors), errors);
 }
 
 export function notFound(what: 'device' | 'access key', id: string): ServiceError {

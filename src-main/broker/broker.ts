@@ -1,0 +1,310 @@
+// The embedded aedes broker. Its hooks only translate core decisions into MQTT outcomes
+// (CONNACK codes, SUBACK 0x80, dropped deliveries, closed connections) and record each one in
+// the decision feed. Policy lives in src-main/core.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
+import { evaluateConnect } from '../core/connect.ts';
+import type { TrustedProxies } from '../core/client-address.ts';
+import { parseCommand } from '../core/payloads.ts';
+import { classifyTopic, deliverDecision, publishDecision, subscribeDecision, type SessionView, type TopicRules } from '../core/topic-access.ts';
+import type { Decision, ReasonCode, Transport } from '../core/types.ts';
+import type { NewDecision } from '../service/decision-feed.ts';
+import type { KeyportService } from '../service/service.ts';
+import { Sessions, type LiveSession } from './sessions.ts';
+import { watchServiceChanges } from './session-policy.ts';
+
+export interface BrokerOptions {
+  service: KeyportService;
+  trustedProxies: TrustedProxies;
+  /** Log line sink for unexpected errors (never given secrets). */
+  log?: (line: string) => void;
+}
+
+interface ClientInfo {
+  transport: Transport;
+  session?: LiveSession;
+}
+
+const NO_RULES: TopicRules = { filterType: 'none', pubTopics: [], subTopics: [] };
+
+function peerOf(client: Client, transport: Transport): { peer: string; forwardedFor?: string | string[] } {
+  if (transport === 'ws' && client.req) {
+    const xff = client.req.headers['x-forwarded-for'];
+    return { peer: client.req.socket.remoteAddress ?? '', ...(xff !== undefined ? { forwardedFor: xff } : {}) };
+  }
+  return { peer: (client.conn as { remoteAddress?: string }).remoteAddress ?? '' };
+}
+
+const joinHeader = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h.join(', ') : h);
+
+export class KeyportBroker {
+  readonly sessions = new Sessions();
+  readonly #clients = new WeakMap<Client, ClientInfo>();
+  readonly #service: KeyportService;
+  readonly #trusted: TrustedProxies;
+  readonly #log: (line: string) => void;
+  #closing = false;
+  #unwatch: () => void = () => {};
+
+  private constructor(
+    readonly aedes: Aedes,
+    opts: BrokerOptions,
+  ) {
+    this.#service = opts.service;
+    this.#trusted = opts.trustedProxies;
+    this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+  }
+
+  static async create(opts: BrokerOptions): Promise<KeyportBroker> {
+    let self: KeyportBroker | undefined;
+    const aedes = await Aedes.createBroker({
+      preConnect: (client, packet, cb) => self!.#preConnect(client, packet, cb),
+      authenticate: (client, username, password, done) => self!.#authenticate(client, username, password, done),
+      authorizePublish: (client, packet, cb) => self!.#authorizePublish(client, packet, cb),
+      authorizeSubscribe: (client, sub, cb) => self!.#authorizeSubscribe(client, sub, cb),
+      authorizeForward: (client, packet) => self!.#authorizeForward(client, packet),
+      // aedes publishes $SYS heartbeats while it starts, before `self` exists.
+      published: (packet, client, cb) => (self ? self.#published(packet, client, cb) : cb()),
+    });
+    self = new KeyportBroker(aedes, opts);
+    aedes.on('clientDisconnect', (client) => self.#onDisconnect(client));
+    aedes.on('clientError', (client, err) => self.#onClientError(client, err));
+    aedes.on('connectionError', (client, err) => self.#onClientError(client, err));
+    self.#unwatch = watchServiceChanges(opts.service, self.sessions, (s, reason) => self.#closeSession(s, reason));
+    opts.service.telemetry.setPublisher((topic, payload) => self.publishAsPlatform(topic, payload));
+    return self;
+  }
+
+  /** Give a new connection to the broker, remembering which listener it came from. */
+  readonly handle = (stream: Duplex, req: IncomingMessage | undefined, transport: Transport): void => {
+    const client = this.aedes.handle(stream, req);
+    this.#clients.set(client, { transport });
+  };
+
+  #info(client: Client): ClientInfo {
+    let info = this.#clients.get(client);
+    if (!info) this.#clients.set(client, (info = { transport: 'tcp' }));
+    return info;
+  }
+
+  #record(client: Client, action: NewDecision['action'], d: Decision, extra: Partial<NewDecision> = {}): void {
+    const info = this.#info(client);
+    const s = info.session;
+    this.#service.feed.record({
+      transport: info.transport,
+      action,
+      result: d.allowed ? 'allowed' : 'denied',
+      reason: d.reason,
+      rule: d.rule,
+      ...(s ? { deviceId: s.deviceId, keyId: s.keyId, sourceAddress: s.address, ...(s.forwardedFor ? { forwardedFor: s.forwardedFor } : {}) } : {}),
+      ...extra,
+    });
+  }
+
+  // MQTT 5 is refused with CONNACK 1 by aedes itself; record why before it does [MQTT-3.1.2-2].
+  #preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
+    const version = packet.protocolVersion ?? 4;
+    if (version !== 3 && version !== 4) {
+      const { peer, forwardedFor } = peerOf(client, this.#info(client).transport);
+      this.#record(client, 'connect', { allowed: false, reason: 'protocol.unsupported', rule: `MQTT protocol level ${version} is not supported (3.1 and 3.1.1 only)` }, {
+        ...(packet.clientId ? { deviceId: packet.clientId } : {}),
+        sourceAddress: peer,
+        ...(forwardedFor ? { forwardedFor: joinHeader(forwardedFor) } : {}),
+      });
+    }
+    cb(null, true);
+  }
+
+  #authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void,
+  ): void {
+    const info = this.#info(client);
+    const { peer, forwardedFor } = peerOf(client, info.transport);
+    const will = (client as unknown as { _will?: { topic?: string } })._will;
+    const service = this.#service;
+    const store = service.store;
+    const outcome = evaluateConnect(
+      {
+        transport: info.transport,
+        protocolVersion: client.version,
+        clientId: client.id,
+        ...(username !== undefined ? { username } : {}),
+        ...(password !== undefined ? { password: password.toString('utf8') } : {}),
+        peerAddress: peer,
+        ...(forwardedFor !== undefined ? { forwardedFor } : {}),
+        ...(will?.topic !== undefined ? { willTopic: will.topic } : {}),
+      },
+      {
+        pepper: service.pepper,
+        trustedProxies: this.#trusted,
+        getKeyByKey: (k) => store.getKeyByKey(k),
+        getDevice: (id) => store.getDevice(id),
+        listDevices: () => store.listDevices(),
+      },
+    );
+    const xff = joinHeader(forwardedFor);
+    this.#record(client, 'connect', outcome.decision, {
+      ...(client.id ? { deviceId: client.id } : {}),
+      ...(outcome.key ? { keyId: outcome.key.id } : {}),
+      sourceAddress: outcome.address ?? peer,
+      ...(xff ? { forwardedFor: xff } : {}),
+    });
+    if (outcome.returnCode !== 0 || !outcome.key || !outcome.device || !outcome.scope) {
+      const err = Object.assign(new Error(outcome.decision.reason), { returnCode: outcome.returnCode });
+      return done(err, false);
+    }
+    const previous = this.sessions.forDevice(outcome.device.id);
+    if (previous) previous.closingReason = 'session.taken-over';
+    const session: LiveSession = {
+      deviceId: outcome.device.id,
+      keyId: outcome.key.id,
+      scope: outcome.scope,
+      transport: info.transport,
+      address: outcome.address ?? peer,
+      ...(xff ? { forwardedFor: xff } : {}),
+      connectedAt: new Date().toISOString(),
+      messagesFromClient: 0,
+      messagesToClient: 0,
+      scopeChangedSinceConnect: false,
+      close: () => client.close(),
+    };
+    info.session = session;
+    this.sessions.add(session);
+    this.#persistStatus(session, 'connected');
+    void service.keys.touch(outcome.key.id).catch((e: unknown) => this.#log(`keyport: could not record key use: ${(e as Error).message}`));
+    done(null, true);
+  }
+
+  #view(s: LiveSession): SessionView {
+    const store = this.#service.store;
+    return { deviceId: s.deviceId, scope: s.scope, rules: store.getKey(s.keyId) ?? NO_RULES, getDevice: (id) => store.getDevice(id) };
+  }
+
+  #authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
+    if (!client) return cb(null); // the platform itself (commands from the UI/API)
+    const s = this.#info(client).session;
+    if (!s) return cb(new Error('not authenticated'));
+    const d = publishDecision(this.#view(s), packet.topic);
+    this.#record(client, 'publish', d, { topic: packet.topic });
+    if (d.allowed) return cb(null);
+    // MQTT 3.1.1 has no negative PUBACK: a denied PUBLISH closes the connection.
+    s.closingReason = 'publish.denied';
+    cb(new Error(d.reason));
+  }
+
+  #authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+    const s = this.#info(client).session;
+    if (!s) return cb(new Error('not authenticated'));
+    const d = subscribeDecision(this.#view(s), sub.topic);
+    this.#record(client, 'subscribe', d, { topic: sub.topic });
+    cb(null, d.allowed ? sub : null); // null -> SUBACK 0x80 for this filter only
+  }
+
+  // Every delivery is re-checked against the key as it is now, retained messages included.
+  #authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const s = this.#info(client).session;
+    if (!s) return null;
+    const d = deliverDecision(this.#view(s), packet.topic);
+    if (!d.allowed) {
+      this.#record(client, 'deliver', d, { topic: packet.topic });
+      return null;
+    }
+    s.messagesToClient++;
+    return packet;
+  }
+
+  #published(packet: AedesPublishPacket, client: Client | null, cb: (err?: Error | null) => void): void {
+    cb();
+    const s = client ? this.#info(client).session : undefined;
+    if (client && !s) return;
+    if (s) s.messagesFromClient++;
+    if (packet.topic.startsWith('$')) return;
+    const c = classifyTopic(packet.topic);
+    if (c.kind !== 'device') return;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (c.channel === 'command') {
+      const parsed = parseCommand(payload, new Date());
+      if (parsed.ok) this.#service.telemetry.recordCommand(c.deviceId, parsed.command);
+      return;
+    }
+    if (!client) return; // platform-published state was recorded by whoever published it
+    this.#service.telemetry.recordState(c.deviceId, payload).then(
+      (d) => {
+        if (!d.allowed) this.#record(client, 'state', d, { topic: packet.topic });
+      },
+      (e: unknown) => this.#log(`keyport: could not store state for ${c.deviceId}: ${(e as Error).message}`),
+    );
+  }
+
+  #onDisconnect(client: Client): void {
+    const s = this.#info(client).session;
+    if (!s) return;
+    const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
+    const reason: ReasonCode = s.closingReason ?? (this.#closing ? 'broker.shutdown' : clean ? 'client.disconnect' : 'connection.lost');
+    this.#record(client, 'disconnect', { allowed: true, reason, rule: reasonText(reason) });
+    this.sessions.remove(s);
+    if (!this.sessions.forDevice(s.deviceId)) this.#persistStatus(s, 'disconnected', reason);
+  }
+
+  #onClientError(client: Client, err: Error): void {
+    const s = this.#info(client).session;
+    if (s && !s.closingReason && /parse|invalid|malformed|unknown/i.test(err.message)) {
+      this.#log(`keyport: malformed MQTT packet from device ${s.deviceId}: ${err.message}`);
+    }
+  }
+
+  #closeSession(s: LiveSession, reason: ReasonCode): void {
+    s.closingReason = reason;
+    s.close();
+  }
+
+  #persistStatus(s: LiveSession, status: 'connected' | 'disconnected', reason?: ReasonCode): void {
+    const now = new Date().toISOString();
+    const prev = this.#service.store.getDevice(s.deviceId)?.connectionStatus;
+    void this.#service.devices
+      .setConnectionStatus(s.deviceId, {
+        status,
+        connectedAt: s.connectedAt,
+        ...(status === 'disconnected' ? { disconnectedAt: now, ...(reason ? { disconnectReason: reason } : {}) } : prev?.disconnectedAt ? { disconnectedAt: prev.disconnectedAt } : {}),
+        ipAddress: s.address,
+        transport: s.transport,
+        messagesFromClient: s.messagesFromClient,
+        messagesToClient: s.messagesToClient,
+        ...(s.scopeChangedSinceConnect ? { scopeChangedSinceConnect: true } : {}),
+      })
+      .catch((e: unknown) => this.#log(`keyport: could not record connection status: ${(e as Error).message}`));
+  }
+
+  /** Publish as the platform (not as a device): commands from the UI and the HTTP API. */
+  publishAsPlatform(topic: string, payload: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#unwatch();
+    this.#service.telemetry.setPublisher(null);
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+  }
+}
+
+export function reasonText(reason: ReasonCode): string {
+  switch (reason) {
+    case 'client.disconnect': return 'the client sent DISCONNECT';
+    case 'connection.lost': return 'the connection closed without DISCONNECT';
+    case 'session.taken-over': return 'another connection with the same device id took over';
+    case 'key.inactive': return 'the access key was set to inactive';
+    case 'key.deleted': return 'the access key was deleted';
+    case 'device.unknown': return 'the device was deleted';
+    case 'publish.denied': return 'closed after a denied PUBLISH (MQTT 3.1.1 has no negative PUBACK)';
+    case 'broker.shutdown': return 'the broker is shutting down';
+    default: return reason;
+  }
+}

@@ -1,0 +1,238 @@
+// The three MQTT listeners (SPEC §1): plain TCP, WebSocket on path /mqtt, and TLS. Each hands
+// every accepted connection to one ConnectionHandler (the broker's `handle`) with its transport.
+// Any port may be 0 (the OS picks; `ports` reports the real ones). close() ends promptly even
+// with clients connected, because every socket is tracked and destroyed.
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+
+export interface ListenerOptions {
+  host: string;
+  mqttPort: number;
+  wsPort: number;
+  tlsPort: number;
+  tls: { cert: string; key: string };
+}
+export interface ListenerPorts {
+  mqtt: number;
+  ws: number;
+  tls: number;
+}
+export interface Listeners {
+  ports: ListenerPorts;
+  /** Stops accepting, drops every connected client and resolves once all servers are closed. Idempotent. */
+  close(): Promise<void>;
+}
+export type ConnectionHandler = (
+  stream: Duplex,
+  req: IncomingMessage | undefined,
+  transport: 'tcp' | 'ws' | 'tls',
+) => void;
+
+/** The WebSocket path MQTT clients connect to (ws://host:port/mqtt). */
+export const MQTT_WS_PATH = '/mqtt';
+/**
+ * Largest single WebSocket message accepted. MQTT clients send one or a few packets per message;
+ * 16 MiB is far above any sensible device payload and bounds what one client can make us buffer.
+ */
+export const WS_MAX_PAYLOAD = 16 * 1024 * 1024;
+
+type ListenerKind = 'tcp' | 'ws' | 'tls';
+const LISTENER_NAMES: Record<ListenerKind, string> = {
+  tcp: 'MQTT TCP',
+  ws: 'MQTT over WebSocket',
+  tls: 'MQTT over TLS',
+};
+const PORT_FLAGS: Record<ListenerKind, string> = { tcp: '--mqtt-port', ws: '--ws-port', tls: '--tls-port' };
+
+/** A listener could not start; the message names the listener, the port and the flag to change it. */
+export class ListenError extends Error {
+  readonly listener: ListenerKind;
+  readonly host: string;
+  readonly port: number;
+  /** errno code such as EADDRINUSE / EACCES, when there is one. */
+  readonly code: string | undefined;
+
+  constructor(listener: ListenerKind, host: string, port: number, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const name = LISTENER_NAMES[listener];
+    const flag = PORT_FLAGS[listener];
+    const fix = `choose another with ${flag}, or 0 for any free port`;
+    let problem: string;
+    switch (code) {
+      case 'EADDRINUSE':
+        problem = `port ${port} on ${host} is already in use (${fix})`;
+        break;
+      case 'EACCES':
+        problem = `permission denied for port ${port} on ${host} (ports below 1024 need elevated privileges; ${fix})`;
+        break;
+      case 'EADDRNOTAVAIL':
+        problem = `address ${host} is not available on this machine (check --host)`;
+        break;
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        problem = `host ${host} could not be resolved (check --host)`;
+        break;
+      case 'ERR_SOCKET_BAD_PORT':
+        problem = `${String(port)} is not a valid port (0-65535; set it with ${flag})`;
+        break;
+      default:
+        problem = `could not listen on port ${port} on ${host}: ${cause instanceof Error ? cause.message : String(cause)}`;
+    }
+    super(`${name} listener: ${problem}`, { cause });
+    this.name = 'ListenError';
+    this.listener = listener;
+    this.host = host;
+    this.port = port;
+    this.code = code;
+  }
+}
+
+interface Running {
+  kind: ListenerKind;
+  server: NetServer;
+  /** Every raw TCP socket the server accepted and that is still open. */
+  sockets: Set<Socket>;
+  port: number;
+}
+
+const ignoreError = (): void => {};
+
+export async function startListeners(handle: ConnectionHandler, opts: ListenerOptions): Promise<Listeners> {
+  // Never let a throwing handler take the process down; just drop that connection.
+  const safeHandle = (stream: Duplex, req: IncomingMessage | undefined, t: ListenerKind): void => {
+    try {
+      handle(stream, req, t);
+    } catch {
+      stream.destroy();
+    }
+  };
+
+  const tcp = createNetServer((sock) => safeHandle(sock, undefined, 'tcp'));
+
+  const tls = createTlsServer({ cert: opts.tls.cert, key: opts.tls.key });
+  // Destroying the raw socket also ends the TLS socket over it; tracking both is belt and braces
+  // and gives the TLS socket an error listener before anything else sees it.
+  const tlsSockets = new Set<Socket>();
+  tls.on('secureConnection', (sock: TLSSocket) => {
+    track(tlsSockets, sock);
+    safeHandle(sock, undefined, 'tls');
+  });
+  tls.on('tlsClientError', ignoreError); // failed handshakes (plain TCP client, bad CA): socket is dropped
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: WS_MAX_PAYLOAD,
+    handleProtocols: (protocols: Set<string>) => {
+      if (protocols.has('mqtt')) return 'mqtt';
+      if (protocols.has('mqttv3.1')) return 'mqttv3.1';
+      const first = protocols.values().next();
+      return first.done ? false : first.value;
+    },
+  });
+  wss.on('error', ignoreError);
+  const http: HttpServer = createHttpServer((req, res) => {
+    const path = pathOf(req);
+    if (path === MQTT_WS_PATH || path === '/') {
+      res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'close' });
+      res.end(`Upgrade Required: connect with MQTT over WebSocket at ${MQTT_WS_PATH}\n`);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(`Not Found: MQTT over WebSocket is at ${MQTT_WS_PATH}\n`);
+    }
+  });
+  http.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', ignoreError);
+    if (pathOf(req) !== MQTT_WS_PATH) {
+      socket.once('finish', () => socket.destroy());
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws);
+      safeHandle(stream, req, 'ws');
+    });
+  });
+
+  const plan: Array<[ListenerKind, NetServer, number]> = [
+    ['tcp', tcp, opts.mqttPort],
+    ['ws', http, opts.wsPort],
+    ['tls', tls, opts.tlsPort],
+  ];
+  const results = await Promise.allSettled(plan.map(([kind, server, port]) => listen(kind, server, port, opts.host)));
+
+  const running = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await Promise.all(running.map((r) => stopServer(r.server, [r.sockets, tlsSockets])));
+    })();
+    return closing;
+  };
+
+  if (failed) {
+    await close();
+    throw failed.reason;
+  }
+  const port = (kind: ListenerKind): number => running.find((r) => r.kind === kind)?.port ?? 0;
+  return { ports: { mqtt: port('tcp'), ws: port('ws'), tls: port('tls') }, close };
+}
+
+/** Listens and starts tracking sockets; rejects with a ListenError. */
+function listen(kind: ListenerKind, server: NetServer, port: number, host: string): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const sockets = new Set<Socket>();
+    const onError = (err: unknown): void => {
+      server.off('listening', onListening);
+      reject(new ListenError(kind, host, port, err));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      server.on('error', ignoreError); // nothing useful to do with a late server error
+      resolve({ kind, server, sockets, port: (server.address() as AddressInfo).port });
+    };
+    server.on('connection', (sock: Socket) => track(sockets, sock));
+    server.once('error', onError);
+    server.once('listening', onListening);
+    try {
+      server.listen(port, host);
+    } catch (err) {
+      // Invalid port numbers throw synchronously (ERR_SOCKET_BAD_PORT).
+      server.off('error', onError);
+      server.off('listening', onListening);
+      reject(new ListenError(kind, host, port, err));
+    }
+  });
+}
+
+/** Remembers an open socket until it closes; a reset by the peer must not crash the process. */
+function track(set: Set<Socket>, sock: Socket): void {
+  set.add(sock);
+  sock.on('error', ignoreError);
+  sock.once('close', () => set.delete(sock));
+}
+
+function stopServer(server: NetServer, socketSets: Array<Set<Socket>>): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve()); // an error here only means "was not listening"
+    for (const set of socketSets) for (const sock of set) sock.destroy();
+  });
+}
+
+function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,55 @@
+// Live MQTT sessions: which device, key and scope each connected client has, indexed by client
+// object, by device id and by key id (to close a key's connections at once when it is disabled).
+import type { DeviceScope } from '../core/device-scope.ts';
+import type { ReasonCode, Transport } from '../core/types.ts';
+
+export interface LiveSession {
+  deviceId: string;
+  keyId: string;
+  scope: DeviceScope;
+  transport: Transport;
+  address: string;
+  forwardedFor?: string;
+  connectedAt: string;
+  messagesFromClient: number;
+  messagesToClient: number;
+  scopeChangedSinceConnect: boolean;
+  /** Why the broker is closing this session, when it is the one closing it. */
+  closingReason?: ReasonCode;
+  close(): void;
+}
+
+export class Sessions {
+  readonly #byDevice = new Map<string, LiveSession>();
+  readonly #byKey = new Map<string, Set<LiveSession>>();
+
+  add(s: LiveSession): void {
+    this.#byDevice.set(s.deviceId, s);
+    let set = this.#byKey.get(s.keyId);
+    if (!set) this.#byKey.set(s.keyId, (set = new Set()));
+    set.add(s);
+  }
+
+  remove(s: LiveSession): void {
+    if (this.#byDevice.get(s.deviceId) === s) this.#byDevice.delete(s.deviceId);
+    const set = this.#byKey.get(s.keyId);
+    set?.delete(s);
+    if (set?.size === 0) this.#byKey.delete(s.keyId);
+  }
+
+  forDevice(deviceId: string): LiveSession | undefined {
+    return this.#byDevice.get(deviceId);
+  }
+
+  forKey(keyId: string): LiveSession[] {
+    return [...(this.#byKey.get(keyId) ?? [])];
+  }
+
+  all(): LiveSession[] {
+    return [...this.#byDevice.values()];
+  }
+
+  get size(): number {
+    return this.#byDevice.size;
+  }
+}

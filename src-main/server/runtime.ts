@@ -1,0 +1,127 @@
+// Starts the whole backend on a data directory: lock, store, service, broker with its three
+// listeners, and the HTTP server. Used by `keyport serve`, the Electron main process and tests.
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { ListenerInfo } from '../contract.ts';
+import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../core/client-address.ts';
+import { KeyportBroker } from '../broker/broker.ts';
+import { startListeners, type Listeners } from '../broker/listeners.ts';
+import { loadOrCreateCertificate } from '../broker/tls-cert.ts';
+import { ADMIN_TOKEN_FILE, ensureDataDir, loadAdminToken, loadPepper } from '../service/data-dir.ts';
+import { KeyportService } from '../service/service.ts';
+import { acquireLock, type DataDirLock } from '../store/lock.ts';
+import { openLowdbStore } from '../store/lowdb-store.ts';
+import type { Store } from '../store/store.ts';
+import { createHttpServer, type Route } from './http-server.ts';
+
+export const DEFAULT_PORTS = { mqtt: 1883, ws: 8083, tls: 8883, http: 8484 } as const;
+
+export interface RuntimeOptions {
+  dataDir: string;
+  host?: string;
+  mqttPort?: number;
+  wsPort?: number;
+  tlsPort?: number;
+  httpPort?: number;
+  /** Peers whose X-Forwarded-For is believed (IPs/CIDRs). Default: loopback only. */
+  trustedProxies?: readonly string[];
+  tlsCert?: { certFile: string; keyFile: string };
+  /** Extra HTTP routes (the API, the UI). */
+  routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => Route[];
+  /** Tests may hand in a store; otherwise the lowdb store in dataDir. */
+  store?: Store;
+  log?: (line: string) => void;
+}
+
+export interface Runtime {
+  service: KeyportService;
+  broker: KeyportBroker;
+  dataDir: string;
+  adminToken: string;
+  adminTokenFile: string;
+  ports: ListenerInfo;
+  uiUrl: string;
+  tlsFingerprint: string;
+  close(): Promise<void>;
+}
+
+function listenHttp(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(new Error(err.code === 'EADDRINUSE'
+        ? `HTTP listener: port ${port} on ${host} is already in use (choose another with --http-port, or 0 for any free port)`
+        : `HTTP listener: ${err.message}`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const host = opts.host ?? '127.0.0.1';
+  const dataDir = opts.dataDir;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const trusted = parseTrustedProxies(opts.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
+  ensureDataDir(dataDir);
+  const undo: (() => Promise<void>)[] = [];
+  const rollback = async () => {
+    for (const u of undo.reverse()) await u().catch(() => {});
+  };
+  try {
+    const lock: DataDirLock = await acquireLock(dataDir, {});
+    undo.push(() => lock.release());
+    const store = opts.store ?? (await openLowdbStore(dataDir));
+    undo.push(() => store.close());
+    const service = new KeyportService({ store, pepper: loadPepper(dataDir) });
+    const adminToken = loadAdminToken(dataDir);
+    const adminTokenFile = join(dataDir, ADMIN_TOKEN_FILE);
+    const cert = await loadOrCreateCertificate(dataDir, opts.tlsCert);
+    const broker = await KeyportBroker.create({ service, trustedProxies: trusted, log });
+    undo.push(() => broker.close());
+    const listeners: Listeners = await startListeners(broker.handle, {
+      host,
+      mqttPort: opts.mqttPort ?? DEFAULT_PORTS.mqtt,
+      wsPort: opts.wsPort ?? DEFAULT_PORTS.ws,
+      tlsPort: opts.tlsPort ?? DEFAULT_PORTS.tls,
+      tls: { cert: cert.cert, key: cert.key },
+    });
+    undo.push(() => listeners.close());
+    let ports: ListenerInfo | null = null;
+    const base = { service, broker, dataDir, adminToken, adminTokenFile, tlsFingerprint: cert.fingerprint };
+    const http = createHttpServer({
+      ctx: { service, dataDir, listeners: () => ports },
+      adminToken,
+      routes: opts.routes?.(base) ?? [],
+    });
+    const httpPort = await listenHttp(http, host, opts.httpPort ?? DEFAULT_PORTS.http);
+    const closeHttp = () => new Promise<void>((resolve) => {
+      (http as Server & { destroyAll?: () => void }).destroyAll?.();
+      http.close(() => resolve());
+    });
+    undo.push(closeHttp);
+    ports = { host, mqtt: listeners.ports.mqtt, ws: listeners.ports.ws, tls: listeners.ports.tls, http: httpPort };
+    const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+    const url = `http://${urlHost}:${httpPort}`;
+    await lock.update({ httpPort, url, adminTokenFile });
+    let closed: Promise<void> | null = null;
+    return {
+      ...base,
+      ports,
+      uiUrl: `${url}/#token=${adminToken}`,
+      close: () => (closed ??= (async () => {
+        await listeners.close();
+        await broker.close();
+        await closeHttp();
+        await store.close();
+        await lock.release();
+      })()),
+    };
+  } catch (err) {
+    await rollback();
+    throw err;
+  }
+}

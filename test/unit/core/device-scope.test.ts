@@ -1,0 +1,133 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  describeRestriction,
+  describeTags,
+  deviceMatches,
+  inScope,
+  isAllDevices,
+  matchRule,
+  resolveScope,
+  type Restriction,
+} from '../../../src-main/core/device-scope.ts';
+import type { Device } from '../../../src-main/core/types.ts';
+import { device, hexId, tag } from '../../helpers/core-fixtures.ts';
+
+const A = hexId(0xa);
+const B = hexId(0xb);
+const C = hexId(0xc);
+
+const kitchenSensor = device({ id: A, tags: [tag('room', 'kitchen'), tag('kind', 'sensor')] });
+const kitchenOnly = device({ id: B, tags: [tag('room', 'kitchen')] });
+const hallSensor = device({ id: C, tags: [tag('room', 'hall'), tag('kind', 'sensor')] });
+const untagged = device({ id: hexId(0xd) });
+const all = [kitchenSensor, kitchenOnly, hallSensor, untagged];
+
+describe('isAllDevices', () => {
+  it.each<[string, Restriction, boolean]>([
+    ['no restriction', {}, true],
+    ['empty lists', { deviceIds: [], deviceTags: [] }, true],
+    ['ids', { deviceIds: [A] }, false],
+    ['tags', { deviceTags: [tag('room', 'kitchen')] }, false],
+    ['empty ids + tags', { deviceIds: [], deviceTags: [tag('a', 'b')] }, false],
+  ])('%s → %s', (_what, r, expected) => {
+    expect(isAllDevices(r)).toBe(expected);
+  });
+});
+
+describe('deviceMatches / matchRule', () => {
+  const two = [tag('room', 'kitchen'), tag('kind', 'sensor')];
+  it.each<[string, Restriction, Device, string | null]>([
+    ['all-devices key, untagged device', {}, untagged, 'all devices'],
+    ['all-devices key, any device', { deviceIds: [], deviceTags: [] }, hallSensor, 'all devices'],
+    ['listed id', { deviceIds: [A, C] }, hallSensor, `deviceIds entry "${C}"`],
+    ['id not listed', { deviceIds: [A] }, kitchenOnly, null],
+    ['one tag, carried', { deviceTags: [tag('room', 'kitchen')] }, kitchenOnly, 'deviceTags room=kitchen'],
+    ['one tag, other value', { deviceTags: [tag('room', 'kitchen')] }, hallSensor, null],
+    ['two tags, both carried', { deviceTags: two }, kitchenSensor, 'deviceTags room=kitchen, kind=sensor'],
+    ['two tags, only the first carried (EVERY pair required)', { deviceTags: two }, kitchenOnly, null],
+    ['two tags, only the second carried (EVERY pair required)', { deviceTags: two }, hallSensor, null],
+    ['two tags, untagged device', { deviceTags: two }, untagged, null],
+    ['tag key matches but value case differs', { deviceTags: [tag('room', 'Kitchen')] }, kitchenOnly, null],
+    ['ids OR tags: matched by id only', { deviceIds: [C], deviceTags: two }, hallSensor, `deviceIds entry "${C}"`],
+    ['ids OR tags: matched by tags only', { deviceIds: [C], deviceTags: two }, kitchenSensor, 'deviceTags room=kitchen, kind=sensor'],
+    ['ids OR tags: neither', { deviceIds: [C], deviceTags: two }, kitchenOnly, null],
+  ])('%s', (_what, r, d, rule) => {
+    expect(deviceMatches(r, d)).toBe(rule !== null);
+    const got = matchRule(r, d);
+    if (rule === null) expect(got).toBeNull();
+    else expect(got).toContain(rule);
+  });
+
+  it('a device carrying extra tags and duplicate keys still matches', () => {
+    const d = device({ tags: [tag('room', 'hall'), tag('room', 'kitchen'), tag('x', 'y')] });
+    expect(deviceMatches({ deviceTags: [tag('room', 'kitchen')] }, d)).toBe(true);
+    expect(deviceMatches({ deviceTags: [tag('room', 'kitchen'), tag('room', 'hall')] }, d)).toBe(true);
+  });
+});
+
+describe('resolveScope / inScope', () => {
+  it('all-devices key → kind all, without listing devices', () => {
+    const list = vi.fn(() => all);
+    const scope = resolveScope({}, list);
+    expect(scope).toEqual({ kind: 'all' });
+    expect(list).not.toHaveBeenCalled();
+    expect(inScope(scope, hexId(12345))).toBe(true);
+  });
+
+  it('an id-only key never calls the devices function', () => {
+    const list = vi.fn(() => all);
+    const scope = resolveScope({ deviceIds: [A, B] }, list);
+    expect(list).not.toHaveBeenCalled();
+    expect(scope.kind).toBe('devices');
+    expect(inScope(scope, A)).toBe(true);
+    expect(inScope(scope, B)).toBe(true);
+    expect(inScope(scope, C)).toBe(false);
+  });
+
+  it('a tag key lists devices once and keeps those carrying EVERY pair', () => {
+    const list = vi.fn(() => all);
+    const scope = resolveScope({ deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] }, list);
+    expect(list).toHaveBeenCalledTimes(1);
+    expect(scope).toEqual({ kind: 'devices', ids: new Set([A]) });
+  });
+
+  it('ids OR tags: the union', () => {
+    const scope = resolveScope({ deviceIds: [C], deviceTags: [tag('room', 'kitchen')] }, () => all);
+    expect(scope).toEqual({ kind: 'devices', ids: new Set([A, B, C]) });
+  });
+
+  it('a tag change takes a device out of scope at the next resolve, not the one already made', () => {
+    const d1 = device({ id: A, tags: [tag('room', 'kitchen')] });
+    const d2 = device({ id: B, tags: [tag('room', 'kitchen')] });
+    const devices = [d1, d2];
+    const r: Restriction = { deviceTags: [tag('room', 'kitchen')] };
+    const before = resolveScope(r, () => devices);
+    expect(before).toEqual({ kind: 'devices', ids: new Set([A, B]) });
+
+    d2.tags = [tag('room', 'hall')];
+    const after = resolveScope(r, () => devices);
+    expect(after).toEqual({ kind: 'devices', ids: new Set([A]) });
+    expect(inScope(after, B)).toBe(false);
+    // The scope resolved earlier (at connect) is a snapshot.
+    expect(inScope(before, B)).toBe(true);
+    expect(deviceMatches(r, d2)).toBe(false);
+  });
+});
+
+describe('describeRestriction / describeTags', () => {
+  it.each<[string, Restriction, string]>([
+    ['nothing', {}, 'all devices'],
+    ['empty lists', { deviceIds: [], deviceTags: [] }, 'all devices'],
+    ['one id', { deviceIds: [A] }, `device ${A}`],
+    ['three ids', { deviceIds: [A, B, C] }, '3 devices'],
+    ['tags', { deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] }, 'devices tagged room=kitchen, kind=sensor'],
+    ['id and tags', { deviceIds: [A], deviceTags: [tag('room', 'hall')] }, `device ${A} or devices tagged room=hall`],
+  ])('%s → %j', (_what, r, text) => {
+    expect(describeRestriction(r)).toBe(text);
+  });
+
+  it('describeTags joins key=value pairs', () => {
+    expect(describeTags([tag('a', '1'), tag('b', '2')])).toBe('a=1, b=2');
+    expect(describeTags([])).toBe('');
+  });
+});
