@@ -1,7 +1,10 @@
 // THE contract between the UI/CLI and the backend: methods (request -> response) and events.
-// Electron IPC, the headless WebSocket bridge and the CLI's HTTP client are transports of it.
-// Requests are validated at runtime where they enter (service/dispatch.ts); errors cross as {code, message}.
-import type { AccessKey, Device, FieldError, Tag } from './core/types.ts';
+// Electron IPC (preload), the headless WebSocket bridge and the CLI's HTTP client are transports
+// of it. Requests are validated at runtime where they enter (service/dispatch.ts); errors cross
+// as {code, message}. No method or event ever carries a stored secret: the only secret that
+// crosses is the one returned once by keys.create / devices.generateKey.
+import type { DecisionEvent } from './core/decision-event.ts';
+import type { AccessKey, Command, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
 
 export interface ListenerInfo {
   mqtt: number;
@@ -11,21 +14,76 @@ export interface ListenerInfo {
   host: string;
 }
 
+export interface ClientInfo {
+  deviceId: string;
+  deviceName: string;
+  keyId: string;
+  transport: Transport;
+  address: string;
+  connectedAt: string;
+  messagesFromClient: number;
+  messagesToClient: number;
+  scopeChangedSinceConnect: boolean;
+}
+
+export interface BrokerStatus {
+  listeners: ListenerInfo | null;
+  clients: ClientInfo[];
+  /** Messages per second over the last few seconds. */
+  rate: { published: number; delivered: number };
+  totals: { published: number; delivered: number; decisions: number };
+}
+
+export interface CreatedKey {
+  accessKey: AccessKey;
+  /** Shown once; Keyport keeps no copy. */
+  secret: string;
+}
+
+export interface DecisionFilter {
+  deviceId?: string;
+  keyId?: string;
+  action?: DecisionEvent['action'];
+  result?: DecisionEvent['result'];
+  reason?: string;
+  limit?: number;
+}
+
 export interface Methods {
-  'app.info': { req: Record<string, never>; res: { applicationId: string; dataDir: string; listeners: ListenerInfo | null } };
+  'app.info': { req: Record<string, never>; res: { applicationId: string; dataDir: string; listeners: ListenerInfo | null; mode: 'desktop' | 'headless' } };
+  'broker.status': { req: Record<string, never>; res: BrokerStatus };
   'devices.list': { req: Record<string, never>; res: Device[] };
   'devices.get': { req: { id: string }; res: Device };
   'devices.create': { req: { name: string; description?: string; tags?: Tag[]; deviceClass?: Device['deviceClass']; gatewayId?: string }; res: Device };
   'devices.update': { req: { id: string; patch: Record<string, unknown> }; res: Device };
   'devices.delete': { req: { id: string }; res: Device };
+  'devices.history': { req: { id: string }; res: DeviceState[] };
+  'devices.commands': { req: { id: string }; res: Command[] };
+  'devices.sendCommand': { req: { id: string; name: string; payload?: unknown }; res: Command };
+  /** A key scoped to this one device (createdVia device-page). */
+  'devices.generateKey': { req: { id: string; name?: string }; res: CreatedKey };
   'keys.list': { req: { query?: unknown }; res: AccessKey[] };
   'keys.get': { req: { id: string }; res: AccessKey };
-  'keys.create': { req: Record<string, unknown>; res: { accessKey: AccessKey; secret: string } };
+  'keys.create': { req: Record<string, unknown>; res: CreatedKey };
   'keys.update': { req: { id: string; patch: Record<string, unknown> }; res: AccessKey };
   'keys.delete': { req: { id: string }; res: AccessKey };
+  'decisions.list': { req: DecisionFilter; res: DecisionEvent[] };
+  'decisions.export': { req: DecisionFilter; res: { jsonl: string; count: number } };
+}
+
+export interface Events {
+  decision: DecisionEvent;
+  'device.changed': Device;
+  'device.deleted': { id: string };
+  'device.state': { deviceId: string; state: DeviceState };
+  'device.command': { deviceId: string; command: Command };
+  'key.changed': AccessKey;
+  'key.deleted': { id: string };
+  'broker.status': BrokerStatus;
 }
 
 export type MethodName = keyof Methods;
+export type EventName = keyof Events;
 export type Req<M extends MethodName> = Methods[M]['req'];
 export type Res<M extends MethodName> = Methods[M]['res'];
 
@@ -44,3 +102,20 @@ export type Reply<M extends MethodName> = { ok: true; result: Res<M> } | { ok: f
 export interface KeyportApi {
   call<M extends MethodName>(method: M, req: Req<M>): Promise<Res<M>>;
 }
+
+/** What the renderer gets (window.keyport in Electron; the WebSocket bridge in a browser). */
+export interface KeyportBridge extends KeyportApi {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+  /** Electron only: save secrets with a native dialog; the renderer never picks a path itself. */
+  saveSecretsFile?(req: { suggestedName: string; content: string }): Promise<{ saved: boolean; path?: string }>;
+}
+
+/** What the Electron preload exposes as window.keyportIpc: raw replies (errors cannot cross contextBridge intact). */
+export interface IpcBridge {
+  call(method: MethodName, req: unknown): Promise<Reply<MethodName>>;
+  on(event: EventName, listener: (payload: unknown) => void): () => void;
+  saveSecretsFile(req: { suggestedName: string; content: string }): Promise<{ saved: boolean; path?: string }>;
+}
+
+/** Channel names of the Electron IPC transport. */
+export const IPC = { call: 'keyport:call', event: 'keyport:event', saveSecrets: 'keyport:save-secrets' } as const;

@@ -13,6 +13,8 @@ import type { NewDecision } from '../service/decision-feed.ts';
 import type { KeyportService } from '../service/service.ts';
 import { Sessions, type LiveSession } from './sessions.ts';
 import { watchServiceChanges } from './session-policy.ts';
+import { RateMeter } from './rate-meter.ts';
+import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 
 export interface BrokerOptions {
   service: KeyportService;
@@ -25,6 +27,10 @@ interface ClientInfo {
   transport: Transport;
   session?: LiveSession;
 }
+
+/** Closes for which the session's authority is gone (no will, result "denied" in the feed). */
+const REVOKED: ReadonlySet<ReasonCode> = new Set(['key.inactive', 'key.deleted', 'device.unknown']);
+const POLICY_CLOSES: ReadonlySet<ReasonCode> = new Set([...REVOKED, 'publish.denied', 'session.taken-over']);
 
 const NO_RULES: TopicRules = { filterType: 'none', pubTopics: [], subTopics: [] };
 
@@ -40,6 +46,8 @@ const joinHeader = (h: string | string[] | undefined): string | undefined => (Ar
 
 export class KeyportBroker {
   readonly sessions = new Sessions();
+  readonly published = new RateMeter();
+  readonly delivered = new RateMeter();
   readonly #clients = new WeakMap<Client, ClientInfo>();
   readonly #service: KeyportService;
   readonly #trusted: TrustedProxies;
@@ -59,6 +67,9 @@ export class KeyportBroker {
   static async create(opts: BrokerOptions): Promise<KeyportBroker> {
     let self: KeyportBroker | undefined;
     const aedes = await Aedes.createBroker({
+      // aedes refuses MQTT 3.1 client ids longer than 23 characters (CONNACK 2), but the client id
+      // IS the device id (24 hex characters), so MQTT 3.1 devices could never connect.
+      maxClientsIdLength: 65535,
       preConnect: (client, packet, cb) => self!.#preConnect(client, packet, cb),
       authenticate: (client, username, password, done) => self!.#authenticate(client, username, password, done),
       authorizePublish: (client, packet, cb) => self!.#authorizePublish(client, packet, cb),
@@ -188,11 +199,16 @@ export class KeyportBroker {
     if (!client) return cb(null); // the platform itself (commands from the UI/API)
     const s = this.#info(client).session;
     if (!s) return cb(new Error('not authenticated'));
+    // A last will of a connection the broker closed because its key or device went away is not
+    // published: that key no longer speaks for anyone.
+    if (client.closed && s.closingReason && REVOKED.has(s.closingReason)) return cb(new Error(s.closingReason));
     const d = publishDecision(this.#view(s), packet.topic);
     this.#record(client, 'publish', d, { topic: packet.topic });
     if (d.allowed) return cb(null);
-    // MQTT 3.1.1 has no negative PUBACK: a denied PUBLISH closes the connection.
-    s.closingReason = 'publish.denied';
+    // MQTT 3.1.1 has no negative PUBACK: a denied PUBLISH closes the connection. aedes also asks
+    // here for the last will while it is already closing the client; a refused will must not
+    // overwrite why that connection is closing (key.deleted, connection.lost, ...).
+    if (!client.closed) s.closingReason = 'publish.denied';
     cb(new Error(d.reason));
   }
 
@@ -214,6 +230,7 @@ export class KeyportBroker {
       return null;
     }
     s.messagesToClient++;
+    this.delivered.add();
     return packet;
   }
 
@@ -222,6 +239,7 @@ export class KeyportBroker {
     const s = client ? this.#info(client).session : undefined;
     if (client && !s) return;
     if (s) s.messagesFromClient++;
+    this.published.add();
     if (packet.topic.startsWith('$')) return;
     const c = classifyTopic(packet.topic);
     if (c.kind !== 'device') return;
@@ -245,7 +263,7 @@ export class KeyportBroker {
     if (!s) return;
     const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
     const reason: ReasonCode = s.closingReason ?? (this.#closing ? 'broker.shutdown' : clean ? 'client.disconnect' : 'connection.lost');
-    this.#record(client, 'disconnect', { allowed: true, reason, rule: reasonText(reason) });
+    this.#record(client, 'disconnect', { allowed: !POLICY_CLOSES.has(reason), reason, rule: reasonText(reason) });
     this.sessions.remove(s);
     if (!this.sessions.forDevice(s.deviceId)) this.#persistStatus(s, 'disconnected', reason);
   }
@@ -277,6 +295,26 @@ export class KeyportBroker {
         ...(s.scopeChangedSinceConnect ? { scopeChangedSinceConnect: true } : {}),
       })
       .catch((e: unknown) => this.#log(`keyport: could not record connection status: ${(e as Error).message}`));
+  }
+
+  status(listeners: ListenerInfo | null): BrokerStatus {
+    const store = this.#service.store;
+    return {
+      listeners,
+      clients: this.sessions.all().map((s) => ({
+        deviceId: s.deviceId,
+        deviceName: store.getDevice(s.deviceId)?.name ?? s.deviceId,
+        keyId: s.keyId,
+        transport: s.transport,
+        address: s.address,
+        connectedAt: s.connectedAt,
+        messagesFromClient: s.messagesFromClient,
+        messagesToClient: s.messagesToClient,
+        scopeChangedSinceConnect: s.scopeChangedSinceConnect,
+      })),
+      rate: { published: this.published.perSecond(), delivered: this.delivered.perSecond() },
+      totals: { published: this.published.total, delivered: this.delivered.total, decisions: this.#service.feed.size },
+    };
   }
 
   /** Publish as the platform (not as a device): commands from the UI and the HTTP API. */

@@ -1,5 +1,5 @@
 // keyport keys create|list|set-status|delete
-import { describeRestriction } from '../core/device-scope.ts';
+import { restrictionSummary } from '../core/key-summary.ts';
 import type { AccessKey, TopicFilterType } from '../core/types.ts';
 import { withBackend, type Backend } from './backend.ts';
 import { parse, strings, tagsFrom } from './args.ts';
@@ -9,13 +9,6 @@ import { UsageError } from './usage.ts';
 
 export const KEY_SUBCOMMANDS = ['create', 'list', 'set-status', 'delete'] as const;
 const TOPIC_MODES = ['none', 'all', 'whitelist', 'blacklist'];
-
-export function restrictionSummary(k: AccessKey): string {
-  const parts = [describeRestriction(k)];
-  if (k.addressFilterType !== 'all') parts.push(`${k.addressFilterType === 'whitelist' ? 'only from' : 'not from'} ${k.addresses.join(' ')}`);
-  if (k.filterType !== 'none') parts.push(`custom topics: ${k.filterType}`);
-  return parts.join('; ');
-}
 
 function buildCreateRequest(values: Record<string, unknown>): Record<string, unknown> {
   const deviceIds = strings(values.device);

@@ -6,7 +6,6 @@ import { StoreFileError } from '../store/store.ts';
 import { openBackend } from './backend.ts';
 import { devicesCommand } from './devices-command.ts';
 import { keysCommand } from './keys-command.ts';
-import { serveCommand } from './serve-command.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 export type CommandRunner = (sub: string | undefined, args: string[], dataDir: string) => Promise<number | void>;
@@ -48,7 +47,8 @@ export async function run(argv: string[]): Promise<number> {
       await keysCommand(sub, args, open);
       return 0;
     case 'serve':
-      return serveCommand(rest, dataDir);
+      // Loaded on demand: the broker, TLS and HTTP stack would double every other command's start-up.
+      return (await import('./serve-command.ts')).serveCommand(rest, dataDir);
     default: {
       const runner = extra.get(command);
       if (!runner) throw new UsageError(`unknown command "${command}" (try: keyport help)`);

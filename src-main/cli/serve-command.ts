@@ -2,7 +2,6 @@
 // SIGINT/SIGTERM, then closes the listeners, flushes the store and exits 0.
 import { startRuntime, DEFAULT_PORTS, type Runtime } from '../server/runtime.ts';
 import { intFlag, parse, strings } from './args.ts';
-import { printJson } from './output.ts';
 import { UsageError } from './usage.ts';
 
 export async function serveCommand(args: string[], dataDir: string, onReady?: (rt: Runtime) => void): Promise<number> {
@@ -28,7 +27,8 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
   });
   const p = rt.ports;
   if (values.json) {
-    printJson({ mqtt: p.mqtt, ws: p.ws, tls: p.tls, http: p.http, applicationId: rt.service.applicationId, dataDir: rt.dataDir, uiUrl: rt.uiUrl, adminTokenFile: rt.adminTokenFile });
+    // SPEC §12: ONE line, so a script can read a single line and parse it.
+    process.stdout.write(JSON.stringify({ mqtt: p.mqtt, ws: p.ws, tls: p.tls, http: p.http, applicationId: rt.service.applicationId, dataDir: rt.dataDir, uiUrl: rt.uiUrl, adminTokenFile: rt.adminTokenFile }) + '\n');
   } else {
     process.stdout.write([
       `Keyport is running (data: ${rt.dataDir})`,

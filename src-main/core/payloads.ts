@@ -1,12 +1,10 @@
 // Device state and command payloads (SPEC §5). Invalid state is accepted at the MQTT level but
 // recorded as state.invalid and not stored; these functions say why.
-import type { DeviceState, StateValue } from './types.ts';
+import type { Command, DeviceState, StateValue } from './types.ts';
 
-export interface Command {
-  name: string;
-  payload: unknown;
-  time: string;
-}
+export type { Command };
+type Payload = Uint8Array | string;
+const utf8 = new TextDecoder('utf-8');
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -23,15 +21,15 @@ export function parseTime(t: unknown, now: Date): Date | string {
   return Number.isNaN(d.getTime()) ? `time ${JSON.stringify(t)} is not a valid date` : d;
 }
 
-function parseJson(payload: Buffer | string): unknown | Error {
+function parseJson(payload: Payload): unknown | Error {
   try {
-    return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    return JSON.parse(typeof payload === 'string' ? payload : utf8.decode(payload));
   } catch (err) {
     return new Error(`payload is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-export function parseState(payload: Buffer | string, now: Date): { ok: true; state: DeviceState } | { ok: false; error: string } {
+export function parseState(payload: Payload, now: Date): { ok: true; state: DeviceState } | { ok: false; error: string } {
   const j = parseJson(payload);
   if (j instanceof Error) return { ok: false, error: j.message };
   if (!isObj(j)) return { ok: false, error: 'state must be a JSON object like {"data": {...}}' };
@@ -50,7 +48,7 @@ export function parseState(payload: Buffer | string, now: Date): { ok: true; sta
   return { ok: true, state: { time: time.toISOString(), data } };
 }
 
-export function parseCommand(payload: Buffer | string, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
+export function parseCommand(payload: Payload, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
   const j = parseJson(payload);
   if (j instanceof Error) return { ok: false, error: j.message };
   return validateCommand(j, now);

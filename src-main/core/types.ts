@@ -26,6 +26,12 @@ export interface DeviceState {
   time: string;
   data: Record<string, StateValue>;
 }
+export interface Command {
+  name: string;
+  payload: unknown;
+  time: string;
+}
+
 export type StateValue = number | string | boolean | { [k: string]: unknown };
 
 export interface Device {

@@ -139,6 +139,10 @@ export function validateKeyInput(input: unknown): Result<KeyInput> {
     }
   }
   errors.push(...validateTags('deviceTags', input.deviceTags, LIMITS.deviceTags));
+  const emptyList = (v: unknown) => Array.isArray(v) && v.length === 0;
+  if ((emptyList(ids) && (input.deviceTags === undefined || emptyList(input.deviceTags))) || (ids === undefined && emptyList(input.deviceTags))) {
+    errors.push({ field: 'deviceIds', message: 'deviceIds and deviceTags are both empty: list at least one device or tag, or leave both out to allow all devices' });
+  }
   errors.push(...validateAddresses(input.addressFilterType ?? 'all', input.addresses ?? []));
   return errors.length ? { ok: false, errors } : { ok: true, value: input as KeyInput };
 }

@@ -19,7 +19,13 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, 'PayloadTooLarge', `request body is larger than ${limit} bytes`);
+    if (size > limit) {
+      // Stop reading and close the connection after the reply, so a keep-alive client is not
+      // left with half a body on the wire.
+      req.socket.setKeepAlive(false);
+      req.headers.connection = 'close';
+      throw new HttpError(413, 'PayloadTooLarge', `request body is larger than ${limit} bytes`);
+    }
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -33,7 +39,8 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  if (status === 413) res.shouldKeepAlive = false;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(status === 413 ? { connection: 'close' } : {}) });
   res.end(text);
 }
 

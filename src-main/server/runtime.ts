@@ -13,6 +13,9 @@ import { acquireLock, type DataDirLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
 import type { Store } from '../store/store.ts';
 import { createHttpServer, type Route } from './http-server.ts';
+import { staticUi } from './static-ui.ts';
+import { losantApiRoutes } from './losant-api/routes.ts';
+import { attachUiBridge } from './ui-bridge.ts';
 
 export const DEFAULT_PORTS = { mqtt: 1883, ws: 8083, tls: 8883, http: 8484 } as const;
 
@@ -31,6 +34,9 @@ export interface RuntimeOptions {
   /** Tests may hand in a store; otherwise the lowdb store in dataDir. */
   store?: Store;
   log?: (line: string) => void;
+  mode?: 'desktop' | 'headless';
+  /** Where the built UI is (default out/renderer). */
+  uiDir?: string;
 }
 
 export interface Runtime {
@@ -92,13 +98,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     undo.push(() => listeners.close());
     let ports: ListenerInfo | null = null;
     const base = { service, broker, dataDir, adminToken, adminTokenFile, tlsFingerprint: cert.fingerprint };
-    const http = createHttpServer({
-      ctx: { service, dataDir, listeners: () => ports },
-      adminToken,
-      routes: opts.routes?.(base) ?? [],
-    });
+    const ctx = { service, dataDir, listeners: () => ports, brokerStatus: () => broker.status(ports), ...(opts.mode ? { mode: opts.mode } : {}) };
+    const http = createHttpServer({ ctx, adminToken, routes: [...(opts.routes?.(base) ?? []), ...losantApiRoutes({ ...base, trustedProxies: trusted }), staticUi(opts.uiDir)] });
+    const detachBridge = attachUiBridge(http, ctx, adminToken);
     const httpPort = await listenHttp(http, host, opts.httpPort ?? DEFAULT_PORTS.http);
     const closeHttp = () => new Promise<void>((resolve) => {
+      detachBridge();
       (http as Server & { destroyAll?: () => void }).destroyAll?.();
       http.close(() => resolve());
     });

@@ -1,6 +1,7 @@
 // The single entry for contract calls: checks the method and the request shape, calls the
 // service, and turns every failure into a ContractError (no stack traces cross a transport).
-import type { ContractError, ListenerInfo, MethodName, Methods, Reply, Req, Res } from '../contract.ts';
+import type { BrokerStatus, ContractError, DecisionFilter, ListenerInfo, MethodName, Methods, Reply, Req, Res } from '../contract.ts';
+import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { isId } from '../core/ids.ts';
 import { ServiceError } from './errors.ts';
 import type { KeyportService } from './service.ts';
@@ -9,6 +10,9 @@ export interface DispatchContext {
   service: KeyportService;
   dataDir: string;
   listeners: () => ListenerInfo | null;
+  mode?: 'desktop' | 'headless';
+  /** Live broker figures, when a broker runs in this process. */
+  brokerStatus?: () => BrokerStatus;
 }
 
 type Handler<M extends MethodName> = (ctx: DispatchContext, req: Req<M>) => Res<M> | Promise<Res<M>>;
@@ -29,8 +33,53 @@ function needPatch(req: unknown): Record<string, unknown> {
   return p;
 }
 
+function decisionFilter(req: unknown): (e: DecisionEvent) => boolean {
+  const f = (isObj(req) ? req : {}) as DecisionFilter;
+  for (const k of ['deviceId', 'keyId', 'reason'] as const) {
+    if (f[k] !== undefined && typeof f[k] !== 'string') throw new BadRequest(`${k} must be a string`);
+  }
+  if (f.action !== undefined && !ACTIONS.includes(f.action)) throw new BadRequest(`action must be one of ${ACTIONS.join(', ')}`);
+  if (f.result !== undefined && f.result !== 'allowed' && f.result !== 'denied') throw new BadRequest('result must be allowed or denied');
+  return (e) =>
+    (f.deviceId === undefined || e.deviceId === f.deviceId) &&
+    (f.keyId === undefined || e.keyId === f.keyId) &&
+    (f.action === undefined || e.action === f.action) &&
+    (f.result === undefined || e.result === f.result) &&
+    (f.reason === undefined || e.reason === f.reason);
+}
+
+function listDecisions(ctx: DispatchContext, req: unknown): DecisionEvent[] {
+  const limit = isObj(req) ? req.limit : undefined;
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) throw new BadRequest('limit must be a positive whole number');
+  const list = ctx.service.feed.list().filter(decisionFilter(req));
+  return typeof limit === 'number' && limit < list.length ? list.slice(list.length - limit) : list;
+}
+
+function needString(req: unknown, field: string, min = 1, max = 255): string {
+  const v = isObj(req) ? req[field] : undefined;
+  if (typeof v !== 'string' || v.length < min || v.length > max) throw new BadRequest(`${field} must be a string of ${min}-${max} characters`);
+  return v;
+}
+
 const handlers: { [M in MethodName]: Handler<M> } = {
-  'app.info': (ctx) => ({ applicationId: ctx.service.applicationId, dataDir: ctx.dataDir, listeners: ctx.listeners() }),
+  'app.info': (ctx) => ({ applicationId: ctx.service.applicationId, dataDir: ctx.dataDir, listeners: ctx.listeners(), mode: ctx.mode ?? 'headless' }),
+  'broker.status': (ctx) => {
+    if (!ctx.brokerStatus) throw new ServiceError('unavailable', 'the broker is not running in this process');
+    return ctx.brokerStatus();
+  },
+  'devices.history': (ctx, req) => ctx.service.telemetry.history(ctx.service.devices.get(needId(req, 'device')).id),
+  'devices.commands': (ctx, req) => ctx.service.telemetry.commands(ctx.service.devices.get(needId(req, 'device')).id),
+  'devices.sendCommand': (ctx, req) => ctx.service.telemetry.sendCommand(needId(req, 'device'), { name: needString(req, 'name'), payload: req.payload }),
+  'devices.generateKey': (ctx, req) => {
+    const device = ctx.service.devices.get(needId(req, 'device'));
+    const name = req.name === undefined ? `${device.name} key`.slice(0, 255) : needString(req, 'name');
+    return ctx.service.keys.create({ name, deviceIds: [device.id], createdVia: 'device-page' });
+  },
+  'decisions.list': (ctx, req) => listDecisions(ctx, req),
+  'decisions.export': (ctx, req) => {
+    const events = listDecisions(ctx, req);
+    return { jsonl: ctx.service.feed.toJsonLines(events), count: events.length };
+  },
   'devices.list': (ctx) => ctx.service.devices.list(),
   'devices.get': (ctx, req) => ctx.service.devices.get(needId(req, 'device')),
   'devices.create': (ctx, req) => ctx.service.devices.create(req),

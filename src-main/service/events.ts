@@ -1,6 +1,5 @@
 // Events the service emits for the broker, the UI bridge and the CLI to follow.
-import type { Command } from '../core/payloads.ts';
-import type { AccessKey, Device, DeviceState } from '../core/types.ts';
+import type { AccessKey, Command, Device, DeviceState } from '../core/types.ts';
 
 export interface ServiceEvents {
   'device.created': Device;

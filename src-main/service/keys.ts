@@ -110,7 +110,9 @@ export class KeyService {
     if (!k) return;
     const now = this.now();
     if (k.lastUsed && now.getTime() - Date.parse(k.lastUsed) < 60_000) return;
-    await this.store.putKey({ ...k, lastUsed: now.toISOString() });
+    const next = { ...k, lastUsed: now.toISOString() };
+    await this.store.putKey(next);
+    this.events.emit('key.updated', { before: publicKey(k), after: publicKey(next) });
   }
 
   async remove(id: string): Promise<AccessKey> {

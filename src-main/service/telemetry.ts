@@ -44,8 +44,10 @@ export class Telemetry {
     const state = parsed.state;
     push(this.#history, deviceId, state, STATE_HISTORY);
     const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
-    await this.store.putDevice({ ...device, lastState });
+    const next = { ...device, lastState };
+    await this.store.putDevice(next);
     this.events.emit('device.state', { deviceId, state });
+    this.events.emit('device.status', next);
     return allow('state.stored', `${Object.keys(state.data).length} attribute(s) stored`);
   }
 

@@ -1,0 +1,146 @@
+// Device management in Losant's shapes (losant-rest devices / device):
+//   GET|POST /applications/{appId}/devices
+//   GET|PATCH|DELETE /applications/{appId}/devices/{deviceId}
+// Losant's `attributes` (declared state attributes) are accepted and ignored: Keyport stores any
+// attribute a device reports. Other Losant-only fields (parentId, systemInterval, …) get a 400.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEVICE_CLASSES, type Device } from '../../core/types.ts';
+import { TAG_KEY_PATTERN } from '../../core/validation.ts';
+import { sendJson } from '../http-util.ts';
+import { isObj, readBody, requireAdmin, requireApp, requireIdShape, serviceCall, validation, type ApiContext } from './context.ts';
+import { parseDeviceQuery } from './device-query.ts';
+import { listPage, parseListParams, type ListSpec } from './listing.ts';
+import { connectionRank, deviceToLosant } from './shapes.ts';
+
+export const DEVICE_LIST: ListSpec<Device> = {
+  sortFields: {
+    name: (d) => d.name,
+    id: (d) => d.id,
+    creationDate: (d) => d.creationDate,
+    lastUpdated: (d) => d.lastUpdated,
+    connectionStatus: (d) => connectionRank(d),
+  },
+  defaultSortField: 'name',
+  defaultSortDirection: 'asc',
+  filterFields: { name: (d) => d.name, description: (d) => d.description },
+  id: (d) => d.id,
+};
+
+function manage(ctx: ApiContext, req: IncomingMessage, appId: string): void {
+  requireAdmin(ctx, req);
+  requireApp(ctx, appId);
+}
+
+/** qs-style arrays as losant-rest sends them: `name=a`, `name[]=a`, or `name[0]=a&name[1]=b`. */
+function arrayParam(q: URLSearchParams, name: string): string[] | undefined {
+  const out: string[] = [];
+  let seen = false;
+  for (const [k, v] of q) {
+    if (k === name || k === `${name}[]` || new RegExp(`^${name}\\[\\d+\\]$`).test(k)) {
+      seen = true;
+      out.push(v);
+    }
+  }
+  return seen ? out : undefined;
+}
+
+/** `tagFilter[0][key]=a&tagFilter[0][value]=b` → [{key: 'a', value: 'b'}]. Key or value may be absent. */
+function tagFilterParam(q: URLSearchParams): { key?: string; value?: string }[] | undefined {
+  const byIndex = new Map<number, { key?: string; value?: string }>();
+  for (const [k, v] of q) {
+    const m = /^tagFilter\[(\d+)\]\[(key|value)\]$/.exec(k);
+    if (!m) {
+      if (k.startsWith('tagFilter')) throw validation(`tagFilter: cannot read parameter ${JSON.stringify(k)} (use tagFilter[0][key]=…&tagFilter[0][value]=…)`);
+      continue;
+    }
+    const i = Number(m[1]);
+    const entry = byIndex.get(i) ?? {};
+    entry[m[2] as 'key' | 'value'] = v;
+    byIndex.set(i, entry);
+  }
+  if (byIndex.size === 0) return undefined;
+  const list = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+  list.forEach((t, i) => {
+    if (t.key !== undefined && !TAG_KEY_PATTERN.test(t.key)) throw validation(`tagFilter[${i}].key: ${JSON.stringify(t.key)} is not a valid tag key`);
+  });
+  return list;
+}
+
+const truthy = (v: string | null): boolean => v !== null && v !== '' && v !== 'false' && v !== '0';
+
+export async function listDevices(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, appId: string): Promise<void> {
+  manage(ctx, req, appId);
+  const q = url.searchParams;
+  const rawQuery = q.get('query');
+  const hasQuery = rawQuery !== null && rawQuery !== '';
+  // Like Losant: `query` overrides filterField, filter, deviceClass and tagFilter.
+  const params = parseListParams(q, DEVICE_LIST, { ignoreFilter: hasQuery });
+  let devices = ctx.service.devices.list();
+  const echo: Record<string, unknown> = {};
+  if (hasQuery) {
+    const parsed = parseDeviceQuery(rawQuery);
+    if (!parsed.ok) throw validation(parsed.error);
+    devices = devices.filter(parsed.test);
+    echo.query = JSON.parse(rawQuery) as unknown;
+  } else {
+    const classes = arrayParam(q, 'deviceClass');
+    if (classes) {
+      for (const c of classes) {
+        if (!(DEVICE_CLASSES as readonly string[]).includes(c)) throw validation(`deviceClass: ${JSON.stringify(c)} is not a device class (${DEVICE_CLASSES.join(', ')})`);
+      }
+      devices = devices.filter((d) => classes.includes(d.deviceClass));
+      echo.deviceClass = classes.length === 1 ? classes[0] : classes;
+    }
+    const tags = tagFilterParam(q);
+    if (tags) {
+      devices = devices.filter((d) => tags.every((t) => d.tags.some((dt) => (t.key === undefined || dt.key === t.key) && (t.value === undefined || dt.value === t.value))));
+      echo.tagFilter = tags;
+    }
+  }
+  const exclude = truthy(q.get('excludeConnectionInfo'));
+  const appIdNow = ctx.service.applicationId;
+  const page = listPage(devices, params, DEVICE_LIST, (d) => deviceToLosant(d, appIdNow, { excludeConnectionInfo: exclude }));
+  sendJson(res, 200, { ...page, applicationId: appIdNow, ...echo });
+}
+
+/** Drops Losant's `attributes` after checking its shape; everything else goes to the validator. */
+function deviceInput(body: unknown, what: string): Record<string, unknown> {
+  if (!isObj(body)) throw validation(`body: the ${what} must be a JSON object`);
+  const { attributes, ...rest } = body;
+  if (attributes !== undefined) {
+    if (!Array.isArray(attributes) || !attributes.every((a) => isObj(a) && typeof a.name === 'string')) {
+      throw validation('attributes: must be an array of {name, dataType} objects');
+    }
+  }
+  return rest;
+}
+
+export async function createDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string): Promise<void> {
+  manage(ctx, req, appId);
+  const input = deviceInput(await readBody(req, res), 'device');
+  const device = await serviceCall(() => ctx.service.devices.create(input), 'Device');
+  sendJson(res, 201, deviceToLosant(device, ctx.service.applicationId));
+}
+
+export async function getDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, appId: string, deviceId: string): Promise<void> {
+  manage(ctx, req, appId);
+  requireIdShape(deviceId, 'Device');
+  const device = await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
+  sendJson(res, 200, deviceToLosant(device, ctx.service.applicationId, { excludeConnectionInfo: truthy(url.searchParams.get('excludeConnectionInfo')) }));
+}
+
+export async function patchDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, deviceId: string): Promise<void> {
+  manage(ctx, req, appId);
+  requireIdShape(deviceId, 'Device');
+  await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
+  const input = deviceInput(await readBody(req, res), 'device update');
+  const device = await serviceCall(() => ctx.service.devices.update(deviceId, input), 'Device');
+  sendJson(res, 200, deviceToLosant(device, ctx.service.applicationId));
+}
+
+export async function deleteDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, deviceId: string): Promise<void> {
+  manage(ctx, req, appId);
+  requireIdShape(deviceId, 'Device');
+  await serviceCall(() => ctx.service.devices.remove(deviceId), 'Device');
+  sendJson(res, 200, { success: true });
+}

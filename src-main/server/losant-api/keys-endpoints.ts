@@ -1,0 +1,89 @@
+// Access-key management in Losant's shapes (losant-rest applicationKeys / applicationKey):
+//   GET|POST /applications/{appId}/keys
+//   GET|PATCH|DELETE /applications/{appId}/keys/{applicationKeyId}
+// The secret appears once, in the POST response. Device restrictions cannot be patched (400).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseKeyQuery, filterKeys } from '../../core/key-query.ts';
+import type { AccessKey } from '../../core/types.ts';
+import { sendJson } from '../http-util.ts';
+import { isObj, readBody, requireAdmin, requireApp, requireIdShape, serviceCall, validation, type ApiContext } from './context.ts';
+import { listPage, parseListParams, type ListSpec } from './listing.ts';
+import { keyToLosant } from './shapes.ts';
+
+export const KEY_LIST: ListSpec<AccessKey> = {
+  sortFields: {
+    creationDate: (k) => k.creationDate,
+    lastUpdated: (k) => k.lastUpdated,
+    key: (k) => k.key,
+    status: (k) => k.status,
+    id: (k) => k.id,
+    name: (k) => k.name,
+  },
+  defaultSortField: 'creationDate',
+  defaultSortDirection: 'desc',
+  filterFields: {
+    key: (k) => k.key,
+    status: (k) => k.status,
+    name: (k) => k.name,
+    description: (k) => k.description,
+  },
+  id: (k) => k.id,
+};
+
+function manage(ctx: ApiContext, req: IncomingMessage, appId: string): void {
+  requireAdmin(ctx, req);
+  requireApp(ctx, appId);
+}
+
+export async function listKeys(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, appId: string): Promise<void> {
+  manage(ctx, req, appId);
+  const q = url.searchParams;
+  const rawQuery = q.get('query');
+  const hasQuery = rawQuery !== null && rawQuery !== '';
+  // Like Losant: `query` overrides filterField and filter.
+  const params = parseListParams(q, KEY_LIST, { ignoreFilter: hasQuery });
+  let keys = ctx.service.keys.list();
+  let source: Readonly<Record<string, unknown>> | undefined;
+  if (hasQuery) {
+    const parsed = parseKeyQuery(rawQuery);
+    if (!parsed.ok) throw validation(parsed.error);
+    keys = filterKeys(parsed.query, keys);
+    source = parsed.query.source;
+  }
+  const appIdNow = ctx.service.applicationId;
+  const page = listPage(keys, params, KEY_LIST, (k) => keyToLosant(k, appIdNow));
+  sendJson(res, 200, { ...page, applicationId: appIdNow, ...(source ? { query: source } : {}) });
+}
+
+export async function createKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string): Promise<void> {
+  manage(ctx, req, appId);
+  const body = await readBody(req, res);
+  if (!isObj(body)) throw validation('body: the access key must be a JSON object');
+  if (body.createdVia !== undefined) throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
+  const created = await serviceCall(() => ctx.service.keys.create({ ...body, createdVia: 'api' }), 'Application key');
+  sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.service.applicationId), secret: created.secret });
+}
+
+export async function getKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, keyId: string): Promise<void> {
+  manage(ctx, req, appId);
+  requireIdShape(keyId, 'Application key');
+  const key = await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
+  sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
+}
+
+export async function patchKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, keyId: string): Promise<void> {
+  manage(ctx, req, appId);
+  requireIdShape(keyId, 'Application key');
+  await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
+  const body = await readBody(req, res);
+  if (!isObj(body)) throw validation('body: the access key update must be a JSON object');
+  const key = await serviceCall(() => ctx.service.keys.update(keyId, body), 'Application key');
+  sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
+}
+
+export async function deleteKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, keyId: string): Promise<void> {
+  manage(ctx, req, appId);
+  requireIdShape(keyId, 'Application key');
+  await serviceCall(() => ctx.service.keys.remove(keyId), 'Application key');
+  sendJson(res, 200, { success: true });
+}

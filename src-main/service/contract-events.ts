@@ -1,0 +1,53 @@
+// Turns service, feed and broker activity into the contract's events, for any transport.
+// Decisions are batched (a broker under load makes thousands a second; a UI needs a few a frame).
+import type { BrokerStatus, EventName, Events } from '../contract.ts';
+import type { DecisionEvent } from '../core/decision-event.ts';
+import type { KeyportService } from './service.ts';
+
+export type EventSink = <E extends EventName>(event: E, payload: Events[E]) => void;
+
+export interface EventOptions {
+  brokerStatus?: () => BrokerStatus;
+  /** How often batched decisions and broker status go out. */
+  flushMs?: number;
+  statusMs?: number;
+  /** At most this many decisions per flush; older ones in the batch are skipped (the feed keeps them). */
+  maxDecisionsPerFlush?: number;
+}
+
+export function subscribeContractEvents(service: KeyportService, emit: EventSink, opts: EventOptions = {}): () => void {
+  const max = opts.maxDecisionsPerFlush ?? 200;
+  let pending: DecisionEvent[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const batch = pending.length > max ? pending.slice(pending.length - max) : pending;
+    pending = [];
+    for (const d of batch) emit('decision', d);
+  };
+  const offs = [
+    service.feed.events.on('decision', (d) => {
+      pending.push(d);
+      if (pending.length > max * 2) pending.splice(0, pending.length - max);
+    }),
+    service.events.on('device.created', (d) => emit('device.changed', d)),
+    service.events.on('device.updated', ({ after }) => emit('device.changed', after)),
+    service.events.on('device.status', (d) => emit('device.changed', d)),
+    service.events.on('device.deleted', (d) => emit('device.deleted', { id: d.id })),
+    service.events.on('device.state', (s) => emit('device.state', s)),
+    service.events.on('device.command', (c) => emit('device.command', c)),
+    service.events.on('key.created', (k) => emit('key.changed', k)),
+    service.events.on('key.updated', ({ after }) => emit('key.changed', after)),
+    service.events.on('key.deleted', (k) => emit('key.deleted', { id: k.id })),
+  ];
+  const flushTimer = setInterval(flush, opts.flushMs ?? 100);
+  flushTimer.unref();
+  const status = opts.brokerStatus;
+  const statusTimer = status ? setInterval(() => emit('broker.status', status()), opts.statusMs ?? 1000) : undefined;
+  statusTimer?.unref();
+  return () => {
+    offs.forEach((off) => off());
+    clearInterval(flushTimer);
+    if (statusTimer) clearInterval(statusTimer);
+    flush();
+  };
+}

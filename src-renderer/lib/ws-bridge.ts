@@ -1,0 +1,75 @@
+// The browser transport of the contract: a WebSocket to /bridge on the serving host, carrying
+// the admin token. Reconnects with back-off; calls made while disconnected wait for the socket.
+import type { ContractError, EventName, Events, KeyportBridge, MethodName, Reply, Req, Res } from '../../src-main/contract.ts';
+
+export class BridgeError extends Error {
+  constructor(readonly error: ContractError) {
+    super(error.message);
+  }
+}
+
+type Listener = (payload: unknown) => void;
+export type BridgeState = 'connecting' | 'open' | 'closed' | 'unauthorized';
+
+export function createWsBridge(url: string, onState: (s: BridgeState) => void): KeyportBridge {
+  let ws: WebSocket | null = null;
+  let nextId = 1;
+  let delay = 250;
+  let unauthorized = false;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const queue: string[] = [];
+  const listeners = new Map<string, Set<Listener>>();
+
+  const connect = () => {
+    onState('connecting');
+    const sock = new WebSocket(url);
+    ws = sock;
+    sock.onopen = () => {
+      delay = 250;
+      onState('open');
+      for (const frame of queue.splice(0)) sock.send(frame);
+    };
+    sock.onmessage = (ev) => {
+      const msg = JSON.parse(String(ev.data)) as { id?: number | null; reply?: Reply<MethodName>; event?: string; payload?: unknown };
+      if (msg.event) {
+        listeners.get(msg.event)?.forEach((l) => l(msg.payload));
+        return;
+      }
+      if (typeof msg.id !== 'number' || !msg.reply) return;
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      if (msg.reply.ok) p.resolve(msg.reply.result);
+      else p.reject(new BridgeError(msg.reply.error));
+    };
+    sock.onclose = (ev) => {
+      ws = null;
+      // The server refuses the upgrade without a valid token; the browser reports 1006 before open.
+      if (ev.code === 1006 && delay >= 4000 && pending.size === 0 && queue.length === 0) unauthorized = true;
+      for (const [, p] of pending) p.reject(new BridgeError({ code: 'unavailable', message: 'lost the connection to the Keyport server' }));
+      pending.clear();
+      onState(unauthorized ? 'unauthorized' : 'closed');
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+  };
+  connect();
+
+  return {
+    call<M extends MethodName>(method: M, req: Req<M>): Promise<Res<M>> {
+      const id = nextId++;
+      const frame = JSON.stringify({ id, method, req });
+      return new Promise<Res<M>>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        if (ws?.readyState === WebSocket.OPEN) ws.send(frame);
+        else queue.push(frame);
+      });
+    },
+    on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as Listener);
+      return () => set.delete(listener as Listener);
+    },
+  };
+}

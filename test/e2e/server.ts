@@ -1,0 +1,53 @@
+// The e2e server: `keyport serve --json` on port 0 in a temp data dir, shared by the spec files.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface E2eServer {
+  pid: number;
+  dataDir: string;
+  mqtt: number;
+  ws: number;
+  tls: number;
+  http: number;
+  uiUrl: string;
+  adminTokenFile: string;
+  applicationId: string;
+}
+
+export const SERVER_FILE = join(process.cwd(), 'test-results', 'e2e-server.json');
+
+export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keyport-e2e-'));
+  const child = spawn(process.execPath, ['bin/keyport.mjs', 'serve', '--json', '--data', dataDir, '--mqtt-port', '0', '--ws-port', '0', '--tls-port', '0', '--http-port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KEYPORT_DATA: dataDir },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    let json = '';
+    rl.on('line', (line) => {
+      json += line;
+      try {
+        const ready = JSON.parse(json) as Omit<E2eServer, 'pid'>;
+        rl.close();
+        resolve({ info: { ...ready, pid: child.pid ?? 0 }, child });
+      } catch {
+        // the ready document spans several lines; keep reading
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`keyport serve exited with ${code} before it was ready: ${stderr}`)));
+  });
+}
+
+export function serverInfo(): E2eServer {
+  return JSON.parse(readFileSync(SERVER_FILE, 'utf8')) as E2eServer;
+}
+
+export function saveServerInfo(info: E2eServer): void {
+  writeFileSync(SERVER_FILE, JSON.stringify(info));
+}
