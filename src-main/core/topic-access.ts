@@ -46,23 +46,31 @@ function gatewayMayReportFor(session: SessionView, peripheralId: string): boolea
   return p?.deviceClass === 'peripheral' && (p.gatewayId === undefined || p.gatewayId === me.id);
 }
 
+// Fixed outcomes, allocated once (they are on the publish/delivery hot path).
+const SYSTEM: Decision = Object.freeze(deny('topic.system', 'topics starting with "$" are reserved for the broker'));
+const RESERVED: Decision = Object.freeze(deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices'));
+
+function scopeRule(session: SessionView, deviceId: string, channel: string): string {
+  return deviceId === session.deviceId ? `own ${channel} topic` : `device ${deviceId} is in the key's scope`;
+}
+
+const outOfScope = (deviceId: string): Decision => deny('topic.out-of-scope', `device ${deviceId} is not in the key's scope`);
+
 export function publishDecision(session: SessionView, topic: string): Decision {
   const invalid = validateTopicName(topic);
   if (invalid) return deny('topic.invalid', invalid);
   const c = classifyTopic(topic);
   switch (c.kind) {
     case 'system':
-      return deny('topic.system', 'topics starting with "$" are reserved for the broker');
+      return SYSTEM;
     case 'reserved':
-      return deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices');
+      return RESERVED;
     case 'device':
-      if (inScope(session.scope, c.deviceId)) {
-        return allow('publish.allowed', c.deviceId === session.deviceId ? `own ${c.channel} topic` : `device ${c.deviceId} is in the key's scope`);
-      }
+      if (inScope(session.scope, c.deviceId)) return allow('publish.allowed', scopeRule(session, c.deviceId, c.channel));
       if (c.channel === 'state' && gatewayMayReportFor(session, c.deviceId)) {
         return allow('publish.allowed', `gateway ${session.deviceId} reports for its peripheral ${c.deviceId}`);
       }
-      return deny('topic.out-of-scope', `device ${c.deviceId} is not in the key's scope`);
+      return outOfScope(c.deviceId);
     case 'custom':
       return customTopicDecision(session.rules.filterType, session.rules.pubTopics, topic, 'pubTopics');
   }
@@ -73,13 +81,11 @@ export function deliverDecision(session: SessionView, topic: string): Decision {
   const c = classifyTopic(topic);
   switch (c.kind) {
     case 'system':
-      return deny('topic.system', 'topics starting with "$" are reserved for the broker');
+      return SYSTEM;
     case 'reserved':
-      return deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices');
+      return RESERVED;
     case 'device':
-      return inScope(session.scope, c.deviceId)
-        ? allow('deliver.allowed', c.deviceId === session.deviceId ? `own ${c.channel} topic` : `device ${c.deviceId} is in the key's scope`)
-        : deny('topic.out-of-scope', `device ${c.deviceId} is not in the key's scope`);
+      return inScope(session.scope, c.deviceId) ? allow('deliver.allowed', scopeRule(session, c.deviceId, c.channel)) : outOfScope(c.deviceId);
     case 'custom':
       return customTopicDecision(session.rules.filterType, session.rules.subTopics, topic, 'subTopics');
   }
@@ -108,14 +114,14 @@ function deviceTopicsGranted(scope: DeviceScope, filter: string): string | null 
 export function subscribeDecision(session: SessionView, filter: string): Decision {
   const invalid = validateTopicFilter(filter);
   if (invalid) return deny('topic.invalid', invalid);
-  if (filter.startsWith('$')) return deny('topic.system', 'topics starting with "$" are reserved for the broker');
+  if (filter.startsWith('$')) return SYSTEM;
   const deviceRule = deviceTopicsGranted(session.scope, filter);
   if (deviceRule) return allow('subscribe.granted', deviceRule);
   const first = filter.split('/', 1)[0];
   if (first === 'losant') {
     return filtersIntersect(filter, 'losant/+/state') || filtersIntersect(filter, 'losant/+/command')
       ? deny('topic.out-of-scope', 'no device in the key\'s scope has a topic matching this filter')
-      : deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices');
+      : RESERVED;
   }
   return customFilterDecision(session.rules.filterType, session.rules.subTopics, filter);
 }
