@@ -24,8 +24,11 @@ export function parse(args: string[], options: Options, positionals: string[] = 
     return r;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    // parseArgs messages are clear ("Unknown option '--x'"); keep them on one line.
-    throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments');
+    const e = err as Error & { code?: string };
+    const flag = /'(-[^']*)'/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) throw new UsageError(`unknown option ${flag} (try: keyport help)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) throw new UsageError(`option ${flag.split(',')[0]} needs a value`);
+    throw new UsageError(e.message.split('\n')[0] ?? 'bad arguments');
   }
 }
 

@@ -34,7 +34,25 @@ export function httpApi(url: string, token: string): KeyportApi {
       } catch (err) {
         throw new ApiError({ code: 'unavailable', message: `cannot reach the Keyport server at ${url}: ${(err as Error).message}` });
       }
-      return unwrap((await res.json()) as Reply<M>);
+      // /rpc answers with a Reply; anything else (401 wrong token, 404 from another program on
+      // that port, a proxy's HTML page) becomes one clear error instead of a TypeError.
+      const text = await res.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      const isReply = typeof body === 'object' && body !== null && typeof (body as { ok?: unknown }).ok === 'boolean'
+        && ((body as { ok: boolean }).ok || typeof (body as { error?: { message?: unknown } }).error?.message === 'string');
+      if (!isReply) {
+        const detail = typeof (body as { message?: unknown } | undefined)?.message === 'string' ? `: ${(body as { message: string }).message}` : '';
+        throw new ApiError({
+          code: res.status === 401 ? 'unauthorized' : 'unavailable',
+          message: `the Keyport server at ${url} answered HTTP ${res.status}${detail}`,
+        });
+      }
+      return unwrap(body as Reply<M>);
     },
   };
 }

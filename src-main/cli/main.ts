@@ -57,11 +57,24 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** Which flag sets a field, so a validation message can point at what the user typed. */
+const FIELD_FLAGS: Record<string, string> = {
+  name: '--name', description: '--description', tags: '--tag', deviceClass: '--class', gatewayId: '--gateway',
+  deviceIds: '--device', deviceTags: '--tag', addresses: '--allow-address/--deny-address', addressFilterType: '--allow-address/--deny-address',
+  filterType: '--topics', pubTopics: '--pub-topic', subTopics: '--sub-topic', query: '--query',
+};
+
+function withFlag(err: ApiError): string {
+  const field = err.error.errors?.[0]?.field.split(/[[.]/)[0];
+  const flag = field ? FIELD_FLAGS[field] : undefined;
+  return flag ? `${err.message} (${flag})` : err.message;
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     return await run(argv);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = err instanceof ApiError ? withFlag(err) : err instanceof Error ? err.message : String(err);
     process.stderr.write(`keyport: ${message.split('\n')[0]}\n`);
     if (err instanceof UsageError) return 2;
     if (err instanceof ApiError) return err.isInputError ? 2 : 1;

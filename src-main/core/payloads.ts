@@ -36,6 +36,7 @@ export function parseState(payload: Payload, now: Date): { ok: true; state: Devi
   if (!isObj(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
   const data: Record<string, StateValue> = {};
   for (const [k, v] of Object.entries(j.data)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') return { ok: false, error: `data.${k} is not an allowed attribute name` };
     if (typeof v === 'number' ? !Number.isFinite(v) : !(typeof v === 'string' || typeof v === 'boolean' || isObj(v))) {
       return { ok: false, error: `data.${k} must be a number, string, boolean or object` };
     }

@@ -43,6 +43,12 @@ export class Telemetry {
     if (!parsed.ok) return deny('state.invalid', parsed.error);
     const state = parsed.state;
     push(this.#history, deviceId, state, STATE_HISTORY);
+    // A late report (older than what is stored) goes to the history but does not move the
+    // device's last state back in time.
+    if (device.lastState && state.time < device.lastState.time) {
+      this.events.emit('device.state', { deviceId, state });
+      return allow('state.stored', `${Object.keys(state.data).length} attribute(s) kept in history (older than the last state)`);
+    }
     const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
     const next = { ...device, lastState };
     await this.store.putDevice(next);

@@ -1,6 +1,6 @@
 // `keyport serve --json` as a user runs it (SPEC §11, §12): a real child process on port 0, the
 // CLI going through it while it owns the data directory, real MQTT clients, real signals.
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,18 +48,21 @@ function expectNoSecretIn(text: string): void {
   for (const s of secrets) expect(text.includes(s), 'a secret is in the store file').toBe(false);
 }
 
-describe('keyport serve --json, one data directory across two runs', () => {
+// The two suites run side by side (describe.concurrent); the steps of the first depend on each
+// other and stay in order (it.sequential); the failure cases are independent of each other.
+describe.concurrent('keyport serve --json, one data directory across two runs', () => {
   let dir: string;
   let serve: ServeProcess;
   const deviceIds: string[] = [];
   const keyIds: string[] = [];
+  let envFile: string;
 
   beforeAll(async () => {
     dir = await newDir();
     serve = await startServe(dir);
   });
 
-  it('prints ONE ready line with exactly the SPEC §12 fields and real ports', () => {
+  it.sequential('prints ONE ready line with exactly the SPEC §12 fields and real ports', () => {
     const r = serve.ready;
     expect(serve.readyText.trim().startsWith('{')).toBe(true);
     expect(Object.keys(r).sort()).toEqual(READY_FIELDS);
@@ -77,7 +80,7 @@ describe('keyport serve --json, one data directory across two runs', () => {
     expect(r.uiUrl).toBe(`http://127.0.0.1:${r.http}/#token=${token}`);
   });
 
-  it('keeps the admin token file at mode 0600 and the lock file says who owns the directory', () => {
+  it.sequential('keeps the admin token file at mode 0600 and the lock file says who owns the directory', () => {
     expect(statSync(serve.ready.adminTokenFile).mode & 0o777).toBe(0o600);
     const lock = JSON.parse(readFileSync(join(dir, 'keyport.lock'), 'utf8')) as { pid: number; url: string; httpPort: number };
     expect(lock.pid).toBe(serve.pid);
@@ -85,7 +88,7 @@ describe('keyport serve --json, one data directory across two runs', () => {
     expect(lock.httpPort).toBe(serve.ready.http);
   });
 
-  it('the ports it printed are live: the HTTP API answers with the admin token', async () => {
+  it.sequential('the ports it printed are live: the HTTP API answers with the admin token', async () => {
     const token = readFileSync(serve.ready.adminTokenFile, 'utf8').trim();
     const res = await fetch(`http://127.0.0.1:${serve.ready.http}/rpc/app.info`, {
       method: 'POST',
@@ -98,10 +101,10 @@ describe('keyport serve --json, one data directory across two runs', () => {
     expect(body.result.listeners.mqtt).toBe(serve.ready.mqtt);
   });
 
-  it('CLI commands on the same KEYPORT_DATA go through the server; a saved .env connects at once with mosquitto_pub', async () => {
+  it.sequential('CLI commands on the same KEYPORT_DATA go through the server; a saved .env connects at once with mosquitto_pub', async () => {
     const device = await keyportJson<Created>(dir, ['devices', 'create', '--name', 'through the server', '--tag', 'site=lab']);
     deviceIds.push(device.id);
-    const envFile = join(await newDir(), 'device.env');
+    envFile = join(await newDir(), 'device.env');
     const created = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--name', 'served', '--device', device.id, '--save', envFile, '--format', 'env']);
     keyIds.push(created.accessKey.id);
     secrets.push(created.secret);
@@ -131,7 +134,7 @@ describe('keyport serve --json, one data directory across two runs', () => {
     expect(pub.code).toBe(0);
   });
 
-  it('keys set-status ID inactive through the server drops that device if connected', async () => {
+  it.sequential('keys set-status ID inactive through the server drops that device if connected', async () => {
     const device = await keyportJson<Created>(dir, ['devices', 'create', '--name', 'to be dropped']);
     deviceIds.push(device.id);
     const created = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--device', device.id]);
@@ -150,7 +153,7 @@ describe('keyport serve --json, one data directory across two runs', () => {
     expect((await pool.refusal(url, opts)).code).toBe(5);
   });
 
-  it('a second serve on the same data directory fails with exit 1 and one line naming the pid', async () => {
+  it.sequential('a second serve on the same data directory fails with exit 1 and one line naming the pid', async () => {
     const r = await keyport(dir, ['serve', '--json', ...PORT_ARGS]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
@@ -161,9 +164,39 @@ describe('keyport serve --json, one data directory across two runs', () => {
     expect(serve.child.exitCode).toBeNull(); // the first one is unaffected
   });
 
-  it('SIGTERM: exit 0, lock removed, the store holds everything acknowledged and no secret', async () => {
+  it.sequential('bad input through the server: exit 2 and the same one line as without a server (commands may overlap)', async () => {
+    const [cidr, unknown] = await Promise.all([
+      keyport(dir, ['keys', 'create', '--all-devices', '--allow-address', '10.0.0.0/33']),
+      keyport(dir, ['keys', 'set-status', '0123456789abcdef01234567', 'inactive']),
+    ]);
+    expect([cidr.code, cidr.stderr]).toEqual([2, 'keyport: addresses[0]: "10.0.0.0/33" is not a valid IP address or CIDR block: prefix must be 0-32 for IPv4\n']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'keyport: no access key with id "0123456789abcdef01234567"\n']);
+  });
+
+  it.sequential('a CLI command with a wrong admin token gets one clear line (exit 1), not a TypeError', async () => {
+    const file = serve.ready.adminTokenFile;
+    const token = readFileSync(file, 'utf8');
+    writeFileSync(file, `${'0'.repeat(48)}\n`);
+    try {
+      const r = await keyport(dir, ['devices', 'list']);
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe(`keyport: the Keyport server at http://127.0.0.1:${serve.ready.http} answered HTTP 401: missing or wrong admin token (Authorization: Bearer <token from the data directory>)`);
+    } finally {
+      writeFileSync(file, token);
+    }
+  });
+
+  it.sequential('SIGTERM with a device connected: exit 0, lock removed, the store holds everything acknowledged and no secret', async () => {
+    const [device] = deviceIds;
+    const env = parseEnvFile(readFileSync(envFile, 'utf8'));
+    const client = await pool.connect(`mqtt://127.0.0.1:${serve.ready.mqtt}`, { clientId: device, username: env.LOSANT_ACCESS_KEY!, password: env.LOSANT_ACCESS_SECRET! });
+    const dropped = closed(client);
     const r = await serve.stop('SIGTERM');
+    await dropped;
     expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${serve.readyText}\n`); // --json: the ready line and nothing else
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'keyport.lock'))).toBe(false);
@@ -172,10 +205,13 @@ describe('keyport serve --json, one data directory across two runs', () => {
     expect(store.devices.map((d) => d.id)).toEqual(expect.arrayContaining(deviceIds));
     expect(store.keys.map((k) => k.id)).toEqual(expect.arrayContaining(keyIds));
     expect(store.keys.find((k) => k.id === keyIds[1])?.status).toBe('inactive');
+    // A clean shutdown leaves no device marked connected.
+    const status = (store.devices as Array<{ id: string; connectionStatus?: { status: string; disconnectReason?: string } }>).find((d) => d.id === device)?.connectionStatus;
+    expect(status).toMatchObject({ status: 'disconnected', disconnectReason: 'broker.shutdown' });
     expectNoSecretIn(text);
   });
 
-  it('SIGINT on a second run of the same directory: exit 0, lock removed, new data kept', async () => {
+  it.sequential('SIGINT on a second run of the same directory: exit 0, lock removed, new data kept', async () => {
     serve = await startServe(dir);
     const device = await keyportJson<Created>(dir, ['devices', 'create', '--name', 'second run']);
     const created = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--all-devices', '--allow-address', '127.0.0.1']);
@@ -195,7 +231,7 @@ describe('keyport serve --json, one data directory across two runs', () => {
   });
 });
 
-describe('keyport serve: failures', () => {
+describe.concurrent('keyport serve: failures', () => {
   let held: Server | undefined;
 
   afterAll(async () => {
