@@ -5,6 +5,7 @@
 // crosses is the one returned once by keys.create / devices.generateKey.
 import type { DecisionEvent } from './core/decision-event.ts';
 import type { AccessKey, Command, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
+import type { FleetSummary, ScenarioInfo, ScenarioName, SimBehaviour, SimSnapshot, SimTransport } from './simulator/types.ts';
 
 export interface ListenerInfo {
   mqtt: number;
@@ -49,6 +50,33 @@ export interface DecisionFilter {
   limit?: number;
 }
 
+/** How a simulated device gets its credentials (SPEC §7). */
+export type SimCredentialsInput =
+  | { mode: 'generate' }
+  | { mode: 'paste'; key: string; secret: string }
+  | { mode: 'file'; content: string };
+
+export interface SimAddRequest {
+  deviceId: string;
+  name?: string;
+  credentials: SimCredentialsInput;
+  behaviour: SimBehaviour;
+  transport: SimTransport;
+  sourceAddress?: string;
+  /** Another MQTT 3.1.1 broker (mqtt://, ws://…); outcomes are then client-side only. Default: this Keyport. */
+  url?: string;
+  /** Start right away (default true). */
+  start?: boolean;
+}
+
+export interface FleetRequest {
+  count: number;
+  namePrefix?: string;
+  tags?: Tag[];
+  behaviour: SimBehaviour;
+  transport?: SimTransport;
+}
+
 export interface Methods {
   'app.info': { req: Record<string, never>; res: { applicationId: string; dataDir: string; listeners: ListenerInfo | null; mode: 'desktop' | 'headless' } };
   'broker.status': { req: Record<string, never>; res: BrokerStatus };
@@ -67,6 +95,20 @@ export interface Methods {
   'keys.create': { req: Record<string, unknown>; res: CreatedKey };
   'keys.update': { req: { id: string; patch: Record<string, unknown> }; res: AccessKey };
   'keys.delete': { req: { id: string }; res: AccessKey };
+  'simulator.list': { req: Record<string, never>; res: { sims: SimSnapshot[]; fleets: FleetSummary[] } };
+  'simulator.add': { req: SimAddRequest; res: SimSnapshot };
+  'simulator.start': { req: { id: string }; res: SimSnapshot };
+  'simulator.stop': { req: { id: string }; res: SimSnapshot };
+  'simulator.report': { req: { id: string }; res: SimSnapshot };
+  'simulator.remove': { req: { id: string }; res: { id: string } };
+  /** Keep this simulation's credentials across restarts (desktop only: encrypted with safeStorage). */
+  'simulator.saveCredentials': { req: { id: string }; res: { saved: boolean; encrypted: boolean } };
+  'simulator.createFleet': { req: FleetRequest; res: FleetSummary };
+  'simulator.fleetStart': { req: { id: string }; res: FleetSummary };
+  'simulator.fleetStop': { req: { id: string }; res: FleetSummary };
+  'simulator.fleetRemove': { req: { id: string }; res: { id: string } };
+  'simulator.scenarios': { req: Record<string, never>; res: ScenarioInfo[] };
+  'simulator.runScenario': { req: { name: ScenarioName }; res: { sims: SimSnapshot[] } };
   'decisions.list': { req: DecisionFilter; res: DecisionEvent[] };
   'decisions.export': { req: DecisionFilter; res: { jsonl: string; count: number } };
 }
@@ -80,6 +122,9 @@ export interface Events {
   'key.changed': AccessKey;
   'key.deleted': { id: string };
   'broker.status': BrokerStatus;
+  'simulator.changed': SimSnapshot;
+  'simulator.removed': { id: string };
+  'simulator.fleet': FleetSummary;
 }
 
 export type MethodName = keyof Methods;

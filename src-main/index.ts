@@ -1,12 +1,13 @@
 // Electron app lifecycle only: one instance, the backend runtime on the userData directory, the
 // window and the IPC gateway. Everything else runs under plain Node (and is tested there).
-import { app, BrowserWindow, dialog, ipcMain, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, safeStorage, shell } from 'electron';
 import { join } from 'node:path';
 import { DEFAULT_PORTS, startRuntime, type Runtime } from './server/runtime.ts';
 import type { DispatchContext } from './service/dispatch.ts';
 import { createAppUrl } from './shell/app-url.ts';
 import { registerIpc } from './shell/ipc-gateway.ts';
 import { startWithPortFallback } from './shell/port-fallback.ts';
+import { safeStorageVault } from './shell/safe-storage-vault.ts';
 import { saveSecretsWithDialog } from './shell/save-dialog.ts';
 import { hardenWindow, windowOptions } from './shell/window-options.ts';
 
@@ -59,6 +60,7 @@ async function start(): Promise<void> {
     tlsPort: DEFAULT_PORTS.tls,
     httpPort: DEFAULT_PORTS.http,
     log,
+    simulator: { vault: safeStorageVault(() => safeStorage) },
   });
   runtime = rt;
   if (fellBack.length) log(`keyport: default port busy for ${fellBack.join(', ')}; using ${JSON.stringify(rt.ports)}`);
@@ -68,6 +70,7 @@ async function start(): Promise<void> {
     listeners: () => rt.ports,
     mode: 'desktop',
     brokerStatus: () => rt.broker.status(rt.ports),
+    ...(rt.simulator ? { simulator: rt.simulator } : {}),
   };
   disposeIpc = registerIpc(ipcMain, {
     dispatchCtx: ctx,

@@ -49,6 +49,9 @@ export async function run(argv: string[]): Promise<number> {
     case 'serve':
       // Loaded on demand: the broker, TLS and HTTP stack would double every other command's start-up.
       return (await import('./serve-command.ts')).serveCommand(rest, dataDir);
+    case 'simulate':
+      // Loaded on demand, like serve: mqtt.js and (without a server) the whole broker.
+      return (await import('./simulate-command.ts')).simulateCommand(rest, dataDir);
     default: {
       const runner = extra.get(command);
       if (!runner) throw new UsageError(`unknown command "${command}" (try: keyport help)`);

@@ -18,7 +18,11 @@ export const USAGE = `usage: keyport <command> [options]
   keys set-status ID active|inactive
   keys delete ID
   simulate --device ID --key K --secret S [--every SECONDS] [--transport tcp|ws] [--url URL]
-  simulate --fleet N [--tag k=v]... [--every SECONDS] [--duration SECONDS]
+           [--source ADDR] [--attr name=GENERATOR]... [--duration SECONDS] [--json]
+  simulate --fleet N [--tag k=v]... [--every SECONDS] [--duration SECONDS] [--url URL]
+           [--transport tcp|ws] [--name-prefix P] [--keep] [--json]
+           GENERATOR: static:V | int:MIN..MAX | float:MIN..MAX[:DECIMALS] | string:N | boolean
+                      | gps:LAT,LNG,RADIUS_M | sine:MIN..MAX:PERIOD_S | ramp:MIN..MAX:STEP
 
 Every command takes --data DIR (or KEYPORT_DATA) to pick the data directory (default ~/.keyport).
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input.`;

@@ -9,6 +9,9 @@ import { startListeners, type Listeners } from '../broker/listeners.ts';
 import { loadOrCreateCertificate } from '../broker/tls-cert.ts';
 import { ADMIN_TOKEN_FILE, ensureDataDir, loadAdminToken, loadPepper } from '../service/data-dir.ts';
 import { KeyportService } from '../service/service.ts';
+import type { BackoffOptions } from '../simulator/backoff.ts';
+import type { CredentialVault } from '../simulator/credential-store.ts';
+import { Simulator } from '../simulator/simulator.ts';
 import { acquireLock, type DataDirLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
 import type { Store } from '../store/store.ts';
@@ -37,11 +40,14 @@ export interface RuntimeOptions {
   mode?: 'desktop' | 'headless';
   /** Where the built UI is (default out/renderer). */
   uiDir?: string;
+  /** Simulator: the desktop app passes Electron safeStorage (saved simulator credentials); tests pass short back-offs. */
+  simulator?: { vault?: CredentialVault; backoff?: BackoffOptions; scenarioStepMs?: number; connectTimeoutMs?: number };
 }
 
 export interface Runtime {
   service: KeyportService;
   broker: KeyportBroker;
+  simulator: Simulator;
   dataDir: string;
   adminToken: string;
   adminTokenFile: string;
@@ -97,8 +103,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     undo.push(() => listeners.close());
     let ports: ListenerInfo | null = null;
-    const base = { service, broker, dataDir, adminToken, adminTokenFile, tlsFingerprint: cert.fingerprint };
-    const ctx = { service, dataDir, listeners: () => ports, brokerStatus: () => broker.status(ports), ...(opts.mode ? { mode: opts.mode } : {}) };
+    const simulator = new Simulator({ service, dataDir, listeners: () => ports, log, ...opts.simulator });
+    undo.push(() => simulator.close());
+    const base = { service, broker, simulator, dataDir, adminToken, adminTokenFile, tlsFingerprint: cert.fingerprint };
+    const ctx = { service, dataDir, listeners: () => ports, brokerStatus: () => broker.status(ports), simulator, ...(opts.mode ? { mode: opts.mode } : {}) };
     const http = createHttpServer({ ctx, adminToken, routes: [...(opts.routes?.(base) ?? []), ...losantApiRoutes({ ...base, trustedProxies: trusted }), staticUi(opts.uiDir)] });
     const detachBridge = attachUiBridge(http, ctx, adminToken);
     const httpPort = await listenHttp(http, host, opts.httpPort ?? DEFAULT_PORTS.http);
@@ -112,12 +120,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     const url = `http://${urlHost}:${httpPort}`;
     await lock.update({ httpPort, url, adminTokenFile });
+    await simulator.restore(); // saved simulations come back stopped (desktop only: needs the vault)
     let closed: Promise<void> | null = null;
     return {
       ...base,
       ports,
       uiUrl: `${url}/#token=${adminToken}`,
       close: () => (closed ??= (async () => {
+        await simulator.close(); // clean DISCONNECTs while the broker still listens
         await listeners.close();
         await broker.close();
         await closeHttp();

@@ -28,6 +28,7 @@ export function attachUiBridge(server: Server, ctx: DispatchContext, adminToken:
     };
     const off = subscribeContractEvents(ctx.service, (event, payload) => send({ event, payload }), {
       ...(ctx.brokerStatus ? { brokerStatus: ctx.brokerStatus } : {}),
+      ...(ctx.simulator ? { simulator: ctx.simulator } : {}),
     });
     ws.on('message', (data) => {
       let msg: unknown;

@@ -2,6 +2,8 @@
 // Decisions are batched (a broker under load makes thousands a second; a UI needs a few a frame).
 import type { BrokerStatus, EventName, Events } from '../contract.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
+import type { Simulator } from '../simulator/simulator.ts';
+import { keyedThrottle } from '../simulator/throttle.ts';
 import type { KeyportService } from './service.ts';
 
 export type EventSink = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -13,6 +15,29 @@ export interface EventOptions {
   statusMs?: number;
   /** At most this many decisions per flush; older ones in the batch are skipped (the feed keeps them). */
   maxDecisionsPerFlush?: number;
+  /** Simulated devices: simulator.changed (at most 5/s per simulation, 1/s for fleet members), .removed, .fleet. */
+  simulator?: Simulator;
+  /** Shortest gap between two simulator.changed events of one simulation (default 200 ms; fleet members 1000 ms). */
+  simChangedMs?: number;
+}
+
+function followSimulator(sim: Simulator, emit: EventSink, gapMs: number): () => void {
+  const throttle = keyedThrottle(
+    (id) => (sim.find(id)?.fleetId !== undefined ? Math.max(gapMs, 1000) : gapMs),
+    (id) => {
+      const s = sim.find(id);
+      if (s) emit('simulator.changed', s.snapshot(s.fleetId !== undefined ? 5 : undefined));
+    },
+  );
+  const offs = [
+    sim.events.on('changed', ({ id }) => throttle.push(id)),
+    sim.events.on('removed', (r) => emit('simulator.removed', r)),
+    sim.events.on('fleet', (f) => emit('simulator.fleet', f)),
+  ];
+  return () => {
+    offs.forEach((off) => off());
+    throttle.cancel();
+  };
 }
 
 export function subscribeContractEvents(service: KeyportService, emit: EventSink, opts: EventOptions = {}): () => void {
@@ -38,6 +63,7 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
     service.events.on('key.created', (k) => emit('key.changed', k)),
     service.events.on('key.updated', ({ after }) => emit('key.changed', after)),
     service.events.on('key.deleted', (k) => emit('key.deleted', { id: k.id })),
+    ...(opts.simulator ? [followSimulator(opts.simulator, emit, opts.simChangedMs ?? 200)] : []),
   ];
   const flushTimer = setInterval(flush, opts.flushMs ?? 100);
   flushTimer.unref();

@@ -12,6 +12,10 @@ export class DecisionFeed {
   readonly #ring: (DecisionEvent | undefined)[];
   #next = 0;
   #seq = 0;
+  // Every PUBLISH and every refused delivery is recorded, tens of thousands a second: format the
+  // ISO time once per millisecond, not once per event.
+  #timeMs = -1;
+  #timeIso = '';
 
   constructor(readonly capacity = DEFAULT_FEED_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`decision feed capacity must be a positive integer (got ${capacity})`);
@@ -19,7 +23,21 @@ export class DecisionFeed {
   }
 
   record(d: NewDecision): DecisionEvent {
-    const event: DecisionEvent = { seq: ++this.#seq, time: new Date().toISOString(), ...d };
+    return this.add({ seq: 0, time: '', ...d });
+  }
+
+  /**
+   * Records an event the caller built and hands over (the broker's per-message path: no copy).
+   * Sets its `seq` and `time`; the caller must not touch it afterwards.
+   */
+  add(event: DecisionEvent): DecisionEvent {
+    const ms = Date.now();
+    if (ms !== this.#timeMs) {
+      this.#timeMs = ms;
+      this.#timeIso = new Date(ms).toISOString();
+    }
+    event.seq = ++this.#seq;
+    event.time = this.#timeIso;
     this.#ring[this.#next] = event;
     this.#next = (this.#next + 1) % this.capacity;
     this.events.emit('decision', event);

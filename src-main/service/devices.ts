@@ -83,13 +83,19 @@ export class DeviceService {
     return this.update(id, { tags });
   }
 
-  /** Live connection bookkeeping from the broker: not a user edit, so lastUpdated stays. */
+  /**
+   * Live connection bookkeeping from the broker: not a user edit, so lastUpdated stays. A lazy
+   * put (see PutOptions): visible and announced at once, written with the next store write or
+   * within LAZY_WRITE_MS, so N devices connecting do not rewrite the whole file N times.
+   */
   async setConnectionStatus(id: string, status: ConnectionStatus): Promise<void> {
     const d = this.store.getDevice(id);
     if (!d) return;
     const next = { ...d, connectionStatus: status };
-    await this.store.putDevice(next);
-    this.events.emit('device.status', next);
+    const durable = this.store.putDevice(next, { lazy: true });
+    // putDevice changes memory synchronously or refuses (rejects) without changing anything.
+    if (this.store.getDevice(id) !== d) this.events.emit('device.status', next);
+    await durable;
   }
 
   async remove(id: string): Promise<Device> {

@@ -3,8 +3,10 @@
 import type { BrokerStatus, ContractError, DecisionFilter, ListenerInfo, MethodName, Methods, Reply, Req, Res } from '../contract.ts';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { isId } from '../core/ids.ts';
+import type { Simulator } from '../simulator/simulator.ts';
 import { ServiceError } from './errors.ts';
 import type { KeyportService } from './service.ts';
+import { simulatorHandlers as sim } from './simulator-handlers.ts';
 
 export interface DispatchContext {
   service: KeyportService;
@@ -13,6 +15,8 @@ export interface DispatchContext {
   mode?: 'desktop' | 'headless';
   /** Live broker figures, when a broker runs in this process. */
   brokerStatus?: () => BrokerStatus;
+  /** Simulated devices, when a broker runs in this process (runtime.ts). */
+  simulator?: Simulator;
 }
 
 type Handler<M extends MethodName> = (ctx: DispatchContext, req: Req<M>) => Res<M> | Promise<Res<M>>;
@@ -90,6 +94,19 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'keys.create': (ctx, req) => ctx.service.keys.create(req),
   'keys.update': (ctx, req) => ctx.service.keys.update(needId(req, 'access key'), needPatch(req)),
   'keys.delete': (ctx, req) => ctx.service.keys.remove(needId(req, 'access key')),
+  'simulator.list': (ctx) => sim['simulator.list'](ctx.simulator),
+  'simulator.add': (ctx, req) => sim['simulator.add'](ctx.simulator, req),
+  'simulator.start': (ctx, req) => sim['simulator.start'](ctx.simulator, req),
+  'simulator.stop': (ctx, req) => sim['simulator.stop'](ctx.simulator, req),
+  'simulator.report': (ctx, req) => sim['simulator.report'](ctx.simulator, req),
+  'simulator.remove': (ctx, req) => sim['simulator.remove'](ctx.simulator, req),
+  'simulator.saveCredentials': (ctx, req) => sim['simulator.saveCredentials'](ctx.simulator, req),
+  'simulator.createFleet': (ctx, req) => sim['simulator.createFleet'](ctx.simulator, req),
+  'simulator.fleetStart': (ctx, req) => sim['simulator.fleetStart'](ctx.simulator, req),
+  'simulator.fleetStop': (ctx, req) => sim['simulator.fleetStop'](ctx.simulator, req),
+  'simulator.fleetRemove': (ctx, req) => sim['simulator.fleetRemove'](ctx.simulator, req),
+  'simulator.scenarios': () => sim['simulator.scenarios'](),
+  'simulator.runScenario': (ctx, req) => sim['simulator.runScenario'](ctx.simulator, req),
 };
 
 export function isMethod(name: unknown): name is MethodName {

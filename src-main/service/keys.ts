@@ -104,15 +104,20 @@ export class KeyService {
     return after;
   }
 
-  /** Records a successful use (throttled to one write a minute per key). */
+  /**
+   * Records a successful use (throttled to one update a minute per key). Bookkeeping, so a lazy
+   * put (see PutOptions): visible and announced at once, written with the next store write.
+   */
   async touch(id: string): Promise<void> {
     const k = this.store.getKey(id);
     if (!k) return;
     const now = this.now();
     if (k.lastUsed && now.getTime() - Date.parse(k.lastUsed) < 60_000) return;
     const next = { ...k, lastUsed: now.toISOString() };
-    await this.store.putKey(next);
-    this.events.emit('key.updated', { before: publicKey(k), after: publicKey(next) });
+    const durable = this.store.putKey(next, { lazy: true });
+    // putKey changes memory synchronously or refuses (rejects) without changing anything.
+    if (this.store.getKey(id) !== k) this.events.emit('key.updated', { before: publicKey(k), after: publicKey(next) });
+    await durable;
   }
 
   async remove(id: string): Promise<AccessKey> {

@@ -35,8 +35,14 @@ export class Telemetry {
     this.#publisher = p;
   }
 
-  /** Store a state report for a device. Returns state.stored or state.invalid with the reason. */
-  async recordState(deviceId: string, payload: Buffer | string): Promise<Decision> {
+  /**
+   * Store a state report for a device. Returns state.stored or state.invalid with the reason.
+   * `lazy` (MQTT reports, which nobody waits on: the PUBACK does not wait for the disk): a lazy
+   * store put (see PutOptions), announced at once and written with the next store write, so a
+   * fleet reporting state does not rewrite the whole store file once per report. The HTTP state
+   * endpoint answers "stored", so it does not pass it.
+   */
+  async recordState(deviceId: string, payload: Buffer | string, options: { lazy?: boolean } = {}): Promise<Decision> {
     const device = this.store.getDevice(deviceId);
     if (!device) return deny('device.unknown', `no device ${deviceId}`);
     const parsed = parseState(payload, this.now());
@@ -51,9 +57,19 @@ export class Telemetry {
     }
     const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
     const next = { ...device, lastState };
-    await this.store.putDevice(next);
-    this.events.emit('device.state', { deviceId, state });
-    this.events.emit('device.status', next);
+    if (options.lazy) {
+      const durable = this.store.putDevice(next, { lazy: true });
+      // putDevice changes memory synchronously or refuses (rejects) without changing anything.
+      if (this.store.getDevice(deviceId) !== device) {
+        this.events.emit('device.state', { deviceId, state });
+        this.events.emit('device.status', next);
+      }
+      await durable;
+    } else {
+      await this.store.putDevice(next);
+      this.events.emit('device.state', { deviceId, state });
+      this.events.emit('device.status', next);
+    }
     return allow('state.stored', `${Object.keys(state.data).length} attribute(s) stored`);
   }
 

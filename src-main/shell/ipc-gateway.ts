@@ -73,7 +73,11 @@ export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, 
         if (!wc.isDestroyed() && opts.isTrustedFrame(wc.mainFrame)) wc.send(IPC.event, name, payload);
       }
     },
-    { ...opts.events, ...(opts.dispatchCtx.brokerStatus ? { brokerStatus: opts.dispatchCtx.brokerStatus } : {}) },
+    {
+      ...opts.events,
+      ...(opts.dispatchCtx.brokerStatus ? { brokerStatus: opts.dispatchCtx.brokerStatus } : {}),
+      ...(opts.dispatchCtx.simulator ? { simulator: opts.dispatchCtx.simulator } : {}),
+    },
   );
 
   return () => {

@@ -169,7 +169,7 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
       keyport(dir, ['keys', 'create', '--all-devices', '--allow-address', '10.0.0.0/33']),
       keyport(dir, ['keys', 'set-status', '0123456789abcdef01234567', 'inactive']),
     ]);
-    expect([cidr.code, cidr.stderr]).toEqual([2, 'keyport: addresses[0]: "10.0.0.0/33" is not a valid IP address or CIDR block: prefix must be 0-32 for IPv4\n']);
+    expect([cidr.code, cidr.stderr]).toEqual([2, 'keyport: addresses[0]: "10.0.0.0/33" is not a valid IP address or CIDR block: prefix must be 0-32 for IPv4 (--allow-address/--deny-address)\n']);
     expect([unknown.code, unknown.stderr]).toEqual([2, 'keyport: no access key with id "0123456789abcdef01234567"\n']);
   });
 

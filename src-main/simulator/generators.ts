@@ -1,0 +1,134 @@
+// State attribute generators (SPEC §7) and the validation of a whole simulated-device behaviour.
+// A generator is a function of the seconds since the simulation started; `ramp` is the one with
+// memory: it advances one step per call (per report) and wraps from max back to min.
+import type { FieldError, Result, StateValue } from '../core/types.ts';
+import type { Generator, SimBehaviour } from './types.ts';
+import { validateBehaviourFields } from './behaviour.ts';
+
+export const GENERATOR_KINDS = ['static', 'int', 'float', 'string', 'boolean', 'gps', 'sine', 'ramp'] as const satisfies readonly Generator['kind'][];
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const METERS_PER_DEGREE = 111_320;
+
+const round = (n: number, decimals: number): number => {
+  const f = 10 ** decimals;
+  return Math.round(n * f) / f;
+};
+
+export function makeGenerator(g: Generator, rand: () => number = Math.random): (tSeconds: number) => StateValue {
+  switch (g.kind) {
+    case 'static':
+      return () => g.value;
+    case 'int':
+      return () => Math.min(g.max, g.min + Math.floor(rand() * (g.max - g.min + 1)));
+    case 'float': {
+      const decimals = g.decimals ?? 2;
+      return () => Math.min(g.max, Math.max(g.min, round(g.min + rand() * (g.max - g.min), decimals)));
+    }
+    case 'string':
+      return () => {
+        let s = '';
+        for (let i = 0; i < g.length; i++) s += ALPHABET[Math.floor(rand() * ALPHABET.length) % ALPHABET.length];
+        return s;
+      };
+    case 'boolean':
+      return () => rand() < 0.5;
+    case 'gps':
+      return () => {
+        // Uniform over the disc: the distance goes with the square root of a uniform number.
+        const r = g.radiusMeters * Math.sqrt(rand());
+        const theta = 2 * Math.PI * rand();
+        const dLat = (r * Math.cos(theta)) / METERS_PER_DEGREE;
+        const cosLat = Math.max(Math.cos((g.lat * Math.PI) / 180), 1e-6);
+        const dLng = (r * Math.sin(theta)) / (METERS_PER_DEGREE * cosLat);
+        const lat = Math.max(-90, Math.min(90, g.lat + dLat));
+        const lng = ((g.lng + dLng + 540) % 360) - 180;
+        return { lat: round(lat, 6), lng: round(lng, 6) };
+      };
+    case 'sine': {
+      const mid = (g.min + g.max) / 2;
+      const amp = (g.max - g.min) / 2;
+      return (t) => round(mid + amp * Math.sin((2 * Math.PI * t) / g.periodSeconds), 3);
+    }
+    case 'ramp': {
+      let next = g.min;
+      return () => {
+        const v = next;
+        next = round(next + g.step, 9);
+        if (next > g.max) next = g.min;
+        return v;
+      };
+    }
+  }
+}
+
+/** Generators for every attribute of a behaviour; call with seconds since start. */
+export function makeAttributeSource(attributes: Record<string, Generator>, rand?: () => number): (tSeconds: number) => Record<string, StateValue> {
+  const gens = Object.entries(attributes).map(([name, g]) => [name, makeGenerator(g, rand)] as const);
+  return (t) => {
+    const out: Record<string, StateValue> = {};
+    for (const [name, gen] of gens) out[name] = gen(t);
+    return out;
+  };
+}
+
+/** Checks a behaviour from outside (UI, CLI, API); errors name the field, e.g. `attributes.temp.max: must be ≥ min`. */
+export function validateBehaviour(b: unknown): Result<SimBehaviour> {
+  const errors: FieldError[] = validateBehaviourFields(b);
+  return errors.length ? { ok: false, errors } : { ok: true, value: b as SimBehaviour };
+}
+
+/** Parses the CLI form of a generator: `static:V`, `int:MIN..MAX`, `float:MIN..MAX[:DECIMALS]`,
+ * `string:N`, `boolean`, `gps:LAT,LNG,RADIUS_M`, `sine:MIN..MAX:PERIOD_S`, `ramp:MIN..MAX:STEP`. */
+export function parseGeneratorSpec(spec: string): Generator | string {
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const rest = colon < 0 ? '' : spec.slice(colon + 1);
+  const parts = rest.split(':');
+  const range = (s: string | undefined): [number, number] | null => {
+    const m = /^(-?[\d.]+(?:e-?\d+)?)\.\.(-?[\d.]+(?:e-?\d+)?)$/i.exec(s ?? '');
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  };
+  const num = (s: string | undefined): number => (s === undefined || s.trim() === '' ? NaN : Number(s));
+  const bad = (form: string) => `"${spec}" is not a generator (expected ${form})`;
+  switch (kind) {
+    case 'static': {
+      if (colon < 0) return bad('static:VALUE');
+      const n = Number(rest);
+      const value = rest === 'true' ? true : rest === 'false' ? false : rest.trim() !== '' && Number.isFinite(n) ? n : rest;
+      return { kind: 'static', value };
+    }
+    case 'int':
+    case 'float': {
+      const r = range(parts[0]);
+      if (!r) return bad(`${kind}:MIN..MAX`);
+      if (kind === 'int') return { kind, min: r[0], max: r[1] };
+      return parts[1] === undefined ? { kind, min: r[0], max: r[1] } : { kind, min: r[0], max: r[1], decimals: num(parts[1]) };
+    }
+    case 'string':
+      return colon < 0 ? bad('string:LENGTH') : { kind, length: num(rest) };
+    case 'boolean':
+    case 'bool':
+      return { kind: 'boolean' };
+    case 'gps': {
+      const [lat, lng, radius] = rest.split(',').map(num);
+      return lat === undefined || lng === undefined || radius === undefined ? bad('gps:LAT,LNG,RADIUS_METERS') : { kind, lat, lng, radiusMeters: radius };
+    }
+    case 'sine':
+    case 'ramp': {
+      const r = range(parts[0]);
+      if (!r || parts[1] === undefined) return bad(`${kind}:MIN..MAX:${kind === 'sine' ? 'PERIOD_SECONDS' : 'STEP'}`);
+      return kind === 'sine' ? { kind, min: r[0], max: r[1], periodSeconds: num(parts[1]) } : { kind, min: r[0], max: r[1], step: num(parts[1]) };
+    }
+    default:
+      return `unknown generator "${kind}" (one of ${GENERATOR_KINDS.join(', ')})`;
+  }
+}
+
+/** Default behaviour when none is given: temp float 18–26, humidity int 30–70, every 5 s. */
+export function defaultBehaviour(everySeconds: number | null = 5): SimBehaviour {
+  return {
+    attributes: { temp: { kind: 'float', min: 18, max: 26, decimals: 1 }, humidity: { kind: 'int', min: 30, max: 70 } },
+    everySeconds,
+  };
+}

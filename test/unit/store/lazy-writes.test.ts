@@ -1,0 +1,85 @@
+// Lazy puts (PutOptions.lazy): live bookkeeping is visible at once, shares file writes with other
+// changes, and still reaches the disk within LAZY_WRITE_MS, at flush() and at close().
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLowdbStore, STORE_FILE, WriteCoalescer } from '../../../src-main/store/lowdb-store.ts';
+import { LAZY_WRITE_MS, type Store } from '../../../src-main/store/store.ts';
+import { makeDevice, makeTempDir, removeTempDir } from '../../helpers/fixtures.ts';
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+
+async function open(): Promise<{ dir: string; store: Store; writes: () => number }> {
+  const dir = await makeTempDir();
+  dirs.push(dir);
+  let writes = 0;
+  const store = await openLowdbStore(dir, { onWrite: () => void writes++ });
+  stores.push(store);
+  return { dir, store, writes: () => writes };
+}
+
+const onDisk = async (dir: string) => JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8')) as { devices: { id: string; name: string }[] };
+
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+  for (const d of dirs.splice(0)) await removeTempDir(d);
+});
+
+describe('lazy puts', () => {
+  it('are visible at once and durable when their promise resolves, within LAZY_WRITE_MS', async () => {
+    const { dir, store, writes } = await open();
+    const before = writes();
+    const d = makeDevice();
+    const t0 = Date.now();
+    const durable = store.putDevice(d, { lazy: true });
+    expect(store.getDevice(d.id)?.id).toBe(d.id);
+    expect((await onDisk(dir)).devices).toHaveLength(0);
+    await durable;
+    expect(Date.now() - t0).toBeLessThan(LAZY_WRITE_MS + 2_000);
+    expect((await onDisk(dir)).devices.map((x) => x.id)).toEqual([d.id]);
+    expect(writes() - before).toBe(1);
+  });
+
+  it('ride along with the next ordinary write: many lazy puts and one eager put, one file write', async () => {
+    const { dir, store, writes } = await open();
+    const before = writes();
+    const lazy = Array.from({ length: 50 }, () => store.putDevice(makeDevice(), { lazy: true }));
+    const eager = makeDevice();
+    await store.putDevice(eager);
+    await Promise.all(lazy);
+    expect(writes() - before).toBe(1);
+    expect((await onDisk(dir)).devices).toHaveLength(51);
+  });
+
+  it('are written at once by flush() and close()', async () => {
+    const { dir, store } = await open();
+    const a = makeDevice();
+    void store.putDevice(a, { lazy: true });
+    const t0 = Date.now();
+    await store.flush();
+    expect(Date.now() - t0).toBeLessThan(LAZY_WRITE_MS);
+    expect((await onDisk(dir)).devices.map((x) => x.id)).toEqual([a.id]);
+    const b = makeDevice();
+    void store.putDevice(b, { lazy: true });
+    await store.close();
+    expect((await onDisk(dir)).devices.map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+  });
+
+  it('a lazy change made while a write is in flight gets a later write', async () => {
+    let release: () => void = () => {};
+    let calls = 0;
+    const c = new WriteCoalescer(async () => {
+      calls++;
+      if (calls === 1) await new Promise<void>((r) => (release = r));
+    }, 50);
+    const first = c.request();
+    await new Promise((r) => setTimeout(r, 0)); // the first write has started
+    const lazy = c.requestLazy();
+    release();
+    await first;
+    expect(calls).toBe(1);
+    await lazy;
+    expect(calls).toBe(2);
+  });
+});
