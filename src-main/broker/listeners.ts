@@ -34,6 +34,14 @@ export type ConnectionHandler = (
   transport: 'tcp' | 'ws' | 'tls',
 ) => void;
 
+/**
+ * Pending-connection queue of each listener. Node's default (511) overflows when thousands of
+ * devices reconnect at once after a broker restart: the kernel then drops their SYNs and each
+ * waits out TCP's retransmission timer (1 s, 3 s, 7 s, …) with the broker idle. Linux caps it
+ * at net.core.somaxconn (4096 on current kernels).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** The WebSocket path MQTT clients connect to (ws://host:port/mqtt). */
 export const MQTT_WS_PATH = '/mqtt';
 /**
@@ -205,7 +213,7 @@ function listen(kind: ListenerKind, server: NetServer, port: number, host: strin
     server.once('error', onError);
     server.once('listening', onListening);
     try {
-      server.listen(port, host);
+      server.listen({ port, host, backlog: LISTEN_BACKLOG });
     } catch (err) {
       // Invalid port numbers throw synchronously (ERR_SOCKET_BAD_PORT).
       server.off('error', onError);

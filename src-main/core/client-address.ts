@@ -84,16 +84,32 @@ function parseForwardedEntry(text: string): IpAddress | null {
  * The address a connection's restrictions are checked against. `peer` is the socket's remote
  * address; `forwardedFor` the raw `X-Forwarded-For` header (WebSocket upgrades only).
  */
+// Every CONNECT starts here, and the same few peer addresses connect again and again (a fleet
+// behind one NAT, every local simulator on 127.0.0.1): parse and print each one once. Bounded.
+const peerCache = new Map<string, { ip: IpAddress; text: string } | null>();
+
+function parsePeer(peer: string): { ip: IpAddress; text: string } | null {
+  let parsed = peerCache.get(peer);
+  if (parsed === undefined) {
+    const ip = parseIp(peer);
+    parsed = ip === null ? null : { ip, text: ip.toString() };
+    if (peerCache.size >= 4096) peerCache.clear();
+    peerCache.set(peer, parsed);
+  }
+  return parsed;
+}
+
 export function effectiveClientAddress(
   peer: string,
   forwardedFor: string | string[] | undefined,
   trusted: TrustedProxies,
 ): EffectiveAddress {
-  const peerIp = parseIp(peer);
-  if (peerIp === null) {
+  const parsedPeer = parsePeer(peer);
+  if (parsedPeer === null) {
     return { ok: false, reason: 'address.malformed', rule: `peer address ${quote(peer)} is not an IP address` };
   }
-  const peerResult: EffectiveAddress = { ok: true, address: peerIp.toString(), via: 'peer' };
+  const peerIp = parsedPeer.ip;
+  const peerResult: EffectiveAddress = { ok: true, address: parsedPeer.text, via: 'peer' };
   if (forwardedFor === undefined) return peerResult;
   if (Array.isArray(forwardedFor) && forwardedFor.length === 0) return peerResult;
   if (!isTrusted(peerIp, trusted)) return peerResult;

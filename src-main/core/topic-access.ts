@@ -1,7 +1,7 @@
 // PUBLISH, SUBSCRIBE and DELIVER decisions for a connected session (SPEC §5).
 // Device-specific topics are governed by the session's device scope; custom topics by the key's
 // filterType and pubTopics/subTopics, read LIVE from the key (edits apply to the next message).
-import { customFilterDecision, customTopicDecision } from './topic-rules.ts';
+import { customFilterDecision, customTopicAllowed, customTopicDecision } from './topic-rules.ts';
 import { filtersIntersect, validateTopicFilter, validateTopicName } from './topics.ts';
 import { inScope, type DeviceScope } from './device-scope.ts';
 import { ID_PATTERN } from './ids.ts';
@@ -23,9 +23,14 @@ export type TopicClass =
   | { kind: 'reserved' }
   | { kind: 'custom' };
 
+// Shared results: classifyTopic runs for every PUBLISH, delivery and published message.
+const SYSTEM_TOPIC: TopicClass = Object.freeze({ kind: 'system' });
+const RESERVED_TOPIC: TopicClass = Object.freeze({ kind: 'reserved' });
+const CUSTOM_TOPIC: TopicClass = Object.freeze({ kind: 'custom' });
+
 /** What kind of topic NAME this is. `losant/{24-hex id}/state|command` are the device topics. */
 export function classifyTopic(topic: string): TopicClass {
-  if (topic.startsWith('$')) return { kind: 'system' };
+  if (topic.startsWith('$')) return SYSTEM_TOPIC;
   if (topic === 'losant' || topic.startsWith('losant/')) {
     const parts = topic.split('/');
     const id = parts[1];
@@ -33,9 +38,9 @@ export function classifyTopic(topic: string): TopicClass {
     if (parts.length === 3 && id !== undefined && ID_PATTERN.test(id) && (channel === 'state' || channel === 'command')) {
       return { kind: 'device', deviceId: id, channel };
     }
-    return { kind: 'reserved' };
+    return RESERVED_TOPIC;
   }
-  return { kind: 'custom' };
+  return CUSTOM_TOPIC;
 }
 
 /** A gateway may report state for a peripheral bound to it (or bound to any gateway). */
@@ -71,8 +76,10 @@ export function publishDecision(session: SessionView, topic: string): Decision {
         return allow('publish.allowed', `gateway ${session.deviceId} reports for its peripheral ${c.deviceId}`);
       }
       return outOfScope(c.deviceId);
-    case 'custom':
-      return customTopicDecision(session.rules.filterType, session.rules.pubTopics, topic, 'pubTopics');
+    case 'custom': {
+      const rules = session.rules; // read once: the broker's view looks the key up on every read
+      return customTopicDecision(rules.filterType, rules.pubTopics, topic, 'pubTopics');
+    }
   }
 }
 
@@ -88,6 +95,25 @@ export function deliverDecision(session: SessionView, topic: string): Decision {
       return inScope(session.scope, c.deviceId) ? allow('deliver.allowed', scopeRule(session, c.deviceId, c.channel)) : outOfScope(c.deviceId);
     case 'custom':
       return customTopicDecision(session.rules.filterType, session.rules.subTopics, topic, 'subTopics');
+  }
+}
+
+/**
+ * deliverDecision(session, topic).allowed, without building the decision: an allowed delivery is
+ * not recorded, so the broker builds the full decision only for the refused ones.
+ */
+export function deliverAllowed(session: SessionView, topic: string): boolean {
+  const c = classifyTopic(topic);
+  switch (c.kind) {
+    case 'system':
+    case 'reserved':
+      return false;
+    case 'device':
+      return inScope(session.scope, c.deviceId);
+    case 'custom': {
+      const rules = session.rules;
+      return customTopicAllowed(rules.filterType, rules.subTopics, topic);
+    }
   }
 }
 

@@ -16,9 +16,18 @@ export const MAX_TOPIC_RULES = 100;
 
 export type TopicRuleList = 'pubTopics' | 'subTopics';
 
+const quoted = new Map<string, string>();
+
 /** Quote a rule or topic for a message; very long ones are shortened. */
 function q(s: string): string {
-  return JSON.stringify(s.length > 120 ? `${s.slice(0, 117)}...` : s);
+  // Rule texts are built for every PUBLISH and delivery; the same few rules are quoted each time.
+  let out = quoted.get(s);
+  if (out === undefined) {
+    out = JSON.stringify(s.length > 120 ? `${s.slice(0, 117)}...` : s);
+    if (quoted.size >= 1024) quoted.clear(); // bounded: rules are user data
+    quoted.set(s, out);
+  }
+  return out;
 }
 
 /**
@@ -64,10 +73,35 @@ export function validateTopicRules(field: TopicRuleList, rules: unknown): FieldE
 const NONE_RULE = 'filterType none: no custom topics';
 const ALL_RULE = 'filterType all';
 
+// customTopicDecision runs for every PUBLISH and every delivery, and its outcomes are a handful of
+// values (one per rule entry at most): they are made once and shared, frozen.
+type Fixed = Readonly<Record<TopicRuleList, Decision>>;
+const fixed = (make: (list: TopicRuleList) => Decision): Fixed =>
+  Object.freeze({ pubTopics: Object.freeze(make('pubTopics')), subTopics: Object.freeze(make('subTopics')) });
+const okReason = (list: TopicRuleList) => (list === 'pubTopics' ? 'publish.allowed' : 'deliver.allowed');
+const NONE_DENIED: Decision = Object.freeze(deny('topic.custom-none', NONE_RULE));
+const ALL_ALLOWED = fixed((list) => allow(okReason(list), ALL_RULE));
+const NOT_WHITELISTED = fixed((list) => deny('topic.not-whitelisted', `${list} whitelist (no entry matches)`));
+const NOT_BLACKLISTED = fixed((list) => allow(okReason(list), `${list} blacklist (no entry matches)`));
+const byEntry = () => ({ pubTopics: new Map<string, Decision>(), subTopics: new Map<string, Decision>() });
+const WHITELISTED = byEntry();
+const BLACKLISTED = byEntry();
+
+/** The shared decision naming one matching entry (bounded cache: rules are user data). */
+function entryDecision(cache: Map<string, Decision>, rule: string, make: () => Decision): Decision {
+  let d = cache.get(rule);
+  if (d === undefined) {
+    if (cache.size >= 1024) cache.clear();
+    cache.set(rule, (d = Object.freeze(make())));
+  }
+  return d;
+}
+
 /**
  * PUBLISH (list = pubTopics) or delivery (list = subTopics) of a concrete custom topic name.
  * whitelist: allowed iff some entry matches; blacklist: denied iff some entry matches. The
- * decision's rule names the entry that decided (the first one that matches).
+ * decision's rule names the entry that decided (the first one that matches). The returned
+ * Decision is shared and frozen.
  */
 export function customTopicDecision(
   filterType: TopicFilterType,
@@ -75,24 +109,39 @@ export function customTopicDecision(
   topic: string,
   list: TopicRuleList,
 ): Decision {
-  const ok = list === 'pubTopics' ? 'publish.allowed' : 'deliver.allowed';
   switch (filterType) {
     case 'none':
-      return deny('topic.custom-none', NONE_RULE);
+      return NONE_DENIED;
     case 'all':
-      return allow(ok, ALL_RULE);
+      return ALL_ALLOWED[list];
     case 'whitelist': {
       for (const rule of rules) {
-        if (topicMatches(rule, topic)) return allow(ok, `${list} whitelist entry ${q(rule)}`);
+        if (topicMatches(rule, topic)) return entryDecision(WHITELISTED[list], rule, () => allow(okReason(list), `${list} whitelist entry ${q(rule)}`));
       }
-      return deny('topic.not-whitelisted', `${list} whitelist (no entry matches)`);
+      return NOT_WHITELISTED[list];
     }
     case 'blacklist': {
       for (const rule of rules) {
-        if (topicMatches(rule, topic)) return deny('topic.blacklisted', `${list} blacklist entry ${q(rule)}`);
+        if (topicMatches(rule, topic)) return entryDecision(BLACKLISTED[list], rule, () => deny('topic.blacklisted', `${list} blacklist entry ${q(rule)}`));
       }
-      return allow(ok, `${list} blacklist (no entry matches)`);
+      return NOT_BLACKLISTED[list];
     }
+  }
+}
+
+/** customTopicDecision(...).allowed, without building the decision (the delivery fast path). */
+export function customTopicAllowed(filterType: TopicFilterType, rules: readonly string[], topic: string): boolean {
+  switch (filterType) {
+    case 'none':
+      return false;
+    case 'all':
+      return true;
+    case 'whitelist':
+      for (const rule of rules) if (topicMatches(rule, topic)) return true;
+      return false;
+    case 'blacklist':
+      for (const rule of rules) if (topicMatches(rule, topic)) return false;
+      return true;
   }
 }
 

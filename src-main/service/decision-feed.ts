@@ -7,9 +7,40 @@ export const DEFAULT_FEED_CAPACITY = 10_000;
 
 export type NewDecision = Omit<DecisionEvent, 'seq' | 'time'>;
 
+/**
+ * One place in the ring. The ring keeps its own objects and overwrites them in place: an event
+ * object that the ring kept for 10,000 events would outlive the young generation and be copied
+ * into the old one, for every PUBLISH; these are allocated once. Absent fields are undefined here
+ * and left out of what list() hands out.
+ */
+interface Slot {
+  seq: number;
+  time: string;
+  transport: DecisionEvent['transport'];
+  action: DecisionEvent['action'];
+  result: DecisionEvent['result'];
+  reason: DecisionEvent['reason'];
+  rule: string;
+  deviceId: string | undefined;
+  keyId: string | undefined;
+  sourceAddress: string | undefined;
+  forwardedFor: string | undefined;
+  topic: string | undefined;
+}
+
+function toEvent(s: Slot): DecisionEvent {
+  const e: DecisionEvent = { seq: s.seq, time: s.time, transport: s.transport, action: s.action, result: s.result, reason: s.reason, rule: s.rule };
+  if (s.deviceId !== undefined) e.deviceId = s.deviceId;
+  if (s.keyId !== undefined) e.keyId = s.keyId;
+  if (s.sourceAddress !== undefined) e.sourceAddress = s.sourceAddress;
+  if (s.forwardedFor !== undefined) e.forwardedFor = s.forwardedFor;
+  if (s.topic !== undefined) e.topic = s.topic;
+  return e;
+}
+
 export class DecisionFeed {
   readonly events = new TypedEmitter<{ decision: DecisionEvent }>();
-  readonly #ring: (DecisionEvent | undefined)[];
+  readonly #ring: (Slot | undefined)[];
   #next = 0;
   #seq = 0;
   // Every PUBLISH and every refused delivery is recorded, tens of thousands a second: format the
@@ -19,7 +50,7 @@ export class DecisionFeed {
 
   constructor(readonly capacity = DEFAULT_FEED_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`decision feed capacity must be a positive integer (got ${capacity})`);
-    this.#ring = new Array<DecisionEvent | undefined>(capacity);
+    this.#ring = new Array<Slot | undefined>(capacity);
   }
 
   record(d: NewDecision): DecisionEvent {
@@ -28,7 +59,8 @@ export class DecisionFeed {
 
   /**
    * Records an event the caller built and hands over (the broker's per-message path: no copy).
-   * Sets its `seq` and `time`; the caller must not touch it afterwards.
+   * Sets its `seq` and `time`, tells the listeners, and returns it; the caller must not change
+   * it afterwards. The ring keeps a copy of its fields.
    */
   add(event: DecisionEvent): DecisionEvent {
     const ms = Date.now();
@@ -38,20 +70,50 @@ export class DecisionFeed {
     }
     event.seq = ++this.#seq;
     event.time = this.#timeIso;
-    this.#ring[this.#next] = event;
+    const slot = this.#ring[this.#next];
+    if (slot === undefined) {
+      this.#ring[this.#next] = {
+        seq: event.seq,
+        time: event.time,
+        transport: event.transport,
+        action: event.action,
+        result: event.result,
+        reason: event.reason,
+        rule: event.rule,
+        deviceId: event.deviceId,
+        keyId: event.keyId,
+        sourceAddress: event.sourceAddress,
+        forwardedFor: event.forwardedFor,
+        topic: event.topic,
+      };
+    } else {
+      slot.seq = event.seq;
+      slot.time = event.time;
+      slot.transport = event.transport;
+      slot.action = event.action;
+      slot.result = event.result;
+      slot.reason = event.reason;
+      slot.rule = event.rule;
+      slot.deviceId = event.deviceId;
+      slot.keyId = event.keyId;
+      slot.sourceAddress = event.sourceAddress;
+      slot.forwardedFor = event.forwardedFor;
+      slot.topic = event.topic;
+    }
     this.#next = (this.#next + 1) % this.capacity;
     this.events.emit('decision', event);
     return event;
   }
 
-  /** Oldest first; at most `limit` of the newest. */
+  /** Oldest first; at most `limit` of the newest. Fresh objects on every call. */
   list(limit = this.capacity): DecisionEvent[] {
-    const out: DecisionEvent[] = [];
-    for (let i = 0; i < this.capacity; i++) {
-      const e = this.#ring[(this.#next + i) % this.capacity];
-      if (e) out.push(e);
+    const n = Number.isNaN(limit) ? this.size : Math.min(this.size, Math.max(0, Math.floor(limit)));
+    const out: DecisionEvent[] = new Array<DecisionEvent>(n);
+    for (let i = 0; i < n; i++) {
+      const slot = this.#ring[(this.#next - n + i + this.capacity) % this.capacity] as Slot;
+      out[i] = toEvent(slot);
     }
-    return limit < out.length ? out.slice(out.length - limit) : out;
+    return out;
   }
 
   get size(): number {

@@ -11,13 +11,15 @@
 //
 // Writes are serialised (never two in flight) and coalesced: every change made while a write is
 // in flight (or in the same tick) goes out in the next write, and each put's promise resolves
-// only after a write that includes its change has been renamed into place.
+// only after a write that includes its change has been renamed into place. Lazy puts (live
+// bookkeeping, see PutOptions) ride along with the next write, or get one of their own after at
+// most LAZY_WRITE_MS.
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Low } from 'lowdb';
 import type { Adapter } from 'lowdb';
 import { MemoryStore, newApplicationId } from './memory-store.ts';
-import { STORE_VERSION, StoreFileError } from './store.ts';
+import { LAZY_WRITE_MS, STORE_VERSION, StoreFileError } from './store.ts';
 import type { Store, StoreData } from './store.ts';
 import { validateStoreData } from './validate-data.ts';
 
@@ -139,30 +141,66 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
-/** One write at a time; everything requested while one runs goes out together in the next. */
+/**
+ * One write at a time; everything requested while one runs goes out together in the next.
+ * Each write captures ALL of memory when it starts, so a lazy waiter is satisfied by any write
+ * that starts after its change, whoever asked for it.
+ */
 export class WriteCoalescer {
   #waiters: Waiter[] = [];
+  #lazy: Waiter[] = [];
+  #lazyTimer: NodeJS.Timeout | null = null;
   #idle: Waiter[] = [];
   #running = false;
   /** Memory is ahead of the file because the last write failed. */
   #failed: { error: unknown } | null = null;
 
-  constructor(private readonly write: () => Promise<void>) {}
+  constructor(
+    private readonly write: () => Promise<void>,
+    private readonly lazyMs = LAZY_WRITE_MS,
+  ) {}
 
   /** Resolves after a write that starts after this call has completed. */
   request(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
-      if (!this.#running) {
-        this.#running = true;
-        // A microtask, so the puts made in the same synchronous run share one write.
-        queueMicrotask(() => void this.#drain());
-      }
+      this.#start();
     });
+  }
+
+  /** Like request(), but the write may start up to `lazyMs` later (sooner if anything else writes). */
+  requestLazy(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#lazy.push({ resolve, reject });
+      this.#lazyTimer ??= setTimeout(() => {
+        this.#lazyTimer = null;
+        this.#promoteLazy();
+      }, this.lazyMs);
+    });
+  }
+
+  #start(): void {
+    if (!this.#running) {
+      this.#running = true;
+      // A microtask, so the puts made in the same synchronous run share one write.
+      queueMicrotask(() => void this.#drain());
+    }
+  }
+
+  /** Lazy waiters become ordinary ones (their timer fired, or someone wants everything on disk). */
+  #promoteLazy(): void {
+    if (this.#lazyTimer) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = null;
+    }
+    if (this.#lazy.length === 0) return;
+    this.#waiters.push(...this.#lazy.splice(0));
+    this.#start();
   }
 
   /** Resolves when memory is on disk: waits for writes in flight, retries after a failure. */
   flush(): Promise<void> {
+    this.#promoteLazy();
     if (this.#failed && !this.#running) return this.request();
     if (!this.#running) return Promise.resolve();
     return new Promise<void>((resolve, reject) => this.#idle.push({ resolve, reject }));
@@ -170,7 +208,16 @@ export class WriteCoalescer {
 
   async #drain(): Promise<void> {
     while (this.#waiters.length > 0) {
+      // The write below serialises memory before its first await, so it carries every lazy
+      // change made so far too.
       const batch = this.#waiters.splice(0);
+      if (this.#lazy.length > 0) {
+        batch.push(...this.#lazy.splice(0));
+        if (this.#lazyTimer) {
+          clearTimeout(this.#lazyTimer);
+          this.#lazyTimer = null;
+        }
+      }
       try {
         await this.write();
         this.#failed = null;
@@ -203,8 +250,8 @@ class LowdbStore extends MemoryStore {
     });
   }
 
-  protected override persist(): Promise<void> {
-    return this.#writes.request();
+  protected override persist(lazy = false): Promise<void> {
+    return lazy ? this.#writes.requestLazy() : this.#writes.request();
   }
 
   override async flush(): Promise<void> {

@@ -6,14 +6,16 @@
 // So: callers must not mutate what a read returns (in strict-mode code, which all ES modules are,
 // trying to throws a TypeError), and mutating an object after passing it to put*() has no
 // effect on the store. To change a record, build a new one (`{ ...old, status: 'inactive' }`)
-// and put it.
+// and put it. The copy shares deep-frozen parts (`tags`, `lastState` of
+// `{ ...old, connectionStatus }`): nobody can change them, and re-copying them on every
+// connection-status update was most of a CONNECT's store cost.
 //
 // A put is visible to reads as soon as it is called (synchronously); its promise resolves when
 // the change is durable (immediately here; after the file write in the lowdb store).
 import { randomBytes } from 'node:crypto';
 import type { AccessKeyRecord, Device } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
-import type { Store, StoreData } from './store.ts';
+import type { PutOptions, Store, StoreData } from './store.ts';
 import { validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
 
 export function newApplicationId(): string {
@@ -28,9 +30,47 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Copy-on-put: the store never shares an object with its caller. */
+/**
+ * True when nothing reachable from `value` can be changed: frozen plain objects and arrays all the
+ * way down (a frozen Date can still be changed with setTime). Safe to share, never copied.
+ */
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (!Object.isFrozen(value) || !(Array.isArray(value) || isPlain(value))) return false;
+  for (const k in value) if (!isDeepFrozen((value as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
+function isPlain(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Copy-on-put: the store never shares a MUTABLE object with its caller. Deep-frozen values (the
+ * parts of an earlier record in `{ ...old, connectionStatus }`) are immutable and reused as they
+ * are; other plain objects and arrays are copied (own enumerable keys, like structuredClone) and
+ * frozen; anything else (a Date, a class instance) goes through structuredClone + deepFreeze.
+ */
 function freezeCopy<T>(value: T): T {
-  return deepFreeze(structuredClone(value));
+  if (typeof value !== 'object' || value === null) return value;
+  if (Object.isFrozen(value) && isDeepFrozen(value)) return value;
+  let copy: object;
+  if (Array.isArray(value)) {
+    copy = value.map(freezeCopy);
+  } else if (isPlain(value)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      const v = freezeCopy((value as Record<string, unknown>)[k]);
+      // An own "__proto__" key (JSON.parse makes those) stays a key, as structuredClone keeps it.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
+    }
+    copy = out;
+  } else {
+    return deepFreeze(structuredClone(value));
+  }
+  return Object.freeze(copy) as T;
 }
 
 /** Devices, keys and the public-key index, kept consistent with each other. */
@@ -97,7 +137,8 @@ export class StoreState {
 
 /**
  * The Store over a StoreState. `persist()` is called after every change and decides when that
- * change's promise resolves; here at once, the lowdb store overrides it to wait for the file.
+ * change's promise resolves; here at once, the lowdb store overrides it to wait for the file
+ * (`lazy`: the write may wait a little to be shared, see PutOptions).
  */
 export class MemoryStore implements Store {
   protected readonly state = new StoreState();
@@ -111,7 +152,7 @@ export class MemoryStore implements Store {
     if (initial) this.state.load(initial);
   }
 
-  protected persist(): Promise<void> {
+  protected persist(_lazy = false): Promise<void> {
     return Promise.resolve();
   }
 
@@ -127,10 +168,10 @@ export class MemoryStore implements Store {
     return this.state.devices.get(id);
   }
 
-  async putDevice(device: Device): Promise<void> {
+  async putDevice(device: Device, options?: PutOptions): Promise<void> {
     this.assertOpen();
     this.state.putDevice(device);
-    await this.persist();
+    await this.persist(options?.lazy === true);
   }
 
   async deleteDevice(id: string): Promise<boolean> {
@@ -152,10 +193,10 @@ export class MemoryStore implements Store {
     return this.state.byKey.get(key);
   }
 
-  async putKey(key: AccessKeyRecord): Promise<void> {
+  async putKey(key: AccessKeyRecord, options?: PutOptions): Promise<void> {
     this.assertOpen();
     this.state.putKey(key);
-    await this.persist();
+    await this.persist(options?.lazy === true);
   }
 
   async deleteKey(id: string): Promise<boolean> {

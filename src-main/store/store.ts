@@ -12,6 +12,22 @@ export interface StoreData {
   keys: AccessKeyRecord[];
 }
 
+/** How soon a put must reach the disk. */
+export interface PutOptions {
+  /**
+   * Live bookkeeping (connection status, a key's lastUsed): the change is visible at once like any
+   * put, but its write may wait up to LAZY_WRITE_MS to share one file write with other changes.
+   * Every store write rewrites the whole file, so a connect storm must not write once per
+   * CONNECT. The promise still resolves only when the change is durable; flush() and close()
+   * write it at once. A crash can lose at most that last second of bookkeeping, never a change
+   * someone was told had been saved.
+   */
+  lazy?: boolean;
+}
+
+/** Longest a lazy put waits for its write (ms). */
+export const LAZY_WRITE_MS = 1000;
+
 /**
  * Reads are synchronous from memory. Each write resolves once it is durable (for lowdb: written
  * to a temp file and renamed over the old one), so an acknowledged change survives a crash.
@@ -21,14 +37,14 @@ export interface Store {
 
   listDevices(): Device[];
   getDevice(id: string): Device | undefined;
-  putDevice(device: Device): Promise<void>;
+  putDevice(device: Device, options?: PutOptions): Promise<void>;
   deleteDevice(id: string): Promise<boolean>;
 
   listKeys(): AccessKeyRecord[];
   getKey(id: string): AccessKeyRecord | undefined;
   /** Lookup by the public key (the MQTT username): an index, never a scan. */
   getKeyByKey(key: string): AccessKeyRecord | undefined;
-  putKey(key: AccessKeyRecord): Promise<void>;
+  putKey(key: AccessKeyRecord, options?: PutOptions): Promise<void>;
   deleteKey(id: string): Promise<boolean>;
 
   /** Resolves when every write so far is durable. */

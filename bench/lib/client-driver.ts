@@ -1,0 +1,125 @@
+// Parent side of the load generator: forks client-worker.ts (through bin/run-ts.mjs, so it runs
+// TypeScript like the bench) and sends it commands over IPC. The child does all client work, so
+// process.cpuUsage() in the parent measures the in-process broker.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ConnectFields } from './mqtt-wire.ts';
+
+export type WorkerRequest =
+  | { cmd: 'connect'; port: number; clients: ConnectFields[]; concurrency: number; hold: boolean; capMs: number }
+  | { cmd: 'release' }
+  | {
+      cmd: 'pubsub';
+      port: number;
+      pub: ConnectFields;
+      sub: ConnectFields;
+      topic: string;
+      count: number;
+      size: number;
+      qos: 0 | 1;
+      window: number;
+      capMs: number;
+    }
+  | { cmd: 'cpu' };
+
+export type WorkerReply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+
+export interface ConnectResult {
+  ms: number;
+  connected: number;
+  refused: number;
+  errors: number;
+  latencies: number[];
+  firstError?: string;
+}
+
+export interface PubSubResult {
+  ms: number;
+  sent: number;
+  received: number;
+  acked: number;
+  timedOut: boolean;
+}
+
+const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url));
+const WORKER = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
+
+export class ClientDriver {
+  #seq = 0;
+  readonly #pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: { id: number; reply: WorkerReply }) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      clearTimeout(p.timer);
+      p.resolve(m.reply);
+    });
+    child.on('exit', (code) => {
+      for (const [, p] of this.#pending) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`client worker exited (code ${code})`));
+      }
+      this.#pending.clear();
+    });
+  }
+
+  static start(): Promise<ClientDriver> {
+    const child = fork(RUN_TS, [WORKER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('client worker did not start within 30 s'));
+      }, 30_000);
+      child.once('message', () => {
+        clearTimeout(timer);
+        resolve(new ClientDriver(child));
+      });
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+  }
+
+  request(req: WorkerRequest, timeoutMs: number): Promise<Record<string, unknown>> {
+    const id = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`client worker: no answer to ${req.cmd} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        resolve: (r) => (r.ok ? resolve(r) : reject(new Error(`client worker: ${r.error}`))),
+        reject,
+        timer,
+      });
+      this.child.send({ id, req });
+    });
+  }
+
+  async connect(port: number, clients: ConnectFields[], opts: { concurrency: number; hold: boolean; capMs: number }): Promise<ConnectResult> {
+    return (await this.request({ cmd: 'connect', port, clients, ...opts }, opts.capMs + 30_000)) as unknown as ConnectResult;
+  }
+
+  async release(): Promise<void> {
+    await this.request({ cmd: 'release' }, 60_000);
+  }
+
+  async pubsub(req: Omit<Extract<WorkerRequest, { cmd: 'pubsub' }>, 'cmd'>): Promise<PubSubResult> {
+    return (await this.request({ cmd: 'pubsub', ...req }, req.capMs + 30_000)) as unknown as PubSubResult;
+  }
+
+  async cpuMs(): Promise<number> {
+    return (await this.request({ cmd: 'cpu' }, 10_000)).cpuMs as number;
+  }
+
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+    const child = this.child;
+    setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, 2_000).unref();
+  }
+}

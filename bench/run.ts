@@ -1,0 +1,157 @@
+// `npm run bench [-- --quick] [-- --only connect|publish|keys|fleet]`: what access keys cost
+// against plain aedes and mosquitto. Prints tables, writes bench/results/latest.json, and after a
+// full run (no --quick, no --only) also bench/results/reference.json (committed).
+// Everything runs on 127.0.0.1, every loop is bounded in count and time, and a watchdog ends the
+// run if it ever overruns.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { benchConnect } from './connect.ts';
+import { benchFleet } from './fleet.ts';
+import { benchKeyCount } from './key-count.ts';
+import { benchPublish } from './publish.ts';
+import type { BenchOptions, Section } from './lib/report.ts';
+import { renderReadmeSection } from './lib/readme.ts';
+import { renderTable } from './lib/table.ts';
+import './lib/cleanup.ts';
+import { mosquittoVersion } from './lib/mosquitto.ts';
+
+const SECTIONS = ['connect', 'publish', 'keys', 'fleet'] as const;
+type SectionId = (typeof SECTIONS)[number];
+const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
+  connect: benchConnect,
+  publish: benchPublish,
+  keys: benchKeyCount,
+  fleet: benchFleet,
+};
+
+function usage(msg: string): never {
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet[,…]] | --readme\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): { quick: boolean; only: SectionId[] | null; readme: boolean } {
+  let quick = false;
+  let readme = false;
+  let only: SectionId[] | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--quick') quick = true;
+    else if (a === '--readme') readme = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
+      if (!v) usage('--only needs a value');
+      const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const p of parts) if (!(SECTIONS as readonly string[]).includes(p)) usage(`unknown section "${p}"`);
+      only = [...(only ?? []), ...(parts as SectionId[])];
+    } else usage(`unknown argument "${a}"`);
+  }
+  return { quick, only, readme };
+}
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const README_SECTION = fileURLToPath(new URL('./README-section.md', import.meta.url));
+
+function machine(): Record<string, unknown> {
+  let cpuModel = 'unknown';
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpuModel;
+  } catch {
+    // not Linux
+  }
+  let nproc = availableParallelism();
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || nproc;
+  } catch {
+    // no nproc
+  }
+  const mosquitto = mosquittoVersion();
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/aedes/package.json', import.meta.url)), 'utf8')) as { version: string };
+  return {
+    nproc,
+    cpuModel,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    aedes: pkg.version,
+    mosquitto,
+    exposeGc: typeof globalThis.gc === 'function',
+  };
+}
+
+async function main(): Promise<void> {
+  const { quick, only, readme } = parseArgs(process.argv.slice(2));
+  if (readme) {
+    const ref = JSON.parse(readFileSync(`${RESULTS_DIR}reference.json`, 'utf8')) as Record<string, unknown>;
+    writeFileSync(README_SECTION, renderReadmeSection(ref));
+    console.log('wrote bench/README-section.md from bench/results/reference.json');
+    return;
+  }
+  const which = only ?? [...SECTIONS];
+  const watchdogMs = quick ? 5 * 60_000 : 60 * 60_000;
+  setTimeout(() => {
+    process.stderr.write(`bench: watchdog: still running after ${watchdogMs / 60_000} min, giving up\n`);
+    process.exit(3);
+  }, watchdogMs).unref();
+
+  const started = new Date();
+  const t0 = performance.now();
+  const info = machine();
+  const log = (line: string) => process.stderr.write(`  · ${line}\n`);
+  console.log(`Keyport bench ${quick ? '(--quick)' : '(full)'} — ${started.toISOString()}`);
+  console.log(`machine: ${info.nproc} cores, ${info.cpuModel}, ${info.memoryGiB} GiB, Node ${info.node}, aedes ${info.aedes}, ${info.mosquitto}${info.exposeGc ? '' : ' (no --expose-gc: memory figures are noisier)'}`);
+
+  const sections: Section[] = [];
+  for (const id of which) {
+    const s0 = performance.now();
+    console.log(`\n== ${id} ==`);
+    const section = await RUNNERS[id]({ quick, log });
+    (section.data as Record<string, unknown>).seconds = Math.round((performance.now() - s0) / 100) / 10;
+    sections.push(section);
+    for (const t of section.tables) console.log('\n' + renderTable(t.title, t.header, t.rows));
+    for (const n of section.notes) console.log(`  note: ${n}`);
+  }
+
+  const targets = sections.flatMap((s) => s.targets);
+  if (targets.length) {
+    console.log(
+      '\n' +
+        renderTable(
+          'Targets',
+          ['target', 'measured', 'limit', 'met'],
+          targets.map((t) => [t.name, String(t.value), t.limit, t.met ? 'yes' : 'NO']),
+        ),
+    );
+  }
+  const seconds = Math.round((performance.now() - t0) / 100) / 10;
+  const result = {
+    kind: quick ? 'quick' : 'full',
+    only,
+    date: started.toISOString(),
+    seconds,
+    machine: info,
+    sections: Object.fromEntries(sections.map((s) => [s.id, { title: s.title, ...s.data, tables: s.tables, notes: s.notes }])),
+    targets,
+  };
+  const dir = RESULTS_DIR;
+  mkdirSync(dir, { recursive: true });
+  const json = JSON.stringify(result, null, 2) + '\n';
+  writeFileSync(`${dir}latest.json`, json);
+  console.log(`\nwrote bench/results/latest.json`);
+  if (!quick && !only) {
+    writeFileSync(`${dir}reference.json`, json);
+    console.log('wrote bench/results/reference.json (full run: commit it)');
+    writeFileSync(README_SECTION, renderReadmeSection(JSON.parse(json) as Record<string, unknown>));
+    console.log('wrote bench/README-section.md (the README "Performance" section, from this run)');
+  }
+  console.log(`total ${seconds} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
