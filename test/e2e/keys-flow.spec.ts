@@ -6,26 +6,13 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { parseSecrets } from '../../src-main/core/export-formats.ts';
-import { serverInfo } from './server.ts';
+import { openView, rpc as rpcCall, serverInfo } from './server.ts';
 
 const info = serverInfo();
 const shots = 'test-results/screenshots';
 
-async function open(page: Page, hash: string): Promise<void> {
-  await page.goto(new URL(`/${hash}`, info.uiUrl.replace(/#.*$/, '')).href);
-}
-
-async function rpc<T>(method: string, req: unknown): Promise<T> {
-  const token = readFileSync(info.adminTokenFile, 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${info.http}/rpc/${method}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(req),
-  });
-  const reply = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!reply.ok) throw new Error(reply.error?.message);
-  return reply.result;
-}
+const open = (page: Page, hash: string) => openView(page, info, hash);
+const rpc = <T>(method: string, req: unknown) => rpcCall<T>(info, method, req);
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });

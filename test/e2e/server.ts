@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Page } from '@playwright/test';
 
 export interface E2eServer {
   pid: number;
@@ -50,4 +51,22 @@ export function serverInfo(): E2eServer {
 
 export function saveServerInfo(info: E2eServer): void {
   writeFileSync(SERVER_FILE, JSON.stringify(info));
+}
+
+/** Open a view of the UI (the page must have loaded info.uiUrl once to pick up the token). */
+export async function openView(page: Page, info: E2eServer, hash: string): Promise<void> {
+  await page.goto(new URL(`/${hash}`, info.uiUrl.replace(/#.*$/, '')).href);
+}
+
+/** Call the contract over /rpc with the admin token, as the CLI does. */
+export async function rpc<T>(info: E2eServer, method: string, req: unknown): Promise<T> {
+  const token = readFileSync(info.adminTokenFile, 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${info.http}/rpc/${method}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(req),
+  });
+  const reply = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
+  if (!reply.ok) throw new Error(reply.error?.message);
+  return reply.result;
 }

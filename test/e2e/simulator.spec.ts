@@ -2,28 +2,14 @@
 // to what the broker actually decided; a simulated device added through the dialog with a newly
 // generated single-device key connects, reports, and sends one report on demand.
 // Runs after keys-flow.spec.ts on the same server and only adds its own data.
-import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { serverInfo } from './server.ts';
+import { openView, rpc as rpcCall, serverInfo } from './server.ts';
 
 const info = serverInfo();
 const shots = 'test-results/screenshots';
 
-async function open(page: Page, hash: string): Promise<void> {
-  await page.goto(new URL(`/${hash}`, info.uiUrl.replace(/#.*$/, '')).href);
-}
-
-async function rpc<T>(method: string, req: unknown): Promise<T> {
-  const token = readFileSync(info.adminTokenFile, 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${info.http}/rpc/${method}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(req),
-  });
-  const reply = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!reply.ok) throw new Error(reply.error?.message);
-  return reply.result;
-}
+const open = (page: Page, hash: string) => openView(page, info, hash);
+const rpc = <T>(method: string, req: unknown) => rpcCall<T>(info, method, req);
 
 function card(page: Page, name: string): Locator {
   return page.locator(`[data-testid="sim-card"][data-sim-name="${name}"]`);

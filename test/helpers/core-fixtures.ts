@@ -1,8 +1,8 @@
 // Builders for core-level values (Device, AccessKeyRecord, ConnectEnv, SessionView) used by the
 // unit tests under test/unit/core. Ids are deterministic per call order where a test needs to
 // name them; everything else is fresh. Not the store fixtures (see fixtures.ts).
-import { newId } from '../../src-main/core/ids.ts';
-import { generateKey, generateSecret, makeVerifier } from '../../src-main/core/secrets.ts';
+import { generateSecret } from '../../src-main/core/secrets.ts';
+import { makeDevice, makeKeyWithSecret } from './fixtures.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../../src-main/core/client-address.ts';
 import type { ConnectEnv, ConnectRequest } from '../../src-main/core/connect.ts';
 import type { DeviceScope } from '../../src-main/core/device-scope.ts';
@@ -18,16 +18,7 @@ export function hexId(n: number): string {
 }
 
 export function device(overrides: Partial<Device> = {}): Device {
-  return {
-    id: newId(),
-    name: 'device',
-    description: '',
-    tags: [],
-    deviceClass: 'standalone',
-    creationDate: T0,
-    lastUpdated: T0,
-    ...overrides,
-  };
+  return makeDevice({ name: 'device', ...overrides });
 }
 
 export function tag(key: string, value: string): Tag {
@@ -40,23 +31,7 @@ export interface KeyWithSecret {
 }
 
 export function accessKey(overrides: Partial<AccessKeyRecord> = {}, pepper: Buffer = CORE_PEPPER): KeyWithSecret {
-  const secret = generateSecret();
-  const record: AccessKeyRecord = {
-    id: newId(),
-    key: generateKey(),
-    status: 'active',
-    addressFilterType: 'all',
-    addresses: [],
-    filterType: 'none',
-    pubTopics: [],
-    subTopics: [],
-    creationDate: T0,
-    lastUpdated: T0,
-    createdVia: 'api',
-    secretVerifier: makeVerifier(secret, pepper),
-    ...overrides,
-  };
-  return { record, secret };
+  return makeKeyWithSecret(overrides, generateSecret(), pepper);
 }
 
 /** An in-memory world for evaluateConnect. `listDevices` calls are counted. */

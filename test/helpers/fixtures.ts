@@ -28,6 +28,7 @@ export function makeDevice(overrides: Partial<Device> = {}): Device {
 export function makeKeyWithSecret(
   overrides: Partial<AccessKeyRecord> = {},
   secret: string = generateSecret(),
+  pepper: Buffer = TEST_PEPPER,
 ): { record: AccessKeyRecord; secret: string } {
   const record: AccessKeyRecord = {
     id: newId(),
@@ -41,7 +42,7 @@ export function makeKeyWithSecret(
     creationDate: FIXTURE_TIME,
     lastUpdated: FIXTURE_TIME,
     createdVia: 'api',
-    secretVerifier: makeVerifier(secret, TEST_PEPPER),
+    secretVerifier: makeVerifier(secret, pepper),
     ...overrides,
   };
   return { record, secret };
