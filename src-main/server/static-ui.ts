@@ -19,7 +19,13 @@ export function staticUi(dir = defaultUiDir()): Route {
   return async (req, res, url) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = url.pathname === '/' ? '/index.html' : url.pathname;
-    const file = normalize(join(root, decodeURIComponent(path)));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return false; // not a file name we could have: 404
+    }
+    const file = normalize(join(root, decoded));
     if (!file.startsWith(root + sep)) return false;
     if (!existsSync(file)) {
       if (path !== '/index.html') return false;
