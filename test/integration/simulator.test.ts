@@ -25,7 +25,7 @@ let h: Harness;
 let ctx: DispatchContext;
 
 beforeAll(async () => {
-  h = await startHarness({ simulator: { backoff: { baseMs: BASE_MS }, scenarioStepMs: 0 } });
+  h = await startHarness({ simulator: { backoff: { baseMs: BASE_MS, jitter: 0 }, scenarioStepMs: 0 } });
   ctx = { service: h.rt.service, dataDir: h.dataDir, listeners: () => h.rt.ports, simulator: h.rt.simulator };
 });
 afterAll(() => h?.stop());

@@ -191,8 +191,21 @@ describe('command reactions', () => {
 describe('back-off', () => {
   it('doubles from the base up to the cap', () => {
     const b = backoffOptions({ baseMs: 1000 });
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelay(n, b))).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+    const middle = () => 0.5; // no spread
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelay(n, b, middle))).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
     expect(b.maxAttempts).toBe(5);
     expect(() => backoffOptions({ baseMs: 0 })).toThrow(/invalid back-off/);
+    expect(() => backoffOptions({ jitter: 1 })).toThrow(/invalid back-off/);
+  });
+
+  it('spreads each delay by ± the jitter so a fleet does not reconnect in one wave', () => {
+    const b = backoffOptions({ baseMs: 1000 });
+    expect(backoffDelay(1, b, () => 0)).toBe(800);
+    expect(backoffDelay(1, b, () => 1)).toBe(1200);
+    expect(backoffDelay(3, b, () => 0)).toBe(3200);
+    const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(2, b)));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const d of delays) expect(d >= 1600 && d <= 2400).toBe(true);
+    expect(backoffDelay(1, backoffOptions({ baseMs: 1000, jitter: 0 }), () => 0)).toBe(1000);
   });
 });
