@@ -33,7 +33,8 @@ export interface KeyInput {
   subTopics?: string[];
   createdVia?: CreatedVia;
 }
-export type KeyPatch = Omit<KeyInput, 'deviceIds' | 'deviceTags' | 'createdVia'>;
+/** An update; `name: null` removes the name (names are optional for keys, as in Losant). */
+export type KeyPatch = Omit<KeyInput, 'deviceIds' | 'deviceTags' | 'createdVia' | 'name'> & { name?: string | null };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -155,7 +156,7 @@ export function validateKeyPatch(input: unknown, current: { addressFilterType: A
     if (input[f] !== undefined) errors.push({ field: f, message: `${f} cannot be changed after the key is created; create a new key instead` });
   }
   checkUnknown(errors, input, [...KEY_PATCH_FIELDS, 'deviceIds', 'deviceTags']);
-  validateKeyCommon(errors, input);
+  validateKeyCommon(errors, input.name === null ? { ...input, name: undefined } : input);
   if (input.addressFilterType !== undefined || input.addresses !== undefined) {
     const type = input.addressFilterType ?? current.addressFilterType;
     const list = input.addresses ?? (input.addressFilterType === 'all' ? [] : current.addresses);

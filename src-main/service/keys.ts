@@ -87,7 +87,8 @@ export class KeyService {
     if (!v.ok) throw validationError(v.errors);
     const p = v.value;
     const next: AccessKeyRecord = { ...current, lastUpdated: this.now().toISOString() };
-    if (p.name !== undefined) next.name = p.name;
+    if (p.name === null) delete next.name;
+    else if (p.name !== undefined) next.name = p.name;
     if (p.description !== undefined) next.description = p.description;
     if (p.status !== undefined) next.status = p.status;
     if (p.filterType !== undefined) next.filterType = p.filterType;

@@ -76,8 +76,8 @@ export function createRequest(f: KeyForm): Record<string, unknown> {
 export function patchRequest(f: EditableKeyFields, before: AccessKey): Record<string, unknown> {
   const name = f.name.trim();
   return {
-    // A key's name cannot be removed once set (Keyport validates 1-255 chars); an empty field keeps none.
-    ...(name || before.name !== undefined ? { name } : {}),
+    // An emptied name field removes the name (null); an empty field on an unnamed key sends nothing.
+    ...(name ? { name } : before.name !== undefined ? { name: null } : {}),
     description: f.description,
     ...restrictionFields(f),
   };
