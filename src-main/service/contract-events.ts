@@ -3,7 +3,7 @@
 import type { BrokerStatus, EventName, Events } from '../contract.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
 import type { Simulator } from '../simulator/simulator.ts';
-import { keyedThrottle } from '../simulator/throttle.ts';
+import { keyedThrottle } from './keyed-throttle.ts';
 import type { KeyportService } from './service.ts';
 
 export type EventSink = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -19,6 +19,8 @@ export interface EventOptions {
   simulator?: Simulator;
   /** Shortest gap between two simulator.changed events of one simulation (default 200 ms; fleet members 1000 ms). */
   simChangedMs?: number;
+  /** Least time between two device.changed events for one device caused by broker bookkeeping. */
+  deviceStatusMs?: number;
 }
 
 function followSimulator(sim: Simulator, emit: EventSink, gapMs: number): () => void {
@@ -49,6 +51,12 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
     pending = [];
     for (const d of batch) emit('decision', d);
   };
+  // Broker bookkeeping (connection status, every state report) changes a device far more often
+  // than a list needs to redraw: at most one device.changed per device per deviceStatusMs.
+  const statusChanges = keyedThrottle(opts.deviceStatusMs ?? 250, (id) => {
+    const d = service.store.getDevice(id);
+    if (d) emit('device.changed', d);
+  });
   const offs = [
     service.feed.events.on('decision', (d) => {
       pending.push(d);
@@ -56,7 +64,7 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
     }),
     service.events.on('device.created', (d) => emit('device.changed', d)),
     service.events.on('device.updated', ({ after }) => emit('device.changed', after)),
-    service.events.on('device.status', (d) => emit('device.changed', d)),
+    service.events.on('device.status', (d) => statusChanges.push(d.id)),
     service.events.on('device.deleted', (d) => emit('device.deleted', { id: d.id })),
     service.events.on('device.state', (s) => emit('device.state', s)),
     service.events.on('device.command', (c) => emit('device.command', c)),
@@ -72,6 +80,8 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
   statusTimer?.unref();
   return () => {
     offs.forEach((off) => off());
+    statusChanges.cancel();
+    statusChanges.cancel();
     clearInterval(flushTimer);
     if (statusTimer) clearInterval(statusTimer);
     flush();

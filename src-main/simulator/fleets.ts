@@ -7,7 +7,7 @@ import { ServiceError, validationError } from '../service/errors.ts';
 import { validateBehaviour } from './generators.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
 import type { Simulator } from './simulator.ts';
-import { keyedThrottle } from './throttle.ts';
+import { keyedThrottle } from '../service/keyed-throttle.ts';
 import type { FleetSummary, SimBehaviour, SimTransport } from './types.ts';
 
 export const MAX_FLEET = 2000;

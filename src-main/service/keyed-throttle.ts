@@ -1,5 +1,5 @@
 // Per-key throttle: the first push for a key fires at once, later pushes within `intervalMs`
-// collapse into one trailing fire. Used to keep simulator events at a few per second per sim.
+// collapse into one trailing fire. Keeps per-device and per-simulation events to a few a second.
 export interface KeyedThrottle {
   push(key: string): void;
   /** Fire now for every key still waiting, then stop. */
