@@ -2,7 +2,14 @@
 // check, decision feed, connection status persisted) vs plain aedes (fixed password) vs
 // mosquitto (password file). Sides alternate per round (K A M K A M …); medians are reported.
 import { ClientDriver } from './lib/client-driver.ts';
-import { startKeyport, startMosquittoSide, startPlainAedes, PLAIN_PASSWORD, PLAIN_USER, type Side } from './lib/brokers.ts';
+import {
+  startKeyport,
+  startMosquittoSide,
+  startPlainAedes,
+  PLAIN_PASSWORD,
+  PLAIN_USER,
+  type Side,
+} from './lib/brokers.ts';
 import type { ConnectFields } from './lib/mqtt-wire.ts';
 import { asConnect, provision } from './lib/provision.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
@@ -47,10 +54,19 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
         const cpu = side.cpuMs() - cpu0;
         await driver.release();
         if (res.connected !== list.length) {
-          throw new Error(`connect: ${side.name} accepted ${res.connected}/${list.length} (refused ${res.refused}, errors ${res.errors}: ${res.firstError ?? ''})`);
+          throw new Error(
+            `connect: ${side.name} accepted ${res.connected}/${list.length} (refused ${res.refused}, errors ${res.errors}: ${res.firstError ?? ''})`,
+          );
         }
-        const s = { rate: res.connected / (res.ms / 1000), cpuUs: (cpu * 1000) / res.connected, p50: median(res.latencies), p95: p95(res.latencies) };
-        log(`connect: ${r === 0 ? 'warm-up' : `round ${r}/${rounds}`} ${side.name}: ${fmt(s.rate)} conn/s, ${fmt(s.cpuUs)} µs CPU/connect`);
+        const s = {
+          rate: res.connected / (res.ms / 1000),
+          cpuUs: (cpu * 1000) / res.connected,
+          p50: median(res.latencies),
+          p95: p95(res.latencies),
+        };
+        log(
+          `connect: ${r === 0 ? 'warm-up' : `round ${r}/${rounds}`} ${side.name}: ${fmt(s.rate)} conn/s, ${fmt(s.cpuUs)} µs CPU/connect`,
+        );
         if (r > 0) samples.set(side.name, [...(samples.get(side.name) ?? []), s]);
       }
     }
@@ -80,7 +96,15 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
       tables: [
         {
           title: `Connect — ${clients} clients, ${inFlight} in flight, each its own client id; median of ${rounds} alternating rounds after a warm-up`,
-          header: ['broker', 'connects/s', 'vs plain aedes', 'broker CPU µs/connect', 'CPU vs plain aedes', 'latency p50 ms', 'p95 ms'],
+          header: [
+            'broker',
+            'connects/s',
+            'vs plain aedes',
+            'broker CPU µs/connect',
+            'CPU vs plain aedes',
+            'latency p50 ms',
+            'p95 ms',
+          ],
           rows: summary.map((s) => [
             s.side,
             fmt(s.connPerSec),
@@ -113,12 +137,19 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
           keyportVsMosquittoRate: round(ratio(kp.connPerSec, (summary[2] as (typeof summary)[number]).connPerSec), 3),
         },
       },
-      targets: [{ name: 'Keyport connect rate vs plain aedes', value: round(rateRatio, 3), limit: '≥ 0.9×', met: rateRatio >= 0.9 }],
+      targets: [
+        {
+          name: 'Keyport connect rate vs plain aedes',
+          value: round(rateRatio, 3),
+          limit: '≥ 0.9×',
+          met: rateRatio >= 0.9,
+        },
+      ],
       notes: [
         'Keyport: the whole runtime on a lowdb data dir — key lookup, HMAC secret check, address and device checks, a decision-feed event per CONNECT, connection status persisted (CPU window includes the coalesced store writes).',
         'plain aedes 1.2.0: Aedes.createBroker({authenticate}) comparing one fixed username/password, over net.createServer.',
         `mosquitto: ${MOSQUITTO_USERS} password-file users (mosquitto_passwd -b, PBKDF2-SHA512) shared round-robin by the clients; each client still has its own client id.`,
-        'Clients: raw MQTT 3.1.1 CONNECT packets from a forked child process (so the parent\'s cpuUsage is the broker); mosquitto CPU from /proc/<pid>/stat (10 ms ticks).',
+        "Clients: raw MQTT 3.1.1 CONNECT packets from a forked child process (so the parent's cpuUsage is the broker); mosquitto CPU from /proc/<pid>/stat (10 ms ticks).",
         'Ratios: median of per-round ratios (the sides of a round run back to back); absolute figures: medians over rounds. Keyport and plain aedes share this process (and its heap); each is idle while the other is measured.',
       ],
     };

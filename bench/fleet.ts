@@ -19,7 +19,10 @@ import { onExit } from './lib/cleanup.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
 import { fmt, round } from './lib/stats.ts';
 
-const BEHAVIOUR: SimBehaviour = { attributes: { temperature: { kind: 'float', min: 15, max: 25, decimals: 1 } }, everySeconds: null };
+const BEHAVIOUR: SimBehaviour = {
+  attributes: { temperature: { kind: 'float', min: 15, max: 25, decimals: 1 } },
+  everySeconds: null,
+};
 
 interface Mem {
   heap: number;
@@ -61,7 +64,13 @@ export async function benchFleet(opts: BenchOptions): Promise<Section> {
   const listeners: ListenerInfo = { ...rt.rt.ports };
   // The simulator lives outside the runtime, so it keeps running (and reconnecting) across the
   // broker restart below. Product default back-off (1 s, doubling).
-  const sim = new Simulator({ service: rt.service, dataDir, listeners: () => listeners, log: () => {}, fleetConcurrency: 100 });
+  const sim = new Simulator({
+    service: rt.service,
+    dataDir,
+    listeners: () => listeners,
+    log: () => {},
+    fleetConcurrency: 100,
+  });
   const connected = () => {
     let n = 0;
     for (const s of sim.all()) if (s.status === 'connected') n++;
@@ -71,18 +80,27 @@ export async function benchFleet(opts: BenchOptions): Promise<Section> {
     const m0 = await memory();
     const sizes: number[] = [];
     for (let left = devices; left > 0; left -= MAX_FLEET) sizes.push(Math.min(MAX_FLEET, left));
-    log(`fleet: creating ${devices} devices with their own keys as ${sizes.length} fleet(s) of ${sizes.join(' + ')}, and connecting them`);
+    log(
+      `fleet: creating ${devices} devices with their own keys as ${sizes.length} fleet(s) of ${sizes.join(' + ')}, and connecting them`,
+    );
     const tc = performance.now();
     const fleetIds: string[] = [];
     for (const [i, n] of sizes.entries()) {
-      const f = await sim.fleets.create({ count: n, namePrefix: `Bench fleet ${i + 1}`, behaviour: BEHAVIOUR, transport: 'tcp' });
+      const f = await sim.fleets.create({
+        count: n,
+        namePrefix: `Bench fleet ${i + 1}`,
+        behaviour: BEHAVIOUR,
+        transport: 'tcp',
+      });
       fleetIds.push(f.id);
     }
     await until('every fleet device to connect', () => connected() === devices, 120_000);
     const createMs = performance.now() - tc;
     await rt.service.store.flush();
     const m1 = await memory();
-    log(`fleet: ${devices} created and connected in ${fmt(createMs / 1000)} s; ${fmt((used(m1) - used(m0)) / devices / 1024)} KB/device`);
+    log(
+      `fleet: ${devices} created and connected in ${fmt(createMs / 1000)} s; ${fmt((used(m1) - used(m0)) / devices / 1024)} KB/device`,
+    );
 
     // Disconnect everything, then time connecting all of them again (all fleets started together).
     await Promise.all(fleetIds.map((id) => sim.fleets.stop(id)));
@@ -106,9 +124,15 @@ export async function benchFleet(opts: BenchOptions): Promise<Section> {
     rt = await startKeyport({ dataDir, mqttPort: port });
     const upMs = performance.now() - tStorm;
     const fresh = rt;
-    await until('every device to reconnect after the restart', () => connected() === devices && fresh.rt.broker.sessions.size === devices, 120_000);
+    await until(
+      'every device to reconnect after the restart',
+      () => connected() === devices && fresh.rt.broker.sessions.size === devices,
+      120_000,
+    );
     const stormMs = performance.now() - tStorm;
-    log(`fleet: restart ${fmt(upMs / 1000)} s, all ${devices} reconnected ${fmt(stormMs / 1000)} s after the old runtime started closing`);
+    log(
+      `fleet: restart ${fmt(upMs / 1000)} s, all ${devices} reconnected ${fmt(stormMs / 1000)} s after the old runtime started closing`,
+    );
 
     const perDevice = (used(m1) - used(m0)) / devices;
     const perConnection = (used(m1) - used(m2)) / devices;
@@ -142,9 +166,20 @@ export async function benchFleet(opts: BenchOptions): Promise<Section> {
         memoryPerDeviceKB: round(perDevice / 1024, 1),
         connectionMemoryPerDeviceKB: round(perConnection / 1024, 1),
         rssPerDeviceKB: round((m1.rss - m0.rss) / devices / 1024, 1),
-        restart: { closedSeconds: round(closedMs / 1000, 2), listeningSeconds: round(upMs / 1000, 2), allReconnectedSeconds: round(stormMs / 1000, 2) },
+        restart: {
+          closedSeconds: round(closedMs / 1000, 2),
+          listeningSeconds: round(upMs / 1000, 2),
+          allReconnectedSeconds: round(stormMs / 1000, 2),
+        },
       },
-      targets: [{ name: 'memory per fleet device (broker + simulator), KB', value: round(perDevice / 1024, 1), limit: '< 64 KB', met: perDevice < 64 * 1024 }],
+      targets: [
+        {
+          name: 'memory per fleet device (broker + simulator), KB',
+          value: round(perDevice / 1024, 1),
+          limit: '< 64 KB',
+          met: perDevice < 64 * 1024,
+        },
+      ],
       notes: [
         `Simulator fleet API (Simulator.fleets.create; at most ${MAX_FLEET} devices per fleet, so ${sizes.length} fleet(s)). Behaviour: one float attribute, no periodic reports (each device sends one state report and subscribes to its command topic on every connect). TCP, product default back-off (1 s, doubling).`,
         'Memory: process heapUsed + external after gc() (run node with --expose-gc, as `npm run bench` does), everything connected minus the empty runtime; "of which the live connection" is connected minus the same fleet stopped.',

@@ -28,7 +28,9 @@ import { rmSync } from 'node:fs';
 export const TYPICAL_QUERY = {
   $and: [
     { status: 'active' },
-    { $or: [{ name: { $contains: 'therm', $ci: true } }, { deviceTags: { $tagKey: 'type', $tagValue: 'thermostat' } }] },
+    {
+      $or: [{ name: { $contains: 'therm', $ci: true } }, { deviceTags: { $tagKey: 'type', $tagValue: 'thermostat' } }],
+    },
   ],
 };
 
@@ -56,7 +58,12 @@ function fillerKey(i: number, pepper: Buffer): AccessKeyRecord {
     description: i % 3 === 0 ? `provisioned for site ${i % 97}` : '',
     status: i % 10 === 0 ? 'inactive' : 'active',
     ...(i % 2 === 0
-      ? { deviceTags: [{ key: 'type', value: kind.toLowerCase() }, { key: 'floor', value: String(i % 12) }] }
+      ? {
+          deviceTags: [
+            { key: 'type', value: kind.toLowerCase() },
+            { key: 'floor', value: String(i % 12) },
+          ],
+        }
       : { deviceIds: [newId()] }),
     addressFilterType: i % 5 === 0 ? 'whitelist' : 'all',
     addresses: i % 5 === 0 ? ['10.0.0.0/8'] : [],
@@ -71,7 +78,10 @@ function fillerKey(i: number, pepper: Buffer): AccessKeyRecord {
   };
 }
 
-async function buildSide(total: number, connectors: { device: Device; key: AccessKeyRecord; secret: string }[]): Promise<Built> {
+async function buildSide(
+  total: number,
+  connectors: { device: Device; key: AccessKeyRecord; secret: string }[],
+): Promise<Built> {
   const dataDir = await mkdtemp(join(tmpdir(), 'keyport-bench-keys-'));
   const unregister = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const pepper = loadPepper(dataDir);
@@ -85,7 +95,12 @@ async function buildSide(total: number, connectors: { device: Device; key: Acces
     await rm(dataDir, { recursive: true, force: true });
     unregister();
   };
-  return { side, dataDir, keys: total, clients: connectors.map((c) => ({ clientId: c.device.id, username: c.key.key, password: c.secret })) };
+  return {
+    side,
+    dataDir,
+    keys: total,
+    clients: connectors.map((c) => ({ clientId: c.device.id, username: c.key.key, password: c.secret })),
+  };
 }
 
 function connectors(n: number): { device: Device; key: AccessKeyRecord; secret: string }[] {
@@ -178,7 +193,9 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
     for (const n of sizes) {
       const t0 = performance.now();
       sides.push(await buildSide(n, conn));
-      log(`keys: built a memory store with ${n.toLocaleString('en-US')} keys in ${Math.round(performance.now() - t0)} ms`);
+      log(
+        `keys: built a memory store with ${n.toLocaleString('en-US')} keys in ${Math.round(performance.now() - t0)} ms`,
+      );
     }
     // CONNECT cost: `connects` connect → CONNACK → DISCONNECT cycles, one at a time, cycling
     // over the same 100 device/key pairs.
@@ -191,9 +208,12 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
         const res = await driver.connect(b.side.port, list, { concurrency: 1, hold: false, capMs: 60_000 });
         await b.side.settle();
         const cpu = b.side.cpuMs() - cpu0;
-        if (res.connected !== connects) throw new Error(`keys: ${res.connected}/${connects} connects with ${b.keys} keys (${res.firstError ?? ''})`);
+        if (res.connected !== connects)
+          throw new Error(`keys: ${res.connected}/${connects} connects with ${b.keys} keys (${res.firstError ?? ''})`);
         const s = { p50: median(res.latencies), p95: p95(res.latencies), cpuUs: (cpu * 1000) / connects };
-        log(`keys: round ${r + 1}/${rounds}, ${b.keys.toLocaleString('en-US')} keys: connect p50 ${fmt(s.p50)} ms, ${fmt(s.cpuUs)} µs CPU per connect+disconnect`);
+        log(
+          `keys: round ${r + 1}/${rounds}, ${b.keys.toLocaleString('en-US')} keys: connect p50 ${fmt(s.p50)} ms, ${fmt(s.cpuUs)} µs CPU per connect+disconnect`,
+        );
         samples.set(b.keys, [...(samples.get(b.keys) ?? []), s]);
       }
     }
@@ -209,18 +229,27 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
         times.push(performance.now() - t0);
       }
       query.push({ keys: b.keys, medianMs: median(times), p95Ms: p95(times), matches, runs });
-      log(`keys: query over ${b.keys.toLocaleString('en-US')} keys: median ${fmt(median(times))} ms (${matches} matches)`);
+      log(
+        `keys: query over ${b.keys.toLocaleString('en-US')} keys: median ${fmt(median(times))} ms (${matches} matches)`,
+      );
     }
     for (const b of sides.splice(0)) await b.side.stop();
 
     log(`keys: creating ${createCount.toLocaleString('en-US')} keys through the service (lowdb store, 100 in flight)`);
     const created = await creation(createCount, 100);
-    log(`keys: creating ${sequentialCount.toLocaleString('en-US')} keys one at a time (each awaited: one durable write each)`);
+    log(
+      `keys: creating ${sequentialCount.toLocaleString('en-US')} keys one at a time (each awaited: one durable write each)`,
+    );
     const sequential = await creation(sequentialCount, 1);
 
     const connectSummary = sizes.map((n) => {
       const ss = samples.get(n) ?? [];
-      return { keys: n, connectP50Ms: median(ss.map((s) => s.p50)), connectP95Ms: median(ss.map((s) => s.p95)), cpuUsPerConnect: median(ss.map((s) => s.cpuUs)) };
+      return {
+        keys: n,
+        connectP50Ms: median(ss.map((s) => s.p50)),
+        connectP95Ms: median(ss.map((s) => s.p95)),
+        cpuUsPerConnect: median(ss.map((s) => s.cpuUs)),
+      };
     });
     const small = connectSummary[0] as (typeof connectSummary)[number];
     const big = connectSummary[2] as (typeof connectSummary)[number];
@@ -233,7 +262,17 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
       tables: [
         {
           title: `Key count — ${connects} connect/disconnect cycles one at a time per round, median of ${rounds} alternating rounds; query: status active AND (name contains "therm" OR tag type=thermostat)`,
-          header: ['keys in store', 'connect p50 ms', 'p95 ms', 'vs 100 keys', 'broker CPU µs/cycle', 'CPU vs 100 keys', 'query median ms', 'query p95 ms', 'matches'],
+          header: [
+            'keys in store',
+            'connect p50 ms',
+            'p95 ms',
+            'vs 100 keys',
+            'broker CPU µs/cycle',
+            'CPU vs 100 keys',
+            'query median ms',
+            'query p95 ms',
+            'matches',
+          ],
           rows: connectSummary.map((c, i) => [
             c.keys.toLocaleString('en-US'),
             fmt(c.connectP50Ms),
@@ -250,25 +289,66 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
           title: 'Creating keys through service.keys.create (lowdb store, fsync + rename per write)',
           header: ['keys', 'in flight', 'total s', 'keys/s', 'store file writes', 'final file MB'],
           rows: [
-            [createCount.toLocaleString('en-US'), '100', fmt(created.ms / 1000), fmt(createCount / (created.ms / 1000)), String(created.writes), fmt(created.bytes / 2 ** 20)],
-            [sequentialCount.toLocaleString('en-US'), '1', fmt(sequential.ms / 1000), fmt(sequentialCount / (sequential.ms / 1000)), String(sequential.writes), fmt(sequential.bytes / 2 ** 20)],
+            [
+              createCount.toLocaleString('en-US'),
+              '100',
+              fmt(created.ms / 1000),
+              fmt(createCount / (created.ms / 1000)),
+              String(created.writes),
+              fmt(created.bytes / 2 ** 20),
+            ],
+            [
+              sequentialCount.toLocaleString('en-US'),
+              '1',
+              fmt(sequential.ms / 1000),
+              fmt(sequentialCount / (sequential.ms / 1000)),
+              String(sequential.writes),
+              fmt(sequential.bytes / 2 ** 20),
+            ],
           ],
         },
       ],
       data: {
         connectsPerRound: connects,
         rounds,
-        connect: connectSummary.map((c) => ({ keys: c.keys, connectP50Ms: round(c.connectP50Ms, 3), connectP95Ms: round(c.connectP95Ms, 3), cpuUsPerConnect: round(c.cpuUsPerConnect, 1) })),
-        query: { query: TYPICAL_QUERY, results: query.map((q) => ({ ...q, medianMs: round(q.medianMs, 3), p95Ms: round(q.p95Ms, 3) })) },
+        connect: connectSummary.map((c) => ({
+          keys: c.keys,
+          connectP50Ms: round(c.connectP50Ms, 3),
+          connectP95Ms: round(c.connectP95Ms, 3),
+          cpuUsPerConnect: round(c.cpuUsPerConnect, 1),
+        })),
+        query: {
+          query: TYPICAL_QUERY,
+          results: query.map((q) => ({ ...q, medianMs: round(q.medianMs, 3), p95Ms: round(q.p95Ms, 3) })),
+        },
         create: {
-          concurrent: { keys: createCount, inFlight: 100, seconds: round(created.ms / 1000, 2), keysPerSec: round(createCount / (created.ms / 1000), 0), writes: created.writes, fileBytes: created.bytes },
-          sequential: { keys: sequentialCount, inFlight: 1, seconds: round(sequential.ms / 1000, 2), keysPerSec: round(sequentialCount / (sequential.ms / 1000), 0), writes: sequential.writes, fileBytes: sequential.bytes },
+          concurrent: {
+            keys: createCount,
+            inFlight: 100,
+            seconds: round(created.ms / 1000, 2),
+            keysPerSec: round(createCount / (created.ms / 1000), 0),
+            writes: created.writes,
+            fileBytes: created.bytes,
+          },
+          sequential: {
+            keys: sequentialCount,
+            inFlight: 1,
+            seconds: round(sequential.ms / 1000, 2),
+            keysPerSec: round(sequentialCount / (sequential.ms / 1000), 0),
+            writes: sequential.writes,
+            fileBytes: sequential.bytes,
+          },
         },
         ratios: { connectLatency100kVs100: round(flat, 3), connectCpu100kVs100: round(flatCpu, 3) },
       },
       targets: [
         { name: 'connect latency at 100k keys vs 100 keys', value: round(flat, 3), limit: '≤ 1.1×', met: flat <= 1.1 },
-        { name: 'advanced query over 10k keys, median ms', value: round(q10k.medianMs, 2), limit: '< 20 ms', met: q10k.medianMs < 20 },
+        {
+          name: 'advanced query over 10k keys, median ms',
+          value: round(q10k.medianMs, 2),
+          limit: '< 20 ms',
+          met: q10k.medianMs < 20,
+        },
       ],
       notes: [
         'Lookup stores were built directly with createMemoryStore (not through the service): 100 connecting devices with single-device keys, the rest filler keys (mixed names, tags, id restrictions, statuses, topic and address rules). All three runtimes share this process, so they share one heap.',

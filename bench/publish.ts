@@ -3,7 +3,14 @@
 // PUBLISH, delivery re-check per message) vs plain aedes vs mosquitto. Timed from the first
 // PUBLISH until the subscriber has every message (and, at QoS 1, the publisher every PUBACK).
 import { ClientDriver } from './lib/client-driver.ts';
-import { startKeyport, startMosquittoSide, startPlainAedes, PLAIN_PASSWORD, PLAIN_USER, type Side } from './lib/brokers.ts';
+import {
+  startKeyport,
+  startMosquittoSide,
+  startPlainAedes,
+  PLAIN_PASSWORD,
+  PLAIN_USER,
+  type Side,
+} from './lib/brokers.ts';
 import type { ConnectFields } from './lib/mqtt-wire.ts';
 import { asConnect, provision } from './lib/provision.ts';
 import type { BenchOptions, Section, Table } from './lib/report.ts';
@@ -37,8 +44,16 @@ export async function benchPublish(opts: BenchOptions): Promise<Section> {
     const m1 = mosq.users[1] as { username: string; password: string };
     const plans: { side: Side; pub: ConnectFields; sub: ConnectFields }[] = [
       { side: keyport, pub: asConnect(pub), sub: asConnect(sub) },
-      { side: aedes, pub: { clientId: pub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD }, sub: { clientId: sub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD } },
-      { side: mosq, pub: { clientId: pub.deviceId, username: m0.username, password: m0.password }, sub: { clientId: sub.deviceId, username: m1.username, password: m1.password } },
+      {
+        side: aedes,
+        pub: { clientId: pub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
+        sub: { clientId: sub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
+      },
+      {
+        side: mosq,
+        pub: { clientId: pub.deviceId, username: m0.username, password: m0.password },
+        sub: { clientId: sub.deviceId, username: m1.username, password: m1.password },
+      },
     ];
     const tables: Table[] = [];
     const data: Record<string, unknown> = { count, size, rounds, window: WINDOW, topic: TOPIC };
@@ -51,11 +66,23 @@ export async function benchPublish(opts: BenchOptions): Promise<Section> {
         for (const p of plans) {
           await p.side.settle();
           const cpu0 = p.side.cpuMs();
-          const res = await driver.pubsub({ port: p.side.port, pub: p.pub, sub: p.sub, topic: TOPIC, count, size, qos, window: WINDOW, capMs });
+          const res = await driver.pubsub({
+            port: p.side.port,
+            pub: p.pub,
+            sub: p.sub,
+            topic: TOPIC,
+            count,
+            size,
+            qos,
+            window: WINDOW,
+            capMs,
+          });
           const cpu = p.side.cpuMs() - cpu0;
           const complete = !res.timedOut && res.received >= count;
           const s = { rate: res.received / (res.ms / 1000), cpuUs: (cpu * 1000) / Math.max(1, res.received), complete };
-          log(`publish QoS ${qos}: ${r === 0 ? 'warm-up' : `round ${r}/${rounds}`} ${p.side.name}: ${fmt(s.rate)} msg/s, ${fmt(s.cpuUs)} µs CPU/msg${complete ? '' : ` (INCOMPLETE: ${res.received}/${count} in ${Math.round(res.ms)} ms)`}`);
+          log(
+            `publish QoS ${qos}: ${r === 0 ? 'warm-up' : `round ${r}/${rounds}`} ${p.side.name}: ${fmt(s.rate)} msg/s, ${fmt(s.cpuUs)} µs CPU/msg${complete ? '' : ` (INCOMPLETE: ${res.received}/${count} in ${Math.round(res.ms)} ms)`}`,
+          );
           if (r > 0) samples.set(p.side.name, [...(samples.get(p.side.name) ?? []), s]);
         }
       }
@@ -79,13 +106,29 @@ export async function benchPublish(opts: BenchOptions): Promise<Section> {
       const rr = kp.rateVsAedes;
       worstRatio = Math.min(worstRatio, rr);
       ratios[`qos${qos}KeyportVsAedes`] = round(rr, 3);
-      ratios[`qos${qos}KeyportVsMosquitto`] = round(ratio(kp.msgPerSec, (summary[2] as (typeof summary)[number]).msgPerSec), 3);
+      ratios[`qos${qos}KeyportVsMosquitto`] = round(
+        ratio(kp.msgPerSec, (summary[2] as (typeof summary)[number]).msgPerSec),
+        3,
+      );
       ratios[`qos${qos}KeyportVsAedesCpu`] = round(kp.cpuVsAedes, 3);
-      data[`qos${qos}`] = summary.map((s) => ({ ...s, rateVsAedes: round(s.rateVsAedes, 3), cpuVsAedes: round(s.cpuVsAedes, 3), msgPerSec: round(s.msgPerSec, 0), cpuUsPerMsg: round(s.cpuUsPerMsg, 2) }));
+      data[`qos${qos}`] = summary.map((s) => ({
+        ...s,
+        rateVsAedes: round(s.rateVsAedes, 3),
+        cpuVsAedes: round(s.cpuVsAedes, 3),
+        msgPerSec: round(s.msgPerSec, 0),
+        cpuUsPerMsg: round(s.cpuUsPerMsg, 2),
+      }));
       tables.push({
         title: `Publish QoS ${qos} — ${count.toLocaleString('en-US')} × ${size} B, 1 publisher → 1 subscriber; median of ${rounds} alternating rounds after a warm-up`,
         header: ['broker', 'msg/s', 'vs plain aedes', 'broker CPU µs/msg', 'CPU vs plain aedes', 'complete'],
-        rows: summary.map((s) => [s.side, fmt(s.msgPerSec), fmtRatio(s.rateVsAedes), fmt(s.cpuUsPerMsg), fmtRatio(s.cpuVsAedes), s.allRoundsComplete ? 'yes' : 'NO']),
+        rows: summary.map((s) => [
+          s.side,
+          fmt(s.msgPerSec),
+          fmtRatio(s.rateVsAedes),
+          fmt(s.cpuUsPerMsg),
+          fmtRatio(s.cpuVsAedes),
+          s.allRoundsComplete ? 'yes' : 'NO',
+        ]),
       });
     }
     data.ratios = ratios;
@@ -94,7 +137,14 @@ export async function benchPublish(opts: BenchOptions): Promise<Section> {
       title: `Publish: ${count} × ${size} B, QoS 0 and 1`,
       tables,
       data,
-      targets: [{ name: 'Keyport publish throughput vs plain aedes (worse of QoS 0/1)', value: round(worstRatio, 3), limit: '≥ 0.9×', met: worstRatio >= 0.9 }],
+      targets: [
+        {
+          name: 'Keyport publish throughput vs plain aedes (worse of QoS 0/1)',
+          value: round(worstRatio, 3),
+          limit: '≥ 0.9×',
+          met: worstRatio >= 0.9,
+        },
+      ],
       notes: [
         `Keyport keys: single-device, filterType whitelist, pubTopics/subTopics ["bench/#"]; topic ${TOPIC}. Every PUBLISH is checked and recorded in the decision feed; every delivery re-checked.`,
         `Flow control: at most ${WINDOW} messages between publisher and subscriber for every broker (mosquitto defaults: max_queued_messages 1000, max_inflight_messages 20 — nothing is dropped).`,

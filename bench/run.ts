@@ -27,7 +27,9 @@ const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
 };
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet[,…]] | --readme\n`);
+  process.stderr.write(
+    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet[,…]] | --readme\n`,
+  );
   process.exit(2);
 }
 
@@ -42,7 +44,10 @@ function parseArgs(argv: string[]): { quick: boolean; only: SectionId[] | null; 
     else if (a === '--only' || a.startsWith('--only=')) {
       const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
       if (!v) usage('--only needs a value');
-      const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const parts = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const p of parts) if (!(SECTIONS as readonly string[]).includes(p)) usage(`unknown section "${p}"`);
       only = [...(only ?? []), ...(parts as SectionId[])];
     } else usage(`unknown argument "${a}"`);
@@ -67,7 +72,9 @@ function machine(): Record<string, unknown> {
     // no nproc
   }
   const mosquitto = mosquittoVersion();
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/aedes/package.json', import.meta.url)), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    readFileSync(fileURLToPath(new URL('../node_modules/aedes/package.json', import.meta.url)), 'utf8'),
+  ) as { version: string };
   return {
     nproc,
     cpuModel,
@@ -100,7 +107,9 @@ async function main(): Promise<void> {
   const info = machine();
   const log = (line: string) => process.stderr.write(`  · ${line}\n`);
   console.log(`Keyport bench ${quick ? '(--quick)' : '(full)'} — ${started.toISOString()}`);
-  console.log(`machine: ${info.nproc} cores, ${info.cpuModel}, ${info.memoryGiB} GiB, Node ${info.node}, aedes ${info.aedes}, ${info.mosquitto}${info.exposeGc ? '' : ' (no --expose-gc: memory figures are noisier)'}`);
+  console.log(
+    `machine: ${info.nproc} cores, ${info.cpuModel}, ${info.memoryGiB} GiB, Node ${info.node}, aedes ${info.aedes}, ${info.mosquitto}${info.exposeGc ? '' : ' (no --expose-gc: memory figures are noisier)'}`,
+  );
 
   const sections: Section[] = [];
   for (const id of which) {
@@ -131,7 +140,9 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     seconds,
     machine: info,
-    sections: Object.fromEntries(sections.map((s) => [s.id, { title: s.title, ...s.data, tables: s.tables, notes: s.notes }])),
+    sections: Object.fromEntries(
+      sections.map((s) => [s.id, { title: s.title, ...s.data, tables: s.tables, notes: s.notes }]),
+    ),
     targets,
   };
   const dir = RESULTS_DIR;

@@ -16,7 +16,8 @@ const out = resolve(process.argv[2] ?? fileURLToPath(new URL('../resources/icon.
 const C = SIZE / 2;
 
 function roundedSquare(x, y, margin = 16, r = 104) {
-  const lo = margin, hi = SIZE - margin;
+  const lo = margin,
+    hi = SIZE - margin;
   if (x < lo || x > hi || y < lo || y > hi) return false;
   const cx = Math.min(Math.max(x, lo + r), hi - r);
   const cy = Math.min(Math.max(y, lo + r), hi - r);
@@ -25,7 +26,8 @@ function roundedSquare(x, y, margin = 16, r = 104) {
 
 /** Pointy-top regular hexagon of circumradius R centred on the icon. */
 function hexagon(x, y, R) {
-  const dx = Math.abs(x - C), dy = Math.abs(y - C);
+  const dx = Math.abs(x - C),
+    dy = Math.abs(y - C);
   const w = (Math.sqrt(3) / 2) * R; // half width (flat sides left and right)
   return dx <= w && dy <= R - dx / Math.sqrt(3);
 }
@@ -34,7 +36,9 @@ const hexRing = (x, y) => hexagon(x, y, 196) && !hexagon(x, y, 166);
 
 function key(x, y) {
   // The bow: a ring on the left.
-  const bx = 196, by = C, d2 = (x - bx) ** 2 + (y - by) ** 2;
+  const bx = 196,
+    by = C,
+    d2 = (x - bx) ** 2 + (y - by) ** 2;
   if (d2 <= 62 ** 2 && d2 >= 30 ** 2) return true;
   // The shaft.
   if (x >= 252 && x <= 372 && Math.abs(y - C) <= 14) return true;
@@ -49,10 +53,12 @@ const BOTTOM = [0x23, 0x41, 0xa8];
 const WHITE = [0xff, 0xff, 0xff];
 
 function pixel(px, py) {
-  let bg = 0, fg = 0;
+  let bg = 0,
+    fg = 0;
   for (let i = 0; i < SS; i++) {
     for (let j = 0; j < SS; j++) {
-      const x = px + (i + 0.5) / SS, y = py + (j + 0.5) / SS;
+      const x = px + (i + 0.5) / SS,
+        y = py + (j + 0.5) / SS;
       if (!roundedSquare(x, y)) continue;
       bg++;
       if (hexRing(x, y) || key(x, y)) fg++;
@@ -96,7 +102,10 @@ for (let y = 0; y < SIZE; y++) {
   for (let x = 0; x < SIZE; x++) {
     const [r, g, b, a] = pixel(x, y);
     const o = row + 1 + x * 4;
-    raw[o] = r; raw[o + 1] = g; raw[o + 2] = b; raw[o + 3] = a;
+    raw[o] = r;
+    raw[o + 1] = g;
+    raw[o + 2] = b;
+    raw[o + 3] = a;
   }
 }
 
@@ -105,7 +114,9 @@ ihdr.writeUInt32BE(SIZE, 0);
 ihdr.writeUInt32BE(SIZE, 4);
 ihdr[8] = 8; // bit depth
 ihdr[9] = 6; // colour type: RGBA
-ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0; // compression, filter, interlace
+ihdr[10] = 0;
+ihdr[11] = 0;
+ihdr[12] = 0; // compression, filter, interlace
 
 const png = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),

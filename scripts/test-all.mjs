@@ -23,17 +23,33 @@ function check(label, cmd, args) {
 }
 
 check('tsc', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.node.json']);
-check('svelte-check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.web.json', '--fail-on-warnings', '--output', 'human']);
+check('svelte-check', 'npx', [
+  'svelte-check',
+  '--tsconfig',
+  './tsconfig.web.json',
+  '--fail-on-warnings',
+  '--output',
+  'human',
+]);
 
 const vitestJson = `${results}/vitest.json`;
 rmSync(vitestJson, { force: true });
-const vStatus = run('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
+const vStatus = run('vitest', 'npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${vitestJson}`,
+]);
 if (existsSync(vitestJson)) {
   const v = JSON.parse(readFileSync(vitestJson, 'utf8'));
   passed += v.numPassedTests;
   failed += v.numFailedTests;
   summary.push(`vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed`);
-  if (vStatus !== 0 && v.numFailedTests === 0) { failed++; summary.push('vitest: exited non-zero (suite error)'); }
+  if (vStatus !== 0 && v.numFailedTests === 0) {
+    failed++;
+    summary.push('vitest: exited non-zero (suite error)');
+  }
 } else {
   failed++;
   summary.push('vitest: no report (crashed)');
@@ -43,8 +59,13 @@ if (existsSync('playwright.config.ts')) {
   const pwJson = `${results}/playwright.json`;
   rmSync(pwJson, { force: true });
   const build = run('build', 'npx', ['electron-vite', 'build']);
-  if (build !== 0) { failed++; summary.push('build: FAILED'); }
-  const pStatus = run('playwright', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson });
+  if (build !== 0) {
+    failed++;
+    summary.push('build: FAILED');
+  }
+  const pStatus = run('playwright', 'npx', ['playwright', 'test', '--reporter=list,json'], {
+    PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson,
+  });
   if (existsSync(pwJson)) {
     const s = JSON.parse(readFileSync(pwJson, 'utf8')).stats;
     const p = (s.expected ?? 0) + (s.flaky ?? 0);
@@ -52,7 +73,10 @@ if (existsSync('playwright.config.ts')) {
     passed += p;
     failed += f;
     summary.push(`playwright: ${p} passed, ${f} failed`);
-    if (pStatus !== 0 && f === 0) { failed++; summary.push('playwright: exited non-zero (suite error)'); }
+    if (pStatus !== 0 && f === 0) {
+      failed++;
+      summary.push('playwright: exited non-zero (suite error)');
+    }
   } else {
     failed++;
     summary.push('playwright: no report (crashed)');

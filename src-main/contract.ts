@@ -5,7 +5,14 @@
 // crosses is the one returned once by keys.create / devices.generateKey.
 import type { DecisionEvent } from './core/decision-event.ts';
 import type { AccessKey, Command, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
-import type { FleetSummary, ScenarioInfo, ScenarioName, SimBehaviour, SimSnapshot, SimTransport } from './simulator/types.ts';
+import type {
+  FleetSummary,
+  ScenarioInfo,
+  ScenarioName,
+  SimBehaviour,
+  SimSnapshot,
+  SimTransport,
+} from './simulator/types.ts';
 
 export interface ListenerInfo {
   mqtt: number;
@@ -52,9 +59,7 @@ export interface DecisionFilter {
 
 /** How a simulated device gets its credentials (SPEC §7). */
 export type SimCredentialsInput =
-  | { mode: 'generate' }
-  | { mode: 'paste'; key: string; secret: string }
-  | { mode: 'file'; content: string };
+  { mode: 'generate' } | { mode: 'paste'; key: string; secret: string } | { mode: 'file'; content: string };
 
 export interface SimAddRequest {
   deviceId: string;
@@ -78,11 +83,17 @@ export interface FleetRequest {
 }
 
 export interface Methods {
-  'app.info': { req: Record<string, never>; res: { applicationId: string; dataDir: string; listeners: ListenerInfo | null; mode: 'desktop' | 'headless' } };
+  'app.info': {
+    req: Record<string, never>;
+    res: { applicationId: string; dataDir: string; listeners: ListenerInfo | null; mode: 'desktop' | 'headless' };
+  };
   'broker.status': { req: Record<string, never>; res: BrokerStatus };
   'devices.list': { req: Record<string, never>; res: Device[] };
   'devices.get': { req: { id: string }; res: Device };
-  'devices.create': { req: { name: string; description?: string; tags?: Tag[]; deviceClass?: Device['deviceClass']; gatewayId?: string }; res: Device };
+  'devices.create': {
+    req: { name: string; description?: string; tags?: Tag[]; deviceClass?: Device['deviceClass']; gatewayId?: string };
+    res: Device;
+  };
   'devices.update': { req: { id: string; patch: Record<string, unknown> }; res: Device };
   'devices.delete': { req: { id: string }; res: Device };
   'devices.history': { req: { id: string }; res: DeviceState[] };
@@ -132,7 +143,8 @@ export type EventName = keyof Events;
 export type Req<M extends MethodName> = Methods[M]['req'];
 export type Res<M extends MethodName> = Methods[M]['res'];
 
-export type ErrorCode = 'validation' | 'not-found' | 'conflict' | 'unavailable' | 'unauthorized' | 'bad-request' | 'internal';
+export type ErrorCode =
+  'validation' | 'not-found' | 'conflict' | 'unavailable' | 'unauthorized' | 'bad-request' | 'internal';
 
 /** How an error crosses a transport. */
 export interface ContractError {

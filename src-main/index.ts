@@ -75,7 +75,8 @@ async function start(): Promise<void> {
   disposeIpc = registerIpc(ipcMain, {
     dispatchCtx: ctx,
     isTrustedFrame: appUrl.isAppFrame,
-    saveSecrets: (req, event) => saveSecretsWithDialog(dialog, BrowserWindow.fromWebContents(event.sender), req, app.getPath('documents')),
+    saveSecrets: (req, event) =>
+      saveSecretsWithDialog(dialog, BrowserWindow.fromWebContents(event.sender), req, app.getPath('documents')),
     eventTargets: () => BrowserWindow.getAllWindows().map((w) => w.webContents),
     log,
   });

@@ -33,7 +33,8 @@ export function createIpcBridge(renderer: Pick<typeof ipcRenderer, 'invoke' | 'o
       };
     },
     // Only the two fields cross; where the file goes is chosen in main's native dialog.
-    saveSecretsFile: (req) => renderer.invoke(IPC.saveSecrets, { suggestedName: req?.suggestedName, content: req?.content }),
+    saveSecretsFile: (req) =>
+      renderer.invoke(IPC.saveSecrets, { suggestedName: req?.suggestedName, content: req?.content }),
   };
 }
 

@@ -40,7 +40,9 @@ export interface KeyportSide extends Side {
 }
 
 /** The Keyport runtime on a fresh temp data dir (or the given one), every listener on port 0 but TCP as asked. */
-export async function startKeyport(opts: { dataDir?: string; store?: Store; mqttPort?: number } = {}): Promise<KeyportSide> {
+export async function startKeyport(
+  opts: { dataDir?: string; store?: Store; mqttPort?: number } = {},
+): Promise<KeyportSide> {
   const own = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'keyport-bench-')));
   const unregister = own ? onExit(() => rmSync(dataDir, { recursive: true, force: true })) : () => {};
@@ -121,7 +123,10 @@ export interface MosquittoSide extends Side {
 
 /** mosquitto with `userCount` password-file users (clients share them round-robin). */
 export async function startMosquittoSide(userCount: number): Promise<MosquittoSide> {
-  const users = Array.from({ length: userCount }, (_, i) => ({ username: `bench${i}`, password: `pw-${i}-0123456789abcdef0123456789abcdef` }));
+  const users = Array.from({ length: userCount }, (_, i) => ({
+    username: `bench${i}`,
+    password: `pw-${i}-0123456789abcdef0123456789abcdef`,
+  }));
   const m = await startMosquitto(users);
   return {
     name: 'mosquitto',

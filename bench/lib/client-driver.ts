@@ -46,7 +46,10 @@ const WORKER = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
 
 export class ClientDriver {
   #seq = 0;
-  readonly #pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
 
   private constructor(private readonly child: ChildProcess) {
     child.on('message', (m: { id: number; reply: WorkerReply }) => {
@@ -99,8 +102,15 @@ export class ClientDriver {
     });
   }
 
-  async connect(port: number, clients: ConnectFields[], opts: { concurrency: number; hold: boolean; capMs: number }): Promise<ConnectResult> {
-    return (await this.request({ cmd: 'connect', port, clients, ...opts }, opts.capMs + 30_000)) as unknown as ConnectResult;
+  async connect(
+    port: number,
+    clients: ConnectFields[],
+    opts: { concurrency: number; hold: boolean; capMs: number },
+  ): Promise<ConnectResult> {
+    return (await this.request(
+      { cmd: 'connect', port, clients, ...opts },
+      opts.capMs + 30_000,
+    )) as unknown as ConnectResult;
   }
 
   async release(): Promise<void> {

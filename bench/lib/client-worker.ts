@@ -4,7 +4,14 @@
 // goes away.
 import { connect as netConnect, type Socket } from 'node:net';
 import {
-  DISCONNECT, PacketReader, TYPE, connectPacket, publishId, publishPacket, pubackPacket, subscribePacket,
+  DISCONNECT,
+  PacketReader,
+  TYPE,
+  connectPacket,
+  publishId,
+  publishPacket,
+  pubackPacket,
+  subscribePacket,
   type ConnectFields,
 } from './mqtt-wire.ts';
 import type { WorkerReply, WorkerRequest } from './client-driver.ts';
@@ -18,7 +25,11 @@ interface Conn {
 }
 
 /** Opens a socket, sends CONNECT, resolves with the CONNACK return code and the latency. */
-function openSession(port: number, f: ConnectFields, timeoutMs: number): Promise<{ rc: number; ms: number; conn: Conn }> {
+function openSession(
+  port: number,
+  f: ConnectFields,
+  timeoutMs: number,
+): Promise<{ rc: number; ms: number; conn: Conn }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const socket = netConnect({ host: HOST, port });
@@ -93,7 +104,15 @@ async function connectMany(req: Extract<WorkerRequest, { cmd: 'connect' }>): Pro
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, clients.length) }, lane));
   const ms = performance.now() - t0;
-  return { ok: true, ms, connected: latencies.length, refused, errors, latencies, ...(firstError ? { firstError } : {}) };
+  return {
+    ok: true,
+    ms,
+    connected: latencies.length,
+    refused,
+    errors,
+    latencies,
+    ...(firstError ? { firstError } : {}),
+  };
 }
 
 async function releaseAll(): Promise<WorkerReply> {

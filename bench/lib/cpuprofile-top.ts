@@ -16,7 +16,10 @@ interface Profile {
   endTime: number;
 }
 
-export function topSelf(profile: Profile, n = 30): { byFunction: [string, number][]; byFile: [string, number][]; totalMs: number } {
+export function topSelf(
+  profile: Profile,
+  n = 30,
+): { byFunction: [string, number][]; byFile: [string, number][]; totalMs: number } {
   const self = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
@@ -30,7 +33,11 @@ export function topSelf(profile: Profile, n = 30): { byFunction: [string, number
     const ms = self.get(node.id) ?? 0;
     if (!ms) continue;
     const f = node.callFrame;
-    const file = f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/(src-main|bench)\//, '$1/') || `(${f.functionName || 'native'})`;
+    const file =
+      f.url
+        .replace(/^file:\/\//, '')
+        .replace(/^.*\/node_modules\//, 'node_modules/')
+        .replace(/^.*\/(src-main|bench)\//, '$1/') || `(${f.functionName || 'native'})`;
     const key = `${f.functionName || '(anonymous)'}  ${file}:${f.lineNumber + 1}`;
     byFn.set(key, (byFn.get(key) ?? 0) + ms);
     byFile.set(file, (byFile.get(file) ?? 0) + ms);

@@ -82,7 +82,11 @@ export async function startMosquitto(users: readonly { username: string; passwor
   const dir = mkdtempSync(join(tmpdir(), 'keyport-bench-mosquitto-'));
   const passwd = join(dir, 'passwd');
   users.forEach((u, i) => {
-    execFileSync(MOSQUITTO_PASSWD, i === 0 ? ['-c', '-b', passwd, u.username, u.password] : ['-b', passwd, u.username, u.password], { stdio: 'pipe' });
+    execFileSync(
+      MOSQUITTO_PASSWD,
+      i === 0 ? ['-c', '-b', passwd, u.username, u.password] : ['-b', passwd, u.username, u.password],
+      { stdio: 'pipe' },
+    );
   });
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');

@@ -19,8 +19,14 @@ export async function provision(
   const out: DeviceCreds[] = [];
   for (let i = 0; i < count; i += batch) {
     const n = Math.min(batch, count - i);
-    const devices = await Promise.all(Array.from({ length: n }, (_, j) => service.devices.create({ name: `bench device ${i + j}` })));
-    const keys = await Promise.all(devices.map((d, j) => service.keys.create({ name: `bench key ${i + j}`, createdVia: 'api', ...keyInput(d.id, i + j) })));
+    const devices = await Promise.all(
+      Array.from({ length: n }, (_, j) => service.devices.create({ name: `bench device ${i + j}` })),
+    );
+    const keys = await Promise.all(
+      devices.map((d, j) =>
+        service.keys.create({ name: `bench key ${i + j}`, createdVia: 'api', ...keyInput(d.id, i + j) }),
+      ),
+    );
     devices.forEach((d, j) => {
       const k = keys[j];
       if (k) out.push({ deviceId: d.id, keyId: k.accessKey.id, key: k.accessKey.key, secret: k.secret });
@@ -29,4 +35,8 @@ export async function provision(
   return out;
 }
 
-export const asConnect = (c: DeviceCreds): ConnectFields => ({ clientId: c.deviceId, username: c.key, password: c.secret });
+export const asConnect = (c: DeviceCreds): ConnectFields => ({
+  clientId: c.deviceId,
+  username: c.key,
+  password: c.secret,
+});

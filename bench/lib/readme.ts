@@ -21,7 +21,7 @@ export function renderReadmeSection(result: J): string {
   const out: string[] = [];
   out.push('## Performance', '');
   out.push(
-    '`npm run bench` measures what access keys cost: Keyport (every CONNECT check, every PUBLISH, SUBSCRIBE and delivery check, the decision feed on, the store on disk) against plain aedes 1.2.0 (the same broker library with one fixed password) and Debian\'s mosquitto (a C broker with a password file). The sides of each comparison run in the same run, alternating round by round, on 127.0.0.1; ratios are medians of per-round ratios, absolute figures medians over rounds.',
+    "`npm run bench` measures what access keys cost: Keyport (every CONNECT check, every PUBLISH, SUBSCRIBE and delivery check, the decision feed on, the store on disk) against plain aedes 1.2.0 (the same broker library with one fixed password) and Debian's mosquitto (a C broker with a password file). The sides of each comparison run in the same run, alternating round by round, on 127.0.0.1; ratios are medians of per-round ratios, absolute figures medians over rounds.",
     '',
   );
   out.push(
@@ -36,15 +36,60 @@ export function renderReadmeSection(result: J): string {
   const ae = 'plain aedes';
   const mq = 'mosquitto';
   const rows: Cell[][] = [
-    [`Connect: ${String(c.clients)} clients, ${String(c.inFlight)} in flight (connects/s)`, fmt(n(side(cr, kp).connPerSec)), fmt(n(side(cr, ae).connPerSec)), fmt(n(side(cr, mq).connPerSec)), fmtRatio(n(side(cr, kp).rateVsAedes)), '≥ 0.9×'],
-    ['Connect: broker CPU per connect (µs)', fmt(n(side(cr, kp).cpuUsPerConnect)), fmt(n(side(cr, ae).cpuUsPerConnect)), fmt(n(side(cr, mq).cpuUsPerConnect)), fmtRatio(n(side(cr, kp).cpuVsAedes)), ''],
-    [`Publish QoS 0: ${fmt(n(p.count))} × ${String(p.size)} B (msg/s)`, fmt(n(side(q0, kp).msgPerSec)), fmt(n(side(q0, ae).msgPerSec)), fmt(n(side(q0, mq).msgPerSec)), fmtRatio(n(side(q0, kp).rateVsAedes)), '≥ 0.9×'],
-    ['Publish QoS 0: broker CPU per message (µs)', fmt(n(side(q0, kp).cpuUsPerMsg)), fmt(n(side(q0, ae).cpuUsPerMsg)), fmt(n(side(q0, mq).cpuUsPerMsg)), fmtRatio(n(side(q0, kp).cpuVsAedes)), ''],
-    [`Publish QoS 1: ${fmt(n(p.count))} × ${String(p.size)} B (msg/s)`, fmt(n(side(q1, kp).msgPerSec)), fmt(n(side(q1, ae).msgPerSec)), fmt(n(side(q1, mq).msgPerSec)), fmtRatio(n(side(q1, kp).rateVsAedes)), '≥ 0.9×'],
-    ['Publish QoS 1: broker CPU per message (µs)', fmt(n(side(q1, kp).cpuUsPerMsg)), fmt(n(side(q1, ae).cpuUsPerMsg)), fmt(n(side(q1, mq).cpuUsPerMsg)), fmtRatio(n(side(q1, kp).cpuVsAedes)), ''],
+    [
+      `Connect: ${String(c.clients)} clients, ${String(c.inFlight)} in flight (connects/s)`,
+      fmt(n(side(cr, kp).connPerSec)),
+      fmt(n(side(cr, ae).connPerSec)),
+      fmt(n(side(cr, mq).connPerSec)),
+      fmtRatio(n(side(cr, kp).rateVsAedes)),
+      '≥ 0.9×',
+    ],
+    [
+      'Connect: broker CPU per connect (µs)',
+      fmt(n(side(cr, kp).cpuUsPerConnect)),
+      fmt(n(side(cr, ae).cpuUsPerConnect)),
+      fmt(n(side(cr, mq).cpuUsPerConnect)),
+      fmtRatio(n(side(cr, kp).cpuVsAedes)),
+      '',
+    ],
+    [
+      `Publish QoS 0: ${fmt(n(p.count))} × ${String(p.size)} B (msg/s)`,
+      fmt(n(side(q0, kp).msgPerSec)),
+      fmt(n(side(q0, ae).msgPerSec)),
+      fmt(n(side(q0, mq).msgPerSec)),
+      fmtRatio(n(side(q0, kp).rateVsAedes)),
+      '≥ 0.9×',
+    ],
+    [
+      'Publish QoS 0: broker CPU per message (µs)',
+      fmt(n(side(q0, kp).cpuUsPerMsg)),
+      fmt(n(side(q0, ae).cpuUsPerMsg)),
+      fmt(n(side(q0, mq).cpuUsPerMsg)),
+      fmtRatio(n(side(q0, kp).cpuVsAedes)),
+      '',
+    ],
+    [
+      `Publish QoS 1: ${fmt(n(p.count))} × ${String(p.size)} B (msg/s)`,
+      fmt(n(side(q1, kp).msgPerSec)),
+      fmt(n(side(q1, ae).msgPerSec)),
+      fmt(n(side(q1, mq).msgPerSec)),
+      fmtRatio(n(side(q1, kp).rateVsAedes)),
+      '≥ 0.9×',
+    ],
+    [
+      'Publish QoS 1: broker CPU per message (µs)',
+      fmt(n(side(q1, kp).cpuUsPerMsg)),
+      fmt(n(side(q1, ae).cpuUsPerMsg)),
+      fmt(n(side(q1, mq).cpuUsPerMsg)),
+      fmtRatio(n(side(q1, kp).cpuVsAedes)),
+      '',
+    ],
   ];
   out.push('### Against plain aedes and mosquitto', '');
-  out.push(markdownTable(['measure', 'Keyport', 'plain aedes', 'mosquitto', 'Keyport vs plain aedes', 'target'], rows), '');
+  out.push(
+    markdownTable(['measure', 'Keyport', 'plain aedes', 'mosquitto', 'Keyport vs plain aedes', 'target'], rows),
+    '',
+  );
 
   const kc = arr(k.connect);
   const kq = arr(o(k.query).results);
@@ -59,7 +104,12 @@ export function renderReadmeSection(result: J): string {
   out.push('### Key count', '');
   out.push(
     markdownTable(
-      ['keys in the store', 'CONNECT p50 (ms)', 'broker CPU per connect + disconnect (µs)', 'advanced query, median (ms)'],
+      [
+        'keys in the store',
+        'CONNECT p50 (ms)',
+        'broker CPU per connect + disconnect (µs)',
+        'advanced query, median (ms)',
+      ],
       kc.map((r, i) => [fmt(n(r.keys)), fmt(n(r.connectP50Ms)), fmt(n(r.cpuUsPerConnect)), fmt(n(kq[i]?.medianMs))]),
     ),
     '',
@@ -96,7 +146,7 @@ export function renderReadmeSection(result: J): string {
     'npm run bench -- --readme          # rewrite bench/README-section.md from bench/results/reference.json',
     '```',
     '',
-    'Needs Debian\'s `mosquitto` and `mosquitto_passwd` (the bench starts its own mosquitto on a free loopback port with a password file and `allow_anonymous false`, and stops it at the end). Clients are raw MQTT 3.1.1 packets from a forked child process, so `process.cpuUsage()` of the bench process is the in-process broker; mosquitto\'s CPU is read from `/proc/<pid>/stat`. Everything runs on 127.0.0.1, every loop is bounded in count and time. `--quick` uses 1,000 connecting clients, 20,000 messages, 200 connects per key-count round, 2,000 created keys and a 1,000-device fleet.',
+    "Needs Debian's `mosquitto` and `mosquitto_passwd` (the bench starts its own mosquitto on a free loopback port with a password file and `allow_anonymous false`, and stops it at the end). Clients are raw MQTT 3.1.1 packets from a forked child process, so `process.cpuUsage()` of the bench process is the in-process broker; mosquitto's CPU is read from `/proc/<pid>/stat`. Everything runs on 127.0.0.1, every loop is bounded in count and time. `--quick` uses 1,000 connecting clients, 20,000 messages, 200 connects per key-count round, 2,000 created keys and a 1,000-device fleet.",
     '',
   );
   return out.join('\n');

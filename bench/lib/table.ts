@@ -10,11 +10,26 @@ function text(c: Cell): string {
 export function renderTable(title: string, header: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const all = [header.map(text), ...rows.map((r) => r.map(text))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-–\d.,×%]+( ?[a-zA-Z/µ]+)?$|^–$/.test(text(r[i] ?? ''))));
+  const numeric = header.map(
+    (_, i) => rows.length > 0 && rows.every((r) => /^[-–\d.,×%]+( ?[a-zA-Z/µ]+)?$|^–$/.test(text(r[i] ?? ''))),
+  );
   const line = (r: readonly string[]) =>
-    '│ ' + widths.map((w, i) => (numeric[i] && all.indexOf(r as string[]) !== 0 ? (r[i] ?? '').padStart(w) : (r[i] ?? '').padEnd(w))).join(' │ ') + ' │';
+    '│ ' +
+    widths
+      .map((w, i) =>
+        numeric[i] && all.indexOf(r as string[]) !== 0 ? (r[i] ?? '').padStart(w) : (r[i] ?? '').padEnd(w),
+      )
+      .join(' │ ') +
+    ' │';
   const rule = (l: string, m: string, r: string) => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
-  return [title, rule('┌', '┬', '┐'), line(all[0] as string[]), rule('├', '┼', '┤'), ...all.slice(1).map(line), rule('└', '┴', '┘')].join('\n');
+  return [
+    title,
+    rule('┌', '┬', '┐'),
+    line(all[0] as string[]),
+    rule('├', '┼', '┤'),
+    ...all.slice(1).map(line),
+    rule('└', '┴', '┘'),
+  ].join('\n');
 }
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly Cell[])[]): string {

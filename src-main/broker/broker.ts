@@ -3,11 +3,26 @@
 // the decision feed. Policy lives in src-main/core.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Aedes, type AedesPublishPacket, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type Client,
+  type ConnectPacket,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
 import { evaluateConnect, type ConnectEnv, type ConnectRequest } from '../core/connect.ts';
 import type { TrustedProxies } from '../core/client-address.ts';
 import { parseCommand } from '../core/payloads.ts';
-import { classifyTopic, deliverAllowed, deliverDecision, publishDecision, subscribeDecision, type SessionView, type TopicRules } from '../core/topic-access.ts';
+import {
+  classifyTopic,
+  deliverAllowed,
+  deliverDecision,
+  publishDecision,
+  subscribeDecision,
+  type SessionView,
+  type TopicRules,
+} from '../core/topic-access.ts';
 import type { Decision, ReasonCode, Transport } from '../core/types.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
 import type { NewDecision } from '../service/decision-feed.ts';
@@ -121,7 +136,13 @@ export class KeyportBroker {
   }
 
   // Runs for every PUBLISH (and refused delivery): one object, no intermediate spreads.
-  #record(client: Client, action: NewDecision['action'], d: Decision, extra?: Partial<NewDecision>, topic?: string): void {
+  #record(
+    client: Client,
+    action: NewDecision['action'],
+    d: Decision,
+    extra?: Partial<NewDecision>,
+    topic?: string,
+  ): void {
     const info = this.#info(client);
     const s = info.session;
     if (s && topic !== undefined && extra === undefined && s.forwardedFor === undefined) {
@@ -143,7 +164,15 @@ export class KeyportBroker {
       return;
     }
     // Built in its final shape (seq and time first, filled in by the feed): no copy per event.
-    const e: DecisionEvent = { seq: 0, time: '', transport: info.transport, action, result: d.allowed ? 'allowed' : 'denied', reason: d.reason, rule: d.rule };
+    const e: DecisionEvent = {
+      seq: 0,
+      time: '',
+      transport: info.transport,
+      action,
+      result: d.allowed ? 'allowed' : 'denied',
+      reason: d.reason,
+      rule: d.rule,
+    };
     if (s) {
       e.deviceId = s.deviceId;
       e.keyId = s.keyId;
@@ -160,11 +189,20 @@ export class KeyportBroker {
     const version = packet.protocolVersion ?? 4;
     if (version !== 3 && version !== 4) {
       const { peer, forwardedFor } = peerOf(client, this.#info(client).transport);
-      this.#record(client, 'connect', { allowed: false, reason: 'protocol.unsupported', rule: `MQTT protocol level ${version} is not supported (3.1 and 3.1.1 only)` }, {
-        ...(packet.clientId ? { deviceId: packet.clientId } : {}),
-        sourceAddress: peer,
-        ...(forwardedFor ? { forwardedFor: joinHeader(forwardedFor) } : {}),
-      });
+      this.#record(
+        client,
+        'connect',
+        {
+          allowed: false,
+          reason: 'protocol.unsupported',
+          rule: `MQTT protocol level ${version} is not supported (3.1 and 3.1.1 only)`,
+        },
+        {
+          ...(packet.clientId ? { deviceId: packet.clientId } : {}),
+          sourceAddress: peer,
+          ...(forwardedFor ? { forwardedFor: joinHeader(forwardedFor) } : {}),
+        },
+      );
     }
     cb(null, true);
   }
@@ -179,7 +217,12 @@ export class KeyportBroker {
     const { peer, forwardedFor } = peerOf(client, info.transport);
     const will = (client as unknown as { _will?: { topic?: string } })._will;
     const service = this.#service;
-    const req: ConnectRequest = { transport: info.transport, protocolVersion: client.version, clientId: client.id, peerAddress: peer };
+    const req: ConnectRequest = {
+      transport: info.transport,
+      protocolVersion: client.version,
+      clientId: client.id,
+      peerAddress: peer,
+    };
     if (username !== undefined) req.username = username;
     if (password !== undefined) req.password = password.toString('utf8');
     if (forwardedFor !== undefined) req.forwardedFor = forwardedFor;
@@ -215,7 +258,9 @@ export class KeyportBroker {
     info.view = this.#makeView(session);
     this.sessions.add(session);
     this.#persistStatus(session, 'connected');
-    void service.keys.touch(outcome.key.id).catch((e: unknown) => this.#log(`keyport: could not record key use: ${(e as Error).message}`));
+    void service.keys
+      .touch(outcome.key.id)
+      .catch((e: unknown) => this.#log(`keyport: could not record key use: ${(e as Error).message}`));
     done(null, true);
   }
 
@@ -252,7 +297,11 @@ export class KeyportBroker {
     cb(new Error(d.reason));
   }
 
-  #authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+  #authorizeSubscribe(
+    client: Client,
+    sub: Subscription,
+    cb: (err: Error | null, sub?: Subscription | null) => void,
+  ): void {
     const view = this.#info(client).view;
     if (!view) return cb(new Error('not authenticated'));
     const d = subscribeDecision(view, sub.topic);
@@ -303,7 +352,8 @@ export class KeyportBroker {
     const s = this.#info(client).session;
     if (!s) return;
     const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
-    const reason: ReasonCode = s.closingReason ?? (this.#closing ? 'broker.shutdown' : clean ? 'client.disconnect' : 'connection.lost');
+    const reason: ReasonCode =
+      s.closingReason ?? (this.#closing ? 'broker.shutdown' : clean ? 'client.disconnect' : 'connection.lost');
     this.#record(client, 'disconnect', { allowed: !POLICY_CLOSES.has(reason), reason, rule: reasonText(reason) });
     this.sessions.remove(s);
     if (!this.sessions.forDevice(s.deviceId)) this.#persistStatus(s, 'disconnected', reason);
@@ -328,7 +378,11 @@ export class KeyportBroker {
       .setConnectionStatus(s.deviceId, {
         status,
         connectedAt: s.connectedAt,
-        ...(status === 'disconnected' ? { disconnectedAt: now, ...(reason ? { disconnectReason: reason } : {}) } : prev?.disconnectedAt ? { disconnectedAt: prev.disconnectedAt } : {}),
+        ...(status === 'disconnected'
+          ? { disconnectedAt: now, ...(reason ? { disconnectReason: reason } : {}) }
+          : prev?.disconnectedAt
+            ? { disconnectedAt: prev.disconnectedAt }
+            : {}),
         ipAddress: s.address,
         transport: s.transport,
         messagesFromClient: s.messagesFromClient,
@@ -361,7 +415,10 @@ export class KeyportBroker {
   /** Publish as the platform (not as a device): commands from the UI and the HTTP API. */
   publishAsPlatform(topic: string, payload: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+      this.aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
     });
   }
 
@@ -377,14 +434,23 @@ export class KeyportBroker {
 
 export function reasonText(reason: ReasonCode): string {
   switch (reason) {
-    case 'client.disconnect': return 'the client sent DISCONNECT';
-    case 'connection.lost': return 'the connection closed without DISCONNECT';
-    case 'session.taken-over': return 'another connection with the same device id took over';
-    case 'key.inactive': return 'the access key was set to inactive';
-    case 'key.deleted': return 'the access key was deleted';
-    case 'device.unknown': return 'the device was deleted';
-    case 'publish.denied': return 'closed after a denied PUBLISH (MQTT 3.1.1 has no negative PUBACK)';
-    case 'broker.shutdown': return 'the broker is shutting down';
-    default: return reason;
+    case 'client.disconnect':
+      return 'the client sent DISCONNECT';
+    case 'connection.lost':
+      return 'the connection closed without DISCONNECT';
+    case 'session.taken-over':
+      return 'another connection with the same device id took over';
+    case 'key.inactive':
+      return 'the access key was set to inactive';
+    case 'key.deleted':
+      return 'the access key was deleted';
+    case 'device.unknown':
+      return 'the device was deleted';
+    case 'publish.denied':
+      return 'closed after a denied PUBLISH (MQTT 3.1.1 has no negative PUBACK)';
+    case 'broker.shutdown':
+      return 'the broker is shutting down';
+    default:
+      return reason;
   }
 }

@@ -10,7 +10,8 @@ export class RateMeter {
   #completed = 0;
 
   constructor(private readonly windowSeconds = 5) {
-    if (!Number.isInteger(windowSeconds) || windowSeconds < 2) throw new Error(`rate window must be an integer of at least 2 seconds (got ${windowSeconds})`);
+    if (!Number.isInteger(windowSeconds) || windowSeconds < 2)
+      throw new Error(`rate window must be an integer of at least 2 seconds (got ${windowSeconds})`);
     this.#done = new Array<number>(windowSeconds - 1).fill(0);
   }
 

@@ -30,10 +30,7 @@ const GENERATED_VALIDITY_YEARS = 10;
  * Loads the user's certificate and key (`custom`), or the generated pair in `<dataDir>/tls`,
  * generating a self-signed one for localhost / 127.0.0.1 / ::1 when that pair does not exist yet.
  */
-export async function loadOrCreateCertificate(
-  dataDir: string,
-  custom?: CertificateFiles,
-): Promise<LoadedCertificate> {
+export async function loadOrCreateCertificate(dataDir: string, custom?: CertificateFiles): Promise<LoadedCertificate> {
   if (custom) {
     const cert = await readPem(custom.certFile, `--tls-cert ${custom.certFile}`);
     const key = await readPem(custom.keyFile, `--tls-key ${custom.keyFile}`);

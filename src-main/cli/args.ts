@@ -26,8 +26,10 @@ export function parse(args: string[], options: Options, positionals: string[] = 
     if (err instanceof UsageError) throw err;
     const e = err as Error & { code?: string };
     const flag = /'(-[^']*)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) throw new UsageError(`unknown option ${flag} (try: keyport help)`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) throw new UsageError(`option ${flag.split(',')[0]} needs a value`);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag)
+      throw new UsageError(`unknown option ${flag} (try: keyport help)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag)
+      throw new UsageError(`option ${flag.split(',')[0]} needs a value`);
     throw new UsageError(e.message.split('\n')[0] ?? 'bad arguments');
   }
 }
@@ -48,13 +50,15 @@ export function strings(values: unknown): string[] {
 export function intFlag(name: string, value: unknown, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${String(value)}")`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${String(value)}")`);
   return n;
 }
 
 export function numberFlag(name: string, value: unknown, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${String(value)}")`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${String(value)}")`);
   return n;
 }

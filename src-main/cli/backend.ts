@@ -32,7 +32,10 @@ export function httpApi(url: string, token: string): KeyportApi {
           body: JSON.stringify(req),
         });
       } catch (err) {
-        throw new ApiError({ code: 'unavailable', message: `cannot reach the Keyport server at ${url}: ${(err as Error).message}` });
+        throw new ApiError({
+          code: 'unavailable',
+          message: `cannot reach the Keyport server at ${url}: ${(err as Error).message}`,
+        });
       }
       // /rpc answers with a Reply; anything else (401 wrong token, 404 from another program on
       // that port, a proxy's HTML page) becomes one clear error instead of a TypeError.
@@ -43,10 +46,17 @@ export function httpApi(url: string, token: string): KeyportApi {
       } catch {
         body = undefined;
       }
-      const isReply = typeof body === 'object' && body !== null && typeof (body as { ok?: unknown }).ok === 'boolean'
-        && ((body as { ok: boolean }).ok || typeof (body as { error?: { message?: unknown } }).error?.message === 'string');
+      const isReply =
+        typeof body === 'object' &&
+        body !== null &&
+        typeof (body as { ok?: unknown }).ok === 'boolean' &&
+        ((body as { ok: boolean }).ok ||
+          typeof (body as { error?: { message?: unknown } }).error?.message === 'string');
       if (!isReply) {
-        const detail = typeof (body as { message?: unknown } | undefined)?.message === 'string' ? `: ${(body as { message: string }).message}` : '';
+        const detail =
+          typeof (body as { message?: unknown } | undefined)?.message === 'string'
+            ? `: ${(body as { message: string }).message}`
+            : '';
         throw new ApiError({
           code: res.status === 401 ? 'unauthorized' : 'unavailable',
           message: `the Keyport server at ${url} answered HTTP ${res.status}${detail}`,

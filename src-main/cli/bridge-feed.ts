@@ -36,7 +36,8 @@ export function openBridgeFeed(httpUrl: string, token: string, timeoutMs = 5000)
       } catch {
         return;
       }
-      if (msg.event === 'decision' && typeof msg.payload === 'object' && msg.payload !== null) events.emit('decision', msg.payload as DecisionEvent);
+      if (msg.event === 'decision' && typeof msg.payload === 'object' && msg.payload !== null)
+        events.emit('decision', msg.payload as DecisionEvent);
     });
   });
 }

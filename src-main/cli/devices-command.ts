@@ -12,12 +12,19 @@ function show(d: Device): string {
   return `${d.id}  ${d.name}  [${d.deviceClass}]${d.tags.length ? `  ${describeTags(d.tags)}` : ''}\n`;
 }
 
-export async function devicesCommand(sub: string | undefined, args: string[], open: () => Promise<Backend>): Promise<void> {
+export async function devicesCommand(
+  sub: string | undefined,
+  args: string[],
+  open: () => Promise<Backend>,
+): Promise<void> {
   switch (sub) {
     case 'create': {
       const { values } = parse(args, {
-        name: { type: 'string' }, description: { type: 'string' }, tag: { type: 'string', multiple: true },
-        class: { type: 'string' }, gateway: { type: 'string' },
+        name: { type: 'string' },
+        description: { type: 'string' },
+        tag: { type: 'string', multiple: true },
+        class: { type: 'string' },
+        gateway: { type: 'string' },
       });
       if (values.name === undefined) throw new UsageError('devices create needs --name');
       const req = {
@@ -38,10 +45,20 @@ export async function devicesCommand(sub: string | undefined, args: string[], op
       await withBackend(open, async (b) => {
         const list = await b.api.call('devices.list', {});
         if (values.json) return printJson(list);
-        if (list.length === 0) return void process.stdout.write('no devices yet: create one with `keyport devices create --name NAME`\n');
-        process.stdout.write(table(['ID', 'NAME', 'CLASS', 'STATUS', 'TAGS'], list.map((d) => [
-          d.id, d.name, d.deviceClass, d.connectionStatus?.status ?? 'disconnected', describeTags(d.tags),
-        ])));
+        if (list.length === 0)
+          return void process.stdout.write('no devices yet: create one with `keyport devices create --name NAME`\n');
+        process.stdout.write(
+          table(
+            ['ID', 'NAME', 'CLASS', 'STATUS', 'TAGS'],
+            list.map((d) => [
+              d.id,
+              d.name,
+              d.deviceClass,
+              d.connectionStatus?.status ?? 'disconnected',
+              describeTags(d.tags),
+            ]),
+          ),
+        );
       });
       return;
     }
@@ -50,7 +67,9 @@ export async function devicesCommand(sub: string | undefined, args: string[], op
       const tags = tagsFrom(values.tag);
       await withBackend(open, async (b) => {
         const d = await b.api.call('devices.update', { id: positionals[0] as string, patch: { tags } });
-        values.json ? printJson(d) : process.stdout.write(`tags of ${d.id} are now: ${describeTags(d.tags) || '(none)'}\n`);
+        values.json
+          ? printJson(d)
+          : process.stdout.write(`tags of ${d.id} are now: ${describeTags(d.tags) || '(none)'}\n`);
       });
       return;
     }
@@ -63,6 +82,8 @@ export async function devicesCommand(sub: string | undefined, args: string[], op
       return;
     }
     default:
-      throw new UsageError(`devices: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (use ${DEVICE_SUBCOMMANDS.join(', ')})`);
+      throw new UsageError(
+        `devices: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (use ${DEVICE_SUBCOMMANDS.join(', ')})`,
+      );
   }
 }

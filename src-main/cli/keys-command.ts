@@ -14,15 +14,19 @@ function buildCreateRequest(values: Record<string, unknown>): Record<string, unk
   const deviceIds = strings(values.device);
   const deviceTags = tagsFrom(values.tag);
   const restricted = deviceIds.length > 0 || deviceTags.length > 0;
-  if (values['all-devices'] && restricted) throw new UsageError('--all-devices cannot be combined with --device or --tag');
-  if (!values['all-devices'] && !restricted) throw new UsageError('choose which devices may use the key: --all-devices, --device ID or --tag key=value');
+  if (values['all-devices'] && restricted)
+    throw new UsageError('--all-devices cannot be combined with --device or --tag');
+  if (!values['all-devices'] && !restricted)
+    throw new UsageError('choose which devices may use the key: --all-devices, --device ID or --tag key=value');
   const allow = strings(values['allow-address']);
   const denyList = strings(values['deny-address']);
-  if (allow.length && denyList.length) throw new UsageError('--allow-address and --deny-address cannot be combined (a key has one address rule type)');
+  if (allow.length && denyList.length)
+    throw new UsageError('--allow-address and --deny-address cannot be combined (a key has one address rule type)');
   const pub = strings(values['pub-topic']);
   const sub = strings(values['sub-topic']);
   const topics = values.topics as string | undefined;
-  if (topics !== undefined && !TOPIC_MODES.includes(topics)) throw new UsageError(`--topics must be one of ${TOPIC_MODES.join(', ')} (got "${topics}")`);
+  if (topics !== undefined && !TOPIC_MODES.includes(topics))
+    throw new UsageError(`--topics must be one of ${TOPIC_MODES.join(', ')} (got "${topics}")`);
   if ((pub.length || sub.length) && topics !== 'whitelist' && topics !== 'blacklist') {
     throw new UsageError('--pub-topic/--sub-topic need --topics whitelist or --topics blacklist');
   }
@@ -42,18 +46,26 @@ function buildCreateRequest(values: Record<string, unknown>): Record<string, unk
 
 async function create(args: string[], open: () => Promise<Backend>): Promise<void> {
   const { values } = parse(args, {
-    name: { type: 'string' }, description: { type: 'string' }, 'all-devices': { type: 'boolean' },
-    device: { type: 'string', multiple: true }, tag: { type: 'string', multiple: true },
-    'allow-address': { type: 'string', multiple: true }, 'deny-address': { type: 'string', multiple: true },
-    topics: { type: 'string' }, 'pub-topic': { type: 'string', multiple: true }, 'sub-topic': { type: 'string', multiple: true },
-    save: { type: 'string' }, format: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    'all-devices': { type: 'boolean' },
+    device: { type: 'string', multiple: true },
+    tag: { type: 'string', multiple: true },
+    'allow-address': { type: 'string', multiple: true },
+    'deny-address': { type: 'string', multiple: true },
+    topics: { type: 'string' },
+    'pub-topic': { type: 'string', multiple: true },
+    'sub-topic': { type: 'string', multiple: true },
+    save: { type: 'string' },
+    format: { type: 'string' },
   });
   const req = buildCreateRequest(values);
   if (values.format !== undefined && values.save === undefined) throw new UsageError('--format goes with --save FILE');
   const save = values.save as string | undefined;
   const format = save !== undefined ? pickFormat(save, values.format as string | undefined) : undefined;
   await withBackend(open, async (b) => {
-    const file: PendingSecretsFile | undefined = save !== undefined && format ? openSecretsFile(save, format) : undefined;
+    const file: PendingSecretsFile | undefined =
+      save !== undefined && format ? openSecretsFile(save, format) : undefined;
     let created;
     try {
       created = await b.api.call('keys.create', req);
@@ -63,18 +75,34 @@ async function create(args: string[], open: () => Promise<Backend>): Promise<voi
     }
     const { accessKey: k, secret } = created;
     const l = b.listeners;
-    file?.write([{
-      keyId: k.id, key: k.key, secret, ...(k.name ? { name: k.name } : {}),
-      ...(k.deviceIds?.length === 1 && k.deviceIds[0] ? { deviceId: k.deviceIds[0] } : {}),
-      host: l?.host ?? '127.0.0.1', mqttPort: l?.mqtt ?? 1883, wsPort: l?.ws ?? 8083, tlsPort: l?.tls ?? 8883,
-    }]);
+    file?.write([
+      {
+        keyId: k.id,
+        key: k.key,
+        secret,
+        ...(k.name ? { name: k.name } : {}),
+        ...(k.deviceIds?.length === 1 && k.deviceIds[0] ? { deviceId: k.deviceIds[0] } : {}),
+        host: l?.host ?? '127.0.0.1',
+        mqttPort: l?.mqtt ?? 1883,
+        wsPort: l?.ws ?? 8083,
+        tlsPort: l?.tls ?? 8883,
+      },
+    ]);
     if (values.json) return printJson({ accessKey: k, secret, ...(save ? { savedTo: save } : {}) });
     process.stdout.write(`created access key ${k.id} (${restrictionSummary(k)})\n  key:    ${k.key}\n`);
-    process.stdout.write(save ? `  secret: saved to ${save} (mode 0600); it is not shown again\n` : `  secret: ${secret}\nThe secret is shown once and Keyport does not keep it: copy it now.\n`);
+    process.stdout.write(
+      save
+        ? `  secret: saved to ${save} (mode 0600); it is not shown again\n`
+        : `  secret: ${secret}\nThe secret is shown once and Keyport does not keep it: copy it now.\n`,
+    );
   });
 }
 
-export async function keysCommand(sub: string | undefined, args: string[], open: () => Promise<Backend>): Promise<void> {
+export async function keysCommand(
+  sub: string | undefined,
+  args: string[],
+  open: () => Promise<Backend>,
+): Promise<void> {
   switch (sub) {
     case 'create':
       return create(args, open);
@@ -83,15 +111,26 @@ export async function keysCommand(sub: string | undefined, args: string[], open:
       await withBackend(open, async (b) => {
         const list = await b.api.call('keys.list', values.query !== undefined ? { query: values.query } : {});
         if (values.json) return printJson(list);
-        if (list.length === 0) return void process.stdout.write(values.query ? 'no access keys match the query\n' : 'no access keys yet: create one with `keyport keys create --device ID`\n');
-        process.stdout.write(table(['ID', 'NAME', 'KEY', 'STATUS', 'RESTRICTIONS'], list.map((k) => [k.id, k.name ?? '', k.key, k.status, restrictionSummary(k)])));
+        if (list.length === 0)
+          return void process.stdout.write(
+            values.query
+              ? 'no access keys match the query\n'
+              : 'no access keys yet: create one with `keyport keys create --device ID`\n',
+          );
+        process.stdout.write(
+          table(
+            ['ID', 'NAME', 'KEY', 'STATUS', 'RESTRICTIONS'],
+            list.map((k) => [k.id, k.name ?? '', k.key, k.status, restrictionSummary(k)]),
+          ),
+        );
       });
       return;
     }
     case 'set-status': {
       const { values, positionals } = parse(args, {}, ['key ID', 'status (active|inactive)']);
       const status = positionals[1];
-      if (status !== 'active' && status !== 'inactive') throw new UsageError(`status must be active or inactive (got "${status}")`);
+      if (status !== 'active' && status !== 'inactive')
+        throw new UsageError(`status must be active or inactive (got "${status}")`);
       await withBackend(open, async (b) => {
         const k = await b.api.call('keys.update', { id: positionals[0] as string, patch: { status } });
         values.json ? printJson(k) : process.stdout.write(`access key ${k.id} is now ${k.status}\n`);
@@ -102,11 +141,15 @@ export async function keysCommand(sub: string | undefined, args: string[], open:
       const { values, positionals } = parse(args, {}, ['key ID']);
       await withBackend(open, async (b) => {
         const k = await b.api.call('keys.delete', { id: positionals[0] as string });
-        values.json ? printJson(k) : process.stdout.write(`deleted access key ${k.id}${k.name ? ` (${k.name})` : ''}\n`);
+        values.json
+          ? printJson(k)
+          : process.stdout.write(`deleted access key ${k.id}${k.name ? ` (${k.name})` : ''}\n`);
       });
       return;
     }
     default:
-      throw new UsageError(`keys: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (use ${KEY_SUBCOMMANDS.join(', ')})`);
+      throw new UsageError(
+        `keys: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (use ${KEY_SUBCOMMANDS.join(', ')})`,
+      );
   }
 }

@@ -62,9 +62,19 @@ export async function run(argv: string[]): Promise<number> {
 
 /** Which flag sets a field, so a validation message can point at what the user typed. */
 const FIELD_FLAGS: Record<string, string> = {
-  name: '--name', description: '--description', tags: '--tag', deviceClass: '--class', gatewayId: '--gateway',
-  deviceIds: '--device', deviceTags: '--tag', addresses: '--allow-address/--deny-address', addressFilterType: '--allow-address/--deny-address',
-  filterType: '--topics', pubTopics: '--pub-topic', subTopics: '--sub-topic', query: '--query',
+  name: '--name',
+  description: '--description',
+  tags: '--tag',
+  deviceClass: '--class',
+  gatewayId: '--gateway',
+  deviceIds: '--device',
+  deviceTags: '--tag',
+  addresses: '--allow-address/--deny-address',
+  addressFilterType: '--allow-address/--deny-address',
+  filterType: '--topics',
+  pubTopics: '--pub-topic',
+  subTopics: '--sub-topic',
+  query: '--query',
 };
 
 function withFlag(err: ApiError): string {

@@ -2,7 +2,13 @@
 // created so that a bad path cannot cost the user a secret they will never see again.
 import { closeSync, constants, openSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
 import { extname } from 'node:path';
-import { EXPORT_FORMATS, FORMAT_EXTENSIONS, renderSecrets, type ExportFormat, type SecretBundle } from '../core/export-formats.ts';
+import {
+  EXPORT_FORMATS,
+  FORMAT_EXTENSIONS,
+  renderSecrets,
+  type ExportFormat,
+  type SecretBundle,
+} from '../core/export-formats.ts';
 import { UsageError } from './usage.ts';
 
 export function pickFormat(file: string, format: string | undefined): ExportFormat {
@@ -14,7 +20,10 @@ export function pickFormat(file: string, format: string | undefined): ExportForm
   }
   const ext = extname(file).toLowerCase();
   const found = EXPORT_FORMATS.find((f) => FORMAT_EXTENSIONS[f] === ext && f !== 'arduino');
-  if (!found) throw new UsageError(`cannot tell the format of "${file}" from its extension; add --format ${EXPORT_FORMATS.join('|')}`);
+  if (!found)
+    throw new UsageError(
+      `cannot tell the format of "${file}" from its extension; add --format ${EXPORT_FORMATS.join('|')}`,
+    );
   return found;
 }
 
@@ -29,7 +38,8 @@ export function openSecretsFile(file: string, format: ExportFormat): PendingSecr
     fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' ? 'the file already exists (Keyport never overwrites a secrets file)' : (err as Error).message;
+    const why =
+      code === 'EEXIST' ? 'the file already exists (Keyport never overwrites a secrets file)' : (err as Error).message;
     throw new UsageError(`--save ${file}: ${why}`);
   }
   fchmodSync(fd, 0o600);

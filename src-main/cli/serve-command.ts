@@ -7,12 +7,17 @@ import { UsageError } from './usage.ts';
 export async function serveCommand(args: string[], dataDir: string, onReady?: (rt: Runtime) => void): Promise<number> {
   const { values, positionals } = parse(args, {
     host: { type: 'string' },
-    'mqtt-port': { type: 'string' }, 'ws-port': { type: 'string' }, 'tls-port': { type: 'string' }, 'http-port': { type: 'string' },
+    'mqtt-port': { type: 'string' },
+    'ws-port': { type: 'string' },
+    'tls-port': { type: 'string' },
+    'http-port': { type: 'string' },
     'trusted-proxy': { type: 'string', multiple: true },
-    'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
-  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
   const trusted = strings(values['trusted-proxy']);
   const port = (name: string, def: number) => intFlag(name, values[name], 0, 65535) ?? def;
   const rt = await startRuntime({
@@ -23,23 +28,38 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
     tlsPort: port('tls-port', DEFAULT_PORTS.tls),
     httpPort: port('http-port', DEFAULT_PORTS.http),
     ...(trusted.length ? { trustedProxies: trusted.includes('none') ? [] : trusted } : {}),
-    ...(values['tls-cert'] !== undefined ? { tlsCert: { certFile: values['tls-cert'] as string, keyFile: values['tls-key'] as string } } : {}),
+    ...(values['tls-cert'] !== undefined
+      ? { tlsCert: { certFile: values['tls-cert'] as string, keyFile: values['tls-key'] as string } }
+      : {}),
   });
   const p = rt.ports;
   if (values.json) {
     // SPEC §12: ONE line, so a script can read a single line and parse it.
-    process.stdout.write(JSON.stringify({ mqtt: p.mqtt, ws: p.ws, tls: p.tls, http: p.http, applicationId: rt.service.applicationId, dataDir: rt.dataDir, uiUrl: rt.uiUrl, adminTokenFile: rt.adminTokenFile }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        mqtt: p.mqtt,
+        ws: p.ws,
+        tls: p.tls,
+        http: p.http,
+        applicationId: rt.service.applicationId,
+        dataDir: rt.dataDir,
+        uiUrl: rt.uiUrl,
+        adminTokenFile: rt.adminTokenFile,
+      }) + '\n',
+    );
   } else {
-    process.stdout.write([
-      `Keyport is running (data: ${rt.dataDir})`,
-      `  UI:          ${rt.uiUrl}`,
-      `  MQTT:        mqtt://${p.host}:${p.mqtt}`,
-      `  MQTT/WS:     ws://${p.host}:${p.ws}/mqtt`,
-      `  MQTT/TLS:    mqtts://${p.host}:${p.tls}  (certificate SHA-256 ${rt.tlsFingerprint})`,
-      `  HTTP API:    http://${p.host}:${p.http}  (admin token in ${rt.adminTokenFile})`,
-      'Press Ctrl+C to stop.',
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `Keyport is running (data: ${rt.dataDir})`,
+        `  UI:          ${rt.uiUrl}`,
+        `  MQTT:        mqtt://${p.host}:${p.mqtt}`,
+        `  MQTT/WS:     ws://${p.host}:${p.ws}/mqtt`,
+        `  MQTT/TLS:    mqtts://${p.host}:${p.tls}  (certificate SHA-256 ${rt.tlsFingerprint})`,
+        `  HTTP API:    http://${p.host}:${p.http}  (admin token in ${rt.adminTokenFile})`,
+        'Press Ctrl+C to stop.',
+        '',
+      ].join('\n'),
+    );
   }
   onReady?.(rt);
   return new Promise<number>((resolve) => {
@@ -48,10 +68,13 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
       if (stopping) return;
       stopping = true;
       if (!values.json) process.stdout.write(`\n${signal}: closing listeners and flushing the store…\n`);
-      rt.close().then(() => resolve(0), (err: unknown) => {
-        process.stderr.write(`keyport: shutdown failed: ${(err as Error).message}\n`);
-        resolve(1);
-      });
+      rt.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          process.stderr.write(`keyport: shutdown failed: ${(err as Error).message}\n`);
+          resolve(1);
+        },
+      );
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

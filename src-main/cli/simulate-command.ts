@@ -45,45 +45,72 @@ function asUsage<T>(fn: () => T): T {
 
 function parsePlan(args: string[]): Plan {
   const { values: v, positionals } = parse(args, {
-    device: { type: 'string' }, key: { type: 'string' }, secret: { type: 'string' }, name: { type: 'string' },
-    fleet: { type: 'string' }, tag: { type: 'string', multiple: true }, 'name-prefix': { type: 'string' }, keep: { type: 'boolean' },
-    every: { type: 'string' }, duration: { type: 'string' }, transport: { type: 'string' }, url: { type: 'string' },
-    source: { type: 'string' }, attr: { type: 'string', multiple: true },
+    device: { type: 'string' },
+    key: { type: 'string' },
+    secret: { type: 'string' },
+    name: { type: 'string' },
+    fleet: { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    'name-prefix': { type: 'string' },
+    keep: { type: 'boolean' },
+    every: { type: 'string' },
+    duration: { type: 'string' },
+    transport: { type: 'string' },
+    url: { type: 'string' },
+    source: { type: 'string' },
+    attr: { type: 'string', multiple: true },
   });
   if (positionals.length) throw new UsageError(`simulate takes no arguments (got "${positionals[0]}")`);
-  if ((v.device === undefined) === (v.fleet === undefined)) throw new UsageError('simulate needs either --device ID --key K --secret S, or --fleet N');
+  if ((v.device === undefined) === (v.fleet === undefined))
+    throw new UsageError('simulate needs either --device ID --key K --secret S, or --fleet N');
   const transport = v.transport ?? 'tcp';
-  if (transport !== 'tcp' && transport !== 'ws') throw new UsageError(`--transport must be tcp or ws (got "${String(transport)}")`);
+  if (transport !== 'tcp' && transport !== 'ws')
+    throw new UsageError(`--transport must be tcp or ws (got "${String(transport)}")`);
   const every = numberFlag('every', v.every, 0.1, 86_400) ?? 5;
   const duration = numberFlag('duration', v.duration, 0.1, 365 * 86_400);
   const attributes: Record<string, Generator> = {};
   for (const a of strings(v.attr)) {
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(0, eq) : '';
-    if (!ATTRIBUTE_NAME.test(name)) throw new UsageError(`--attr "${a}" must look like name=generator (e.g. temp=float:18..26)`);
+    if (!ATTRIBUTE_NAME.test(name))
+      throw new UsageError(`--attr "${a}" must look like name=generator (e.g. temp=float:18..26)`);
     const g = parseGeneratorSpec(a.slice(eq + 1));
     if (typeof g === 'string') throw new UsageError(`--attr ${name}: ${g}`);
     attributes[name] = g;
   }
-  const behaviour: SimBehaviour = Object.keys(attributes).length ? { attributes, everySeconds: every } : defaultBehaviour(every);
+  const behaviour: SimBehaviour = Object.keys(attributes).length
+    ? { attributes, everySeconds: every }
+    : defaultBehaviour(every);
   const checked = validateBehaviour(behaviour);
   if (!checked.ok) throw new UsageError(`--attr: ${formatErrors(checked.errors)}`);
   const url = v.url === undefined ? undefined : asUsage(() => checkUrl(v.url));
   const source = v.source === undefined ? undefined : asUsage(() => checkSourceAddress(v.source, transport));
-  const common = { behaviour, transport: transport as SimTransport, json: v.json === true, ...(url ? { url } : {}), ...(source ? { source } : {}), ...(duration !== undefined ? { duration } : {}) };
+  const common = {
+    behaviour,
+    transport: transport as SimTransport,
+    json: v.json === true,
+    ...(url ? { url } : {}),
+    ...(source ? { source } : {}),
+    ...(duration !== undefined ? { duration } : {}),
+  };
   if (v.fleet !== undefined) {
-    for (const f of ['key', 'secret', 'name'] as const) if (v[f] !== undefined) throw new UsageError(`--${f} is for --device; a fleet gets a new key per device`);
+    for (const f of ['key', 'secret', 'name'] as const)
+      if (v[f] !== undefined) throw new UsageError(`--${f} is for --device; a fleet gets a new key per device`);
     const count = intFlag('fleet', v.fleet, 1, MAX_CLI_FLEET) as number;
     const prefix = (v['name-prefix'] as string | undefined) ?? 'Fleet device';
     if (prefix.length < 1 || prefix.length > 200) throw new UsageError('--name-prefix must be 1-200 characters');
     return { ...common, fleet: { count, tags: tagsFrom(v.tag), prefix, keep: v.keep === true } };
   }
-  if (v.tag !== undefined || v['name-prefix'] !== undefined || v.keep !== undefined) throw new UsageError('--tag, --name-prefix and --keep are for --fleet');
+  if (v.tag !== undefined || v['name-prefix'] !== undefined || v.keep !== undefined)
+    throw new UsageError('--tag, --name-prefix and --keep are for --fleet');
   const device = String(v.device);
   if (device.length < 1 || device.length > 255) throw new UsageError('--device must be a device id');
   if (typeof v.key !== 'string' || !v.key) throw new UsageError('--device needs --key K (the access key)');
   if (typeof v.secret !== 'string' || !v.secret) throw new UsageError('--device needs --secret S (the access secret)');
-  return { ...common, single: { deviceId: device, key: v.key, secret: v.secret, ...(typeof v.name === 'string' ? { name: v.name } : {}) } };
+  return {
+    ...common,
+    single: { deviceId: device, key: v.key, secret: v.secret, ...(typeof v.name === 'string' ? { name: v.name } : {}) },
+  };
 }
 
 type Say = (human: string, json: Record<string, unknown>) => void;
@@ -91,57 +118,113 @@ type Say = (human: string, json: Record<string, unknown>) => void;
 type Made = { deviceIds: string[]; keyIds: string[] };
 
 /** Makes the fleet's devices and one key for each, through the target's API. */
-async function provisionFleet(plan: Plan, target: SimTarget, say: Say, made: Made): Promise<{ config: SimConfig; keyId: string }[]> {
+async function provisionFleet(
+  plan: Plan,
+  target: SimTarget,
+  say: Say,
+  made: Made,
+): Promise<{ config: SimConfig; keyId: string }[]> {
   const f = plan.fleet!;
   const api = target.api!;
   const configs: { config: SimConfig; keyId: string }[] = [];
   const width = String(f.count).length;
   for (let i = 0; i < f.count; i += 50) {
     const batch = Array.from({ length: Math.min(50, f.count - i) }, (_, j) => i + j + 1);
-    const out = await Promise.all(batch.map(async (n) => {
-      const name = `${f.prefix} ${String(n).padStart(width, '0')}`;
-      const device = await api.call('devices.create', { name, ...(f.tags.length ? { tags: f.tags } : {}) });
-      made.deviceIds.push(device.id);
-      const k = await api.call('keys.create', { deviceIds: [device.id], name: `Simulator: ${name}`, createdVia: 'simulator' });
-      made.keyIds.push(k.accessKey.id);
-      return { config: { deviceId: device.id, name, credentials: { key: k.accessKey.key, secret: k.secret }, behaviour: plan.behaviour, transport: plan.transport }, keyId: k.accessKey.id };
-    }));
+    const out = await Promise.all(
+      batch.map(async (n) => {
+        const name = `${f.prefix} ${String(n).padStart(width, '0')}`;
+        const device = await api.call('devices.create', { name, ...(f.tags.length ? { tags: f.tags } : {}) });
+        made.deviceIds.push(device.id);
+        const k = await api.call('keys.create', {
+          deviceIds: [device.id],
+          name: `Simulator: ${name}`,
+          createdVia: 'simulator',
+        });
+        made.keyIds.push(k.accessKey.id);
+        return {
+          config: {
+            deviceId: device.id,
+            name,
+            credentials: { key: k.accessKey.key, secret: k.secret },
+            behaviour: plan.behaviour,
+            transport: plan.transport,
+          },
+          keyId: k.accessKey.id,
+        };
+      }),
+    );
     configs.push(...out);
-    say(`created ${configs.length}/${f.count} devices, each with its own key`, { type: 'progress', phase: 'creating', created: configs.length, size: f.count });
+    say(`created ${configs.length}/${f.count} devices, each with its own key`, {
+      type: 'progress',
+      phase: 'creating',
+      created: configs.length,
+      size: f.count,
+    });
   }
   return configs;
 }
 
 async function removeMade(target: SimTarget, made: Made): Promise<void> {
   const api = target.api!;
-  for (const [method, ids] of [['keys.delete', made.keyIds], ['devices.delete', made.deviceIds]] as const) {
-    for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map((id) => api.call(method, { id }).catch(() => {})));
+  for (const [method, ids] of [
+    ['keys.delete', made.keyIds],
+    ['devices.delete', made.deviceIds],
+  ] as const) {
+    for (let i = 0; i < ids.length; i += 50)
+      await Promise.all(ids.slice(i, i + 50).map((id) => api.call(method, { id }).catch(() => {})));
   }
 }
 
 export async function simulateCommand(args: string[], dataDir: string): Promise<number> {
   const plan = parsePlan(args);
   const say: Say = (human, json) => process.stdout.write((plan.json ? JSON.stringify(json) : human) + '\n');
-  const target = await openTarget(dataDir, { ...(plan.url ? { url: plan.url } : {}), needApi: plan.fleet !== undefined });
+  const target = await openTarget(dataDir, {
+    ...(plan.url ? { url: plan.url } : {}),
+    needApi: plan.fleet !== undefined,
+  });
   const made: Made = { deviceIds: [], keyIds: [] };
   try {
-    say(`simulating ${plan.fleet ? `a fleet of ${plan.fleet.count}` : `device ${plan.single!.deviceId}`} against ${target.description}`, { type: 'info', target: target.description });
+    say(
+      `simulating ${plan.fleet ? `a fleet of ${plan.fleet.count}` : `device ${plan.single!.deviceId}`} against ${target.description}`,
+      { type: 'info', target: target.description },
+    );
     let configs: { config: SimConfig; keyId?: string }[];
     if (plan.fleet) configs = await provisionFleet(plan, target, say, made);
     else {
       const s = plan.single!;
       const keyId = await keyIdOf(target.api, s.key);
       const name = s.name ?? (await deviceNameOf(target.api, s.deviceId)) ?? s.deviceId;
-      configs = [{ config: { deviceId: s.deviceId, name, credentials: { key: s.key, secret: s.secret }, behaviour: plan.behaviour, transport: plan.transport }, ...(keyId ? { keyId } : {}) }];
+      configs = [
+        {
+          config: {
+            deviceId: s.deviceId,
+            name,
+            credentials: { key: s.key, secret: s.secret },
+            behaviour: plan.behaviour,
+            transport: plan.transport,
+          },
+          ...(keyId ? { keyId } : {}),
+        },
+      ];
     }
     const url = plan.url ?? brokerUrl(target.listeners!, plan.transport);
     const tally = new Tally();
     const byDevice = new Map<string, SimulatedDevice[]>();
     const sims = configs.map(({ config, keyId }) => {
-      const sim = new SimulatedDevice({ id: newId(), config: { ...config, ...(plan.source ? { sourceAddress: plan.source } : {}) }, url, outcomes: target.decisions ? 'broker' : 'client', ...(keyId ? { keyId } : {}) });
+      const sim = new SimulatedDevice({
+        id: newId(),
+        config: { ...config, ...(plan.source ? { sourceAddress: plan.source } : {}) },
+        url,
+        outcomes: target.decisions ? 'broker' : 'client',
+        ...(keyId ? { keyId } : {}),
+      });
       sim.events.on('log', ({ entry }) => {
         tally.add(entry);
-        process.stdout.write((plan.json ? outcomeJson({ name: config.name ?? config.deviceId, deviceId: config.deviceId }, entry) : outcomeLine(config.name ?? config.deviceId, entry)) + '\n');
+        process.stdout.write(
+          (plan.json
+            ? outcomeJson({ name: config.name ?? config.deviceId, deviceId: config.deviceId }, entry)
+            : outcomeLine(config.name ?? config.deviceId, entry)) + '\n',
+        );
       });
       byDevice.set(config.deviceId, [...(byDevice.get(config.deviceId) ?? []), sim]);
       return sim;
@@ -154,18 +237,41 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
       if (sims.length > 1) {
         await Promise.all(wave.map((s) => settled(s)));
         const connected = sims.filter((s) => s.connected).length;
-        say(`connecting: ${Math.min(i + 100, sims.length)}/${sims.length} tried, ${connected} connected`, { type: 'progress', phase: 'connecting', tried: Math.min(i + 100, sims.length), connected, size: sims.length });
+        say(`connecting: ${Math.min(i + 100, sims.length)}/${sims.length} tried, ${connected} connected`, {
+          type: 'progress',
+          phase: 'connecting',
+          tried: Math.min(i + 100, sims.length),
+          connected,
+          size: sims.length,
+        });
       }
     }
     const why = await waitForEnd(sims, plan.duration);
     const connected = sims.filter((s) => s.connected).length;
-    await Promise.all(sims.map((s) => s.stop(why === 'duration' ? 'stopped (--duration elapsed)' : why === 'signal' ? 'stopped (signal)' : 'stopped')));
+    await Promise.all(
+      sims.map((s) =>
+        s.stop(why === 'duration' ? 'stopped (--duration elapsed)' : why === 'signal' ? 'stopped (signal)' : 'stopped'),
+      ),
+    );
     if (target.drainMs) await new Promise((r) => setTimeout(r, target.drainMs)); // the broker's last decisions
     detach();
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const gaveUp = why === 'all-stopped';
-    if (plan.json) say('', { type: 'summary', seconds, devices: sims.length, connected, byReason: tally.byReason, ...(gaveUp ? { gaveUp: true } : {}) });
-    else process.stdout.write(tally.lines(`summary after ${seconds} s: ${sims.length} device(s), ${connected} connected when stopped${gaveUp ? ' (every device gave up)' : ''}; outcomes by reason code:`));
+    if (plan.json)
+      say('', {
+        type: 'summary',
+        seconds,
+        devices: sims.length,
+        connected,
+        byReason: tally.byReason,
+        ...(gaveUp ? { gaveUp: true } : {}),
+      });
+    else
+      process.stdout.write(
+        tally.lines(
+          `summary after ${seconds} s: ${sims.length} device(s), ${connected} connected when stopped${gaveUp ? ' (every device gave up)' : ''}; outcomes by reason code:`,
+        ),
+      );
     if (gaveUp) {
       const last = sims.map((s) => s.snapshot(0).stopReason).find((r) => r !== undefined) ?? 'stopped';
       process.stderr.write(`keyport: every simulated device stopped (${last})\n`);
@@ -175,7 +281,10 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
   } finally {
     if (made.deviceIds.length && !plan.fleet?.keep) {
       await removeMade(target, made);
-      say(`removed the ${made.deviceIds.length} devices and keys made for this run (--keep keeps them)`, { type: 'info', removed: made.deviceIds.length });
+      say(`removed the ${made.deviceIds.length} devices and keys made for this run (--keep keeps them)`, {
+        type: 'info',
+        removed: made.deviceIds.length,
+      });
     }
     await target.close();
   }
@@ -195,7 +304,10 @@ function waitForEnd(sims: SimulatedDevice[], duration?: number): Promise<'durati
     const onSignal = () => finish('signal');
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    offs.push(() => process.off('SIGINT', onSignal), () => process.off('SIGTERM', onSignal));
+    offs.push(
+      () => process.off('SIGINT', onSignal),
+      () => process.off('SIGTERM', onSignal),
+    );
     if (duration !== undefined) {
       const t = setTimeout(() => finish('duration'), duration * 1000);
       offs.push(() => clearTimeout(t));

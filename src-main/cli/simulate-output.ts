@@ -23,7 +23,8 @@ export function outcomeLine(name: string, e: SimLogEntry): string {
   const verb = e.reason === 'publish.sent' ? 'publish sent' : VERBS[e.kind][e.ok ? 0 : 1];
   const topic = e.topic !== undefined && e.kind !== 'command' ? ` ${e.topic}` : '';
   const why = e.reason !== undefined ? ` (${e.reason}${e.source === 'client' ? ', client-side' : ''})` : '';
-  const detail = e.kind === 'command' || e.kind === 'backoff' || e.kind === 'error' || e.kind === 'info' ? ` ${e.detail ?? ''}` : '';
+  const detail =
+    e.kind === 'command' || e.kind === 'backoff' || e.kind === 'error' || e.kind === 'info' ? ` ${e.detail ?? ''}` : '';
   return `${clock(e.time)} ${name} ${verb}${topic}${why}${detail}`.replace(/ {2,}/g, ' ').trimEnd();
 }
 

@@ -30,14 +30,21 @@ export async function openTarget(dataDir: string, opts: { url?: string; needApi:
     if (!opts.needApi) return { description: `${opts.url} (client-side outcomes only)`, close: async () => {} };
     // A fleet against another broker still needs this Keyport to issue the devices' keys.
     const b = await openBackend(dataDir);
-    return { api: b.api, description: `${opts.url} (client-side outcomes only; keys issued by ${dataDir})`, close: () => b.close() };
+    return {
+      api: b.api,
+      description: `${opts.url} (client-side outcomes only; keys issued by ${dataDir})`,
+      close: () => b.close(),
+    };
   }
   const lock = readLock(dataDir);
   if (lock?.url && lock.adminTokenFile) {
     const b = await openBackend(dataDir);
     if (!b.listeners) {
       await b.close();
-      throw new ApiError({ code: 'unavailable', message: `the Keyport server owning ${dataDir} reports no MQTT listeners` });
+      throw new ApiError({
+        code: 'unavailable',
+        message: `the Keyport server owning ${dataDir} reports no MQTT listeners`,
+      });
     }
     const token = readFileSync(lock.adminTokenFile, 'utf8').trim();
     const feed = await openBridgeFeed(lock.url, token).catch(async (err: unknown) => {

@@ -32,8 +32,7 @@ export type AddressEntry =
 
 type IpParse = { ok: true; ip: IpAddress } | { ok: false; message: string };
 
-const quote = (text: string): string =>
-  JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+const quote = (text: string): string => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 
 function hasWhitespace(text: string): boolean {
   for (const ch of text) if (ch.trim() === '') return true;
@@ -86,9 +85,7 @@ function parsePrefix(text: string): number | null {
  * Parses one `addresses` entry: a single IPv4/IPv6 address or a CIDR block (v4 prefix 0-32,
  * v6 0-128). The text is trimmed first. IPv4-mapped IPv6 entries become IPv4 entries.
  */
-export function parseAddressEntry(
-  text: string,
-): { ok: true; entry: AddressEntry } | { ok: false; message: string } {
+export function parseAddressEntry(text: string): { ok: true; entry: AddressEntry } | { ok: false; message: string } {
   const trimmed = text.trim();
   const fail = (why: string) => ({
     ok: false as const,
@@ -158,8 +155,7 @@ export function addressInEntry(address: string, entry: AddressEntry): boolean {
 /** Validates `addressFilterType` + `addresses` as given to create/update. Undefined addresses = []. */
 export function validateAddresses(filterType: unknown, addresses: unknown): FieldError[] {
   const errors: FieldError[] = [];
-  const typeOk =
-    typeof filterType === 'string' && (ADDRESS_FILTER_TYPES as readonly string[]).includes(filterType);
+  const typeOk = typeof filterType === 'string' && (ADDRESS_FILTER_TYPES as readonly string[]).includes(filterType);
   if (!typeOk) {
     errors.push({
       field: 'addressFilterType',

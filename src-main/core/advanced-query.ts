@@ -19,7 +19,10 @@ export type Predicate<T> = (record: T) => boolean;
 
 /** A problem in a query, located by a JSON-path-like string such as `query.$or[1].name`. */
 export class QueryError extends Error {
-  constructor(readonly path: string, readonly detail: string) {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
     super(`${path}: ${detail}`);
     this.name = 'QueryError';
   }
@@ -60,12 +63,19 @@ export function readQueryInput(input: unknown, root: string): JsonObject {
 function describe(v: Json): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return typeof v === 'string' ? `the string ${show(v)}` : typeof v === 'object' ? 'an object' : `${typeof v} ${show(v)}`;
+  return typeof v === 'string'
+    ? `the string ${show(v)}`
+    : typeof v === 'object'
+      ? 'an object'
+      : `${typeof v} ${show(v)}`;
 }
 
 function copyTree(v: unknown, path: string, root: string, depth: number, counter: { nodes: number }): Json {
   if (++counter.nodes > QUERY_LIMITS.maxNodes) {
-    throw new QueryError(root, `too large: more than ${QUERY_LIMITS.maxNodes} JSON values (objects, arrays and scalars)`);
+    throw new QueryError(
+      root,
+      `too large: more than ${QUERY_LIMITS.maxNodes} JSON values (objects, arrays and scalars)`,
+    );
   }
   if (depth > QUERY_LIMITS.maxDepth) {
     throw new QueryError(path, `nested deeper than ${QUERY_LIMITS.maxDepth} levels`);
@@ -101,7 +111,10 @@ export function jsonErrorPosition(s: string): number {
     i++; // opening quote
     while (i < s.length) {
       const c = s.charCodeAt(i);
-      if (c === 0x22) { i++; return true; }
+      if (c === 0x22) {
+        i++;
+        return true;
+      }
       if (c < 0x20) return false;
       if (c === 0x5c) {
         const e = s[i + 1];
@@ -121,14 +134,21 @@ export function jsonErrorPosition(s: string): number {
         stack.push(c);
         i++;
         skipWs();
-        if (s[i] === (c === '{' ? '}' : ']')) { i++; stack.pop(); state = 'after'; }
-        else state = c === '{' ? 'key' : 'value';
+        if (s[i] === (c === '{' ? '}' : ']')) {
+          i++;
+          stack.pop();
+          state = 'after';
+        } else state = c === '{' ? 'key' : 'value';
       } else if (c === '"') {
         if (!scanString()) return i;
         state = 'after';
-      } else if (s.startsWith('true', i) || s.startsWith('null', i)) { i += 4; state = 'after'; }
-      else if (s.startsWith('false', i)) { i += 5; state = 'after'; }
-      else {
+      } else if (s.startsWith('true', i) || s.startsWith('null', i)) {
+        i += 4;
+        state = 'after';
+      } else if (s.startsWith('false', i)) {
+        i += 5;
+        state = 'after';
+      } else {
         NUMBER.lastIndex = i;
         if (c === undefined || !NUMBER.test(s)) return i;
         i = NUMBER.lastIndex;
@@ -143,9 +163,13 @@ export function jsonErrorPosition(s: string): number {
     } else {
       const top = stack[stack.length - 1];
       if (top === undefined) return i < s.length ? i : 0;
-      if (c === ',') { i++; state = top === '{' ? 'key' : 'value'; }
-      else if ((c === '}' && top === '{') || (c === ']' && top === '[')) { i++; stack.pop(); }
-      else return i;
+      if (c === ',') {
+        i++;
+        state = top === '{' ? 'key' : 'value';
+      } else if ((c === '}' && top === '{') || (c === ']' && top === '[')) {
+        i++;
+        stack.pop();
+      } else return i;
     }
   }
 }
@@ -153,13 +177,16 @@ export function jsonErrorPosition(s: string): number {
 // ---------------------------------------------------------------------------------------------
 // Dates: ISO 8601 strings, epoch milliseconds, or {"$date": ...}.
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Strict ISO 8601 parse (no rollover: 2024-02-30 is invalid). No offset means UTC. */
 export function parseIsoDate(s: string): number | undefined {
   const m = ISO_DATE.exec(s);
   if (!m) return undefined;
-  const [y, mo, d, h = 0, mi = 0, sec = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => (x === undefined ? undefined : Number(x)));
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) =>
+    x === undefined ? undefined : Number(x),
+  );
   const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
   if (y === undefined || mo === undefined || d === undefined || h > 23 || mi > 59 || sec > 59) return undefined;
   const t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
@@ -183,21 +210,33 @@ export function queryDate(v: Json, path: string): number {
     const inner = v['$date'];
     if (typeof inner === 'number' || typeof inner === 'string') return queryDate(inner, childPath(path, '$date'));
   }
-  throw new QueryError(path, `${show(v)} is not a date (use an ISO 8601 string, epoch milliseconds or {"$date": "..."})`);
+  throw new QueryError(
+    path,
+    `${show(v)} is not a date (use an ISO 8601 string, epoch milliseconds or {"$date": "..."})`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Value operators.
 
 export const VALUE_OPERATORS = [
-  '$eq', '$ne', '$gt', '$lt', '$gte', '$lte', '$in', '$nin', '$startsWith', '$endsWith', '$contains', '$ci',
+  '$eq',
+  '$ne',
+  '$gt',
+  '$lt',
+  '$gte',
+  '$lte',
+  '$in',
+  '$nin',
+  '$startsWith',
+  '$endsWith',
+  '$contains',
+  '$ci',
 ] as const;
 const CI_OPERATORS = ['$eq', '$ne', '$in', '$nin', '$startsWith', '$endsWith', '$contains'];
 
 /** What the compared values are: plain strings (optionally a closed set), or dates stored as ISO text. */
-export type Domain =
-  | { kind: 'string'; allowed?: readonly string[]; allowNull?: boolean }
-  | { kind: 'date' };
+export type Domain = { kind: 'string'; allowed?: readonly string[]; allowNull?: boolean } | { kind: 'date' };
 
 /**
  * A compiled condition on one field. `one` tests a single optional value (undefined = missing);
@@ -229,7 +268,8 @@ const IS_NULL: ValueMatcher = { one: (v) => v === undefined, many: (vs) => vs.le
 /** Compiles a field condition: a bare value (= $eq) or an operator object. Throws QueryError. */
 export function compileValueMatcher(spec: Json, path: string, domain: Domain): ValueMatcher {
   if (Array.isArray(spec)) throw new QueryError(path, 'an array is not allowed here; use {"$in": [...]}');
-  if (!isJsonObject(spec) || (domain.kind === 'date' && isDateObject(spec))) return eqMatcher(spec, path, domain, false);
+  if (!isJsonObject(spec) || (domain.kind === 'date' && isDateObject(spec)))
+    return eqMatcher(spec, path, domain, false);
   const ops = Object.keys(spec);
   if (ops.length === 0) throw new QueryError(path, 'empty operator object; use e.g. {"$eq": ...}');
   for (const op of ops) {
@@ -267,12 +307,21 @@ function allOf(ms: readonly ValueMatcher[]): ValueMatcher {
 
 function operatorMatcher(op: string, v: Json, path: string, domain: Domain, ci: boolean): ValueMatcher {
   switch (op) {
-    case '$eq': return eqMatcher(v, path, domain, ci);
-    case '$ne': return NOT(eqMatcher(v, path, domain, ci));
-    case '$in': return inMatcher(v, path, domain, ci);
-    case '$nin': return NOT(inMatcher(v, path, domain, ci));
-    case '$gt': case '$lt': case '$gte': case '$lte': return rangeMatcher(op, v, path, domain);
-    default: return textMatcher(op, v, path, ci);
+    case '$eq':
+      return eqMatcher(v, path, domain, ci);
+    case '$ne':
+      return NOT(eqMatcher(v, path, domain, ci));
+    case '$in':
+      return inMatcher(v, path, domain, ci);
+    case '$nin':
+      return NOT(inMatcher(v, path, domain, ci));
+    case '$gt':
+    case '$lt':
+    case '$gte':
+    case '$lte':
+      return rangeMatcher(op, v, path, domain);
+    default:
+      return textMatcher(op, v, path, ci);
   }
 }
 
@@ -282,7 +331,8 @@ function checkNull(path: string, domain: Domain): void {
 
 /** A string a string-domain comparison may use; enum fields reject values outside their set. */
 function queryString(v: Json, path: string, domain: Domain & { kind: 'string' }, ci: boolean): string {
-  if (typeof v !== 'string') throw new QueryError(path, `must be a string${domain.allowNull === false ? '' : ' or null'} (got ${show(v)})`);
+  if (typeof v !== 'string')
+    throw new QueryError(path, `must be a string${domain.allowNull === false ? '' : ' or null'} (got ${show(v)})`);
   const allowed = domain.allowed;
   if (allowed && !allowed.some((a) => (ci ? lower(a) === lower(v) : a === v))) {
     throw new QueryError(path, `${show(v)} is not a valid value (allowed: ${allowed.join(', ')})`);
@@ -340,16 +390,26 @@ function inMatcher(v: Json, path: string, domain: Domain, ci: boolean): ValueMat
 function rangeMatcher(op: string, v: Json, path: string, domain: Domain): ValueMatcher {
   if (domain.kind === 'date') {
     const t = queryDate(v, path);
-    const cmp = op === '$gt' ? (x: number) => x > t : op === '$lt' ? (x: number) => x < t
-      : op === '$gte' ? (x: number) => x >= t : (x: number) => x <= t;
+    const cmp =
+      op === '$gt'
+        ? (x: number) => x > t
+        : op === '$lt'
+          ? (x: number) => x < t
+          : op === '$gte'
+            ? (x: number) => x >= t
+            : (x: number) => x <= t;
     return present((x) => cmp(Date.parse(x)));
   }
   if (typeof v !== 'string') throw new QueryError(path, `must be a string (got ${show(v)})`);
   switch (op) {
-    case '$gt': return present((x) => x > v);
-    case '$lt': return present((x) => x < v);
-    case '$gte': return present((x) => x >= v);
-    default: return present((x) => x <= v);
+    case '$gt':
+      return present((x) => x > v);
+    case '$lt':
+      return present((x) => x < v);
+    case '$gte':
+      return present((x) => x >= v);
+    default:
+      return present((x) => x <= v);
   }
 }
 
@@ -358,9 +418,12 @@ function textMatcher(op: string, v: Json, path: string, ci: boolean): ValueMatch
   const needle = ci ? lower(v) : v;
   const norm = ci ? lower : (x: string): string => x;
   switch (op) {
-    case '$startsWith': return present((x) => norm(x).startsWith(needle));
-    case '$endsWith': return present((x) => norm(x).endsWith(needle));
-    default: return present((x) => norm(x).includes(needle));
+    case '$startsWith':
+      return present((x) => norm(x).startsWith(needle));
+    case '$endsWith':
+      return present((x) => norm(x).endsWith(needle));
+    default:
+      return present((x) => norm(x).includes(needle));
   }
 }
 
@@ -372,7 +435,10 @@ export type FieldCompiler<T> = (spec: Json, path: string) => Predicate<T>;
 
 export const LOGICAL_OPERATORS = ['$and', '$or', '$nor'] as const;
 
-export function stringField<T>(get: (r: T) => string | undefined, domain: Domain = { kind: 'string' }): FieldCompiler<T> {
+export function stringField<T>(
+  get: (r: T) => string | undefined,
+  domain: Domain = { kind: 'string' },
+): FieldCompiler<T> {
   return (spec, path) => {
     const m = compileValueMatcher(spec, path, domain);
     return (r) => m.one(get(r));
@@ -410,12 +476,17 @@ function anyPredicate<T>(ps: readonly Predicate<T>[]): Predicate<T> {
 }
 
 /** Compiles a query object: fields and $and/$or/$nor, all ANDed. Throws QueryError. */
-export function compileQueryObject<T>(fields: Readonly<Record<string, FieldCompiler<T>>>, obj: JsonObject, path: string): Predicate<T> {
+export function compileQueryObject<T>(
+  fields: Readonly<Record<string, FieldCompiler<T>>>,
+  obj: JsonObject,
+  path: string,
+): Predicate<T> {
   const preds: Predicate<T>[] = [];
   for (const [key, spec] of Object.entries(obj)) {
     const p = childPath(path, key);
     if ((LOGICAL_OPERATORS as readonly string[]).includes(key)) {
-      if (!Array.isArray(spec) || spec.length === 0) throw new QueryError(p, 'must be a non-empty array of query objects');
+      if (!Array.isArray(spec) || spec.length === 0)
+        throw new QueryError(p, 'must be a non-empty array of query objects');
       const subs = spec.map((sub, i) => {
         if (!isJsonObject(sub)) throw new QueryError(childPath(p, i), `must be a query object (got ${describe(sub)})`);
         return compileQueryObject(fields, sub, childPath(p, i));
@@ -436,7 +507,11 @@ export function compileQueryObject<T>(fields: Readonly<Record<string, FieldCompi
 export type CompileResult<T> = { ok: true; source: JsonObject; test: Predicate<T> } | { ok: false; error: string };
 
 /** Reads, checks and compiles a query. Never throws on bad input: returns the first error found. */
-export function compileQuery<T>(fields: Readonly<Record<string, FieldCompiler<T>>>, input: unknown, root = 'query'): CompileResult<T> {
+export function compileQuery<T>(
+  fields: Readonly<Record<string, FieldCompiler<T>>>,
+  input: unknown,
+  root = 'query',
+): CompileResult<T> {
   try {
     const source = readQueryInput(input, root);
     return { ok: true, source, test: compileQueryObject(fields, source, root) };

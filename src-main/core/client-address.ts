@@ -49,8 +49,7 @@ export function isTrustedProxy(address: string, trusted: TrustedProxies): boolea
   return ip !== null && isTrusted(ip, trusted);
 }
 
-const quote = (text: string): string =>
-  JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+const quote = (text: string): string => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 
 function isPort(text: string): boolean {
   if (text === '' || text.length > 5) return false;

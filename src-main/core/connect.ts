@@ -44,7 +44,10 @@ function refused(returnCode: 1 | 4 | 5, decision: Decision, extra: Partial<Conne
 
 export function evaluateConnect(req: ConnectRequest, env: ConnectEnv): ConnectOutcome {
   if (req.protocolVersion !== undefined && req.protocolVersion !== 3 && req.protocolVersion !== 4) {
-    return refused(1, deny('protocol.unsupported', `MQTT protocol level ${req.protocolVersion} is not supported (3.1 and 3.1.1 only)`));
+    return refused(
+      1,
+      deny('protocol.unsupported', `MQTT protocol level ${req.protocolVersion} is not supported (3.1 and 3.1.1 only)`),
+    );
   }
   if (!req.username || !req.password) {
     return refused(4, deny('credentials.missing', 'username (access key) and password (secret) are both required'));
@@ -63,14 +66,25 @@ export function evaluateConnect(req: ConnectRequest, env: ConnectEnv): ConnectOu
   if (!addr.allowed) return refused(5, addr, { key, address });
 
   const device = env.getDevice(req.clientId);
-  if (!device) return refused(5, deny('device.unknown', `client id "${req.clientId}" is not a device id`), { key, address });
+  if (!device)
+    return refused(5, deny('device.unknown', `client id "${req.clientId}" is not a device id`), { key, address });
   const rule = matchRule(key, device);
-  if (rule === null) return refused(5, deny('device.out-of-scope', `device ${device.id} does not match the key's device restriction`), { key, address, device });
+  if (rule === null)
+    return refused(5, deny('device.out-of-scope', `device ${device.id} does not match the key's device restriction`), {
+      key,
+      address,
+      device,
+    });
 
   const scope = resolveScope(key, () => env.listDevices());
   if (req.willTopic !== undefined) {
     const will = publishDecision({ deviceId: device.id, scope, rules: key, getDevice: env.getDevice }, req.willTopic);
-    if (!will.allowed) return refused(5, deny('will.denied', `last-will topic "${req.willTopic}": ${will.rule}`), { key, address, device });
+    if (!will.allowed)
+      return refused(5, deny('will.denied', `last-will topic "${req.willTopic}": ${will.rule}`), {
+        key,
+        address,
+        device,
+      });
   }
   return { decision: allow('connect.accepted', rule), returnCode: 0, address, key, device, scope };
 }

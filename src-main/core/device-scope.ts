@@ -9,7 +9,9 @@ export type Restriction = Pick<AccessKey, 'deviceIds' | 'deviceTags'>;
 export type DeviceScope = { kind: 'all' } | { kind: 'devices'; ids: ReadonlySet<string> };
 
 export function isAllDevices(r: Restriction): boolean {
-  return (r.deviceIds === undefined || r.deviceIds.length === 0) && (r.deviceTags === undefined || r.deviceTags.length === 0);
+  return (
+    (r.deviceIds === undefined || r.deviceIds.length === 0) && (r.deviceTags === undefined || r.deviceTags.length === 0)
+  );
 }
 
 function hasTag(tags: readonly Tag[], wanted: Tag): boolean {
@@ -38,7 +40,8 @@ export function describeTags(tags: readonly Tag[]): string {
 export function describeRestriction(r: Restriction): string {
   if (isAllDevices(r)) return 'all devices';
   const parts: string[] = [];
-  if (r.deviceIds?.length) parts.push(r.deviceIds.length === 1 ? `device ${r.deviceIds[0]}` : `${r.deviceIds.length} devices`);
+  if (r.deviceIds?.length)
+    parts.push(r.deviceIds.length === 1 ? `device ${r.deviceIds[0]}` : `${r.deviceIds.length} devices`);
   if (r.deviceTags?.length) parts.push(`devices tagged ${describeTags(r.deviceTags)}`);
   return parts.join(' or ');
 }

@@ -47,7 +47,9 @@ function csvCell(s: string): string {
 const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ');
 
 function header(comment: string, b: SecretBundle): string {
-  return oneLine(`${comment} Keyport access key ${b.keyId}${b.name ? ` (${b.name})` : ''}. Keep this file secret.`) + '\n';
+  return (
+    oneLine(`${comment} Keyport access key ${b.keyId}${b.name ? ` (${b.name})` : ''}. Keep this file secret.`) + '\n'
+  );
 }
 
 /** RFC 4180 rows: quoted cells may hold commas, doubled quotes and line breaks. */
@@ -59,14 +61,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; }
-    else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell); rows.push(row); row = []; cell = '';
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
     } else cell += c;
   }
   row.push(cell);
@@ -84,7 +93,11 @@ export function renderSecrets(format: ExportFormat, bundles: readonly SecretBund
   }
   if (format === 'json') {
     const one = (b: SecretBundle) => ({
-      keyId: b.keyId, name: b.name, deviceId: b.deviceId, key: b.key, secret: b.secret,
+      keyId: b.keyId,
+      name: b.name,
+      deviceId: b.deviceId,
+      key: b.key,
+      secret: b.secret,
       mqtt: { host: b.host, port: b.mqttPort, wsPort: b.wsPort, tlsPort: b.tlsPort },
     });
     return JSON.stringify(bundles.length === 1 ? one(first) : bundles.map(one), null, 2) + '\n';
@@ -114,8 +127,13 @@ export function parseSecrets(text: string): { key: string; secret: string; devic
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     const j = JSON.parse(trimmed) as unknown;
     const o = (Array.isArray(j) ? j[0] : j) as Record<string, unknown> | undefined;
-    if (!o || typeof o.key !== 'string' || typeof o.secret !== 'string') throw new Error('JSON secrets file has no "key" and "secret"');
-    return { key: o.key, secret: o.secret, ...(typeof o.deviceId === 'string' && o.deviceId ? { deviceId: o.deviceId } : {}) };
+    if (!o || typeof o.key !== 'string' || typeof o.secret !== 'string')
+      throw new Error('JSON secrets file has no "key" and "secret"');
+    return {
+      key: o.key,
+      secret: o.secret,
+      ...(typeof o.deviceId === 'string' && o.deviceId ? { deviceId: o.deviceId } : {}),
+    };
   }
   const values = new Map<string, string>();
   const lines = trimmed.split(/\r?\n/);

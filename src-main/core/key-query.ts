@@ -4,8 +4,20 @@
 // Parse once with parseKeyQuery (errors name the bad part, e.g. `query.$or[1].name: ...`), then
 // evaluate many times with matchesKeyQuery / filterKeys. Semantics choices are listed in README.
 import {
-  QueryError, childPath, compileQuery, compileValueMatcher, dateField, isJsonObject, show, stringArrayField, stringField,
-  type FieldCompiler, type Json, type JsonObject, type Predicate, type ValueMatcher,
+  QueryError,
+  childPath,
+  compileQuery,
+  compileValueMatcher,
+  dateField,
+  isJsonObject,
+  show,
+  stringArrayField,
+  stringField,
+  type FieldCompiler,
+  type Json,
+  type JsonObject,
+  type Predicate,
+  type ValueMatcher,
 } from './advanced-query.ts';
 import { ADDRESS_FILTER_TYPES, KEY_STATUSES, TOPIC_FILTER_TYPES, type AccessKey, type Tag } from './types.ts';
 
@@ -42,19 +54,26 @@ function compileTagSide(spec: Json, path: string): ValueMatcher | undefined {
  */
 function compileTagCondition(spec: Json, path: string): Predicate<AccessKey> {
   if (!isJsonObject(spec) || Object.keys(spec).length === 0) {
-    throw new QueryError(path, 'must be a non-empty object such as {"$tagKey": "type"}, {"$tagValue": "thermostat"} or {"type": "thermostat"}');
+    throw new QueryError(
+      path,
+      'must be a non-empty object such as {"$tagKey": "type"}, {"$tagValue": "thermostat"} or {"type": "thermostat"}',
+    );
   }
   const keys = Object.keys(spec);
   if (keys.some((k) => (TAG_OPERATORS as readonly string[]).includes(k))) {
     for (const k of keys) {
       if (!(TAG_OPERATORS as readonly string[]).includes(k)) {
-        throw new QueryError(childPath(path, k), k.startsWith('$')
-          ? `unknown operator ${show(k)} (allowed next to $tagKey/$tagValue: ${TAG_OPERATORS.join(', ')})`
-          : 'cannot mix {"tagKey": value} pairs with $tagKey/$tagValue in one object; use $and');
+        throw new QueryError(
+          childPath(path, k),
+          k.startsWith('$')
+            ? `unknown operator ${show(k)} (allowed next to $tagKey/$tagValue: ${TAG_OPERATORS.join(', ')})`
+            : 'cannot mix {"tagKey": value} pairs with $tagKey/$tagValue in one object; use $and',
+        );
       }
     }
     const km = spec['$tagKey'] === undefined ? undefined : compileTagSide(spec['$tagKey'], childPath(path, '$tagKey'));
-    const vm = spec['$tagValue'] === undefined ? undefined : compileTagSide(spec['$tagValue'], childPath(path, '$tagValue'));
+    const vm =
+      spec['$tagValue'] === undefined ? undefined : compileTagSide(spec['$tagValue'], childPath(path, '$tagValue'));
     if (km && vm) return (k) => tagsOf(k).some((t) => km.one(t.key) && vm.one(t.value));
     if (km) return (k) => km.many(tagsOf(k).map((t) => t.key));
     if (vm) return (k) => vm.many(tagsOf(k).map((t) => t.value));
@@ -63,12 +82,21 @@ function compileTagCondition(spec: Json, path: string): Predicate<AccessKey> {
   const preds = keys.map((name): Predicate<AccessKey> => {
     const p = childPath(path, name);
     if (name.startsWith('$')) {
-      throw new QueryError(p, `unknown operator ${show(name)} (allowed in deviceTags: $tagKey, $tagValue, $eq, $ne, or {"tagKey": value})`);
+      throw new QueryError(
+        p,
+        `unknown operator ${show(name)} (allowed in deviceTags: $tagKey, $tagValue, $eq, $ne, or {"tagKey": value})`,
+      );
     }
-    if (!TAG_KEY.test(name)) throw new QueryError(p, `${show(name)} is not a valid tag key (letters, digits, _ and -, 1-255 characters)`);
+    if (!TAG_KEY.test(name))
+      throw new QueryError(p, `${show(name)} is not a valid tag key (letters, digits, _ and -, 1-255 characters)`);
     const vm = compileTagSide(spec[name] as Json, p);
     if (!vm) return (k) => tagsOf(k).some((t) => t.key === name);
-    return (k) => vm.many(tagsOf(k).filter((t) => t.key === name).map((t) => t.value));
+    return (k) =>
+      vm.many(
+        tagsOf(k)
+          .filter((t) => t.key === name)
+          .map((t) => t.value),
+      );
   });
   return preds.length === 1 && preds[0] ? preds[0] : (k) => preds.every((pred) => pred(k));
 }

@@ -4,7 +4,8 @@ import type { AccessKey } from './types.ts';
 
 export function restrictionSummary(k: AccessKey): string {
   const parts = [describeRestriction(k)];
-  if (k.addressFilterType !== 'all') parts.push(`${k.addressFilterType === 'whitelist' ? 'only from' : 'not from'} ${k.addresses.join(' ')}`);
+  if (k.addressFilterType !== 'all')
+    parts.push(`${k.addressFilterType === 'whitelist' ? 'only from' : 'not from'} ${k.addresses.join(' ')}`);
   if (k.filterType !== 'none') parts.push(`custom topics: ${k.filterType}`);
   return parts.join('; ');
 }

@@ -29,14 +29,18 @@ function parseJson(payload: Payload): unknown | Error {
   }
 }
 
-export function parseState(payload: Payload, now: Date): { ok: true; state: DeviceState } | { ok: false; error: string } {
+export function parseState(
+  payload: Payload,
+  now: Date,
+): { ok: true; state: DeviceState } | { ok: false; error: string } {
   const j = parseJson(payload);
   if (j instanceof Error) return { ok: false, error: j.message };
   if (!isObj(j)) return { ok: false, error: 'state must be a JSON object like {"data": {...}}' };
   if (!isObj(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
   const data: Record<string, StateValue> = {};
   for (const [k, v] of Object.entries(j.data)) {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') return { ok: false, error: `data.${k} is not an allowed attribute name` };
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype')
+      return { ok: false, error: `data.${k} is not an allowed attribute name` };
     if (typeof v === 'number' ? !Number.isFinite(v) : !(typeof v === 'string' || typeof v === 'boolean' || isObj(v))) {
       return { ok: false, error: `data.${k} must be a number, string, boolean or object` };
     }
@@ -49,7 +53,10 @@ export function parseState(payload: Payload, now: Date): { ok: true; state: Devi
   return { ok: true, state: { time: time.toISOString(), data } };
 }
 
-export function parseCommand(payload: Payload, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
+export function parseCommand(
+  payload: Payload,
+  now: Date,
+): { ok: true; command: Command } | { ok: false; error: string } {
   const j = parseJson(payload);
   if (j instanceof Error) return { ok: false, error: j.message };
   return validateCommand(j, now);
@@ -57,7 +64,8 @@ export function parseCommand(payload: Payload, now: Date): { ok: true; command: 
 
 export function validateCommand(j: unknown, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
   if (!isObj(j)) return { ok: false, error: 'command must be a JSON object like {"name": "...", "payload": ...}' };
-  if (typeof j.name !== 'string' || j.name.length < 1 || j.name.length > 255) return { ok: false, error: 'command name must be a string of 1-255 characters' };
+  if (typeof j.name !== 'string' || j.name.length < 1 || j.name.length > 255)
+    return { ok: false, error: 'command name must be a string of 1-255 characters' };
   const time = j.time === undefined ? now : parseTime(j.time, now);
   if (typeof time === 'string') return { ok: false, error: time };
   return { ok: true, command: { name: j.name, payload: j.payload ?? null, time: time.toISOString() } };

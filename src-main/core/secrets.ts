@@ -43,5 +43,9 @@ export function verifySecret(secret: string, verifier: string | undefined, peppe
 }
 
 export function isVerifier(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith(VERIFIER_PREFIX) && /^[0-9a-f]{64}$/.test(value.slice(VERIFIER_PREFIX.length));
+  return (
+    typeof value === 'string' &&
+    value.startsWith(VERIFIER_PREFIX) &&
+    /^[0-9a-f]{64}$/.test(value.slice(VERIFIER_PREFIX.length))
+  );
 }

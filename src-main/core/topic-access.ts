@@ -35,7 +35,12 @@ export function classifyTopic(topic: string): TopicClass {
     const parts = topic.split('/');
     const id = parts[1];
     const channel = parts[2];
-    if (parts.length === 3 && id !== undefined && ID_PATTERN.test(id) && (channel === 'state' || channel === 'command')) {
+    if (
+      parts.length === 3 &&
+      id !== undefined &&
+      ID_PATTERN.test(id) &&
+      (channel === 'state' || channel === 'command')
+    ) {
       return { kind: 'device', deviceId: id, channel };
     }
     return RESERVED_TOPIC;
@@ -53,13 +58,16 @@ function gatewayMayReportFor(session: SessionView, peripheralId: string): boolea
 
 // Fixed outcomes, allocated once (they are on the publish/delivery hot path).
 const SYSTEM: Decision = Object.freeze(deny('topic.system', 'topics starting with "$" are reserved for the broker'));
-const RESERVED: Decision = Object.freeze(deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices'));
+const RESERVED: Decision = Object.freeze(
+  deny('topic.reserved', 'only losant/{deviceId}/state and losant/{deviceId}/command are open to devices'),
+);
 
 function scopeRule(session: SessionView, deviceId: string, channel: string): string {
   return deviceId === session.deviceId ? `own ${channel} topic` : `device ${deviceId} is in the key's scope`;
 }
 
-const outOfScope = (deviceId: string): Decision => deny('topic.out-of-scope', `device ${deviceId} is not in the key's scope`);
+const outOfScope = (deviceId: string): Decision =>
+  deny('topic.out-of-scope', `device ${deviceId} is not in the key's scope`);
 
 export function publishDecision(session: SessionView, topic: string): Decision {
   const invalid = validateTopicName(topic);
@@ -71,7 +79,8 @@ export function publishDecision(session: SessionView, topic: string): Decision {
     case 'reserved':
       return RESERVED;
     case 'device':
-      if (inScope(session.scope, c.deviceId)) return allow('publish.allowed', scopeRule(session, c.deviceId, c.channel));
+      if (inScope(session.scope, c.deviceId))
+        return allow('publish.allowed', scopeRule(session, c.deviceId, c.channel));
       if (c.channel === 'state' && gatewayMayReportFor(session, c.deviceId)) {
         return allow('publish.allowed', `gateway ${session.deviceId} reports for its peripheral ${c.deviceId}`);
       }
@@ -92,7 +101,9 @@ export function deliverDecision(session: SessionView, topic: string): Decision {
     case 'reserved':
       return RESERVED;
     case 'device':
-      return inScope(session.scope, c.deviceId) ? allow('deliver.allowed', scopeRule(session, c.deviceId, c.channel)) : outOfScope(c.deviceId);
+      return inScope(session.scope, c.deviceId)
+        ? allow('deliver.allowed', scopeRule(session, c.deviceId, c.channel))
+        : outOfScope(c.deviceId);
     case 'custom':
       return customTopicDecision(session.rules.filterType, session.rules.subTopics, topic, 'subTopics');
   }
@@ -146,7 +157,7 @@ export function subscribeDecision(session: SessionView, filter: string): Decisio
   const first = filter.split('/', 1)[0];
   if (first === 'losant') {
     return filtersIntersect(filter, 'losant/+/state') || filtersIntersect(filter, 'losant/+/command')
-      ? deny('topic.out-of-scope', 'no device in the key\'s scope has a topic matching this filter')
+      ? deny('topic.out-of-scope', "no device in the key's scope has a topic matching this filter")
       : RESERVED;
   }
   return customFilterDecision(session.rules.filterType, session.rules.subTopics, filter);

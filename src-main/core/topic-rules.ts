@@ -116,13 +116,19 @@ export function customTopicDecision(
       return ALL_ALLOWED[list];
     case 'whitelist': {
       for (const rule of rules) {
-        if (topicMatches(rule, topic)) return entryDecision(WHITELISTED[list], rule, () => allow(okReason(list), `${list} whitelist entry ${q(rule)}`));
+        if (topicMatches(rule, topic))
+          return entryDecision(WHITELISTED[list], rule, () =>
+            allow(okReason(list), `${list} whitelist entry ${q(rule)}`),
+          );
       }
       return NOT_WHITELISTED[list];
     }
     case 'blacklist': {
       for (const rule of rules) {
-        if (topicMatches(rule, topic)) return entryDecision(BLACKLISTED[list], rule, () => deny('topic.blacklisted', `${list} blacklist entry ${q(rule)}`));
+        if (topicMatches(rule, topic))
+          return entryDecision(BLACKLISTED[list], rule, () =>
+            deny('topic.blacklisted', `${list} blacklist entry ${q(rule)}`),
+          );
       }
       return NOT_BLACKLISTED[list];
     }
@@ -157,11 +163,7 @@ export function customTopicAllowed(filterType: TopicFilterType, rules: readonly 
  *   blacklisted topics never reach the client. (Several entries that together cover the filter
  *   without any one covering it also grant a subscription that will receive nothing; harmless.)
  */
-export function customFilterDecision(
-  filterType: TopicFilterType,
-  rules: readonly string[],
-  filter: string,
-): Decision {
+export function customFilterDecision(filterType: TopicFilterType, rules: readonly string[], filter: string): Decision {
   switch (filterType) {
     case 'none':
       return deny('topic.custom-none', NONE_RULE);

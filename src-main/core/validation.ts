@@ -4,8 +4,18 @@ import { validateAddresses } from './addresses.ts';
 import { isId } from './ids.ts';
 import { validateTopicRules } from './topic-rules.ts';
 import {
-  CREATED_VIA, DEVICE_CLASSES, KEY_STATUSES, TOPIC_FILTER_TYPES,
-  type AddressFilterType, type CreatedVia, type DeviceClass, type FieldError, type KeyStatus, type Result, type Tag, type TopicFilterType,
+  CREATED_VIA,
+  DEVICE_CLASSES,
+  KEY_STATUSES,
+  TOPIC_FILTER_TYPES,
+  type AddressFilterType,
+  type CreatedVia,
+  type DeviceClass,
+  type FieldError,
+  type KeyStatus,
+  type Result,
+  type Tag,
+  type TopicFilterType,
 } from './types.ts';
 
 export const TAG_KEY_PATTERN = /^[0-9a-zA-Z_-]{1,255}$/;
@@ -46,7 +56,8 @@ function checkString(errors: FieldError[], o: Obj, field: string, min: number, m
     return;
   }
   if (typeof v !== 'string') errors.push({ field, message: `${field} must be a string` });
-  else if (v.length < min || v.length > max) errors.push({ field, message: `${field} must be ${min}-${max} characters (got ${v.length})` });
+  else if (v.length < min || v.length > max)
+    errors.push({ field, message: `${field} must be ${min}-${max} characters (got ${v.length})` });
 }
 
 function checkEnum(errors: FieldError[], o: Obj, field: string, allowed: readonly string[]): void {
@@ -58,7 +69,8 @@ function checkEnum(errors: FieldError[], o: Obj, field: string, allowed: readonl
 
 function checkUnknown(errors: FieldError[], o: Obj, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) errors.push({ field: k, message: `unknown field "${k}" (allowed: ${allowed.join(', ')})` });
+    if (!allowed.includes(k))
+      errors.push({ field: k, message: `unknown field "${k}" (allowed: ${allowed.join(', ')})` });
   }
 }
 
@@ -66,12 +78,16 @@ export function validateTags(field: string, v: unknown, maxCount: number): Field
   if (v === undefined) return [];
   if (!Array.isArray(v)) return [{ field, message: `${field} must be an array of {key, value}` }];
   const errors: FieldError[] = [];
-  if (v.length > maxCount) errors.push({ field, message: `${field} may hold at most ${maxCount} tags (got ${v.length})` });
+  if (v.length > maxCount)
+    errors.push({ field, message: `${field} may hold at most ${maxCount} tags (got ${v.length})` });
   v.forEach((t, i) => {
     const f = `${field}[${i}]`;
     if (!isObj(t)) return errors.push({ field: f, message: `${f} must be an object {key, value}` });
     if (typeof t.key !== 'string' || !TAG_KEY_PATTERN.test(t.key)) {
-      errors.push({ field: `${f}.key`, message: `${f}.key must be 1-255 letters, digits, "_" or "-" (got ${JSON.stringify(t.key)})` });
+      errors.push({
+        field: `${f}.key`,
+        message: `${f}.key must be 1-255 letters, digits, "_" or "-" (got ${JSON.stringify(t.key)})`,
+      });
     }
     if (typeof t.value !== 'string' || t.value.length < 1 || t.value.length > LIMITS.tagValue) {
       errors.push({ field: `${f}.value`, message: `${f}.value must be a string of 1-255 characters` });
@@ -104,13 +120,26 @@ export function validateDeviceInput(input: unknown, partial = false): Result<Dev
     errors.push({ field: 'gatewayId', message: 'gatewayId must be a device id (24 lowercase hex characters)' });
   }
   // On create an absent class means standalone; on update the caller checks against the device's class.
-  if (input.gatewayId !== undefined && (input.deviceClass !== undefined || !partial) && input.deviceClass !== 'peripheral') {
+  if (
+    input.gatewayId !== undefined &&
+    (input.deviceClass !== undefined || !partial) &&
+    input.deviceClass !== 'peripheral'
+  ) {
     errors.push({ field: 'gatewayId', message: 'gatewayId is only for devices of class peripheral' });
   }
   return errors.length ? { ok: false, errors } : { ok: true, value: input as unknown as DeviceInput };
 }
 
-const KEY_PATCH_FIELDS = ['name', 'description', 'status', 'addressFilterType', 'addresses', 'filterType', 'pubTopics', 'subTopics'] as const;
+const KEY_PATCH_FIELDS = [
+  'name',
+  'description',
+  'status',
+  'addressFilterType',
+  'addresses',
+  'filterType',
+  'pubTopics',
+  'subTopics',
+] as const;
 const KEY_CREATE_FIELDS = [...KEY_PATCH_FIELDS, 'deviceIds', 'deviceTags', 'createdVia'] as const;
 
 function validateKeyCommon(errors: FieldError[], o: Obj): void {
@@ -133,27 +162,47 @@ export function validateKeyInput(input: unknown): Result<KeyInput> {
   if (ids !== undefined) {
     if (!Array.isArray(ids)) errors.push({ field: 'deviceIds', message: 'deviceIds must be an array of device ids' });
     else {
-      if (ids.length > LIMITS.deviceIds) errors.push({ field: 'deviceIds', message: `deviceIds may hold at most ${LIMITS.deviceIds} ids (got ${ids.length})` });
+      if (ids.length > LIMITS.deviceIds)
+        errors.push({
+          field: 'deviceIds',
+          message: `deviceIds may hold at most ${LIMITS.deviceIds} ids (got ${ids.length})`,
+        });
       ids.forEach((id, i) => {
-        if (!isId(id)) errors.push({ field: `deviceIds[${i}]`, message: `deviceIds[${i}] must be a device id (24 lowercase hex characters), got ${JSON.stringify(id)}` });
+        if (!isId(id))
+          errors.push({
+            field: `deviceIds[${i}]`,
+            message: `deviceIds[${i}] must be a device id (24 lowercase hex characters), got ${JSON.stringify(id)}`,
+          });
       });
     }
   }
   errors.push(...validateTags('deviceTags', input.deviceTags, LIMITS.deviceTags));
   const emptyList = (v: unknown) => Array.isArray(v) && v.length === 0;
-  if ((emptyList(ids) && (input.deviceTags === undefined || emptyList(input.deviceTags))) || (ids === undefined && emptyList(input.deviceTags))) {
-    errors.push({ field: 'deviceIds', message: 'deviceIds and deviceTags are both empty: list at least one device or tag, or leave both out to allow all devices' });
+  if (
+    (emptyList(ids) && (input.deviceTags === undefined || emptyList(input.deviceTags))) ||
+    (ids === undefined && emptyList(input.deviceTags))
+  ) {
+    errors.push({
+      field: 'deviceIds',
+      message:
+        'deviceIds and deviceTags are both empty: list at least one device or tag, or leave both out to allow all devices',
+    });
   }
   errors.push(...validateAddresses(input.addressFilterType ?? 'all', input.addresses ?? []));
   return errors.length ? { ok: false, errors } : { ok: true, value: input as KeyInput };
 }
 
 /** Validates an update. Device restrictions are immutable after creation (SPEC §2). */
-export function validateKeyPatch(input: unknown, current: { addressFilterType: AddressFilterType; addresses: string[] }): Result<KeyPatch> {
-  if (!isObj(input)) return { ok: false, errors: [{ field: 'body', message: 'access key update must be a JSON object' }] };
+export function validateKeyPatch(
+  input: unknown,
+  current: { addressFilterType: AddressFilterType; addresses: string[] },
+): Result<KeyPatch> {
+  if (!isObj(input))
+    return { ok: false, errors: [{ field: 'body', message: 'access key update must be a JSON object' }] };
   const errors: FieldError[] = [];
   for (const f of ['deviceIds', 'deviceTags'] as const) {
-    if (input[f] !== undefined) errors.push({ field: f, message: `${f} cannot be changed after the key is created; create a new key instead` });
+    if (input[f] !== undefined)
+      errors.push({ field: f, message: `${f} cannot be changed after the key is created; create a new key instead` });
   }
   checkUnknown(errors, input, [...KEY_PATCH_FIELDS, 'deviceIds', 'deviceTags']);
   validateKeyCommon(errors, input.name === null ? { ...input, name: undefined } : input);

@@ -14,13 +14,26 @@ export interface HttpOptions {
   routes?: Route[];
 }
 
-const RPC_STATUS: Record<string, number> = { validation: 400, 'bad-request': 400, 'not-found': 404, conflict: 409, unauthorized: 401, unavailable: 503, internal: 500 };
+const RPC_STATUS: Record<string, number> = {
+  validation: 400,
+  'bad-request': 400,
+  'not-found': 404,
+  conflict: 409,
+  unauthorized: 401,
+  unavailable: 503,
+  internal: 500,
+};
 
 export function createHttpServer(opts: HttpOptions): Server {
   const rpc: Route = async (req, res, url) => {
     if (!url.pathname.startsWith('/rpc/')) return false;
     if (req.method !== 'POST') throw new HttpError(405, 'MethodNotAllowed', 'use POST for /rpc/{method}');
-    if (!tokenMatches(bearerToken(req), opts.adminToken)) throw new HttpError(401, 'Unauthorized', 'missing or wrong admin token (Authorization: Bearer <token from the data directory>)');
+    if (!tokenMatches(bearerToken(req), opts.adminToken))
+      throw new HttpError(
+        401,
+        'Unauthorized',
+        'missing or wrong admin token (Authorization: Bearer <token from the data directory>)',
+      );
     const method = decodeURIComponent(url.pathname.slice('/rpc/'.length));
     const body = await readJsonBody(req);
     const reply = await dispatch(opts.ctx, method, body);

@@ -40,7 +40,12 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   if (status === 413) res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(status === 413 ? { connection: 'close' } : {}) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...(status === 413 ? { connection: 'close' } : {}),
+  });
   res.end(text);
 }
 

@@ -60,9 +60,13 @@ export interface Runtime {
 function listenHttp(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new Error(err.code === 'EADDRINUSE'
-        ? `HTTP listener: port ${port} on ${host} is already in use (choose another with --http-port, or 0 for any free port)`
-        : `HTTP listener: ${err.message}`));
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `HTTP listener: port ${port} on ${host} is already in use (choose another with --http-port, or 0 for any free port)`
+            : `HTTP listener: ${err.message}`,
+        ),
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -106,15 +110,31 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const simulator = new Simulator({ service, dataDir, listeners: () => ports, log, ...opts.simulator });
     undo.push(() => simulator.close());
     const base = { service, broker, simulator, dataDir, adminToken, adminTokenFile, tlsFingerprint: cert.fingerprint };
-    const ctx = { service, dataDir, listeners: () => ports, brokerStatus: () => broker.status(ports), simulator, ...(opts.mode ? { mode: opts.mode } : {}) };
-    const http = createHttpServer({ ctx, adminToken, routes: [...(opts.routes?.(base) ?? []), ...losantApiRoutes({ ...base, trustedProxies: trusted }), staticUi(opts.uiDir)] });
+    const ctx = {
+      service,
+      dataDir,
+      listeners: () => ports,
+      brokerStatus: () => broker.status(ports),
+      simulator,
+      ...(opts.mode ? { mode: opts.mode } : {}),
+    };
+    const http = createHttpServer({
+      ctx,
+      adminToken,
+      routes: [
+        ...(opts.routes?.(base) ?? []),
+        ...losantApiRoutes({ ...base, trustedProxies: trusted }),
+        staticUi(opts.uiDir),
+      ],
+    });
     const detachBridge = attachUiBridge(http, ctx, adminToken);
     const httpPort = await listenHttp(http, host, opts.httpPort ?? DEFAULT_PORTS.http);
-    const closeHttp = () => new Promise<void>((resolve) => {
-      detachBridge();
-      (http as Server & { destroyAll?: () => void }).destroyAll?.();
-      http.close(() => resolve());
-    });
+    const closeHttp = () =>
+      new Promise<void>((resolve) => {
+        detachBridge();
+        (http as Server & { destroyAll?: () => void }).destroyAll?.();
+        http.close(() => resolve());
+      });
     undo.push(closeHttp);
     ports = { host, mqtt: listeners.ports.mqtt, ws: listeners.ports.ws, tls: listeners.ports.tls, http: httpPort };
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
@@ -126,14 +146,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ...base,
       ports,
       uiUrl: `${url}/#token=${adminToken}`,
-      close: () => (closed ??= (async () => {
-        await simulator.close(); // clean DISCONNECTs while the broker still listens
-        await listeners.close();
-        await broker.close();
-        await closeHttp();
-        await store.close();
-        await lock.release();
-      })()),
+      close: () =>
+        (closed ??= (async () => {
+          await simulator.close(); // clean DISCONNECTs while the broker still listens
+          await listeners.close();
+          await broker.close();
+          await closeHttp();
+          await store.close();
+          await lock.release();
+        })()),
     };
   } catch (err) {
     await rollback();

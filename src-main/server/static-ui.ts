@@ -5,10 +5,17 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Route } from './http-server.ts';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.woff2': 'font/woff2',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
 };
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'";
 
 export function defaultUiDir(): string {
   return resolve(import.meta.dirname, '../../out/renderer');
@@ -30,7 +37,9 @@ export function staticUi(dir = defaultUiDir()): Route {
     if (!existsSync(file)) {
       if (path !== '/index.html') return false;
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('The Keyport UI has not been built yet. Run `npm run build` (or `npm install`, which builds it) and reload.\n');
+      res.end(
+        'The Keyport UI has not been built yet. Run `npm run build` (or `npm install`, which builds it) and reload.\n',
+      );
       return true;
     }
     const body = await readFile(file);

@@ -35,11 +35,17 @@ export function attachUiBridge(server: Server, ctx: DispatchContext, adminToken:
       try {
         msg = JSON.parse(String(data));
       } catch {
-        return send({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'frame is not valid JSON' } } });
+        return send({
+          id: null,
+          reply: { ok: false, error: { code: 'bad-request', message: 'frame is not valid JSON' } },
+        });
       }
       const m = msg as { id?: unknown; method?: unknown; req?: unknown };
       if (typeof m !== 'object' || m === null || (typeof m.id !== 'number' && typeof m.id !== 'string')) {
-        return send({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'frame needs {id, method, req}' } } });
+        return send({
+          id: null,
+          reply: { ok: false, error: { code: 'bad-request', message: 'frame needs {id, method, req}' } },
+        });
       }
       void dispatch(ctx, m.method, m.req).then((reply) => send({ id: m.id, reply }));
     });

@@ -21,7 +21,10 @@ export function ensureDataDir(dir: string): void {
 function readOrCreate(file: string, make: () => Buffer, check: (b: Buffer) => boolean, what: string): Buffer {
   if (existsSync(file)) {
     const data = readFileSync(file);
-    if (!check(data)) throw new Error(`${file}: ${what} is damaged (unexpected length or content); restore it from a backup or remove it (keys made with it will stop verifying)`);
+    if (!check(data))
+      throw new Error(
+        `${file}: ${what} is damaged (unexpected length or content); restore it from a backup or remove it (keys made with it will stop verifying)`,
+      );
     return data;
   }
   const data = make();

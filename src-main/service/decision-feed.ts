@@ -29,7 +29,15 @@ interface Slot {
 }
 
 function toEvent(s: Slot): DecisionEvent {
-  const e: DecisionEvent = { seq: s.seq, time: s.time, transport: s.transport, action: s.action, result: s.result, reason: s.reason, rule: s.rule };
+  const e: DecisionEvent = {
+    seq: s.seq,
+    time: s.time,
+    transport: s.transport,
+    action: s.action,
+    result: s.result,
+    reason: s.reason,
+    rule: s.rule,
+  };
   if (s.deviceId !== undefined) e.deviceId = s.deviceId;
   if (s.keyId !== undefined) e.keyId = s.keyId;
   if (s.sourceAddress !== undefined) e.sourceAddress = s.sourceAddress;
@@ -49,7 +57,8 @@ export class DecisionFeed {
   #timeIso = '';
 
   constructor(readonly capacity = DEFAULT_FEED_CAPACITY) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`decision feed capacity must be a positive integer (got ${capacity})`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`decision feed capacity must be a positive integer (got ${capacity})`);
     this.#ring = new Array<Slot | undefined>(capacity);
   }
 

@@ -27,8 +27,12 @@ export class DeviceService {
   private checkGateway(gatewayId: string | undefined): void {
     if (gatewayId === undefined) return;
     const gw = this.store.getDevice(gatewayId);
-    if (!gw) throw validationError([{ field: 'gatewayId', message: `gatewayId "${gatewayId}" is not an existing device` }]);
-    if (gw.deviceClass !== 'gateway') throw validationError([{ field: 'gatewayId', message: `gatewayId "${gatewayId}" is a ${gw.deviceClass} device, not a gateway` }]);
+    if (!gw)
+      throw validationError([{ field: 'gatewayId', message: `gatewayId "${gatewayId}" is not an existing device` }]);
+    if (gw.deviceClass !== 'gateway')
+      throw validationError([
+        { field: 'gatewayId', message: `gatewayId "${gatewayId}" is a ${gw.deviceClass} device, not a gateway` },
+      ]);
   }
 
   async create(input: unknown): Promise<Device> {
@@ -102,7 +106,10 @@ export class DeviceService {
     const d = this.get(id);
     const dependants = this.store.listDevices().filter((p) => p.gatewayId === id);
     if (dependants.length) {
-      throw new ServiceError('conflict', `device ${id} is the gateway of ${dependants.length} peripheral(s) (${dependants[0]?.id}…); change or delete those first`);
+      throw new ServiceError(
+        'conflict',
+        `device ${id} is the gateway of ${dependants.length} peripheral(s) (${dependants[0]?.id}…); change or delete those first`,
+      );
     }
     await this.store.deleteDevice(id);
     this.events.emit('device.deleted', d);

@@ -1,6 +1,16 @@
 // The single entry for contract calls: checks the method and the request shape, calls the
 // service, and turns every failure into a ContractError (no stack traces cross a transport).
-import type { BrokerStatus, ContractError, DecisionFilter, ListenerInfo, MethodName, Methods, Reply, Req, Res } from '../contract.ts';
+import type {
+  BrokerStatus,
+  ContractError,
+  DecisionFilter,
+  ListenerInfo,
+  MethodName,
+  Methods,
+  Reply,
+  Req,
+  Res,
+} from '../contract.ts';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { isId } from '../core/ids.ts';
 import type { Simulator } from '../simulator/simulator.ts';
@@ -27,7 +37,10 @@ class BadRequest extends Error {}
 
 function needId(req: unknown, what: string): string {
   const id = isObj(req) ? req.id : undefined;
-  if (!isId(id)) throw new BadRequest(`id must be ${what === "access key" ? "an" : "a"} ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`);
+  if (!isId(id))
+    throw new BadRequest(
+      `id must be ${what === 'access key' ? 'an' : 'a'} ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`,
+    );
   return id;
 }
 
@@ -42,8 +55,10 @@ function decisionFilter(req: unknown): (e: DecisionEvent) => boolean {
   for (const k of ['deviceId', 'keyId', 'reason'] as const) {
     if (f[k] !== undefined && typeof f[k] !== 'string') throw new BadRequest(`${k} must be a string`);
   }
-  if (f.action !== undefined && !ACTIONS.includes(f.action)) throw new BadRequest(`action must be one of ${ACTIONS.join(', ')}`);
-  if (f.result !== undefined && f.result !== 'allowed' && f.result !== 'denied') throw new BadRequest('result must be allowed or denied');
+  if (f.action !== undefined && !ACTIONS.includes(f.action))
+    throw new BadRequest(`action must be one of ${ACTIONS.join(', ')}`);
+  if (f.result !== undefined && f.result !== 'allowed' && f.result !== 'denied')
+    throw new BadRequest('result must be allowed or denied');
   return (e) =>
     (f.deviceId === undefined || e.deviceId === f.deviceId) &&
     (f.keyId === undefined || e.keyId === f.keyId) &&
@@ -54,26 +69,34 @@ function decisionFilter(req: unknown): (e: DecisionEvent) => boolean {
 
 function listDecisions(ctx: DispatchContext, req: unknown): DecisionEvent[] {
   const limit = isObj(req) ? req.limit : undefined;
-  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) throw new BadRequest('limit must be a positive whole number');
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1))
+    throw new BadRequest('limit must be a positive whole number');
   const list = ctx.service.feed.list().filter(decisionFilter(req));
   return typeof limit === 'number' && limit < list.length ? list.slice(list.length - limit) : list;
 }
 
 function needString(req: unknown, field: string, min = 1, max = 255): string {
   const v = isObj(req) ? req[field] : undefined;
-  if (typeof v !== 'string' || v.length < min || v.length > max) throw new BadRequest(`${field} must be a string of ${min}-${max} characters`);
+  if (typeof v !== 'string' || v.length < min || v.length > max)
+    throw new BadRequest(`${field} must be a string of ${min}-${max} characters`);
   return v;
 }
 
 const handlers: { [M in MethodName]: Handler<M> } = {
-  'app.info': (ctx) => ({ applicationId: ctx.service.applicationId, dataDir: ctx.dataDir, listeners: ctx.listeners(), mode: ctx.mode ?? 'headless' }),
+  'app.info': (ctx) => ({
+    applicationId: ctx.service.applicationId,
+    dataDir: ctx.dataDir,
+    listeners: ctx.listeners(),
+    mode: ctx.mode ?? 'headless',
+  }),
   'broker.status': (ctx) => {
     if (!ctx.brokerStatus) throw new ServiceError('unavailable', 'the broker is not running in this process');
     return ctx.brokerStatus();
   },
   'devices.history': (ctx, req) => ctx.service.telemetry.history(ctx.service.devices.get(needId(req, 'device')).id),
   'devices.commands': (ctx, req) => ctx.service.telemetry.commands(ctx.service.devices.get(needId(req, 'device')).id),
-  'devices.sendCommand': (ctx, req) => ctx.service.telemetry.sendCommand(needId(req, 'device'), { name: needString(req, 'name'), payload: req.payload }),
+  'devices.sendCommand': (ctx, req) =>
+    ctx.service.telemetry.sendCommand(needId(req, 'device'), { name: needString(req, 'name'), payload: req.payload }),
   'devices.generateKey': (ctx, req) => {
     const device = ctx.service.devices.get(needId(req, 'device'));
     const name = req.name === undefined ? `${device.name} key`.slice(0, 255) : needString(req, 'name');
@@ -114,14 +137,17 @@ export function isMethod(name: unknown): name is MethodName {
 }
 
 export function toContractError(err: unknown): ContractError {
-  if (err instanceof ServiceError) return { code: err.code, message: err.message, ...(err.errors.length ? { errors: err.errors } : {}) };
+  if (err instanceof ServiceError)
+    return { code: err.code, message: err.message, ...(err.errors.length ? { errors: err.errors } : {}) };
   if (err instanceof BadRequest) return { code: 'bad-request', message: err.message };
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 
 export async function dispatch(ctx: DispatchContext, method: unknown, req: unknown): Promise<Reply<MethodName>> {
-  if (!isMethod(method)) return { ok: false, error: { code: 'bad-request', message: `unknown method ${JSON.stringify(method)}` } };
-  if (req !== undefined && !isObj(req)) return { ok: false, error: { code: 'bad-request', message: `${method}: request must be an object` } };
+  if (!isMethod(method))
+    return { ok: false, error: { code: 'bad-request', message: `unknown method ${JSON.stringify(method)}` } };
+  if (req !== undefined && !isObj(req))
+    return { ok: false, error: { code: 'bad-request', message: `${method}: request must be an object` } };
   try {
     const handler = handlers[method] as Handler<MethodName>;
     const result = await handler(ctx, (req ?? {}) as Req<MethodName>);

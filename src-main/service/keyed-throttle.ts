@@ -7,7 +7,10 @@ export interface KeyedThrottle {
   cancel(): void;
 }
 
-export function keyedThrottle(intervalMs: number | ((key: string) => number), fire: (key: string) => void): KeyedThrottle {
+export function keyedThrottle(
+  intervalMs: number | ((key: string) => number),
+  fire: (key: string) => void,
+): KeyedThrottle {
   const last = new Map<string, number>();
   const pending = new Map<string, NodeJS.Timeout>();
   const interval = typeof intervalMs === 'number' ? () => intervalMs : intervalMs;

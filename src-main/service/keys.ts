@@ -53,7 +53,9 @@ export class KeyService {
     const i = v.value;
     const missing = (i.deviceIds ?? []).filter((id) => !this.store.getDevice(id));
     if (missing.length) {
-      throw validationError([{ field: 'deviceIds', message: `deviceIds: no device with id ${missing.map((m) => `"${m}"`).join(', ')}` }]);
+      throw validationError([
+        { field: 'deviceIds', message: `deviceIds: no device with id ${missing.map((m) => `"${m}"`).join(', ')}` },
+      ]);
     }
     const secret = generateSecret();
     const at = this.now().toISOString();

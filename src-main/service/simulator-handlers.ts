@@ -17,7 +17,11 @@ const bad = (field: string, rule: string): ServiceError => validationError([{ fi
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:'];
 
 export function needSimulator(sim: Simulator | undefined): Simulator {
-  if (!sim) throw new ServiceError('unavailable', 'the simulator runs next to the broker: use it in the desktop app or through `keyport serve`');
+  if (!sim)
+    throw new ServiceError(
+      'unavailable',
+      'the simulator runs next to the broker: use it in the desktop app or through `keyport serve`',
+    );
   return sim;
 }
 
@@ -28,7 +32,9 @@ export function simId(req: unknown, what = 'simulation'): string {
 }
 
 function unknownFields(o: Obj, allowed: readonly string[]): FieldError[] {
-  return Object.keys(o).filter((k) => !allowed.includes(k)).map((k) => ({ field: k, message: `${k}: unknown field (allowed: ${allowed.join(', ')})` }));
+  return Object.keys(o)
+    .filter((k) => !allowed.includes(k))
+    .map((k) => ({ field: k, message: `${k}: unknown field (allowed: ${allowed.join(', ')})` }));
 }
 
 function transportOf(v: unknown, field: string): SimTransport {
@@ -38,13 +44,19 @@ function transportOf(v: unknown, field: string): SimTransport {
 
 /** TCP: a loopback IPv4 address to bind (127.x.y.z); WS: an X-Forwarded-For value to send. */
 export function checkSourceAddress(v: unknown, transport: SimTransport): string {
-  if (typeof v !== 'string' || v.length < 1 || v.length > 255) throw bad('sourceAddress', 'must be a string of 1-255 characters');
+  if (typeof v !== 'string' || v.length < 1 || v.length > 255)
+    throw bad('sourceAddress', 'must be a string of 1-255 characters');
   if (transport === 'tcp') {
     const ip = parseIp(v);
-    if (!ip || ip.kind() !== 'ipv4' || ip.range() !== 'loopback') throw bad('sourceAddress', `over TCP must be a local 127.x.y.z address to connect from (got ${JSON.stringify(v)})`);
+    if (!ip || ip.kind() !== 'ipv4' || ip.range() !== 'loopback')
+      throw bad(
+        'sourceAddress',
+        `over TCP must be a local 127.x.y.z address to connect from (got ${JSON.stringify(v)})`,
+      );
     return ip.toString();
   }
-  if (!/^[\x20-\x7e]+$/.test(v)) throw bad('sourceAddress', 'must be printable ASCII (it is sent as the X-Forwarded-For header)');
+  if (!/^[\x20-\x7e]+$/.test(v))
+    throw bad('sourceAddress', 'must be printable ASCII (it is sent as the X-Forwarded-For header)');
   return v;
 }
 
@@ -55,26 +67,42 @@ export function checkUrl(v: unknown): string {
   } catch {
     throw bad('url', `must be a broker URL such as mqtt://host:1883 or ws://host:8083/mqtt (got ${JSON.stringify(v)})`);
   }
-  if (typeof v !== 'string' || !URL_SCHEMES.includes(url.protocol)) throw bad('url', `must start with ${URL_SCHEMES.map((s) => `${s}//`).join(', ')} (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'string' || !URL_SCHEMES.includes(url.protocol))
+    throw bad('url', `must start with ${URL_SCHEMES.map((s) => `${s}//`).join(', ')} (got ${JSON.stringify(v)})`);
   return v;
 }
 
 export function addRequest(req: unknown): AddRequest {
   const r = isObj(req) ? req : {};
-  const errors = unknownFields(r, ['deviceId', 'name', 'credentials', 'behaviour', 'transport', 'sourceAddress', 'start', 'url']);
+  const errors = unknownFields(r, [
+    'deviceId',
+    'name',
+    'credentials',
+    'behaviour',
+    'transport',
+    'sourceAddress',
+    'start',
+    'url',
+  ]);
   if (errors.length) throw validationError(errors);
-  if (!isId(r.deviceId)) throw bad('deviceId', `must be a device id (24 lowercase hex characters), got ${JSON.stringify(r.deviceId)}`);
-  if (r.name !== undefined && (typeof r.name !== 'string' || r.name.length < 1 || r.name.length > 255)) throw bad('name', 'must be a string of 1-255 characters');
+  if (!isId(r.deviceId))
+    throw bad('deviceId', `must be a device id (24 lowercase hex characters), got ${JSON.stringify(r.deviceId)}`);
+  if (r.name !== undefined && (typeof r.name !== 'string' || r.name.length < 1 || r.name.length > 255))
+    throw bad('name', 'must be a string of 1-255 characters');
   const c = r.credentials;
-  if (!isObj(c)) throw bad('credentials', 'must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}');
+  if (!isObj(c))
+    throw bad('credentials', 'must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}');
   let credentials: SimAddRequest['credentials'];
   if (c.mode === 'generate') credentials = { mode: 'generate' };
   else if (c.mode === 'paste') {
-    if (typeof c.key !== 'string' || c.key.trim().length < 1 || c.key.length > 255) throw bad('credentials.key', 'must be the access key (1-255 characters)');
-    if (typeof c.secret !== 'string' || c.secret.trim().length < 1 || c.secret.length > 1024) throw bad('credentials.secret', 'must be the access secret (1-1024 characters)');
+    if (typeof c.key !== 'string' || c.key.trim().length < 1 || c.key.length > 255)
+      throw bad('credentials.key', 'must be the access key (1-255 characters)');
+    if (typeof c.secret !== 'string' || c.secret.trim().length < 1 || c.secret.length > 1024)
+      throw bad('credentials.secret', 'must be the access secret (1-1024 characters)');
     credentials = { mode: 'paste', key: c.key, secret: c.secret };
   } else if (c.mode === 'file') {
-    if (typeof c.content !== 'string' || c.content.length < 1 || c.content.length > 65_536) throw bad('credentials.content', 'must be the text of a saved secrets file (at most 64 KiB)');
+    if (typeof c.content !== 'string' || c.content.length < 1 || c.content.length > 65_536)
+      throw bad('credentials.content', 'must be the text of a saved secrets file (at most 64 KiB)');
     credentials = { mode: 'file', content: c.content };
   } else throw bad('credentials.mode', `must be generate, paste or file (got ${JSON.stringify(c.mode)})`);
   if (!isObj(r.behaviour)) throw bad('behaviour', 'must be an object {attributes, everySeconds, ...}');
@@ -96,8 +124,13 @@ export function fleetRequest(req: unknown): FleetRequest {
   const r = isObj(req) ? req : {};
   const errors = unknownFields(r, ['count', 'namePrefix', 'tags', 'behaviour', 'transport']);
   if (errors.length) throw validationError(errors);
-  if (typeof r.count !== 'number' || !Number.isInteger(r.count) || r.count < 1 || r.count > MAX_FLEET) throw bad('count', `must be a whole number from 1 to ${MAX_FLEET}`);
-  if (r.namePrefix !== undefined && (typeof r.namePrefix !== 'string' || r.namePrefix.length < 1 || r.namePrefix.length > 200)) throw bad('namePrefix', 'must be a string of 1-200 characters');
+  if (typeof r.count !== 'number' || !Number.isInteger(r.count) || r.count < 1 || r.count > MAX_FLEET)
+    throw bad('count', `must be a whole number from 1 to ${MAX_FLEET}`);
+  if (
+    r.namePrefix !== undefined &&
+    (typeof r.namePrefix !== 'string' || r.namePrefix.length < 1 || r.namePrefix.length > 200)
+  )
+    throw bad('namePrefix', 'must be a string of 1-200 characters');
   const tagErrors = validateTags('tags', r.tags, 1000);
   if (tagErrors.length) throw validationError(tagErrors);
   if (!isObj(r.behaviour)) throw bad('behaviour', 'must be an object {attributes, everySeconds, ...}');
@@ -112,7 +145,8 @@ export function fleetRequest(req: unknown): FleetRequest {
 
 function scenarioName(req: unknown): ScenarioName {
   const name = isObj(req) ? req.name : undefined;
-  if (typeof name !== 'string' || !(SCENARIOS as readonly string[]).includes(name)) throw bad('name', `must be one of ${SCENARIOS.join(', ')} (got ${JSON.stringify(name)})`);
+  if (typeof name !== 'string' || !(SCENARIOS as readonly string[]).includes(name))
+    throw bad('name', `must be one of ${SCENARIOS.join(', ')} (got ${JSON.stringify(name)})`);
   return name as ScenarioName;
 }
 
@@ -124,11 +158,16 @@ export const simulatorHandlers = {
   'simulator.stop': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).stop(simId(req)),
   'simulator.report': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).report(simId(req)),
   'simulator.remove': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).remove(simId(req)),
-  'simulator.saveCredentials': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).saveCredentials(simId(req)),
-  'simulator.createFleet': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).fleets.create(fleetRequest(req)),
-  'simulator.fleetStart': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).fleets.start(simId(req, 'fleet')),
-  'simulator.fleetStop': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).fleets.stop(simId(req, 'fleet')),
-  'simulator.fleetRemove': (sim: Simulator | undefined, req: unknown) => needSimulator(sim).fleets.remove(simId(req, 'fleet')),
+  'simulator.saveCredentials': (sim: Simulator | undefined, req: unknown) =>
+    needSimulator(sim).saveCredentials(simId(req)),
+  'simulator.createFleet': (sim: Simulator | undefined, req: unknown) =>
+    needSimulator(sim).fleets.create(fleetRequest(req)),
+  'simulator.fleetStart': (sim: Simulator | undefined, req: unknown) =>
+    needSimulator(sim).fleets.start(simId(req, 'fleet')),
+  'simulator.fleetStop': (sim: Simulator | undefined, req: unknown) =>
+    needSimulator(sim).fleets.stop(simId(req, 'fleet')),
+  'simulator.fleetRemove': (sim: Simulator | undefined, req: unknown) =>
+    needSimulator(sim).fleets.remove(simId(req, 'fleet')),
   'simulator.scenarios': () => scenarioInfo(),
   'simulator.runScenario': async (sim: Simulator | undefined, req: unknown) => {
     const name = scenarioName(req);

@@ -53,7 +53,10 @@ export class Telemetry {
     // device's last state back in time.
     if (device.lastState && state.time < device.lastState.time) {
       this.events.emit('device.state', { deviceId, state });
-      return allow('state.stored', `${Object.keys(state.data).length} attribute(s) kept in history (older than the last state)`);
+      return allow(
+        'state.stored',
+        `${Object.keys(state.data).length} attribute(s) kept in history (older than the last state)`,
+      );
     }
     const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
     const next = { ...device, lastState };
@@ -91,7 +94,8 @@ export class Telemetry {
     if (!this.store.getDevice(deviceId)) throw notFound('device', deviceId);
     const v = validateCommand(input, this.now());
     if (!v.ok) throw new ServiceError('validation', v.error, [{ field: 'command', message: v.error }]);
-    if (!this.#publisher) throw new ServiceError('unavailable', 'the broker is not running, so commands cannot be sent');
+    if (!this.#publisher)
+      throw new ServiceError('unavailable', 'the broker is not running, so commands cannot be sent');
     const { name, payload, time } = v.command;
     await this.#publisher(`losant/${deviceId}/command`, JSON.stringify({ name, payload, time: { $date: time } }));
     return v.command;

@@ -40,7 +40,8 @@ function sameFile(u: URL, file: string): boolean {
 export function createAppUrl(loc: AppLocation): AppUrl {
   const indexHtml = resolve(loc.indexHtml);
   const dev = loc.devServerUrl ? parse(loc.devServerUrl) : null;
-  if (dev && dev.protocol !== 'http:' && dev.protocol !== 'https:') throw new Error(`ELECTRON_RENDERER_URL must be an http(s) URL, got ${JSON.stringify(loc.devServerUrl)}`);
+  if (dev && dev.protocol !== 'http:' && dev.protocol !== 'https:')
+    throw new Error(`ELECTRON_RENDERER_URL must be an http(s) URL, got ${JSON.stringify(loc.devServerUrl)}`);
   const isAppUrl = (url: string): boolean => {
     const u = parse(url);
     if (!u) return false;
@@ -54,4 +55,3 @@ export function createAppUrl(loc: AppLocation): AppUrl {
     isAppFrame: (frame) => frame !== null && typeof frame.url === 'string' && isAppUrl(frame.url),
   };
 }
-

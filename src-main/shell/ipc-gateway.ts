@@ -35,7 +35,10 @@ export interface IpcGatewayOptions {
 /** The exact channels this gateway handles; nothing else is registered. */
 export const HANDLED_CHANNELS = [IPC.call, IPC.saveSecrets] as const;
 
-const UNAUTHORIZED: ContractError = { code: 'unauthorized', message: 'refused: the call did not come from the Keyport window' };
+const UNAUTHORIZED: ContractError = {
+  code: 'unauthorized',
+  message: 'refused: the call did not come from the Keyport window',
+};
 
 function senderFrameOf(event: IpcMainInvokeEvent): FrameLike | null {
   try {

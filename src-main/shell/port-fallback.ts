@@ -30,7 +30,10 @@ export interface FallbackResult<R> {
   fellBack: PortOption[];
 }
 
-export async function startWithPortFallback<R>(start: (opts: RuntimeOptions) => Promise<R>, opts: RuntimeOptions): Promise<FallbackResult<R>> {
+export async function startWithPortFallback<R>(
+  start: (opts: RuntimeOptions) => Promise<R>,
+  opts: RuntimeOptions,
+): Promise<FallbackResult<R>> {
   let current: RuntimeOptions = { ...opts };
   const fellBack: PortOption[] = [];
   for (;;) {

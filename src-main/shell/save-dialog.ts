@@ -28,18 +28,25 @@ const ALLOWED_FIELDS = new Set(['suggestedName', 'content']);
 const BAD_NAME_CHARS = /[/\\:<>"|?*\u0000-\u001f\u007f]/;
 
 export function validateSaveRequest(req: unknown): SaveSecretsRequest {
-  if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new SaveRequestError('request must be an object with suggestedName and content');
+  if (typeof req !== 'object' || req === null || Array.isArray(req))
+    throw new SaveRequestError('request must be an object with suggestedName and content');
   const extra = Object.keys(req).filter((k) => !ALLOWED_FIELDS.has(k));
-  if (extra.length) throw new SaveRequestError(`request may only have suggestedName and content; the save location is chosen in the dialog (got ${extra.join(', ')})`);
+  if (extra.length)
+    throw new SaveRequestError(
+      `request may only have suggestedName and content; the save location is chosen in the dialog (got ${extra.join(', ')})`,
+    );
   const { suggestedName, content } = req as Record<string, unknown>;
   if (typeof suggestedName !== 'string' || suggestedName.trim() === '' || suggestedName.length > MAX_NAME_LENGTH) {
     throw new SaveRequestError(`suggestedName must be a file name of 1-${MAX_NAME_LENGTH} characters`);
   }
   if (BAD_NAME_CHARS.test(suggestedName) || suggestedName.includes('..') || suggestedName === '.') {
-    throw new SaveRequestError('suggestedName must be a plain file name: no path separators, "..", ":", reserved or control characters');
+    throw new SaveRequestError(
+      'suggestedName must be a plain file name: no path separators, "..", ":", reserved or control characters',
+    );
   }
   if (typeof content !== 'string') throw new SaveRequestError('content must be a string');
-  if (Buffer.byteLength(content, 'utf8') > MAX_CONTENT_BYTES) throw new SaveRequestError(`content must be at most ${MAX_CONTENT_BYTES} bytes`);
+  if (Buffer.byteLength(content, 'utf8') > MAX_CONTENT_BYTES)
+    throw new SaveRequestError(`content must be at most ${MAX_CONTENT_BYTES} bytes`);
   return { suggestedName, content };
 }
 

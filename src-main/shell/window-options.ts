@@ -55,7 +55,9 @@ export interface GuardableWindow {
     on(event: 'will-navigate', listener: (event: PreventableEvent & { url: string }) => void): unknown;
     on(event: 'will-attach-webview', listener: (event: PreventableEvent) => void): unknown;
     session: {
-      setPermissionRequestHandler(handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+      setPermissionRequestHandler(
+        handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void,
+      ): void;
     };
   };
 }
@@ -63,7 +65,11 @@ export interface GuardableWindow {
 /** Permissions the UI needs: the Copy buttons (navigator.clipboard.writeText). Everything else is refused. */
 const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write']);
 
-export function hardenWindow(win: GuardableWindow, shell: Pick<Shell, 'openExternal'>, isAppUrl: (url: string) => boolean): void {
+export function hardenWindow(
+  win: GuardableWindow,
+  shell: Pick<Shell, 'openExternal'>,
+  isAppUrl: (url: string) => boolean,
+): void {
   const openOutside = (url: string): void => {
     const ok = externalHttpUrl(url);
     if (ok) void shell.openExternal(ok).catch(() => {});
@@ -80,5 +86,7 @@ export function hardenWindow(win: GuardableWindow, shell: Pick<Shell, 'openExter
     openOutside(event.url);
   });
   win.webContents.on('will-attach-webview', (event) => event.preventDefault());
-  win.webContents.session.setPermissionRequestHandler((_wc, permission, callback) => callback(ALLOWED_PERMISSIONS.has(permission)));
+  win.webContents.session.setPermissionRequestHandler((_wc, permission, callback) =>
+    callback(ALLOWED_PERMISSIONS.has(permission)),
+  );
 }

@@ -18,11 +18,25 @@ export interface BackoffOptions {
 
 export type Backoff = Required<BackoffOptions>;
 
-export const DEFAULT_BACKOFF: Backoff = { baseMs: 1000, factor: 2, maxMs: 60_000, maxAttempts: 5, stableMs: 10_000, jitter: 0.2 };
+export const DEFAULT_BACKOFF: Backoff = {
+  baseMs: 1000,
+  factor: 2,
+  maxMs: 60_000,
+  maxAttempts: 5,
+  stableMs: 10_000,
+  jitter: 0.2,
+};
 
 export function backoffOptions(o: BackoffOptions = {}): Backoff {
   const b = { ...DEFAULT_BACKOFF, ...o };
-  if (!(b.baseMs > 0) || !(b.factor >= 1) || !(b.maxMs >= b.baseMs) || !Number.isInteger(b.maxAttempts) || b.maxAttempts < 1 || !(b.jitter >= 0 && b.jitter < 1)) {
+  if (
+    !(b.baseMs > 0) ||
+    !(b.factor >= 1) ||
+    !(b.maxMs >= b.baseMs) ||
+    !Number.isInteger(b.maxAttempts) ||
+    b.maxAttempts < 1 ||
+    !(b.jitter >= 0 && b.jitter < 1)
+  ) {
     throw new Error(`invalid back-off options ${JSON.stringify(o)}`);
   }
   return b;

@@ -18,7 +18,15 @@ export const BEHAVIOUR_LIMITS = {
 } as const;
 
 export const ATTRIBUTE_NAME = /^[0-9a-zA-Z_-]{1,255}$/;
-const BEHAVIOUR_FIELDS = ['attributes', 'everySeconds', 'reactions', 'customPublish', 'customSubscribe', 'peripherals', 'qos'];
+const BEHAVIOUR_FIELDS = [
+  'attributes',
+  'everySeconds',
+  'reactions',
+  'customPublish',
+  'customSubscribe',
+  'peripherals',
+  'qos',
+];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -28,14 +36,20 @@ function err(errors: FieldError[], field: string, rule: string): void {
   errors.push({ field, message: `${field}: ${rule}` });
 }
 
-function num(errors: FieldError[], g: Obj, base: string, name: string, opts: { int?: boolean; min?: number; max?: number; above?: number } = {}): number | undefined {
+function num(
+  errors: FieldError[],
+  g: Obj,
+  base: string,
+  name: string,
+  opts: { int?: boolean; min?: number; max?: number; above?: number } = {},
+): number | undefined {
   const v = g[name];
   const field = `${base}.${name}`;
-  if (!isNum(v)) return err(errors, field, 'must be a number'), undefined;
-  if (opts.int && !Number.isInteger(v)) return err(errors, field, 'must be a whole number'), undefined;
-  if (opts.min !== undefined && v < opts.min) return err(errors, field, `must be ≥ ${opts.min}`), undefined;
-  if (opts.max !== undefined && v > opts.max) return err(errors, field, `must be ≤ ${opts.max}`), undefined;
-  if (opts.above !== undefined && v <= opts.above) return err(errors, field, `must be > ${opts.above}`), undefined;
+  if (!isNum(v)) return (err(errors, field, 'must be a number'), undefined);
+  if (opts.int && !Number.isInteger(v)) return (err(errors, field, 'must be a whole number'), undefined);
+  if (opts.min !== undefined && v < opts.min) return (err(errors, field, `must be ≥ ${opts.min}`), undefined);
+  if (opts.max !== undefined && v > opts.max) return (err(errors, field, `must be ≤ ${opts.max}`), undefined);
+  if (opts.above !== undefined && v <= opts.above) return (err(errors, field, `must be > ${opts.above}`), undefined);
   return v;
 }
 
@@ -58,18 +72,34 @@ const GENERATOR_FIELDS: Record<string, string[]> = {
 
 export function validateGenerator(g: unknown, base: string): FieldError[] {
   const errors: FieldError[] = [];
-  if (!isObj(g)) return err(errors, base, 'must be a generator object {kind, ...}'), errors;
+  if (!isObj(g)) return (err(errors, base, 'must be a generator object {kind, ...}'), errors);
   const kind = g.kind;
   const fields = typeof kind === 'string' ? GENERATOR_FIELDS[kind] : undefined;
-  if (!fields) return err(errors, `${base}.kind`, `must be one of ${Object.keys(GENERATOR_FIELDS).join(', ')} (got ${JSON.stringify(kind)})`), errors;
-  for (const k of Object.keys(g)) if (k !== 'kind' && !fields.includes(k)) err(errors, `${base}.${k}`, `unknown field for a ${kind} generator`);
+  if (!fields)
+    return (
+      err(
+        errors,
+        `${base}.kind`,
+        `must be one of ${Object.keys(GENERATOR_FIELDS).join(', ')} (got ${JSON.stringify(kind)})`,
+      ),
+      errors
+    );
+  for (const k of Object.keys(g))
+    if (k !== 'kind' && !fields.includes(k)) err(errors, `${base}.${k}`, `unknown field for a ${kind} generator`);
   const L = BEHAVIOUR_LIMITS;
   switch (kind) {
     case 'static': {
       const v = g.value;
-      const okType = isNum(v) || typeof v === 'boolean' || (typeof v === 'string' && v.length <= L.stringLength) || isObj(v);
-      if (!okType) err(errors, `${base}.value`, `must be a number, a string of at most ${L.stringLength} characters, a boolean or an object`);
-      else if (isObj(v) && JSON.stringify(v).length > L.staticJsonBytes) err(errors, `${base}.value`, `must be at most ${L.staticJsonBytes} bytes as JSON`);
+      const okType =
+        isNum(v) || typeof v === 'boolean' || (typeof v === 'string' && v.length <= L.stringLength) || isObj(v);
+      if (!okType)
+        err(
+          errors,
+          `${base}.value`,
+          `must be a number, a string of at most ${L.stringLength} characters, a boolean or an object`,
+        );
+      else if (isObj(v) && JSON.stringify(v).length > L.staticJsonBytes)
+        err(errors, `${base}.value`, `must be at most ${L.staticJsonBytes} bytes as JSON`);
       break;
     }
     case 'int':
@@ -99,7 +129,13 @@ export function validateGenerator(g: unknown, base: string): FieldError[] {
   return errors;
 }
 
-function stringList(errors: FieldError[], v: unknown, field: string, max: number, check: (s: string, f: string) => void): void {
+function stringList(
+  errors: FieldError[],
+  v: unknown,
+  field: string,
+  max: number,
+  check: (s: string, f: string) => void,
+): void {
   if (v === undefined) return;
   if (!Array.isArray(v)) return err(errors, field, 'must be an array');
   if (v.length > max) err(errors, field, `may hold at most ${max} entries (got ${v.length})`);
@@ -111,27 +147,32 @@ function stringList(errors: FieldError[], v: unknown, field: string, max: number
 
 export function validateBehaviourFields(b: unknown): FieldError[] {
   const errors: FieldError[] = [];
-  if (!isObj(b)) return err(errors, 'behaviour', 'must be an object {attributes, everySeconds, ...}'), errors;
-  for (const k of Object.keys(b)) if (!BEHAVIOUR_FIELDS.includes(k)) err(errors, k, `unknown field (allowed: ${BEHAVIOUR_FIELDS.join(', ')})`);
+  if (!isObj(b)) return (err(errors, 'behaviour', 'must be an object {attributes, everySeconds, ...}'), errors);
+  for (const k of Object.keys(b))
+    if (!BEHAVIOUR_FIELDS.includes(k)) err(errors, k, `unknown field (allowed: ${BEHAVIOUR_FIELDS.join(', ')})`);
   const attrs = b.attributes;
   if (!isObj(attrs)) err(errors, 'attributes', 'must be an object of attribute name -> generator');
   else {
     const names = Object.keys(attrs);
-    if (names.length > BEHAVIOUR_LIMITS.attributes) err(errors, 'attributes', `may hold at most ${BEHAVIOUR_LIMITS.attributes} attributes (got ${names.length})`);
+    if (names.length > BEHAVIOUR_LIMITS.attributes)
+      err(errors, 'attributes', `may hold at most ${BEHAVIOUR_LIMITS.attributes} attributes (got ${names.length})`);
     for (const name of names) {
-      if (!ATTRIBUTE_NAME.test(name)) err(errors, `attributes.${name}`, 'the name must be 1-255 letters, digits, "_" or "-"');
+      if (!ATTRIBUTE_NAME.test(name))
+        err(errors, `attributes.${name}`, 'the name must be 1-255 letters, digits, "_" or "-"');
       else errors.push(...validateGenerator(attrs[name], `attributes.${name}`));
     }
   }
   const every = b.everySeconds;
   const { min, max } = BEHAVIOUR_LIMITS.everySeconds;
-  if (every !== null && (!isNum(every) || every < min || every > max)) err(errors, 'everySeconds', `must be a number from ${min} to ${max}, or null (on demand only)`);
+  if (every !== null && (!isNum(every) || every < min || every > max))
+    err(errors, 'everySeconds', `must be a number from ${min} to ${max}, or null (on demand only)`);
   if (b.qos !== undefined && b.qos !== 0 && b.qos !== 1) err(errors, 'qos', 'must be 0 or 1');
   validateReactions(errors, b.reactions);
   if (b.customPublish !== undefined) {
     if (!Array.isArray(b.customPublish)) err(errors, 'customPublish', 'must be an array of {topic, qos?}');
     else {
-      if (b.customPublish.length > BEHAVIOUR_LIMITS.customTopics) err(errors, 'customPublish', `may hold at most ${BEHAVIOUR_LIMITS.customTopics} topics`);
+      if (b.customPublish.length > BEHAVIOUR_LIMITS.customTopics)
+        err(errors, 'customPublish', `may hold at most ${BEHAVIOUR_LIMITS.customTopics} topics`);
       b.customPublish.forEach((p, i) => {
         const f = `customPublish[${i}]`;
         if (!isObj(p) || typeof p.topic !== 'string') return err(errors, `${f}.topic`, 'must be a topic name');
@@ -155,15 +196,20 @@ export function validateBehaviourFields(b: unknown): FieldError[] {
 function validateReactions(errors: FieldError[], v: unknown): void {
   if (v === undefined) return;
   if (!Array.isArray(v)) return err(errors, 'reactions', 'must be an array of {command, set}');
-  if (v.length > BEHAVIOUR_LIMITS.reactions) err(errors, 'reactions', `may hold at most ${BEHAVIOUR_LIMITS.reactions} reactions`);
+  if (v.length > BEHAVIOUR_LIMITS.reactions)
+    err(errors, 'reactions', `may hold at most ${BEHAVIOUR_LIMITS.reactions} reactions`);
   v.forEach((r, i) => {
     const f = `reactions[${i}]`;
     if (!isObj(r)) return err(errors, f, 'must be an object {command, set}');
-    if (typeof r.command !== 'string' || r.command.length < 1 || r.command.length > 255) err(errors, `${f}.command`, 'must be a command name of 1-255 characters');
-    if (!isObj(r.set) || Object.keys(r.set).length === 0) return err(errors, `${f}.set`, 'must map at least one attribute to a payload field, e.g. {"setpoint": "value"}');
+    if (typeof r.command !== 'string' || r.command.length < 1 || r.command.length > 255)
+      err(errors, `${f}.command`, 'must be a command name of 1-255 characters');
+    if (!isObj(r.set) || Object.keys(r.set).length === 0)
+      return err(errors, `${f}.set`, 'must map at least one attribute to a payload field, e.g. {"setpoint": "value"}');
     for (const [attr, field] of Object.entries(r.set)) {
-      if (!ATTRIBUTE_NAME.test(attr)) err(errors, `${f}.set.${attr}`, 'the attribute name must be 1-255 letters, digits, "_" or "-"');
-      if (typeof field !== 'string' || field.length > 255) err(errors, `${f}.set.${attr}`, 'must name a payload field (a string; "" takes the whole payload)');
+      if (!ATTRIBUTE_NAME.test(attr))
+        err(errors, `${f}.set.${attr}`, 'the attribute name must be 1-255 letters, digits, "_" or "-"');
+      if (typeof field !== 'string' || field.length > 255)
+        err(errors, `${f}.set.${attr}`, 'must name a payload field (a string; "" takes the whole payload)');
     }
     for (const k of Object.keys(r)) if (k !== 'command' && k !== 'set') err(errors, `${f}.${k}`, 'unknown field');
   });

@@ -66,7 +66,11 @@ export class SavedCredentials {
     } catch {
       ok = false;
     }
-    if (!ok) throw new ServiceError('unavailable', `${NO_VAULT_MESSAGE}; Electron safeStorage says encryption is not available on this system`);
+    if (!ok)
+      throw new ServiceError(
+        'unavailable',
+        `${NO_VAULT_MESSAGE}; Electron safeStorage says encryption is not available on this system`,
+      );
     return this.vault;
   }
 
@@ -106,17 +110,28 @@ export class SavedCredentials {
     const problems: string[] = [];
     for (const raw of data.sims as unknown[]) {
       const s = raw as SavedSim;
-      if (!isObj(raw) || typeof s.id !== 'string' || typeof s.deviceId !== 'string' || typeof s.credentials !== 'string' || !isObj(s.behaviour)) {
+      if (
+        !isObj(raw) ||
+        typeof s.id !== 'string' ||
+        typeof s.deviceId !== 'string' ||
+        typeof s.credentials !== 'string' ||
+        !isObj(s.behaviour)
+      ) {
         problems.push(`${this.file}: an entry is damaged and was skipped`);
         continue;
       }
       this.#entries.set(s.id, s);
       try {
-        const c = JSON.parse(vault.decrypt(Buffer.from(s.credentials, 'base64'))) as { key?: unknown; secret?: unknown };
+        const c = JSON.parse(vault.decrypt(Buffer.from(s.credentials, 'base64'))) as {
+          key?: unknown;
+          secret?: unknown;
+        };
         if (typeof c.key !== 'string' || typeof c.secret !== 'string') throw new Error('no key and secret inside');
         sims.push({ ...s, credentials: { key: c.key, secret: c.secret } });
       } catch (err) {
-        problems.push(`${this.file}: the credentials of simulation ${s.id} cannot be decrypted (${(err as Error).message}); kept in the file, not restored`);
+        problems.push(
+          `${this.file}: the credentials of simulation ${s.id} cannot be decrypted (${(err as Error).message}); kept in the file, not restored`,
+        );
       }
     }
     return { sims, problems };
@@ -126,9 +141,16 @@ export class SavedCredentials {
     return this.#entries.has(id);
   }
 
-  async save(entry: Omit<SavedSim, 'credentials' | 'savedAt'>, credentials: { key: string; secret: string }): Promise<void> {
+  async save(
+    entry: Omit<SavedSim, 'credentials' | 'savedAt'>,
+    credentials: { key: string; secret: string },
+  ): Promise<void> {
     const vault = this.requireVault();
-    if (this.#unreadable) throw new ServiceError('conflict', `${this.#unreadable} — fix or remove that file first; Keyport does not overwrite it`);
+    if (this.#unreadable)
+      throw new ServiceError(
+        'conflict',
+        `${this.#unreadable} — fix or remove that file first; Keyport does not overwrite it`,
+      );
     const ciphertext = vault.encrypt(JSON.stringify(credentials)).toString('base64');
     this.#entries.set(entry.id, { ...entry, savedAt: new Date().toISOString(), credentials: ciphertext });
     await this.#write();

@@ -91,13 +91,26 @@ export class Fleets {
   /** Creates the devices and their keys, then connects them; resolves when every one has an outcome. */
   async create(req: FleetRequest): Promise<FleetSummary> {
     const count = req.count;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_FLEET) throw validationError([{ field: 'count', message: `count must be a whole number from 1 to ${MAX_FLEET}` }]);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_FLEET)
+      throw validationError([{ field: 'count', message: `count must be a whole number from 1 to ${MAX_FLEET}` }]);
     const v = validateBehaviour(req.behaviour);
-    if (!v.ok) throw validationError(v.errors.map((e) => ({ field: `behaviour.${e.field}`, message: `behaviour.${e.message}` })));
+    if (!v.ok)
+      throw validationError(
+        v.errors.map((e) => ({ field: `behaviour.${e.field}`, message: `behaviour.${e.message}` })),
+      );
     const behaviour: SimBehaviour = v.value;
     const transport: SimTransport = req.transport ?? 'tcp';
     const prefix = req.namePrefix ?? 'Fleet device';
-    const f: FleetState = { id: newId(), name: `${prefix} ×${count}`, size: count, created: 0, phase: 'creating', sims: [], deviceIds: [], keyIds: [] };
+    const f: FleetState = {
+      id: newId(),
+      name: `${prefix} ×${count}`,
+      size: count,
+      created: 0,
+      phase: 'creating',
+      sims: [],
+      deviceIds: [],
+      keyIds: [],
+    };
     this.#fleets.set(f.id, f);
     this.#emit(f.id);
     const { devices, keys } = this.sim.service;
@@ -106,16 +119,28 @@ export class Fleets {
       for (let i = 0; i < count; i += CREATE_CHUNK) {
         const batch = Array.from({ length: Math.min(CREATE_CHUNK, count - i) }, (_, j) => i + j + 1);
         // In parallel within a chunk: the store coalesces the writes of one chunk into a few.
-        const made = await Promise.all(batch.map(async (n) => {
-          const name = `${prefix} ${String(n).padStart(width, '0')}`.slice(0, 255);
-          const device = await devices.create({ name, ...(req.tags?.length ? { tags: req.tags } : {}) });
-          f.deviceIds.push(device.id);
-          const key = await keys.create({ deviceIds: [device.id], name: `Simulator: ${name}`.slice(0, 255), createdVia: 'simulator' });
-          f.keyIds.push(key.accessKey.id);
-          return { device, key };
-        }));
+        const made = await Promise.all(
+          batch.map(async (n) => {
+            const name = `${prefix} ${String(n).padStart(width, '0')}`.slice(0, 255);
+            const device = await devices.create({ name, ...(req.tags?.length ? { tags: req.tags } : {}) });
+            f.deviceIds.push(device.id);
+            const key = await keys.create({
+              deviceIds: [device.id],
+              name: `Simulator: ${name}`.slice(0, 255),
+              createdVia: 'simulator',
+            });
+            f.keyIds.push(key.accessKey.id);
+            return { device, key };
+          }),
+        );
         for (const { device, key } of made) {
-          const config = { deviceId: device.id, name: device.name, credentials: { key: key.accessKey.key, secret: key.secret }, behaviour, transport };
+          const config = {
+            deviceId: device.id,
+            name: device.name,
+            credentials: { key: key.accessKey.key, secret: key.secret },
+            behaviour,
+            transport,
+          };
           f.sims.push(this.sim.create(config, { fleetId: f.id, keyId: key.accessKey.id, start: false }));
         }
         f.created += batch.length;
@@ -135,10 +160,12 @@ export class Fleets {
     for (let i = 0; i < f.sims.length; i += this.concurrency) {
       if (f.phase !== 'connecting') return; // stopped or removed meanwhile
       const wave = f.sims.slice(i, i + this.concurrency);
-      await Promise.all(wave.map((s) => {
-        s.start();
-        return settled(s);
-      }));
+      await Promise.all(
+        wave.map((s) => {
+          s.start();
+          return settled(s);
+        }),
+      );
       this.#emit(f.id);
     }
     f.phase = 'running';

@@ -5,7 +5,16 @@ import type { FieldError, Result, StateValue } from '../core/types.ts';
 import type { Generator, SimBehaviour } from './types.ts';
 import { validateBehaviourFields } from './behaviour.ts';
 
-export const GENERATOR_KINDS = ['static', 'int', 'float', 'string', 'boolean', 'gps', 'sine', 'ramp'] as const satisfies readonly Generator['kind'][];
+export const GENERATOR_KINDS = [
+  'static',
+  'int',
+  'float',
+  'string',
+  'boolean',
+  'gps',
+  'sine',
+  'ramp',
+] as const satisfies readonly Generator['kind'][];
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const METERS_PER_DEGREE = 111_320;
@@ -63,7 +72,10 @@ export function makeGenerator(g: Generator, rand: () => number = Math.random): (
 }
 
 /** Generators for every attribute of a behaviour; call with seconds since start. */
-export function makeAttributeSource(attributes: Record<string, Generator>, rand?: () => number): (tSeconds: number) => Record<string, StateValue> {
+export function makeAttributeSource(
+  attributes: Record<string, Generator>,
+  rand?: () => number,
+): (tSeconds: number) => Record<string, StateValue> {
   const gens = Object.entries(attributes).map(([name, g]) => [name, makeGenerator(g, rand)] as const);
   return (t) => {
     const out: Record<string, StateValue> = {};
@@ -95,7 +107,8 @@ export function parseGeneratorSpec(spec: string): Generator | string {
     case 'static': {
       if (colon < 0) return bad('static:VALUE');
       const n = Number(rest);
-      const value = rest === 'true' ? true : rest === 'false' ? false : rest.trim() !== '' && Number.isFinite(n) ? n : rest;
+      const value =
+        rest === 'true' ? true : rest === 'false' ? false : rest.trim() !== '' && Number.isFinite(n) ? n : rest;
       return { kind: 'static', value };
     }
     case 'int':
@@ -103,7 +116,9 @@ export function parseGeneratorSpec(spec: string): Generator | string {
       const r = range(parts[0]);
       if (!r) return bad(`${kind}:MIN..MAX`);
       if (kind === 'int') return { kind, min: r[0], max: r[1] };
-      return parts[1] === undefined ? { kind, min: r[0], max: r[1] } : { kind, min: r[0], max: r[1], decimals: num(parts[1]) };
+      return parts[1] === undefined
+        ? { kind, min: r[0], max: r[1] }
+        : { kind, min: r[0], max: r[1], decimals: num(parts[1]) };
     }
     case 'string':
       return colon < 0 ? bad('string:LENGTH') : { kind, length: num(rest) };
@@ -112,13 +127,17 @@ export function parseGeneratorSpec(spec: string): Generator | string {
       return { kind: 'boolean' };
     case 'gps': {
       const [lat, lng, radius] = rest.split(',').map(num);
-      return lat === undefined || lng === undefined || radius === undefined ? bad('gps:LAT,LNG,RADIUS_METERS') : { kind, lat, lng, radiusMeters: radius };
+      return lat === undefined || lng === undefined || radius === undefined
+        ? bad('gps:LAT,LNG,RADIUS_METERS')
+        : { kind, lat, lng, radiusMeters: radius };
     }
     case 'sine':
     case 'ramp': {
       const r = range(parts[0]);
       if (!r || parts[1] === undefined) return bad(`${kind}:MIN..MAX:${kind === 'sine' ? 'PERIOD_SECONDS' : 'STEP'}`);
-      return kind === 'sine' ? { kind, min: r[0], max: r[1], periodSeconds: num(parts[1]) } : { kind, min: r[0], max: r[1], step: num(parts[1]) };
+      return kind === 'sine'
+        ? { kind, min: r[0], max: r[1], periodSeconds: num(parts[1]) }
+        : { kind, min: r[0], max: r[1], step: num(parts[1]) };
     }
     default:
       return `unknown generator "${kind}" (one of ${GENERATOR_KINDS.join(', ')})`;

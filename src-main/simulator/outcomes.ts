@@ -49,9 +49,24 @@ export function brokerOutcome(e: DecisionEvent): Outcome | null {
   if (!kind) return null;
   const ok = e.result === 'allowed';
   const detail =
-    e.action === 'deliver' ? `message not delivered: ${e.rule}` : e.action === 'state' ? `state not stored: ${e.rule}` : e.rule;
-  const entry: SimLogEntry = { time: e.time, kind, ok, reason: e.reason, detail, source: 'broker', ...(e.topic !== undefined ? { topic: e.topic } : {}) };
-  const o: Outcome = { entry, decision: { result: e.result, reason: e.reason, rule: e.rule, action: e.action, source: 'broker' } };
+    e.action === 'deliver'
+      ? `message not delivered: ${e.rule}`
+      : e.action === 'state'
+        ? `state not stored: ${e.rule}`
+        : e.rule;
+  const entry: SimLogEntry = {
+    time: e.time,
+    kind,
+    ok,
+    reason: e.reason,
+    detail,
+    source: 'broker',
+    ...(e.topic !== undefined ? { topic: e.topic } : {}),
+  };
+  const o: Outcome = {
+    entry,
+    decision: { result: e.result, reason: e.reason, rule: e.rule, action: e.action, source: 'broker' },
+  };
   if (e.action === 'publish') {
     o.count = { kind: 'publish', ok };
     if (!ok && e.topic !== undefined) o.deniedTopic = e.topic;
@@ -84,7 +99,14 @@ const CONNACK_TEXT: Record<number, string> = {
 
 const now = (): string => new Date().toISOString();
 
-function clientOutcome(kind: SimLogEntry['kind'], ok: boolean, reason: string, detail: string, action: string, topic?: string): Outcome {
+function clientOutcome(
+  kind: SimLogEntry['kind'],
+  ok: boolean,
+  reason: string,
+  detail: string,
+  action: string,
+  topic?: string,
+): Outcome {
   return {
     entry: { time: now(), kind, ok, reason, detail, source: 'client', ...(topic !== undefined ? { topic } : {}) },
     decision: { result: ok ? 'allowed' : 'denied', reason, rule: `client-side: ${detail}`, action, source: 'client' },
@@ -100,19 +122,40 @@ export function connackOutcome(code: number): Outcome {
 
 export function subackOutcome(filter: string, code: number): Outcome {
   const ok = code < 0x80;
-  const o = clientOutcome('subscribe', ok, ok ? 'suback.granted' : 'suback.refused', ok ? `SUBACK granted QoS ${code}` : `SUBACK 0x${code.toString(16)}: refused`, 'subscribe', filter);
+  const o = clientOutcome(
+    'subscribe',
+    ok,
+    ok ? 'suback.granted' : 'suback.refused',
+    ok ? `SUBACK granted QoS ${code}` : `SUBACK 0x${code.toString(16)}: refused`,
+    'subscribe',
+    filter,
+  );
   o.count = { kind: 'subscribe', ok };
   return o;
 }
 
 export function publishedOutcome(topic: string, qos: 0 | 1): Outcome {
-  const o = clientOutcome('publish', true, qos === 1 ? 'puback.received' : 'publish.sent', qos === 1 ? 'PUBACK received' : 'sent at QoS 0 (no acknowledgement in MQTT)', 'publish', topic);
+  const o = clientOutcome(
+    'publish',
+    true,
+    qos === 1 ? 'puback.received' : 'publish.sent',
+    qos === 1 ? 'PUBACK received' : 'sent at QoS 0 (no acknowledgement in MQTT)',
+    'publish',
+    topic,
+  );
   o.count = { kind: 'publish', ok: true };
   return o;
 }
 
 export function closedAfterPublishOutcome(topic: string): Outcome {
-  const o = clientOutcome('publish', false, 'publish.closed', 'the broker closed the connection right after this publish (taken as a refusal)', 'publish', topic);
+  const o = clientOutcome(
+    'publish',
+    false,
+    'publish.closed',
+    'the broker closed the connection right after this publish (taken as a refusal)',
+    'publish',
+    topic,
+  );
   o.count = { kind: 'publish', ok: false };
   o.deniedTopic = topic;
   return o;
@@ -127,7 +170,10 @@ export function closedOutcome(): Outcome {
 // ---- routing ----------------------------------------------------------------------------------
 
 /** Routes every broker decision to the simulations of that device (and key, when both are known). */
-export function attachDecisionFeed(source: DecisionSource, targets: (deviceId: string) => Iterable<OutcomeTarget>): () => void {
+export function attachDecisionFeed(
+  source: DecisionSource,
+  targets: (deviceId: string) => Iterable<OutcomeTarget>,
+): () => void {
   return source.on('decision', (e) => {
     if (e.deviceId === undefined) return;
     let outcome: Outcome | null | undefined;
@@ -146,7 +192,10 @@ export interface DeviceStatusSource {
 }
 
 /** A device whose tags changed while connected is marked by the broker; show it on its simulation. */
-export function attachScopeWatch(source: DeviceStatusSource, targets: (deviceId: string) => Iterable<OutcomeTarget>): () => void {
+export function attachScopeWatch(
+  source: DeviceStatusSource,
+  targets: (deviceId: string) => Iterable<OutcomeTarget>,
+): () => void {
   return source.on('device.status', (d) => {
     if (!d.connectionStatus?.scopeChangedSinceConnect || d.connectionStatus.status !== 'connected') return;
     for (const t of targets(d.id)) if (t.outcomeSource === 'broker') t.noteScopeChanged();

@@ -22,7 +22,11 @@ function asStateValue(v: unknown): StateValue | undefined {
 }
 
 /** The attributes a command sets (empty when no reaction matches or the fields are missing). */
-export function applyReactions(reactions: readonly CommandReaction[], name: string, payload: unknown): Record<string, StateValue> {
+export function applyReactions(
+  reactions: readonly CommandReaction[],
+  name: string,
+  payload: unknown,
+): Record<string, StateValue> {
   const out: Record<string, StateValue> = {};
   for (const r of reactions) {
     if (r.command !== name) continue;
@@ -35,7 +39,9 @@ export function applyReactions(reactions: readonly CommandReaction[], name: stri
 }
 
 /** A command message as the device reads it: name and payload, or why it is not a command. */
-export function readCommand(payload: Buffer): { ok: true; name: string; payload: unknown; shown: string } | { ok: false; error: string } {
+export function readCommand(
+  payload: Buffer,
+): { ok: true; name: string; payload: unknown; shown: string } | { ok: false; error: string } {
   let c: { name?: unknown; payload?: unknown };
   try {
     c = JSON.parse(payload.toString('utf8')) as typeof c;

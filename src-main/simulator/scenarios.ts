@@ -9,22 +9,35 @@ import type { Simulator } from './simulator.ts';
 import { SCENARIOS, type ScenarioInfo, type ScenarioName, type SimBehaviour, type SimTransport } from './types.ts';
 
 const every = (s: number): Pick<SimBehaviour, 'everySeconds'> => ({ everySeconds: s });
-const climate: SimBehaviour['attributes'] = { temp: { kind: 'float', min: 18, max: 26, decimals: 1 }, humidity: { kind: 'int', min: 30, max: 70 } };
+const climate: SimBehaviour['attributes'] = {
+  temp: { kind: 'float', min: 18, max: 26, decimals: 1 },
+  humidity: { kind: 'int', min: 30, max: 70 },
+};
 
 const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
   'tag-scope': {
     title: 'Tag scope',
-    description: 'One key for devices tagged type=thermostat. The thermostat connects; the lamp is refused. Then the thermostat loses its tag while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
+    description:
+      'One key for devices tagged type=thermostat. The thermostat connects; the lamp is refused. Then the thermostat loses its tag while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
     expected: [
       { simName: 'Tag scope: thermostat', outcome: 'connect accepted', reason: 'connect.accepted' },
       { simName: 'Tag scope: lamp', outcome: 'connect refused; backs off, then stops', reason: 'device.out-of-scope' },
-      { simName: 'Tag scope: thermostat', outcome: 'tag removed while connected: stays connected, marked "scope changed since connect"', reason: 'connect.accepted' },
-      { simName: 'Tag scope: thermostat', outcome: 'its reconnect is refused; backs off, then stops', reason: 'device.out-of-scope' },
+      {
+        simName: 'Tag scope: thermostat',
+        outcome: 'tag removed while connected: stays connected, marked "scope changed since connect"',
+        reason: 'connect.accepted',
+      },
+      {
+        simName: 'Tag scope: thermostat',
+        outcome: 'its reconnect is refused; backs off, then stops',
+        reason: 'device.out-of-scope',
+      },
     ],
   },
   'address-rule': {
     title: 'Address rule',
-    description: 'Keys that whitelist 127.0.0.2 (TCP) and 203.0.113.0/24 (WebSocket, X-Forwarded-For from a trusted local proxy). Only the devices coming from an allowed address get in. The TCP pair binds local addresses 127.0.0.2/127.0.0.3, which Linux has on loopback.',
+    description:
+      'Keys that whitelist 127.0.0.2 (TCP) and 203.0.113.0/24 (WebSocket, X-Forwarded-For from a trusted local proxy). Only the devices coming from an allowed address get in. The TCP pair binds local addresses 127.0.0.2/127.0.0.3, which Linux has on loopback.',
     expected: [
       { simName: 'Address rule: from 127.0.0.2', outcome: 'connect accepted', reason: 'connect.accepted' },
       { simName: 'Address rule: from 127.0.0.3', outcome: 'connect refused', reason: 'address.denied' },
@@ -34,32 +47,72 @@ const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
   },
   'topic-rules': {
     title: 'Topic rules',
-    description: 'A whitelist key (pubTopics sensors/+/temp, subTopics alerts/#) and a blacklist key (private/#). Allowed publishes and subscriptions pass; a denied publish closes the connection (MQTT 3.1.1 has no negative PUBACK): the device drops that topic, reconnects after its back-off and never re-sends it; a refused subscription gets SUBACK 0x80 and the connection stays.',
+    description:
+      'A whitelist key (pubTopics sensors/+/temp, subTopics alerts/#) and a blacklist key (private/#). Allowed publishes and subscriptions pass; a denied publish closes the connection (MQTT 3.1.1 has no negative PUBACK): the device drops that topic, reconnects after its back-off and never re-sends it; a refused subscription gets SUBACK 0x80 and the connection stays.',
     expected: [
-      { simName: 'Topic rules: whitelist', outcome: 'publish on sensors/kitchen/temp allowed', reason: 'publish.allowed' },
-      { simName: 'Topic rules: whitelist', outcome: 'publish on sensors/kitchen/humidity denied: connection closed, topic dropped, reconnect after back-off', reason: 'topic.not-whitelisted' },
+      {
+        simName: 'Topic rules: whitelist',
+        outcome: 'publish on sensors/kitchen/temp allowed',
+        reason: 'publish.allowed',
+      },
+      {
+        simName: 'Topic rules: whitelist',
+        outcome:
+          'publish on sensors/kitchen/humidity denied: connection closed, topic dropped, reconnect after back-off',
+        reason: 'topic.not-whitelisted',
+      },
       { simName: 'Topic rules: whitelist', outcome: 'subscribe alerts/# granted', reason: 'subscribe.granted' },
-      { simName: 'Topic rules: whitelist', outcome: 'subscribe config/# refused (SUBACK 0x80)', reason: 'topic.not-whitelisted' },
-      { simName: 'Topic rules: blacklist', outcome: 'publish on public/lobby/status allowed', reason: 'publish.allowed' },
-      { simName: 'Topic rules: blacklist', outcome: 'publish on private/lobby/diagnostics denied', reason: 'topic.blacklisted' },
-      { simName: 'Topic rules: blacklist', outcome: 'subscribe private/# refused (SUBACK 0x80)', reason: 'topic.blacklisted' },
+      {
+        simName: 'Topic rules: whitelist',
+        outcome: 'subscribe config/# refused (SUBACK 0x80)',
+        reason: 'topic.not-whitelisted',
+      },
+      {
+        simName: 'Topic rules: blacklist',
+        outcome: 'publish on public/lobby/status allowed',
+        reason: 'publish.allowed',
+      },
+      {
+        simName: 'Topic rules: blacklist',
+        outcome: 'publish on private/lobby/diagnostics denied',
+        reason: 'topic.blacklisted',
+      },
+      {
+        simName: 'Topic rules: blacklist',
+        outcome: 'subscribe private/# refused (SUBACK 0x80)',
+        reason: 'topic.blacklisted',
+      },
     ],
   },
   'inactive-key': {
     title: 'Inactive key',
-    description: 'A device connects with its key; then the key is set inactive. The broker closes the connection at once; every reconnect is refused, with a growing back-off, until the device gives up.',
+    description:
+      'A device connects with its key; then the key is set inactive. The broker closes the connection at once; every reconnect is refused, with a growing back-off, until the device gives up.',
     expected: [
       { simName: 'Inactive key: sensor', outcome: 'connect accepted', reason: 'connect.accepted' },
-      { simName: 'Inactive key: sensor', outcome: 'key set inactive: the broker closes the connection', reason: 'key.inactive' },
+      {
+        simName: 'Inactive key: sensor',
+        outcome: 'key set inactive: the broker closes the connection',
+        reason: 'key.inactive',
+      },
       { simName: 'Inactive key: sensor', outcome: 'reconnects refused; backs off, then stops', reason: 'key.inactive' },
     ],
   },
   gateway: {
     title: 'Gateway',
-    description: 'A gateway reports its own state and the state of its two peripherals on losant/{peripheralId}/state. A third peripheral belongs to another gateway: that report is refused, the gateway drops it and reconnects after its back-off.',
+    description:
+      'A gateway reports its own state and the state of its two peripherals on losant/{peripheralId}/state. A third peripheral belongs to another gateway: that report is refused, the gateway drops it and reconnects after its back-off.',
     expected: [
-      { simName: 'Gateway: gateway', outcome: 'reports for Gateway: peripheral 1 and Gateway: peripheral 2 are stored as their state', reason: 'publish.allowed' },
-      { simName: 'Gateway: gateway', outcome: 'report for Gateway: peripheral of another gateway refused', reason: 'topic.out-of-scope' },
+      {
+        simName: 'Gateway: gateway',
+        outcome: 'reports for Gateway: peripheral 1 and Gateway: peripheral 2 are stored as their state',
+        reason: 'publish.allowed',
+      },
+      {
+        simName: 'Gateway: gateway',
+        outcome: 'report for Gateway: peripheral of another gateway refused',
+        reason: 'topic.out-of-scope',
+      },
     ],
   },
 };
@@ -69,12 +122,19 @@ export function scenarioInfo(): ScenarioInfo[] {
 }
 
 /** Resolves when `pred` holds for the simulation (checked on each of its changes). */
-export function waitForSim(sim: SimulatedDevice, pred: (s: SimulatedDevice) => boolean, ms: number, what: string): Promise<void> {
+export function waitForSim(
+  sim: SimulatedDevice,
+  pred: (s: SimulatedDevice) => boolean,
+  ms: number,
+  what: string,
+): Promise<void> {
   if (pred(sim)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`${sim.config.name ?? sim.deviceId}: ${what} did not happen within ${ms} ms (status ${sim.status})`));
+      reject(
+        new Error(`${sim.config.name ?? sim.deviceId}: ${what} did not happen within ${ms} ms (status ${sim.status})`),
+      );
     }, ms);
     timer.unref(); // a scenario never keeps the process alive
     const off = sim.events.on('changed', () => {
@@ -106,11 +166,28 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
   const { devices, keys } = sim.service;
   const title = INFO[name].title;
   const step = sim.scenarioStepMs;
-  const device = (n: string, extra: { tags?: Tag[]; deviceClass?: 'gateway' | 'peripheral'; gatewayId?: string } = {}) => devices.create({ name: `${title}: ${n}`, description: `Made by the "${title}" simulator scenario`, ...extra });
-  const key = (n: string, input: Record<string, unknown>) => keys.create({ name: `Simulator: ${title}: ${n}`, createdVia: 'simulator', ...input });
-  const run = (d: { id: string; name: string }, k: { accessKey: { id: string; key: string }; secret: string }, behaviour: SimBehaviour, transport: SimTransport = 'tcp', sourceAddress?: string) =>
+  const device = (
+    n: string,
+    extra: { tags?: Tag[]; deviceClass?: 'gateway' | 'peripheral'; gatewayId?: string } = {},
+  ) => devices.create({ name: `${title}: ${n}`, description: `Made by the "${title}" simulator scenario`, ...extra });
+  const key = (n: string, input: Record<string, unknown>) =>
+    keys.create({ name: `Simulator: ${title}: ${n}`, createdVia: 'simulator', ...input });
+  const run = (
+    d: { id: string; name: string },
+    k: { accessKey: { id: string; key: string }; secret: string },
+    behaviour: SimBehaviour,
+    transport: SimTransport = 'tcp',
+    sourceAddress?: string,
+  ) =>
     sim.create(
-      { deviceId: d.id, name: d.name, credentials: { key: k.accessKey.key, secret: k.secret }, behaviour, transport, ...(sourceAddress ? { sourceAddress } : {}) },
+      {
+        deviceId: d.id,
+        name: d.name,
+        credentials: { key: k.accessKey.key, secret: k.secret },
+        behaviour,
+        transport,
+        ...(sourceAddress ? { sourceAddress } : {}),
+      },
       { scenario: name, keyId: k.accessKey.id },
     );
 
@@ -129,7 +206,7 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
         await devices.update(thermostat.id, { tags: [] });
         await waitForSim(t, (s) => s.scopeChanged, 10_000, 'the "scope changed" mark');
         await pause(step);
-        t.note('scenario: reconnecting: the key\'s tag restriction is read again at connect');
+        t.note("scenario: reconnecting: the key's tag restriction is read again at connect");
         await t.reconnect();
       })();
       return { sims: [t, l], done };
@@ -150,18 +227,36 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
     }
     case 'topic-rules': {
       const w = await device('whitelist');
-      const wk = await key('whitelist', { deviceIds: [w.id], filterType: 'whitelist', pubTopics: ['sensors/+/temp'], subTopics: ['alerts/#'] });
+      const wk = await key('whitelist', {
+        deviceIds: [w.id],
+        filterType: 'whitelist',
+        pubTopics: ['sensors/+/temp'],
+        subTopics: ['alerts/#'],
+      });
       const b = await device('blacklist');
-      const bk = await key('blacklist', { deviceIds: [b.id], filterType: 'blacklist', pubTopics: ['private/#'], subTopics: ['private/#'] });
+      const bk = await key('blacklist', {
+        deviceIds: [b.id],
+        filterType: 'blacklist',
+        pubTopics: ['private/#'],
+        subTopics: ['private/#'],
+      });
       // The denied publish goes last in each report and at QoS 1: it is never re-sent.
       const ws = run(w, wk, {
-        attributes: climate, ...every(5),
-        customPublish: [{ topic: 'sensors/kitchen/temp', qos: 1 }, { topic: 'sensors/kitchen/humidity', qos: 1 }],
+        attributes: climate,
+        ...every(5),
+        customPublish: [
+          { topic: 'sensors/kitchen/temp', qos: 1 },
+          { topic: 'sensors/kitchen/humidity', qos: 1 },
+        ],
         customSubscribe: ['alerts/#', 'config/#'],
       });
       const bs = run(b, bk, {
-        attributes: climate, ...every(5),
-        customPublish: [{ topic: 'public/lobby/status', qos: 1 }, { topic: 'private/lobby/diagnostics', qos: 1 }],
+        attributes: climate,
+        ...every(5),
+        customPublish: [
+          { topic: 'public/lobby/status', qos: 1 },
+          { topic: 'private/lobby/diagnostics', qos: 1 },
+        ],
         customSubscribe: ['public/#', 'private/#'],
       });
       return { sims: [ws, bs], done: Promise.resolve() };

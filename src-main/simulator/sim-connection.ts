@@ -88,7 +88,8 @@ export class SimConnection {
 
   /** One SUBSCRIBE; `done` gets the SUBACK return code per filter (0x80 = refused). */
   subscribe(filters: string[], qos: 0 | 1, done: (codes: number[]) => void): void {
-    const codes = (granted: unknown[]) => filters.map((_, i) => (typeof granted[i] === 'number' ? (granted[i] as number) : 0x80));
+    const codes = (granted: unknown[]) =>
+      filters.map((_, i) => (typeof granted[i] === 'number' ? (granted[i] as number) : 0x80));
     this.client.subscribeAsync(filters, { qos }).then(
       (grants) => done(codes(grants.map((g) => g.qos))),
       // mqtt.js 5 rejects the whole subscribe when ANY filter got 0x80; the codes are on err.packet.granted.

@@ -46,11 +46,31 @@ export class SimRecord {
   markDenied(topic: string): void {
     if (this.denied.has(topic)) return;
     this.denied.add(topic);
-    this.note('info', false, `the broker refused a publish on ${topic}: it will not be published again (and is never re-sent after the reconnect)`, { topic });
+    this.note(
+      'info',
+      false,
+      `the broker refused a publish on ${topic}: it will not be published again (and is never re-sent after the reconnect)`,
+      { topic },
+    );
   }
 
   /** The part of a snapshot this record holds (the log limited to its last `logLimit` entries). */
-  fields(logLimit: number): Pick<SimSnapshot, 'lastDecision' | 'connectionReason' | 'scopeChangedSinceConnect' | 'deniedTopics' | 'reports' | 'stopReason' | 'publishes' | 'subscriptions' | 'commands' | 'attributes' | 'log'> {
+  fields(
+    logLimit: number,
+  ): Pick<
+    SimSnapshot,
+    | 'lastDecision'
+    | 'connectionReason'
+    | 'scopeChangedSinceConnect'
+    | 'deniedTopics'
+    | 'reports'
+    | 'stopReason'
+    | 'publishes'
+    | 'subscriptions'
+    | 'commands'
+    | 'attributes'
+    | 'log'
+  > {
     return {
       ...(this.lastDecision ? { lastDecision: { ...this.lastDecision } } : {}),
       ...(this.connectionReason !== undefined ? { connectionReason: this.connectionReason } : {}),

@@ -26,7 +26,12 @@ export class ReportBuilder {
   }
 
   /** Messages for a report `t` seconds after the start; `overrides` are attributes set by commands. */
-  build(t: number, n: number, overrides: Record<string, StateValue>, denied: ReadonlySet<string>): { attributes: Record<string, StateValue>; messages: OutgoingMessage[] } {
+  build(
+    t: number,
+    n: number,
+    overrides: Record<string, StateValue>,
+    denied: ReadonlySet<string>,
+  ): { attributes: Record<string, StateValue>; messages: OutgoingMessage[] } {
     const b = this.behaviour;
     const qos = b.qos ?? 0;
     const attributes = { ...this.#own(t), ...overrides };
@@ -42,7 +47,12 @@ export class ReportBuilder {
     }
     for (const c of b.customPublish ?? []) {
       if (denied.has(c.topic)) continue;
-      messages.push({ topic: c.topic, payload: JSON.stringify({ from: this.deviceId, n, time: new Date().toISOString() }), qos: c.qos ?? qos, own: false });
+      messages.push({
+        topic: c.topic,
+        payload: JSON.stringify({ from: this.deviceId, n, time: new Date().toISOString() }),
+        qos: c.qos ?? qos,
+        own: false,
+      });
     }
     return { attributes, messages };
   }

@@ -7,7 +7,15 @@
 import type { StateValue } from '../core/types.ts';
 import { TypedEmitter } from '../service/typed-emitter.ts';
 import { backoffDelay, backoffOptions, type Backoff, type BackoffOptions } from './backoff.ts';
-import { closedAfterPublishOutcome, closedOutcome, connackOutcome, publishedOutcome, subackOutcome, type Outcome, type OutcomeTarget } from './outcomes.ts';
+import {
+  closedAfterPublishOutcome,
+  closedOutcome,
+  connackOutcome,
+  publishedOutcome,
+  subackOutcome,
+  type Outcome,
+  type OutcomeTarget,
+} from './outcomes.ts';
 import { applyReactions, readCommand } from './reactions.ts';
 import { SimConnection } from './sim-connection.ts';
 import { SimRecord } from './sim-record.ts';
@@ -163,7 +171,9 @@ export class SimulatedDevice implements OutcomeTarget {
   noteScopeChanged(): void {
     if (this.#record.scopeChanged || !this.connected) return;
     this.#record.scopeChanged = true;
-    this.note('the device\'s tags changed while connected: it stays connected (the key\'s scope was resolved at connect); the next connect is checked against the new tags');
+    this.note(
+      "the device's tags changed while connected: it stays connected (the key's scope was resolved at connect); the next connect is checked against the new tags",
+    );
   }
 
   snapshot(logLimit = this.#logLimit): SimSnapshot {
@@ -200,7 +210,11 @@ export class SimulatedDevice implements OutcomeTarget {
         ...(c.sourceAddress !== undefined ? { sourceAddress: c.sourceAddress } : {}),
         ...(this.#connectTimeoutMs !== undefined ? { connectTimeoutMs: this.#connectTimeoutMs } : {}),
       },
-      { connect: (conn) => this.#onConnect(conn), close: (conn) => this.#onClose(conn), message: (conn, t, p) => this.#onMessage(conn, t, p) },
+      {
+        connect: (conn) => this.#onConnect(conn),
+        close: (conn) => this.#onClose(conn),
+        message: (conn, t, p) => this.#onMessage(conn, t, p),
+      },
       this.outcomeSource === 'client',
     );
     this.#setStatus('connecting');
@@ -244,7 +258,9 @@ export class SimulatedDevice implements OutcomeTarget {
     if (refused && this.outcomeSource === 'client') this.applyOutcome(connackOutcome(conn.refusedCode as number));
     const last = this.#record.lastDecision;
     const why = refused
-      ? last?.action === 'connect' && last.result === 'denied' ? last.reason : `CONNACK ${conn.refusedCode}`
+      ? last?.action === 'connect' && last.result === 'denied'
+        ? last.reason
+        : `CONNACK ${conn.refusedCode}`
       : `could not connect to ${this.#url}: ${conn.error ?? 'connection closed before CONNACK'}`;
     if (!refused) this.#record.note('error', false, why, { reason: 'connect.failed', source: 'client' });
     if (this.#refusals >= this.#backoff.maxAttempts) {
@@ -282,7 +298,8 @@ export class SimulatedDevice implements OutcomeTarget {
   #subscribe(conn: SimConnection): void {
     const filters = [`losant/${this.deviceId}/command`, ...(this.config.behaviour.customSubscribe ?? [])];
     conn.subscribe(filters, this.config.behaviour.qos ?? 0, (codes) => {
-      if (this.outcomeSource === 'client' && !conn.closed) filters.forEach((f, i) => this.applyOutcome(subackOutcome(f, codes[i] ?? 0x80)));
+      if (this.outcomeSource === 'client' && !conn.closed)
+        filters.forEach((f, i) => this.applyOutcome(subackOutcome(f, codes[i] ?? 0x80)));
     });
   }
 
@@ -306,7 +323,8 @@ export class SimulatedDevice implements OutcomeTarget {
   #onMessage(conn: SimConnection, topic: string, payload: Buffer): void {
     if (conn !== this.#conn) return;
     const r = this.#record;
-    if (topic !== `losant/${this.deviceId}/command`) return r.note('info', true, `message received (${payload.length} bytes)`, { topic });
+    if (topic !== `losant/${this.deviceId}/command`)
+      return r.note('info', true, `message received (${payload.length} bytes)`, { topic });
     r.commands++;
     const c = readCommand(payload);
     if (!c.ok) return r.note('command', false, c.error, { topic });
@@ -314,7 +332,13 @@ export class SimulatedDevice implements OutcomeTarget {
     const set = applyReactions(this.config.behaviour.reactions ?? [], c.name, c.payload);
     if (Object.keys(set).length === 0) return;
     Object.assign(this.#overrides, set);
-    r.note('info', true, `reaction to ${c.name}: set ${Object.entries(set).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
+    r.note(
+      'info',
+      true,
+      `reaction to ${c.name}: set ${Object.entries(set)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(', ')}`,
+    );
     this.#report(conn);
   }
 

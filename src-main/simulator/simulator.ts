@@ -75,7 +75,10 @@ export class Simulator {
     this.#saved = new SavedCredentials(opts.dataDir, opts.vault);
     this.fleets = new Fleets(this, opts.fleetConcurrency ?? 100);
     const targets = (deviceId: string) => this.#byDevice.get(deviceId) ?? [];
-    this.#detach = [attachDecisionFeed(opts.service.feed.events, targets), attachScopeWatch(opts.service.events, targets)];
+    this.#detach = [
+      attachDecisionFeed(opts.service.feed.events, targets),
+      attachScopeWatch(opts.service.events, targets),
+    ];
   }
 
   // ---- single simulations ----------------------------------------------------------------------
@@ -105,13 +108,20 @@ export class Simulator {
     const device = this.service.devices.get(req.deviceId);
     this.#target(req.url); // before a key is made for nothing
     const v = validateBehaviour(req.behaviour);
-    if (!v.ok) throw validationError(v.errors.map((e) => ({ field: `behaviour.${e.field}`, message: `behaviour.${e.message}` })));
+    if (!v.ok)
+      throw validationError(
+        v.errors.map((e) => ({ field: `behaviour.${e.field}`, message: `behaviour.${e.message}` })),
+      );
     const name = req.name ?? device.name;
     let credentials: { key: string; secret: string };
     let keyId = extras.keyId;
     const c = req.credentials;
     if (c.mode === 'generate') {
-      const created = await this.service.keys.create({ deviceIds: [device.id], name: `Simulator: ${name}`.slice(0, 255), createdVia: 'simulator' });
+      const created = await this.service.keys.create({
+        deviceIds: [device.id],
+        name: `Simulator: ${name}`.slice(0, 255),
+        createdVia: 'simulator',
+      });
       credentials = { key: created.accessKey.key, secret: created.secret };
       keyId = created.accessKey.id;
     } else if (c.mode === 'paste') {
@@ -121,10 +131,17 @@ export class Simulator {
       try {
         parsed = parseSecrets(c.content);
       } catch (err) {
-        throw validationError([{ field: 'credentials.content', message: `credentials.content: ${(err as Error).message}` }]);
+        throw validationError([
+          { field: 'credentials.content', message: `credentials.content: ${(err as Error).message}` },
+        ]);
       }
       if (parsed.deviceId !== undefined && parsed.deviceId !== device.id) {
-        throw validationError([{ field: 'credentials.content', message: `credentials.content: the secrets file is for device ${parsed.deviceId}, not ${device.id}` }]);
+        throw validationError([
+          {
+            field: 'credentials.content',
+            message: `credentials.content: the secrets file is for device ${parsed.deviceId}, not ${device.id}`,
+          },
+        ]);
       }
       credentials = { key: parsed.key, secret: parsed.secret };
     }
@@ -138,7 +155,11 @@ export class Simulator {
       ...(req.url !== undefined ? { url: req.url } : {}),
       ...(req.sourceAddress !== undefined ? { sourceAddress: req.sourceAddress } : {}),
     };
-    const sim = this.create(config, { ...extras, ...(keyId !== undefined ? { keyId } : {}), start: req.start ?? extras.start ?? true });
+    const sim = this.create(config, {
+      ...extras,
+      ...(keyId !== undefined ? { keyId } : {}),
+      start: req.start ?? extras.start ?? true,
+    });
     return sim.snapshot();
   }
 
@@ -148,7 +169,11 @@ export class Simulator {
     if (this.#closed) throw new ServiceError('unavailable', 'the simulator is shut down');
     if (url !== undefined) return url;
     const listeners = this.#opts.listeners();
-    if (!listeners) throw new ServiceError('unavailable', 'the broker is not listening yet, so a simulated device has nowhere to connect');
+    if (!listeners)
+      throw new ServiceError(
+        'unavailable',
+        'the broker is not listening yet, so a simulated device has nowhere to connect',
+      );
     return brokerUrl(listeners, transport);
   }
 
@@ -189,13 +214,15 @@ export class Simulator {
 
   report(id: string): SimSnapshot {
     const sim = this.get(id);
-    if (!sim.reportNow()) throw new ServiceError('conflict', `simulation ${id} is not connected (status ${sim.status}); start it first`);
+    if (!sim.reportNow())
+      throw new ServiceError('conflict', `simulation ${id} is not connected (status ${sim.status}); start it first`);
     return sim.snapshot();
   }
 
   async remove(id: string, fromFleet = false): Promise<{ id: string }> {
     const sim = this.get(id);
-    if (sim.fleetId !== undefined && !fromFleet) throw new ServiceError('conflict', `simulation ${id} belongs to fleet ${sim.fleetId}: remove the fleet instead`);
+    if (sim.fleetId !== undefined && !fromFleet)
+      throw new ServiceError('conflict', `simulation ${id} belongs to fleet ${sim.fleetId}: remove the fleet instead`);
     await sim.stop('removed');
     this.#sims.delete(id);
     const set = this.#byDevice.get(sim.deviceId);
@@ -211,7 +238,8 @@ export class Simulator {
   async saveCredentials(id: string): Promise<{ saved: boolean; encrypted: boolean }> {
     const sim = this.get(id);
     this.#saved.requireVault();
-    if (sim.fleetId) throw new ServiceError('conflict', 'fleet devices are not saved one by one; their keys are made for the run');
+    if (sim.fleetId)
+      throw new ServiceError('conflict', 'fleet devices are not saved one by one; their keys are made for the run');
     const c = sim.config;
     await this.#saved.save(
       {
@@ -239,7 +267,9 @@ export class Simulator {
     let n = 0;
     for (const s of sims) {
       if (!this.service.store.getDevice(s.deviceId)) {
-        log(`keyport: simulator: saved simulation ${s.id} is for device ${s.deviceId}, which no longer exists; not restored`);
+        log(
+          `keyport: simulator: saved simulation ${s.id} is for device ${s.deviceId}, which no longer exists; not restored`,
+        );
         continue;
       }
       const config: SimConfig = {
@@ -252,7 +282,11 @@ export class Simulator {
         ...(s.sourceAddress !== undefined ? { sourceAddress: s.sourceAddress } : {}),
       };
       try {
-        const sim = this.create(config, { start: false, status: 'stopped', ...(s.keyId !== undefined ? { keyId: s.keyId } : {}) }, s.id);
+        const sim = this.create(
+          config,
+          { start: false, status: 'stopped', ...(s.keyId !== undefined ? { keyId: s.keyId } : {}) },
+          s.id,
+        );
         sim.credentialsSaved = true;
         sim.note(`restored with the credentials saved ${s.savedAt} (encrypted); start it to connect`);
         n++;

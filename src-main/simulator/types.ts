@@ -69,7 +69,13 @@ export interface SimSnapshot {
   transport: SimTransport;
   status: SimStatus;
   /** The broker's last decision about this device (from the decision feed when in-process). */
-  lastDecision?: { result: 'allowed' | 'denied'; reason: string; rule: string; action: string; source?: 'broker' | 'client' };
+  lastDecision?: {
+    result: 'allowed' | 'denied';
+    reason: string;
+    rule: string;
+    action: string;
+    source?: 'broker' | 'client';
+  };
   /** Where outcomes come from: this Keyport's decision feed, or client-side facts (another broker). */
   outcomes?: 'broker' | 'client';
   /** Reason of the last connect or disconnect (what a fleet summary counts). */

@@ -63,7 +63,8 @@ function freezeCopy<T>(value: T): T {
     for (const k of Object.keys(value)) {
       const v = freezeCopy((value as Record<string, unknown>)[k]);
       // An own "__proto__" key (JSON.parse makes those) stays a key, as structuredClone keeps it.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      if (k === '__proto__')
+        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
       else out[k] = v;
     }
     copy = out;

@@ -100,7 +100,9 @@ function checkConnectionStatus(value: unknown, path: string): Problem {
     optional(c, 'transport', path, (v, p) => checkEnum(v, TRANSPORTS, p)),
     () => checkCount(c.messagesFromClient, `${path}.messagesFromClient`),
     () => checkCount(c.messagesToClient, `${path}.messagesToClient`),
-    optional(c, 'scopeChangedSinceConnect', path, (v, p) => (typeof v === 'boolean' ? null : `${p}: must be true or false`)),
+    optional(c, 'scopeChangedSinceConnect', path, (v, p) =>
+      typeof v === 'boolean' ? null : `${p}: must be true or false`,
+    ),
   );
 }
 

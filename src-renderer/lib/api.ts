@@ -31,7 +31,11 @@ function takeToken(): string {
   const m = /(?:^#|&)token=([0-9a-f]+)/.exec(location.hash);
   if (m?.[1]) {
     sessionStorage.setItem(TOKEN_KEY, m[1]);
-    history.replaceState(null, '', location.pathname + location.search + location.hash.replace(/(?:^#|&)token=[0-9a-f]+/, '').replace(/^$/, '#/'));
+    history.replaceState(
+      null,
+      '',
+      location.pathname + location.search + location.hash.replace(/(?:^#|&)token=[0-9a-f]+/, '').replace(/^$/, '#/'),
+    );
   }
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
 }
@@ -46,7 +50,10 @@ function pick(): KeyportBridge {
   const token = takeToken();
   connection.mode = 'headless';
   if (!token) connection.state = 'unauthorized';
-  return createWsBridge(`${proto}//${location.host}/bridge?token=${encodeURIComponent(token)}`, (s) => (connection.state = s));
+  return createWsBridge(
+    `${proto}//${location.host}/bridge?token=${encodeURIComponent(token)}`,
+    (s) => (connection.state = s),
+  );
 }
 
 export const api: KeyportBridge = pick();

@@ -58,7 +58,8 @@ export function startLive(): void {
     // Events are batched; one already returned by the first decisions.list can arrive again.
     const last = live.decisions[live.decisions.length - 1];
     if (last && d.seq <= last.seq) return;
-    const next = live.decisions.length >= MAX_DECISIONS ? live.decisions.slice(-MAX_DECISIONS + 1) : live.decisions.slice();
+    const next =
+      live.decisions.length >= MAX_DECISIONS ? live.decisions.slice(-MAX_DECISIONS + 1) : live.decisions.slice();
     next.push(d);
     live.decisions = next;
   });

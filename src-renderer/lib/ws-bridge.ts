@@ -1,6 +1,15 @@
 // The browser transport of the contract: a WebSocket to /bridge on the serving host, carrying
 // the admin token. Reconnects with back-off; calls made while disconnected wait for the socket.
-import type { ContractError, EventName, Events, KeyportBridge, MethodName, Reply, Req, Res } from '../../src-main/contract.ts';
+import type {
+  ContractError,
+  EventName,
+  Events,
+  KeyportBridge,
+  MethodName,
+  Reply,
+  Req,
+  Res,
+} from '../../src-main/contract.ts';
 
 export class BridgeError extends Error {
   constructor(readonly error: ContractError) {
@@ -30,7 +39,12 @@ export function createWsBridge(url: string, onState: (s: BridgeState) => void): 
       for (const frame of queue.splice(0)) sock.send(frame);
     };
     sock.onmessage = (ev) => {
-      const msg = JSON.parse(String(ev.data)) as { id?: number | null; reply?: Reply<MethodName>; event?: string; payload?: unknown };
+      const msg = JSON.parse(String(ev.data)) as {
+        id?: number | null;
+        reply?: Reply<MethodName>;
+        event?: string;
+        payload?: unknown;
+      };
       if (msg.event) {
         listeners.get(msg.event)?.forEach((l) => l(msg.payload));
         return;
@@ -46,7 +60,8 @@ export function createWsBridge(url: string, onState: (s: BridgeState) => void): 
       ws = null;
       // The server refuses the upgrade without a valid token; the browser reports 1006 before open.
       if (ev.code === 1006 && delay >= 4000 && pending.size === 0 && queue.length === 0) unauthorized = true;
-      for (const [, p] of pending) p.reject(new BridgeError({ code: 'unavailable', message: 'lost the connection to the Keyport server' }));
+      for (const [, p] of pending)
+        p.reject(new BridgeError({ code: 'unavailable', message: 'lost the connection to the Keyport server' }));
       pending.clear();
       onState(unauthorized ? 'unauthorized' : 'closed');
       setTimeout(connect, delay);

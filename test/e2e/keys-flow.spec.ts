@@ -150,13 +150,33 @@ test('switching the key off drops the connected device with key.inactive', async
   await exited; // mosquitto_sub sees the broker close the connection
   await open(page, '#/decisions');
   await expect(page.locator('[data-testid="decision-row"][data-reason="key.inactive"]').first()).toBeVisible();
-  const again = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(info.mqtt), '-i', deviceId, '-u', saved.key, '-P', saved.secret, '-t', 'x', '-m', 'y']);
+  const again = await run('mosquitto_pub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(info.mqtt),
+    '-i',
+    deviceId,
+    '-u',
+    saved.key,
+    '-P',
+    saved.secret,
+    '-t',
+    'x',
+    '-m',
+    'y',
+  ]);
   expect(again.code).not.toBe(0);
   expect(again.stderr).toContain('not authorised');
 });
 
 test('filter keys with the filter bar and with a JSON query', async () => {
-  await rpc('keys.create', { name: 'office only', addressFilterType: 'whitelist', addresses: ['10.0.0.0/8'], createdVia: 'keys-page' });
+  await rpc('keys.create', {
+    name: 'office only',
+    addressFilterType: 'whitelist',
+    addresses: ['10.0.0.0/8'],
+    createdVia: 'keys-page',
+  });
   await open(page, '#/keys');
   await expect(page.getByTestId('key-row')).toHaveCount(2);
   await page.getByLabel('Name contains').fill('GREENHOUSE');
@@ -182,7 +202,13 @@ test('filter keys with the filter bar and with a JSON query', async () => {
 });
 
 test('screenshots of every view', async () => {
-  for (const [name, hash] of [['broker-final', '#/broker'], ['devices', '#/devices'], ['device-detail', `#/devices/${deviceId}`], ['keys', '#/keys'], ['decisions-final', '#/decisions']] as const) {
+  for (const [name, hash] of [
+    ['broker-final', '#/broker'],
+    ['devices', '#/devices'],
+    ['device-detail', `#/devices/${deviceId}`],
+    ['keys', '#/keys'],
+    ['decisions-final', '#/decisions'],
+  ] as const) {
     await open(page, hash);
     await expect(page.locator('main h1').first()).toBeVisible();
     await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });

@@ -22,10 +22,28 @@ export const SERVER_FILE = join(process.cwd(), 'test-results', 'e2e-server.json'
 
 export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyport-e2e-'));
-  const child = spawn(process.execPath, ['bin/keyport.mjs', 'serve', '--json', '--data', dataDir, '--mqtt-port', '0', '--ws-port', '0', '--tls-port', '0', '--http-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KEYPORT_DATA: dataDir },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/keyport.mjs',
+      'serve',
+      '--json',
+      '--data',
+      dataDir,
+      '--mqtt-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--tls-port',
+      '0',
+      '--http-port',
+      '0',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KEYPORT_DATA: dataDir },
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {

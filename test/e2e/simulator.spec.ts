@@ -61,12 +61,17 @@ test('tag-scope scenario: the tagged device connects, the other is out of scope'
   const thermostat = card(page, 'Tag scope: thermostat');
   await thermostat.getByRole('button', { name: /^Log/ }).click();
   await expect(thermostat.getByTestId('sim-log').locator('li[data-reason="connect.accepted"]').first()).toBeVisible();
-  await expect(page.locator('[data-testid="sim-card"][data-scenario="tag-scope"][data-reason="device.out-of-scope"]').first()).toBeVisible();
+  await expect(
+    page.locator('[data-testid="sim-card"][data-scenario="tag-scope"][data-reason="device.out-of-scope"]').first(),
+  ).toBeVisible();
   await page.screenshot({ path: `${shots}/simulator-scenarios.png`, fullPage: true });
 });
 
 test('add a simulated device with a generated key: it connects, reports, and sends one report on demand', async () => {
-  const device = await rpc<{ id: string }>('devices.create', { name: 'E2E simulated thermostat', tags: [{ key: 'e2e', value: 'simulator' }] });
+  const device = await rpc<{ id: string }>('devices.create', {
+    name: 'E2E simulated thermostat',
+    tags: [{ key: 'e2e', value: 'simulator' }],
+  });
   await open(page, '#/simulator');
   await page.getByRole('button', { name: 'Add simulated device' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'Add simulated device' });

@@ -28,7 +28,11 @@ function childEnv(dataDir: string): NodeJS.ProcessEnv {
 /** Runs `keyport ...args` with KEYPORT_DATA=dataDir; never rejects on a non-zero exit. */
 export function keyport(dataDir: string, args: string[], timeoutMs = 15_000): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: childEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: REPO,
+      env: childEnv(dataDir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -88,8 +92,24 @@ const running = new Set<ChildProcess>();
  * Resolves with the parsed first stdout line; rejects if the process exits before printing it.
  */
 export function startServe(dataDir: string, extra: string[] = [], timeoutMs = 15_000): Promise<ServeProcess> {
-  const args = ['serve', '--json', '--mqtt-port', '0', '--ws-port', '0', '--tls-port', '0', '--http-port', '0', ...extra];
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: childEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    'serve',
+    '--json',
+    '--mqtt-port',
+    '0',
+    '--ws-port',
+    '0',
+    '--tls-port',
+    '0',
+    '--http-port',
+    '0',
+    ...extra,
+  ];
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO,
+    env: childEnv(dataDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -115,7 +135,11 @@ export function startServe(dataDir: string, extra: string[] = [], timeoutMs = 15
         ready = JSON.parse(line) as ReadyLine;
       } catch (err) {
         child.kill('SIGKILL');
-        return reject(new Error(`the first line of keyport serve --json is not a JSON document: ${line} (${(err as Error).message})`));
+        return reject(
+          new Error(
+            `the first line of keyport serve --json is not a JSON document: ${line} (${(err as Error).message})`,
+          ),
+        );
       }
       resolvePromise({
         child,
@@ -141,11 +165,16 @@ export function startServe(dataDir: string, extra: string[] = [], timeoutMs = 15
 /** Kills (SIGKILL) every serve process still running: for afterAll, after a failed test. */
 export async function killAllServes(): Promise<void> {
   const all = [...running];
-  await Promise.all(all.map((c) => new Promise<void>((res) => {
-    if (c.exitCode !== null || c.signalCode !== null) return res();
-    c.once('close', () => res());
-    c.kill('SIGKILL');
-  })));
+  await Promise.all(
+    all.map(
+      (c) =>
+        new Promise<void>((res) => {
+          if (c.exitCode !== null || c.signalCode !== null) return res();
+          c.once('close', () => res());
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
 }
 
 /** A fresh temp data directory and its removal. */

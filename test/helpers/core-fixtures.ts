@@ -35,7 +35,11 @@ export function accessKey(overrides: Partial<AccessKeyRecord> = {}, pepper: Buff
 }
 
 /** An in-memory world for evaluateConnect. `listDevices` calls are counted. */
-export function connectEnv(keys: AccessKeyRecord[], devices: Device[], trusted: readonly string[] = DEFAULT_TRUSTED_PROXIES) {
+export function connectEnv(
+  keys: AccessKeyRecord[],
+  devices: Device[],
+  trusted: readonly string[] = DEFAULT_TRUSTED_PROXIES,
+) {
   const byKey = new Map(keys.map((k) => [k.key, k]));
   const byId = new Map(devices.map((d) => [d.id, d]));
   const env: ConnectEnv & { listCalls: number } = {
@@ -52,7 +56,11 @@ export function connectEnv(keys: AccessKeyRecord[], devices: Device[], trusted: 
   return env;
 }
 
-export function connectRequest(k: KeyWithSecret, dev: Pick<Device, 'id'>, overrides: Partial<ConnectRequest> = {}): ConnectRequest {
+export function connectRequest(
+  k: KeyWithSecret,
+  dev: Pick<Device, 'id'>,
+  overrides: Partial<ConnectRequest> = {},
+): ConnectRequest {
   return {
     transport: 'tcp',
     protocolVersion: 4,

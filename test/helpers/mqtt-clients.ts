@@ -97,7 +97,11 @@ export function closed(client: MqttClient, ms = 5_000): Promise<void> {
 }
 
 /** Resolves with the payload of the first message on `topic` the client receives. */
-export function nextMessage(client: MqttClient, topic: string, ms = 5_000): Promise<{ payload: string; retain: boolean }> {
+export function nextMessage(
+  client: MqttClient,
+  topic: string,
+  ms = 5_000,
+): Promise<{ payload: string; retain: boolean }> {
   return within(
     new Promise((resolve) => {
       const on = (t: string, payload: Buffer, packet: { retain?: boolean }) => {
@@ -115,7 +119,9 @@ export function nextMessage(client: MqttClient, topic: string, ms = 5_000): Prom
 /** Collects every message the client receives, topic by topic, from now on. */
 export function collect(client: MqttClient): Array<{ topic: string; payload: string; retain: boolean }> {
   const got: Array<{ topic: string; payload: string; retain: boolean }> = [];
-  client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain === true }));
+  client.on('message', (topic, payload, packet) =>
+    got.push({ topic, payload: payload.toString(), retain: packet.retain === true }),
+  );
   return got;
 }
 
@@ -158,23 +164,37 @@ export function mosquitto(
 ): Promise<ProcessResult> {
   const file = tool === 'mosquitto_pub' ? MOSQUITTO_PUB : MOSQUITTO_SUB;
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: unknown; killed?: boolean; signal?: NodeJS.Signals | null }) | null;
-      if (e && typeof e.code === 'string') return reject(e); // spawn failure (ENOENT…)
-      resolve({
-        code: child.exitCode,
-        signal: child.signalCode,
-        stdout,
-        stderr,
-        timedOut: e?.killed === true && child.signalCode === 'SIGKILL',
-      });
-    });
+    const child = execFile(
+      file,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: unknown; killed?: boolean; signal?: NodeJS.Signals | null }) | null;
+        if (e && typeof e.code === 'string') return reject(e); // spawn failure (ENOENT…)
+        resolve({
+          code: child.exitCode,
+          signal: child.signalCode,
+          stdout,
+          stderr,
+          timedOut: e?.killed === true && child.signalCode === 'SIGKILL',
+        });
+      },
+    );
   });
 }
 
 /** `-h 127.0.0.1 -p PORT -i ID -u KEY -P SECRET` for mosquitto_* against a Keyport listener. */
 export function mosquittoAuth(port: number, clientId: string, key?: string, secret?: string): string[] {
-  return ['-h', '127.0.0.1', '-p', String(port), '-i', clientId, ...(key ? ['-u', key] : []), ...(secret ? ['-P', secret] : [])];
+  return [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-i',
+    clientId,
+    ...(key ? ['-u', key] : []),
+    ...(secret ? ['-P', secret] : []),
+  ];
 }
 
 // ---- Waiting on the backend (decision feed and service events) --------------------------------
@@ -183,7 +203,9 @@ export function mosquittoAuth(port: number, clientId: string, key?: string, secr
  * A decision waiter that only sees events recorded AFTER this call (the harness's `decision`
  * also matches older events, which is wrong when the same device connects twice in a test).
  */
-export function decisionsFrom(h: Harness): (pred: (e: DecisionEvent) => boolean, timeoutMs?: number) => Promise<DecisionEvent> {
+export function decisionsFrom(
+  h: Harness,
+): (pred: (e: DecisionEvent) => boolean, timeoutMs?: number) => Promise<DecisionEvent> {
   const since = h.rt.service.feed.list(1)[0]?.seq ?? 0;
   return (pred, timeoutMs) => h.decision((e) => e.seq > since && pred(e), timeoutMs);
 }

@@ -38,7 +38,11 @@ export async function startHarness(opts: Partial<RuntimeOptions> = {}): Promise<
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           off();
-          reject(new Error(`no matching decision event within ${timeoutMs} ms; last events: ${JSON.stringify(rt.service.feed.list(5))}`));
+          reject(
+            new Error(
+              `no matching decision event within ${timeoutMs} ms; last events: ${JSON.stringify(rt.service.feed.list(5))}`,
+            ),
+          );
         }, timeoutMs);
         const off = rt.service.feed.events.on('decision', (e) => {
           if (!pred(e)) return;

@@ -12,7 +12,16 @@ import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionEvent } from '../../src-main/core/decision-event.ts';
-import { ClientPool, ConnectRefused, HAVE_MOSQUITTO, closed, decisionsOf, mosquitto, mosquittoAuth, within } from '../helpers/mqtt-clients.ts';
+import {
+  ClientPool,
+  ConnectRefused,
+  HAVE_MOSQUITTO,
+  closed,
+  decisionsOf,
+  mosquitto,
+  mosquittoAuth,
+  within,
+} from '../helpers/mqtt-clients.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
 
 type Outcome = { accepted: true; client: MqttClient } | { accepted: false; code: number };
@@ -21,12 +30,18 @@ type Outcome = { accepted: true; client: MqttClient } | { accepted: false; code:
 const bound = new Set<MqttClient>();
 
 /** MQTT over TCP (or TLS) from `localAddress`: mqtt.js on a socket we bind ourselves. */
-function connectFrom(h: Harness, transport: 'tcp' | 'tls', localAddress: string, opts: IClientOptions): Promise<Outcome> {
+function connectFrom(
+  h: Harness,
+  transport: 'tcp' | 'tls',
+  localAddress: string,
+  opts: IClientOptions,
+): Promise<Outcome> {
   const port = transport === 'tcp' ? h.rt.ports.mqtt : h.rt.ports.tls;
   const client = new mqtt.MqttClient(
-    () => (transport === 'tcp'
-      ? netConnect({ host: '127.0.0.1', port, localAddress })
-      : tlsConnect({ socket: netConnect({ host: '127.0.0.1', port, localAddress }), rejectUnauthorized: false })),
+    () =>
+      transport === 'tcp'
+        ? netConnect({ host: '127.0.0.1', port, localAddress })
+        : tlsConnect({ socket: netConnect({ host: '127.0.0.1', port, localAddress }), rejectUnauthorized: false }),
     { reconnectPeriod: 0, connectTimeout: 5_000, protocolVersion: 4, ...opts },
   );
   bound.add(client);
@@ -78,7 +93,11 @@ describe('TCP and TLS: the socket address (127.0.0.0/8 source addresses)', () =>
     const out = await connectFrom(h, 'tcp', '127.0.0.2', k.opts);
     expect(out.accepted).toBe(true);
     expect(await connectEvent(h, k.device.id)).toMatchObject({
-      transport: 'tcp', result: 'allowed', reason: 'connect.accepted', sourceAddress: '127.0.0.2', keyId: k.accessKey.id,
+      transport: 'tcp',
+      result: 'allowed',
+      reason: 'connect.accepted',
+      sourceAddress: '127.0.0.2',
+      keyId: k.accessKey.id,
     });
     expect(h.rt.broker.sessions.forDevice(k.device.id)?.address).toBe('127.0.0.2');
   });
@@ -87,7 +106,13 @@ describe('TCP and TLS: the socket address (127.0.0.0/8 source addresses)', () =>
     const k = await deviceWithKey(h, { addressFilterType: 'whitelist', addresses: ['127.0.0.2'] });
     expect(await connectFrom(h, 'tcp', '127.0.0.1', k.opts)).toEqual({ accepted: false, code: 5 });
     const e = await connectEvent(h, k.device.id);
-    expect(e).toMatchObject({ transport: 'tcp', result: 'denied', reason: 'address.denied', sourceAddress: '127.0.0.1', keyId: k.accessKey.id });
+    expect(e).toMatchObject({
+      transport: 'tcp',
+      result: 'denied',
+      reason: 'address.denied',
+      sourceAddress: '127.0.0.1',
+      keyId: k.accessKey.id,
+    });
     expect(e.forwardedFor).toBeUndefined();
     expect(JSON.stringify(e)).not.toContain(k.secret);
   });
@@ -95,30 +120,53 @@ describe('TCP and TLS: the socket address (127.0.0.0/8 source addresses)', () =>
   it('blacklist 127.0.0.3/32: refuses 127.0.0.3, accepts 127.0.0.1', async () => {
     const denied = await deviceWithKey(h, { addressFilterType: 'blacklist', addresses: ['127.0.0.3/32'] });
     expect(await connectFrom(h, 'tcp', '127.0.0.3', denied.opts)).toEqual({ accepted: false, code: 5 });
-    expect(await connectEvent(h, denied.device.id)).toMatchObject({ result: 'denied', reason: 'address.denied', sourceAddress: '127.0.0.3' });
+    expect(await connectEvent(h, denied.device.id)).toMatchObject({
+      result: 'denied',
+      reason: 'address.denied',
+      sourceAddress: '127.0.0.3',
+    });
 
     const allowed = await deviceWithKey(h, { addressFilterType: 'blacklist', addresses: ['127.0.0.3/32'] });
     expect((await connectFrom(h, 'tcp', '127.0.0.1', allowed.opts)).accepted).toBe(true);
-    expect(await connectEvent(h, allowed.device.id)).toMatchObject({ result: 'allowed', reason: 'connect.accepted', sourceAddress: '127.0.0.1' });
+    expect(await connectEvent(h, allowed.device.id)).toMatchObject({
+      result: 'allowed',
+      reason: 'connect.accepted',
+      sourceAddress: '127.0.0.1',
+    });
   });
 
   it('a whitelisted CIDR covers every address in it; TLS uses the socket address the same way', async () => {
     const k = await deviceWithKey(h, { addressFilterType: 'whitelist', addresses: ['127.0.0.0/30'] });
     const out = await connectFrom(h, 'tls', '127.0.0.3', k.opts);
     expect(out.accepted).toBe(true);
-    expect(await connectEvent(h, k.device.id)).toMatchObject({ transport: 'tls', result: 'allowed', sourceAddress: '127.0.0.3' });
+    expect(await connectEvent(h, k.device.id)).toMatchObject({
+      transport: 'tls',
+      result: 'allowed',
+      sourceAddress: '127.0.0.3',
+    });
 
     const outside = await deviceWithKey(h, { addressFilterType: 'whitelist', addresses: ['127.0.0.0/30'] });
     expect(await connectFrom(h, 'tls', '127.0.0.4', outside.opts)).toEqual({ accepted: false, code: 5 });
-    expect(await connectEvent(h, outside.device.id)).toMatchObject({ transport: 'tls', reason: 'address.denied', sourceAddress: '127.0.0.4' });
+    expect(await connectEvent(h, outside.device.id)).toMatchObject({
+      transport: 'tls',
+      reason: 'address.denied',
+      sourceAddress: '127.0.0.4',
+    });
   });
 
   describe.skipIf(!HAVE_MOSQUITTO)('mosquitto_pub -A (bind address)', () => {
     it('-A 127.0.0.2 with a whitelist of 127.0.0.2 publishes; -A 127.0.0.3 is refused', async () => {
       const k = await deviceWithKey(h, { addressFilterType: 'whitelist', addresses: ['127.0.0.2'] });
       const args = (from: string) => [
-        ...mosquittoAuth(h.rt.ports.mqtt, k.device.id, k.accessKey.key, k.secret), '-A', from,
-        '-q', '1', '-t', `losant/${k.device.id}/state`, '-m', '{"data":{"n":1}}',
+        ...mosquittoAuth(h.rt.ports.mqtt, k.device.id, k.accessKey.key, k.secret),
+        '-A',
+        from,
+        '-q',
+        '1',
+        '-t',
+        `losant/${k.device.id}/state`,
+        '-m',
+        '{"data":{"n":1}}',
       ];
       const ok = await mosquitto('mosquitto_pub', args('127.0.0.2'));
       expect(ok.stderr).toBe('');
@@ -161,10 +209,17 @@ describe('WebSocket: X-Forwarded-For from the default trusted proxy (loopback)',
     const out = await attempt(k, '203.0.113.7');
     expect(out.accepted).toBe(true);
     expect(await connectEvent(h, k.device.id)).toMatchObject({
-      transport: 'ws', result: 'allowed', reason: 'connect.accepted', sourceAddress: '203.0.113.7', forwardedFor: '203.0.113.7',
+      transport: 'ws',
+      result: 'allowed',
+      reason: 'connect.accepted',
+      sourceAddress: '203.0.113.7',
+      forwardedFor: '203.0.113.7',
     });
     // The live session keeps the effective address and the raw header.
-    expect(h.rt.broker.sessions.forDevice(k.device.id)).toMatchObject({ address: '203.0.113.7', forwardedFor: '203.0.113.7' });
+    expect(h.rt.broker.sessions.forDevice(k.device.id)).toMatchObject({
+      address: '203.0.113.7',
+      forwardedFor: '203.0.113.7',
+    });
   });
 
   it('a spoofed leftmost entry does not help: "203.0.113.7, 198.51.100.9" is client 198.51.100.9 → denied', async () => {
@@ -172,20 +227,31 @@ describe('WebSocket: X-Forwarded-For from the default trusted proxy (loopback)',
     const header = '203.0.113.7, 198.51.100.9';
     expect(await attempt(k, header)).toEqual({ accepted: false, code: 5 });
     expect(await connectEvent(h, k.device.id)).toMatchObject({
-      transport: 'ws', result: 'denied', reason: 'address.denied', sourceAddress: '198.51.100.9', forwardedFor: header,
+      transport: 'ws',
+      result: 'denied',
+      reason: 'address.denied',
+      sourceAddress: '198.51.100.9',
+      forwardedFor: header,
     });
   });
 
   it('trusted proxies on the right are skipped: "203.0.113.7, 127.0.0.9" is client 203.0.113.7 → accepted', async () => {
     const k = await deviceWithKey(h, { addressFilterType: 'whitelist', addresses: ['203.0.113.0/24'] });
     expect((await attempt(k, '203.0.113.7, 127.0.0.9')).accepted).toBe(true);
-    expect(await connectEvent(h, k.device.id)).toMatchObject({ result: 'allowed', sourceAddress: '203.0.113.7', forwardedFor: '203.0.113.7, 127.0.0.9' });
+    expect(await connectEvent(h, k.device.id)).toMatchObject({
+      result: 'allowed',
+      sourceAddress: '203.0.113.7',
+      forwardedFor: '203.0.113.7, 127.0.0.9',
+    });
   });
 
   it('blacklist: the forwarded client is refused, the same key without the header is accepted', async () => {
     const k = await deviceWithKey(h, { addressFilterType: 'blacklist', addresses: ['198.51.100.0/24'] });
     expect(await attempt(k, '198.51.100.9:4711')).toEqual({ accepted: false, code: 5 });
-    expect(await connectEvent(h, k.device.id)).toMatchObject({ reason: 'address.denied', sourceAddress: '198.51.100.9' });
+    expect(await connectEvent(h, k.device.id)).toMatchObject({
+      reason: 'address.denied',
+      sourceAddress: '198.51.100.9',
+    });
     const since = h.rt.service.feed.list(1)[0]?.seq ?? 0;
     expect((await attempt(k)).accepted).toBe(true);
     const e = await h.decision((d) => d.seq > since && d.action === 'connect' && d.deviceId === k.device.id);
@@ -199,7 +265,10 @@ describe('WebSocket: X-Forwarded-For from the default trusted proxy (loopback)',
     expect(await connectEvent(h, k.device.id)).toMatchObject({ result: 'allowed', sourceAddress: '2001:db8::1' });
     const other = await deviceWithKey(h, { addressFilterType: 'whitelist', addresses: ['2001:db8::/32'] });
     expect(await attempt(other, '2001:db9::1')).toEqual({ accepted: false, code: 5 });
-    expect(await connectEvent(h, other.device.id)).toMatchObject({ reason: 'address.denied', sourceAddress: '2001:db9::1' });
+    expect(await connectEvent(h, other.device.id)).toMatchObject({
+      reason: 'address.denied',
+      sourceAddress: '2001:db9::1',
+    });
   });
 
   it.each([
@@ -220,11 +289,18 @@ describe('WebSocket: X-Forwarded-For from the default trusted proxy (loopback)',
     const out = await attempt(k, '203.0.113.7');
     if (!out.accepted) throw new Error(`refused with ${out.code}`);
     await out.client.publishAsync(`losant/${k.device.id}/state`, '{"data":{"v":1}}', { qos: 1 });
-    expect(await h.decision((d) => d.action === 'publish' && d.deviceId === k.device.id)).toMatchObject({ result: 'allowed', sourceAddress: '203.0.113.7' });
+    expect(await h.decision((d) => d.action === 'publish' && d.deviceId === k.device.id)).toMatchObject({
+      result: 'allowed',
+      sourceAddress: '203.0.113.7',
+    });
     const gone = closed(out.client);
     await out.client.endAsync();
     await gone;
-    expect(await h.decision((d) => d.action === 'disconnect' && d.deviceId === k.device.id)).toMatchObject({ reason: 'client.disconnect', sourceAddress: '203.0.113.7', forwardedFor: '203.0.113.7' });
+    expect(await h.decision((d) => d.action === 'disconnect' && d.deviceId === k.device.id)).toMatchObject({
+      reason: 'client.disconnect',
+      sourceAddress: '203.0.113.7',
+      forwardedFor: '203.0.113.7',
+    });
   });
 });
 
@@ -240,13 +316,21 @@ describe('WebSocket with no trusted proxy (trustedProxies: [])', () => {
     const r = await pool.refusal(h.wsUrl, { ...k.opts, wsOptions: { headers: { 'x-forwarded-for': '203.0.113.7' } } });
     expect(r.code).toBe(5);
     expect(await connectEvent(h, k.device.id)).toMatchObject({
-      transport: 'ws', result: 'denied', reason: 'address.denied', sourceAddress: '127.0.0.1', forwardedFor: '203.0.113.7',
+      transport: 'ws',
+      result: 'denied',
+      reason: 'address.denied',
+      sourceAddress: '127.0.0.1',
+      forwardedFor: '203.0.113.7',
     });
   });
 
   it('a garbage header is ignored too (not malformed): a key for 127.0.0.1 is accepted', async () => {
     const k = await deviceWithKey(h, { addressFilterType: 'whitelist', addresses: ['127.0.0.1'] });
     await pool.connect(h.wsUrl, { ...k.opts, wsOptions: { headers: { 'x-forwarded-for': 'not-an-ip' } } });
-    expect(await connectEvent(h, k.device.id)).toMatchObject({ result: 'allowed', reason: 'connect.accepted', sourceAddress: '127.0.0.1' });
+    expect(await connectEvent(h, k.device.id)).toMatchObject({
+      result: 'allowed',
+      reason: 'connect.accepted',
+      sourceAddress: '127.0.0.1',
+    });
   });
 });

@@ -68,19 +68,53 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
     dir = await newDir();
   });
 
-  it.sequential('devices create: --json, --tag (repeatable), --class, --gateway, --description; and the human form', async () => {
-    gateway = await keyportJson<Device>(dir, ['devices', 'create', '--name', 'Gateway 1', '--class', 'gateway', '--tag', 'site=lab', '--tag', 'site=annex']);
-    expect(gateway).toMatchObject({ name: 'Gateway 1', deviceClass: 'gateway', tags: [{ key: 'site', value: 'lab' }, { key: 'site', value: 'annex' }] });
-    expect(gateway.id).toMatch(/^[0-9a-f]{24}$/);
-    peripheral = await keyportJson<Device>(dir, ['devices', 'create', '--name', 'Probe', '--class', 'peripheral', '--gateway', gateway.id, '--description', 'a probe', '--tag', 'env=prod']);
-    expect(peripheral).toMatchObject({ deviceClass: 'peripheral', gatewayId: gateway.id, description: 'a probe' });
-    const r = await keyport(dir, ['devices', 'create', '--name', 'Plain']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const m = /^created device ([0-9a-f]{24})  Plain  \[standalone\]\n$/.exec(r.stdout);
-    expect(m, r.stdout).not.toBeNull();
-    plain = { id: m![1]! } as Device;
-  });
+  it.sequential(
+    'devices create: --json, --tag (repeatable), --class, --gateway, --description; and the human form',
+    async () => {
+      gateway = await keyportJson<Device>(dir, [
+        'devices',
+        'create',
+        '--name',
+        'Gateway 1',
+        '--class',
+        'gateway',
+        '--tag',
+        'site=lab',
+        '--tag',
+        'site=annex',
+      ]);
+      expect(gateway).toMatchObject({
+        name: 'Gateway 1',
+        deviceClass: 'gateway',
+        tags: [
+          { key: 'site', value: 'lab' },
+          { key: 'site', value: 'annex' },
+        ],
+      });
+      expect(gateway.id).toMatch(/^[0-9a-f]{24}$/);
+      peripheral = await keyportJson<Device>(dir, [
+        'devices',
+        'create',
+        '--name',
+        'Probe',
+        '--class',
+        'peripheral',
+        '--gateway',
+        gateway.id,
+        '--description',
+        'a probe',
+        '--tag',
+        'env=prod',
+      ]);
+      expect(peripheral).toMatchObject({ deviceClass: 'peripheral', gatewayId: gateway.id, description: 'a probe' });
+      const r = await keyport(dir, ['devices', 'create', '--name', 'Plain']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const m = /^created device ([0-9a-f]{24})  Plain  \[standalone\]\n$/.exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      plain = { id: m![1]! } as Device;
+    },
+  );
 
   it.sequential('devices list: --json and the table', async () => {
     const list = await keyportJson<Device[]>(dir, ['devices', 'list']);
@@ -95,33 +129,125 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
   });
 
   it.sequential('devices set-tags: replaces the tags; with no --tag clears them', async () => {
-    const d = await keyportJson<Device>(dir, ['devices', 'set-tags', plain.id, '--tag', 'env=prod', '--tag', 'floor=2']);
-    expect(d.tags).toEqual([{ key: 'env', value: 'prod' }, { key: 'floor', value: '2' }]);
+    const d = await keyportJson<Device>(dir, [
+      'devices',
+      'set-tags',
+      plain.id,
+      '--tag',
+      'env=prod',
+      '--tag',
+      'floor=2',
+    ]);
+    expect(d.tags).toEqual([
+      { key: 'env', value: 'prod' },
+      { key: 'floor', value: '2' },
+    ]);
     const r = await keyport(dir, ['devices', 'set-tags', peripheral.id]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`tags of ${peripheral.id} are now: (none)\n`);
   });
 
   it.sequential('keys create: every device-restriction form, address and topic flags', async () => {
-    keys.all = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--all-devices', '--name', 'all', '--description', 'every device']);
-    expect(keys.all.accessKey).toMatchObject({ name: 'all', description: 'every device', status: 'active', addressFilterType: 'all', filterType: 'none', createdVia: 'cli' });
+    keys.all = await keyportJson<CreatedKey>(dir, [
+      'keys',
+      'create',
+      '--all-devices',
+      '--name',
+      'all',
+      '--description',
+      'every device',
+    ]);
+    expect(keys.all.accessKey).toMatchObject({
+      name: 'all',
+      description: 'every device',
+      status: 'active',
+      addressFilterType: 'all',
+      filterType: 'none',
+      createdVia: 'cli',
+    });
     expect(keys.all.accessKey.deviceIds).toBeUndefined();
     expect(keys.all.accessKey.deviceTags).toBeUndefined();
     expect(keys.all.secret).toMatch(/^[0-9a-f]{64}$/);
 
-    keys.ids = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--device', gateway.id, '--device', plain.id, '--allow-address', '10.0.0.0/8', '--allow-address', '::1']);
-    expect(keys.ids.accessKey).toMatchObject({ deviceIds: [gateway.id, plain.id], addressFilterType: 'whitelist', addresses: ['10.0.0.0/8', '::1'] });
+    keys.ids = await keyportJson<CreatedKey>(dir, [
+      'keys',
+      'create',
+      '--device',
+      gateway.id,
+      '--device',
+      plain.id,
+      '--allow-address',
+      '10.0.0.0/8',
+      '--allow-address',
+      '::1',
+    ]);
+    expect(keys.ids.accessKey).toMatchObject({
+      deviceIds: [gateway.id, plain.id],
+      addressFilterType: 'whitelist',
+      addresses: ['10.0.0.0/8', '::1'],
+    });
 
-    keys.tags = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--tag', 'env=prod', '--tag', 'floor=2', '--deny-address', '192.168.1.5', '--topics', 'all']);
-    expect(keys.tags.accessKey).toMatchObject({ deviceTags: [{ key: 'env', value: 'prod' }, { key: 'floor', value: '2' }], addressFilterType: 'blacklist', addresses: ['192.168.1.5'], filterType: 'all' });
+    keys.tags = await keyportJson<CreatedKey>(dir, [
+      'keys',
+      'create',
+      '--tag',
+      'env=prod',
+      '--tag',
+      'floor=2',
+      '--deny-address',
+      '192.168.1.5',
+      '--topics',
+      'all',
+    ]);
+    expect(keys.tags.accessKey).toMatchObject({
+      deviceTags: [
+        { key: 'env', value: 'prod' },
+        { key: 'floor', value: '2' },
+      ],
+      addressFilterType: 'blacklist',
+      addresses: ['192.168.1.5'],
+      filterType: 'all',
+    });
 
-    keys.both = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--device', peripheral.id, '--tag', 'site=lab', '--topics', 'whitelist', '--pub-topic', 'sensors/+/temp', '--sub-topic', 'alerts/#', '--sub-topic', 'news']);
-    expect(keys.both.accessKey).toMatchObject({ deviceIds: [peripheral.id], deviceTags: [{ key: 'site', value: 'lab' }], filterType: 'whitelist', pubTopics: ['sensors/+/temp'], subTopics: ['alerts/#', 'news'] });
+    keys.both = await keyportJson<CreatedKey>(dir, [
+      'keys',
+      'create',
+      '--device',
+      peripheral.id,
+      '--tag',
+      'site=lab',
+      '--topics',
+      'whitelist',
+      '--pub-topic',
+      'sensors/+/temp',
+      '--sub-topic',
+      'alerts/#',
+      '--sub-topic',
+      'news',
+    ]);
+    expect(keys.both.accessKey).toMatchObject({
+      deviceIds: [peripheral.id],
+      deviceTags: [{ key: 'site', value: 'lab' }],
+      filterType: 'whitelist',
+      pubTopics: ['sensors/+/temp'],
+      subTopics: ['alerts/#', 'news'],
+    });
 
-    const r = await keyport(dir, ['keys', 'create', '--device', plain.id, '--topics', 'blacklist', '--pub-topic', 'private/#']);
+    const r = await keyport(dir, [
+      'keys',
+      'create',
+      '--device',
+      plain.id,
+      '--topics',
+      'blacklist',
+      '--pub-topic',
+      'private/#',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^created access key [0-9a-f]{24} \(.+\)\n {2}key: {4}[0-9a-f-]{36}\n {2}secret: [0-9a-f]{64}\nThe secret is shown once/);
+    expect(r.stdout).toMatch(
+      /^created access key [0-9a-f]{24} \(.+\)\n {2}key: {4}[0-9a-f-]{36}\n {2}secret: [0-9a-f]{64}\nThe secret is shown once/,
+    );
   });
 
   it.sequential('keys list: --json, --query with --json, and the table', async () => {
@@ -130,7 +256,12 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
     for (const k of all) expect(JSON.stringify(k)).not.toMatch(/secret/i);
     const wl = await keyportJson<AccessKey[]>(dir, ['keys', 'list', '--query', '{"filterType":"whitelist"}']);
     expect(wl.map((k) => k.id)).toEqual([keys.both!.accessKey.id]);
-    const tagged = await keyportJson<AccessKey[]>(dir, ['keys', 'list', '--query', '{"$or":[{"deviceTags":{"$tagKey":{"$in":["env"]}}},{"name":{"$startsWith":"AL","$ci":true}}]}']);
+    const tagged = await keyportJson<AccessKey[]>(dir, [
+      'keys',
+      'list',
+      '--query',
+      '{"$or":[{"deviceTags":{"$tagKey":{"$in":["env"]}}},{"name":{"$startsWith":"AL","$ci":true}}]}',
+    ]);
     expect(tagged.map((k) => k.id).sort()).toEqual([keys.all!.accessKey.id, keys.tags!.accessKey.id].sort());
     const t = await keyport(dir, ['keys', 'list']);
     expect(t.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+KEY\s+STATUS\s+RESTRICTIONS$/);
@@ -172,7 +303,16 @@ describe.concurrent('keys create --save', () => {
 
   it.sequential.each(FORMATS)('--format %s writes a mode 0600 file that parses back', async (format) => {
     const file = join(out, `secrets-${format}.out`);
-    const created = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--device', deviceId, '--save', file, '--format', format]);
+    const created = await keyportJson<CreatedKey>(dir, [
+      'keys',
+      'create',
+      '--device',
+      deviceId,
+      '--save',
+      file,
+      '--format',
+      format,
+    ]);
     expect(created.savedTo).toBe(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
@@ -190,20 +330,23 @@ describe.concurrent('keys create --save', () => {
     expect(readFileSync(file, 'utf8')).toContain('build_flags');
   });
 
-  it.sequential('refuses to overwrite an existing file: exit 2, one line, the file untouched, NO key created', async () => {
-    const before = storeContents(dir).keys;
-    expect(before.length).toBeGreaterThan(0);
-    const file = join(out, 'existing.env');
-    writeFileSync(file, 'KEEP=me\n', { mode: 0o600 });
-    const r = await keyport(dir, ['keys', 'create', '--device', deviceId, '--save', file, '--format', 'env']);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    const line = oneStderrLine(r);
-    expect(line).toContain(file);
-    expect(line).toContain('already exists');
-    expect(readFileSync(file, 'utf8')).toBe('KEEP=me\n');
-    expect(storeContents(dir).keys.map((k) => k.id)).toEqual(before.map((k) => k.id));
-  });
+  it.sequential(
+    'refuses to overwrite an existing file: exit 2, one line, the file untouched, NO key created',
+    async () => {
+      const before = storeContents(dir).keys;
+      expect(before.length).toBeGreaterThan(0);
+      const file = join(out, 'existing.env');
+      writeFileSync(file, 'KEEP=me\n', { mode: 0o600 });
+      const r = await keyport(dir, ['keys', 'create', '--device', deviceId, '--save', file, '--format', 'env']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const line = oneStderrLine(r);
+      expect(line).toContain(file);
+      expect(line).toContain('already exists');
+      expect(readFileSync(file, 'utf8')).toBe('KEEP=me\n');
+      expect(storeContents(dir).keys.map((k) => k.id)).toEqual(before.map((k) => k.id));
+    },
+  );
 });
 
 /** Bad input: [label, args, what the one stderr line must name]; `SAVE` is a path in the case's data dir. */
@@ -217,12 +360,32 @@ const BAD_INPUT: Array<[string, string[], RegExp]> = [
   ['bad --gateway', ['devices', 'create', '--name', 'x', '--class', 'peripheral', '--gateway', UNKNOWN], /gateway/i],
   ['no device restriction', ['keys', 'create'], /--all-devices/],
   ['--all-devices with --device', ['keys', 'create', '--all-devices', '--device', UNKNOWN], /--all-devices.*--device/],
-  ['--allow-address with --deny-address', ['keys', 'create', '--all-devices', '--allow-address', '10.0.0.1', '--deny-address', '10.0.0.2'], /--allow-address.*--deny-address/],
+  [
+    '--allow-address with --deny-address',
+    ['keys', 'create', '--all-devices', '--allow-address', '10.0.0.1', '--deny-address', '10.0.0.2'],
+    /--allow-address.*--deny-address/,
+  ],
   ['bad CIDR', ['keys', 'create', '--all-devices', '--allow-address', '10.0.0.0/33'], /10\.0\.0\.0\/33/],
-  ['bad topic rule $SYS/#', ['keys', 'create', '--all-devices', '--topics', 'whitelist', '--pub-topic', '$SYS/#'], /\$SYS\/#/],
-  ['bad topic rule losant/', ['keys', 'create', '--all-devices', '--topics', 'blacklist', '--sub-topic', 'losant/x/state'], /losant\/x\/state/],
-  ['bad topic rule a/#/b', ['keys', 'create', '--all-devices', '--topics', 'whitelist', '--sub-topic', 'a/#/b'], /a\/#\/b/],
-  ['--pub-topic without --topics whitelist', ['keys', 'create', '--all-devices', '--pub-topic', 'a/b'], /--pub-topic.*--topics/],
+  [
+    'bad topic rule $SYS/#',
+    ['keys', 'create', '--all-devices', '--topics', 'whitelist', '--pub-topic', '$SYS/#'],
+    /\$SYS\/#/,
+  ],
+  [
+    'bad topic rule losant/',
+    ['keys', 'create', '--all-devices', '--topics', 'blacklist', '--sub-topic', 'losant/x/state'],
+    /losant\/x\/state/,
+  ],
+  [
+    'bad topic rule a/#/b',
+    ['keys', 'create', '--all-devices', '--topics', 'whitelist', '--sub-topic', 'a/#/b'],
+    /a\/#\/b/,
+  ],
+  [
+    '--pub-topic without --topics whitelist',
+    ['keys', 'create', '--all-devices', '--pub-topic', 'a/b'],
+    /--pub-topic.*--topics/,
+  ],
   ['bad --topics', ['keys', 'create', '--all-devices', '--topics', 'some'], /--topics.*"some"/],
   ['unknown device in --device', ['keys', 'create', '--device', UNKNOWN], new RegExp(UNKNOWN)],
   ['bad --format', ['keys', 'create', '--all-devices', '--save', 'SAVE', '--format', 'yaml'], /--format.*"yaml"/],
@@ -266,7 +429,14 @@ describe.concurrent('bad input: exit 2, ONE stderr line naming the problem, noth
       expect(storeContents(dir), `${label}: nothing created`).toEqual(before);
       expect(existsSync(join(dir, 'never.env')), label).toBe(false);
       expect(existsSync(join(dir, 'keyport.lock')), `${label}: lock released`).toBe(false);
-      table.push({ label, command: args.join(' ').replace(/[0-9a-f]{24}/g, 'ID').replace(dir, 'DIR'), stderr: line });
+      table.push({
+        label,
+        command: args
+          .join(' ')
+          .replace(/[0-9a-f]{24}/g, 'ID')
+          .replace(dir, 'DIR'),
+        stderr: line,
+      });
     }
   });
 });
@@ -276,7 +446,10 @@ describe.concurrent('a corrupt store file', () => {
     const dir = await newDir();
     const file = join(dir, 'keyport.json');
     writeFileSync(file, '{"version":1,');
-    for (const args of [['devices', 'list'], ['keys', 'create', '--all-devices']]) {
+    for (const args of [
+      ['devices', 'list'],
+      ['keys', 'create', '--all-devices'],
+    ]) {
       const r = await keyport(dir, args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stdout).toBe('');

@@ -8,7 +8,14 @@ import type { IClientOptions } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionEvent } from '../../src-main/core/decision-event.ts';
 import type { ReasonCode } from '../../src-main/core/types.ts';
-import { ClientPool, HAVE_MOSQUITTO, decisionsOf, mosquitto, mosquittoAuth, nextState } from '../helpers/mqtt-clients.ts';
+import {
+  ClientPool,
+  HAVE_MOSQUITTO,
+  decisionsOf,
+  mosquitto,
+  mosquittoAuth,
+  nextState,
+} from '../helpers/mqtt-clients.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
 
 let h: Harness;
@@ -92,7 +99,12 @@ const rows: Row[] = [
       const d = await h.device();
       const k = await h.key({ deviceIds: [d.id] });
       const wrong = fakeSecret();
-      return { clientId: d.id, opts: { username: k.accessKey.key, password: wrong }, keyId: k.accessKey.id, secrets: [k.secret, wrong] };
+      return {
+        clientId: d.id,
+        opts: { username: k.accessKey.key, password: wrong },
+        keyId: k.accessKey.id,
+        secrets: [k.secret, wrong],
+      };
     },
   },
   {
@@ -102,7 +114,12 @@ const rows: Row[] = [
     async setup() {
       const d = await h.device();
       const k = await h.key({ deviceIds: [d.id], status: 'inactive' });
-      return { clientId: d.id, opts: { username: k.accessKey.key, password: k.secret }, keyId: k.accessKey.id, secrets: [k.secret] };
+      return {
+        clientId: d.id,
+        opts: { username: k.accessKey.key, password: k.secret },
+        keyId: k.accessKey.id,
+        secrets: [k.secret],
+      };
     },
   },
   {
@@ -111,7 +128,11 @@ const rows: Row[] = [
     reason: 'address.denied',
     async setup() {
       const d = await h.device();
-      const k = await h.key({ deviceIds: [d.id], addressFilterType: 'whitelist', addresses: ['10.0.0.0/8', '192.168.1.7', '::1'] });
+      const k = await h.key({
+        deviceIds: [d.id],
+        addressFilterType: 'whitelist',
+        addresses: ['10.0.0.0/8', '192.168.1.7', '::1'],
+      });
       return {
         clientId: d.id,
         opts: { username: k.accessKey.key, password: k.secret },
@@ -147,7 +168,11 @@ const rows: Row[] = [
       return {
         url: h.wsUrl,
         clientId: d.id,
-        opts: { username: k.accessKey.key, password: k.secret, wsOptions: { headers: { 'X-Forwarded-For': 'garbage' } } },
+        opts: {
+          username: k.accessKey.key,
+          password: k.secret,
+          wsOptions: { headers: { 'X-Forwarded-For': 'garbage' } },
+        },
         keyId: k.accessKey.id,
         secrets: [k.secret],
         event: { transport: 'ws', forwardedFor: 'garbage' },
@@ -160,7 +185,12 @@ const rows: Row[] = [
     reason: 'device.unknown',
     async setup() {
       const k = await h.key({});
-      return { clientId: hex24(), opts: { username: k.accessKey.key, password: k.secret }, keyId: k.accessKey.id, secrets: [k.secret] };
+      return {
+        clientId: hex24(),
+        opts: { username: k.accessKey.key, password: k.secret },
+        keyId: k.accessKey.id,
+        secrets: [k.secret],
+      };
     },
   },
   {
@@ -170,7 +200,12 @@ const rows: Row[] = [
     async setup() {
       const [d, other] = [await h.device(), await h.device()];
       const k = await h.key({ deviceIds: [other.id] });
-      return { clientId: d.id, opts: { username: k.accessKey.key, password: k.secret }, keyId: k.accessKey.id, secrets: [k.secret] };
+      return {
+        clientId: d.id,
+        opts: { username: k.accessKey.key, password: k.secret },
+        keyId: k.accessKey.id,
+        secrets: [k.secret],
+      };
     },
   },
   {
@@ -182,7 +217,11 @@ const rows: Row[] = [
       const k = await h.key({ deviceIds: [d.id], filterType: 'all' });
       return {
         clientId: d.id,
-        opts: { username: k.accessKey.key, password: k.secret, will: { topic: '$SYS/x', payload: Buffer.from('bye'), qos: 0, retain: false } },
+        opts: {
+          username: k.accessKey.key,
+          password: k.secret,
+          will: { topic: '$SYS/x', payload: Buffer.from('bye'), qos: 0, retain: false },
+        },
         keyId: k.accessKey.id,
         secrets: [k.secret],
       };
@@ -200,7 +239,12 @@ const rows: Row[] = [
         opts: {
           username: k.accessKey.key,
           password: k.secret,
-          will: { topic: `losant/${other.id}/state`, payload: Buffer.from('{"data":{"up":false}}'), qos: 0, retain: false },
+          will: {
+            topic: `losant/${other.id}/state`,
+            payload: Buffer.from('{"data":{"up":false}}'),
+            qos: 0,
+            retain: false,
+          },
         },
         keyId: k.accessKey.id,
         secrets: [k.secret],
@@ -215,7 +259,13 @@ describe('CONNECT refusals with mqtt.js (SPEC §4, in check order)', () => {
     const refusal = await pool.refusal(a.url ?? h.mqttUrl, { clientId: a.clientId, ...a.opts });
     expect(refusal.code).toBe(row.code);
     const e = await connectDecision(a.clientId);
-    expect(e).toMatchObject({ action: 'connect', result: 'denied', reason: row.reason, transport: a.url === h.wsUrl ? 'ws' : 'tcp', ...a.event });
+    expect(e).toMatchObject({
+      action: 'connect',
+      result: 'denied',
+      reason: row.reason,
+      transport: a.url === h.wsUrl ? 'ws' : 'tcp',
+      ...a.event,
+    });
     if (a.keyId) expect(e.keyId).toBe(a.keyId);
     else expect(e.keyId).toBeUndefined();
     expectNoSecret(e, ...a.secrets);
@@ -231,7 +281,13 @@ describe('CONNECT accepted with mqtt.js', () => {
     const c = await pool.connect(h.mqttUrl, { clientId: d.id, username: k.accessKey.key, password: k.secret });
     expect(c.connected).toBe(true);
     const e = await connectDecision(d.id);
-    expect(e).toMatchObject({ result: 'allowed', reason: 'connect.accepted', transport: 'tcp', keyId: k.accessKey.id, sourceAddress: '127.0.0.1' });
+    expect(e).toMatchObject({
+      result: 'allowed',
+      reason: 'connect.accepted',
+      transport: 'tcp',
+      keyId: k.accessKey.id,
+      sourceAddress: '127.0.0.1',
+    });
     expect(e.rule).toContain(d.id);
     expectNoSecret(e, k.secret);
   });
@@ -255,16 +311,32 @@ describe('CONNECT accepted with mqtt.js', () => {
   it('over WebSocket from loopback with a well-formed X-Forwarded-For: accepted from the forwarded address', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
-    await pool.connect(h.wsUrl, { clientId: d.id, username: k.accessKey.key, password: k.secret, wsOptions: { headers: { 'X-Forwarded-For': '203.0.113.9' } } });
+    await pool.connect(h.wsUrl, {
+      clientId: d.id,
+      username: k.accessKey.key,
+      password: k.secret,
+      wsOptions: { headers: { 'X-Forwarded-For': '203.0.113.9' } },
+    });
     const e = await connectDecision(d.id);
-    expect(e).toMatchObject({ reason: 'connect.accepted', transport: 'ws', sourceAddress: '203.0.113.9', forwardedFor: '203.0.113.9', keyId: k.accessKey.id });
+    expect(e).toMatchObject({
+      reason: 'connect.accepted',
+      transport: 'ws',
+      sourceAddress: '203.0.113.9',
+      forwardedFor: '203.0.113.9',
+      keyId: k.accessKey.id,
+    });
     expectNoSecret(e, k.secret);
   });
 
   it('MQTT 5 from mqtt.js: refused by aedes with CONNACK 1, recorded as protocol.unsupported', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
-    const refusal = await pool.refusal(h.mqttUrl, { clientId: d.id, username: k.accessKey.key, password: k.secret, protocolVersion: 5 });
+    const refusal = await pool.refusal(h.mqttUrl, {
+      clientId: d.id,
+      username: k.accessKey.key,
+      password: k.secret,
+      protocolVersion: 5,
+    });
     // aedes answers with an MQTT 3.1.1-style CONNACK (return code 1, no properties); mqtt.js in
     // v5 mode reads that byte as the reason code.
     expect(refusal.code).toBe(1);
@@ -276,7 +348,13 @@ describe('CONNECT accepted with mqtt.js', () => {
   it('MQTT 3.1 (protocol level 3) with a 24-character device id: accepted', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
-    await pool.connect(h.mqttUrl, { clientId: d.id, username: k.accessKey.key, password: k.secret, protocolId: 'MQIsdp', protocolVersion: 3 });
+    await pool.connect(h.mqttUrl, {
+      clientId: d.id,
+      username: k.accessKey.key,
+      password: k.secret,
+      protocolId: 'MQIsdp',
+      protocolVersion: 3,
+    });
     expect((await connectDecision(d.id)).reason).toBe('connect.accepted');
   });
 });
@@ -286,7 +364,13 @@ describe('CONNECT over TLS', () => {
     const ca = await readFile(join(h.dataDir, 'tls', 'cert.pem'), 'utf8');
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
-    const c = await pool.connect(h.tlsUrl, { ca, rejectUnauthorized: true, clientId: d.id, username: k.accessKey.key, password: k.secret });
+    const c = await pool.connect(h.tlsUrl, {
+      ca,
+      rejectUnauthorized: true,
+      clientId: d.id,
+      username: k.accessKey.key,
+      password: k.secret,
+    });
     expect(c.connected).toBe(true);
     const e = await connectDecision(d.id);
     expect(e).toMatchObject({ result: 'allowed', reason: 'connect.accepted', transport: 'tls', keyId: k.accessKey.id });
@@ -298,7 +382,13 @@ describe('CONNECT over TLS', () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
     const wrong = fakeSecret();
-    const refusal = await pool.refusal(h.tlsUrl, { ca, rejectUnauthorized: true, clientId: d.id, username: k.accessKey.key, password: wrong });
+    const refusal = await pool.refusal(h.tlsUrl, {
+      ca,
+      rejectUnauthorized: true,
+      clientId: d.id,
+      username: k.accessKey.key,
+      password: wrong,
+    });
     expect(refusal.code).toBe(4);
     const e = await connectDecision(d.id);
     expect(e).toMatchObject({ reason: 'secret.mismatch', transport: 'tls', keyId: k.accessKey.id });
@@ -313,7 +403,15 @@ describe.skipIf(!HAVE_MOSQUITTO)('CONNECT with mosquitto_pub', () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
     const stored = nextState(h, d.id);
-    const r = await mosquitto('mosquitto_pub', [...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret), '-q', '1', '-t', `losant/${d.id}/state`, '-m', state]);
+    const r = await mosquitto('mosquitto_pub', [
+      ...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret),
+      '-q',
+      '1',
+      '-t',
+      `losant/${d.id}/state`,
+      '-m',
+      state,
+    ]);
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '', timedOut: false });
     expect((await stored).data).toEqual({ temp: 21.5 });
     const e = await connectDecision(d.id);
@@ -325,9 +423,17 @@ describe.skipIf(!HAVE_MOSQUITTO)('CONNECT with mosquitto_pub', () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
     const wrong = fakeSecret();
-    const r = await mosquitto('mosquitto_pub', [...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, wrong), '-t', `losant/${d.id}/state`, '-m', state]);
+    const r = await mosquitto('mosquitto_pub', [
+      ...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, wrong),
+      '-t',
+      `losant/${d.id}/state`,
+      '-m',
+      state,
+    ]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toBe('Connection error: Connection Refused: bad user name or password.\nError: The connection was refused.\n');
+    expect(r.stderr).toBe(
+      'Connection error: Connection Refused: bad user name or password.\nError: The connection was refused.\n',
+    );
     const e = await connectDecision(d.id);
     expect(e).toMatchObject({ reason: 'secret.mismatch', keyId: k.accessKey.id });
     expectNoSecret(e, k.secret, wrong);
@@ -336,9 +442,17 @@ describe.skipIf(!HAVE_MOSQUITTO)('CONNECT with mosquitto_pub', () => {
   it('inactive key: "Connection Refused: not authorised." and exit 5', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id], status: 'inactive' });
-    const r = await mosquitto('mosquitto_pub', [...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret), '-t', `losant/${d.id}/state`, '-m', state]);
+    const r = await mosquitto('mosquitto_pub', [
+      ...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret),
+      '-t',
+      `losant/${d.id}/state`,
+      '-m',
+      state,
+    ]);
     expect(r.code).toBe(5);
-    expect(r.stderr).toBe('Connection error: Connection Refused: not authorised.\nError: The connection was refused.\n');
+    expect(r.stderr).toBe(
+      'Connection error: Connection Refused: not authorised.\nError: The connection was refused.\n',
+    );
     const e = await connectDecision(d.id);
     expect(e).toMatchObject({ reason: 'key.inactive', keyId: k.accessKey.id });
     expectNoSecret(e, k.secret);
@@ -347,7 +461,15 @@ describe.skipIf(!HAVE_MOSQUITTO)('CONNECT with mosquitto_pub', () => {
   it('-V mqttv5: refused as an unsupported protocol version (exit 132), protocol.unsupported', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
-    const r = await mosquitto('mosquitto_pub', [...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret), '-V', 'mqttv5', '-t', `losant/${d.id}/state`, '-m', state]);
+    const r = await mosquitto('mosquitto_pub', [
+      ...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret),
+      '-V',
+      'mqttv5',
+      '-t',
+      `losant/${d.id}/state`,
+      '-m',
+      state,
+    ]);
     // aedes sends CONNACK return code 1; libmosquitto in v5 mode maps it to reason 0x84 (132).
     expect(r.code).toBe(132);
     expect(r.stderr).toBe(
@@ -363,7 +485,15 @@ describe.skipIf(!HAVE_MOSQUITTO)('CONNECT with mosquitto_pub', () => {
   it('-V mqttv31 with the 24-character device id as client id: accepted (exit 0)', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
-    const r = await mosquitto('mosquitto_pub', [...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret), '-V', 'mqttv31', '-t', `losant/${d.id}/state`, '-m', state]);
+    const r = await mosquitto('mosquitto_pub', [
+      ...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret),
+      '-V',
+      'mqttv31',
+      '-t',
+      `losant/${d.id}/state`,
+      '-m',
+      state,
+    ]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect((await connectDecision(d.id)).reason).toBe('connect.accepted');
   });
@@ -374,8 +504,14 @@ describe.skipIf(!HAVE_MOSQUITTO)('CONNECT with mosquitto_pub', () => {
     const stored = nextState(h, d.id);
     const r = await mosquitto('mosquitto_pub', [
       ...mosquittoAuth(h.rt.ports.tls, d.id, k.accessKey.key, k.secret),
-      '--cafile', join(h.dataDir, 'tls', 'cert.pem'),
-      '-q', '1', '-t', `losant/${d.id}/state`, '-m', state,
+      '--cafile',
+      join(h.dataDir, 'tls', 'cert.pem'),
+      '-q',
+      '1',
+      '-t',
+      `losant/${d.id}/state`,
+      '-m',
+      state,
     ]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     await stored;

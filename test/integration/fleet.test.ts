@@ -33,7 +33,14 @@ describe('a fleet of 500 devices with per-device keys', () => {
     const offPhase = sim.events.on('fleet', (f) => {
       if (f.phase === 'connecting' && !tCreated) tCreated = performance.now();
     });
-    const summary = await sim.fleets.create({ count: N, namePrefix: 'Fleet test', behaviour: { attributes: { temp: { kind: 'float', min: 18, max: 26 }, humidity: { kind: 'int', min: 30, max: 70 } }, everySeconds: 60 } });
+    const summary = await sim.fleets.create({
+      count: N,
+      namePrefix: 'Fleet test',
+      behaviour: {
+        attributes: { temp: { kind: 'float', min: 18, max: 26 }, humidity: { kind: 'int', min: 30, max: 70 } },
+        everySeconds: 60,
+      },
+    });
     const tConnected = performance.now();
     await within(reportedAll, 20_000, `all ${N} first reports (got ${reported.size})`);
     const tReported = performance.now();
@@ -42,7 +49,13 @@ describe('a fleet of 500 devices with per-device keys', () => {
     offPhase();
     offState();
 
-    expect(summary).toMatchObject({ size: N, created: N, connected: N, phase: 'running', byReason: { 'connect.accepted': N } });
+    expect(summary).toMatchObject({
+      size: N,
+      created: N,
+      connected: N,
+      phase: 'running',
+      byReason: { 'connect.accepted': N },
+    });
     expect(h.rt.broker.sessions.size).toBeGreaterThanOrEqual(N);
     // One key per device: N distinct keys, each scoped to exactly its own device.
     const members = sim.all().filter((s) => s.fleetId === summary.id);

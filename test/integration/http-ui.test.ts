@@ -32,11 +32,14 @@ describe('static UI', () => {
     expect(await res.text()).toContain('<title>Keyport</title>');
   });
 
-  it.each([['/..%2fkeyport.json'], ['/%2e%2e/admin-token'], ['/%E0%A4%A'], ['/nope.js']])('answers 404 for %s', async (path) => {
-    const res = await fetch(`${base}${path}`);
-    expect(res.status).toBe(404);
-    expect(await res.text()).not.toContain(h.rt.adminToken);
-  });
+  it.each([['/..%2fkeyport.json'], ['/%2e%2e/admin-token'], ['/%E0%A4%A'], ['/nope.js']])(
+    'answers 404 for %s',
+    async (path) => {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain(h.rt.adminToken);
+    },
+  );
 
   it('says how to build the UI when it is missing', async () => {
     const empty = await startHarness({ uiDir: join(uiDir, 'missing') });
@@ -69,10 +72,12 @@ describe('UI bridge', () => {
   it('answers contract calls with the admin token', async () => {
     const r = await connect(h.rt.adminToken);
     expect(r.opened).toBe(true);
-    const reply = new Promise<unknown>((resolve) => r.ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as { id?: number; reply?: unknown };
-      if (m.id === 1) resolve(m.reply);
-    }));
+    const reply = new Promise<unknown>((resolve) =>
+      r.ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { id?: number; reply?: unknown };
+        if (m.id === 1) resolve(m.reply);
+      }),
+    );
     r.ws.send(JSON.stringify({ id: 1, method: 'app.info', req: {} }));
     expect(await reply).toMatchObject({ ok: true, result: { applicationId: h.rt.service.applicationId } });
     r.ws.close();

@@ -5,7 +5,16 @@ import { randomBytes } from 'node:crypto';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessKey, ConnectionStatus, Device } from '../../src-main/core/types.ts';
-import { ClientPool, closed, collect, decisionsFrom, nextMessage, nextStatus, subscribe, within } from '../helpers/mqtt-clients.ts';
+import {
+  ClientPool,
+  closed,
+  collect,
+  decisionsFrom,
+  nextMessage,
+  nextStatus,
+  subscribe,
+  within,
+} from '../helpers/mqtt-clients.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
 
 let h: Harness;
@@ -25,7 +34,8 @@ const creds = (device: Device, k: Key, extra: IClientOptions = {}): IClientOptio
   password: k.secret,
   ...extra,
 });
-const connectAs = (device: Device, k: Key, extra: IClientOptions = {}): Promise<MqttClient> => pool.connect(h.mqttUrl, creds(device, k, extra));
+const connectAs = (device: Device, k: Key, extra: IClientOptions = {}): Promise<MqttClient> =>
+  pool.connect(h.mqttUrl, creds(device, k, extra));
 const uniqueTag = () => ({ key: 'zone', value: `z-${randomBytes(6).toString('hex')}` });
 const isStatus = (s: ConnectionStatus['status']) => (d: Device) => d.connectionStatus?.status === s;
 
@@ -57,12 +67,18 @@ describe('a key made inactive or deleted closes its live connections', () => {
       expect(e).toMatchObject({ reason: 'key.inactive', keyId: k.accessKey.id });
       expect(JSON.stringify(e)).not.toContain(k.secret);
     }
-    expect((await persisted).connectionStatus).toMatchObject({ status: 'disconnected', disconnectReason: 'key.inactive' });
+    expect((await persisted).connectionStatus).toMatchObject({
+      status: 'disconnected',
+      disconnectReason: 'key.inactive',
+    });
     expect(h.rt.broker.sessions.forKey(k.accessKey.id)).toEqual([]);
 
     const again = decisionsFrom(h);
     expect((await pool.refusal(h.mqttUrl, creds(d1, k))).code).toBe(5);
-    expect(await again((x) => x.action === 'connect' && x.deviceId === d1.id)).toMatchObject({ result: 'denied', reason: 'key.inactive' });
+    expect(await again((x) => x.action === 'connect' && x.deviceId === d1.id)).toMatchObject({
+      result: 'denied',
+      reason: 'key.inactive',
+    });
 
     await h.rt.service.keys.update(k.accessKey.id, { status: 'active' });
     await connectAs(d1, k);
@@ -76,7 +92,10 @@ describe('a key made inactive or deleted closes its live connections', () => {
     const gone = closed(c);
     await h.rt.service.keys.remove(k.accessKey.id);
     await gone;
-    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({ reason: 'key.deleted', keyId: k.accessKey.id });
+    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({
+      reason: 'key.deleted',
+      keyId: k.accessKey.id,
+    });
 
     expect((await pool.refusal(h.mqttUrl, creds(d, k))).code).toBe(4);
     expect(await wait((x) => x.action === 'connect' && x.deviceId === d.id)).toMatchObject({ reason: 'key.unknown' });
@@ -85,12 +104,16 @@ describe('a key made inactive or deleted closes its live connections', () => {
   it('deleted while the device has a last will on a custom topic: the disconnect still says key.deleted', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id], filterType: 'all' });
-    const c = await connectAs(d, k, { will: { topic: 'status/offline', payload: Buffer.from(d.id), qos: 0, retain: false } });
+    const c = await connectAs(d, k, {
+      will: { topic: 'status/offline', payload: Buffer.from(d.id), qos: 0, retain: false },
+    });
     const wait = decisionsFrom(h);
     const gone = closed(c);
     await h.rt.service.keys.remove(k.accessKey.id);
     await gone;
-    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({ reason: 'key.deleted' });
+    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({
+      reason: 'key.deleted',
+    });
   });
 
   it('a last will no longer allowed by the edited rules is not published, and the disconnect still says connection.lost', async () => {
@@ -100,14 +123,22 @@ describe('a key made inactive or deleted closes its live connections', () => {
     const w = await connectAs(watcher, await h.key({ deviceIds: [watcher.id], filterType: 'all' }));
     await subscribe(w, ['status/#']);
     const got = collect(w);
-    const c = await connectAs(d, k, { will: { topic: 'status/offline', payload: Buffer.from(d.id), qos: 0, retain: false } });
+    const c = await connectAs(d, k, {
+      will: { topic: 'status/offline', payload: Buffer.from(d.id), qos: 0, retain: false },
+    });
     await h.rt.service.keys.update(k.accessKey.id, { filterType: 'none' });
     const wait = decisionsFrom(h);
     const gone = closed(c);
     c.stream.destroy();
     await gone;
-    expect(await wait((x) => x.action === 'publish' && x.deviceId === d.id)).toMatchObject({ topic: 'status/offline', result: 'denied', reason: 'topic.custom-none' });
-    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({ reason: 'connection.lost' });
+    expect(await wait((x) => x.action === 'publish' && x.deviceId === d.id)).toMatchObject({
+      topic: 'status/offline',
+      result: 'denied',
+      reason: 'topic.custom-none',
+    });
+    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({
+      reason: 'connection.lost',
+    });
     // The watcher still gets later traffic on status/#, and never got the will.
     const later = nextMessage(w, 'status/later');
     await w.publishAsync('status/later', 'x', { qos: 1 });
@@ -122,7 +153,9 @@ describe('a key made inactive or deleted closes its live connections', () => {
     const gone = closed(c);
     await h.rt.service.devices.remove(d.id);
     await gone;
-    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({ reason: 'device.unknown' });
+    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({
+      reason: 'device.unknown',
+    });
   });
 });
 
@@ -148,18 +181,30 @@ describe('tag-scoped keys: scope is resolved at connect', () => {
     // A NEW connection reads the tags now: refused, and it does not take the live one over.
     const wait = decisionsFrom(h);
     expect((await pool.refusal(h.mqttUrl, creds(d, k))).code).toBe(5);
-    expect(await wait((x) => x.action === 'connect' && x.deviceId === d.id)).toMatchObject({ result: 'denied', reason: 'device.out-of-scope', keyId: k.accessKey.id });
+    expect(await wait((x) => x.action === 'connect' && x.deviceId === d.id)).toMatchObject({
+      result: 'denied',
+      reason: 'device.out-of-scope',
+      keyId: k.accessKey.id,
+    });
     await c.publishAsync(`losant/${d.id}/state`, '{"data":{"x":2}}', { qos: 1 });
     expect(c.connected).toBe(true);
 
     // The tag back: a new connection is accepted (and takes the old one over).
     await h.rt.service.devices.setTags(d.id, [tag, other]);
     const oldGone = closed(c);
-    const fresh = nextStatus(h, d.id, (x) => isStatus('connected')(x) && x.connectionStatus?.scopeChangedSinceConnect === undefined);
+    const fresh = nextStatus(
+      h,
+      d.id,
+      (x) => isStatus('connected')(x) && x.connectionStatus?.scopeChangedSinceConnect === undefined,
+    );
     const c2 = await connectAs(d, k);
     await oldGone;
-    expect(await wait((x) => x.action === 'connect' && x.deviceId === d.id && x.result === 'allowed')).toMatchObject({ reason: 'connect.accepted' });
-    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({ reason: 'session.taken-over' });
+    expect(await wait((x) => x.action === 'connect' && x.deviceId === d.id && x.result === 'allowed')).toMatchObject({
+      reason: 'connect.accepted',
+    });
+    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({
+      reason: 'session.taken-over',
+    });
     await fresh; // the new session is not flagged
     expect(h.rt.broker.sessions.forDevice(d.id)?.scopeChangedSinceConnect).toBe(false);
     expect(c2.connected).toBe(true);
@@ -236,8 +281,16 @@ describe('disconnect reasons and connectionStatus', () => {
     const down = nextStatus(h, d.id, isStatus('disconnected'));
     await c.endAsync(); // sends DISCONNECT
     const s2 = (await down).connectionStatus!;
-    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({ reason: 'client.disconnect' });
-    expect(s2).toMatchObject({ status: 'disconnected', disconnectReason: 'client.disconnect', connectedAt: s1.connectedAt, ipAddress: '127.0.0.1', messagesFromClient: 2 });
+    expect(await wait((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({
+      reason: 'client.disconnect',
+    });
+    expect(s2).toMatchObject({
+      status: 'disconnected',
+      disconnectReason: 'client.disconnect',
+      connectedAt: s1.connectedAt,
+      ipAddress: '127.0.0.1',
+      messagesFromClient: 2,
+    });
     expect(Date.parse(s2.disconnectedAt!)).toBeGreaterThanOrEqual(Date.parse(s1.connectedAt!));
     expect(h.rt.service.store.getDevice(d.id)?.connectionStatus).toEqual(s2);
 
@@ -253,9 +306,15 @@ describe('disconnect reasons and connectionStatus', () => {
     const gone = closed(c2);
     c2.stream.destroy(); // no DISCONNECT packet
     await gone;
-    expect(await wait2((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({ reason: 'connection.lost' });
+    expect(await wait2((x) => x.action === 'disconnect' && x.deviceId === d.id)).toMatchObject({
+      reason: 'connection.lost',
+    });
     const s4 = (await down2).connectionStatus!;
-    expect(s4).toMatchObject({ status: 'disconnected', disconnectReason: 'connection.lost', connectedAt: s3.connectedAt });
+    expect(s4).toMatchObject({
+      status: 'disconnected',
+      disconnectReason: 'connection.lost',
+      connectedAt: s3.connectedAt,
+    });
   });
 
   it('a destroyed socket publishes the last will; a clean DISCONNECT does not', async () => {
@@ -265,7 +324,12 @@ describe('disconnect reasons and connectionStatus', () => {
     const w = await connectAs(watcher, await h.key({ deviceIds: [watcher.id, d.id] }));
     await subscribe(w, [`losant/${d.id}/state`]);
     const got = collect(w);
-    const will = { topic: `losant/${d.id}/state`, payload: Buffer.from('{"data":{"online":false}}'), qos: 0 as const, retain: false };
+    const will = {
+      topic: `losant/${d.id}/state`,
+      payload: Buffer.from('{"data":{"online":false}}'),
+      qos: 0 as const,
+      retain: false,
+    };
 
     const c1 = await connectAs(d, k, { will });
     const down = nextStatus(h, d.id, isStatus('disconnected'));
@@ -283,10 +347,22 @@ describe('disconnect reasons and connectionStatus', () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
     const up = nextStatus(h, d.id, isStatus('connected'));
-    const c = await pool.connect(h.wsUrl, creds(d, k, { wsOptions: { headers: { 'X-Forwarded-For': '198.51.100.4, 127.0.0.1' } } }));
-    expect((await up).connectionStatus).toMatchObject({ status: 'connected', ipAddress: '198.51.100.4', transport: 'ws' });
+    const c = await pool.connect(
+      h.wsUrl,
+      creds(d, k, { wsOptions: { headers: { 'X-Forwarded-For': '198.51.100.4, 127.0.0.1' } } }),
+    );
+    expect((await up).connectionStatus).toMatchObject({
+      status: 'connected',
+      ipAddress: '198.51.100.4',
+      transport: 'ws',
+    });
     const down = nextStatus(h, d.id, isStatus('disconnected'));
     await within(c.endAsync(), 5_000, 'end');
-    expect((await down).connectionStatus).toMatchObject({ status: 'disconnected', ipAddress: '198.51.100.4', transport: 'ws', disconnectReason: 'client.disconnect' });
+    expect((await down).connectionStatus).toMatchObject({
+      status: 'disconnected',
+      ipAddress: '198.51.100.4',
+      transport: 'ws',
+      disconnectReason: 'client.disconnect',
+    });
   });
 });

@@ -21,7 +21,12 @@ const pool = new ClientPool();
 
 beforeAll(async () => {
   h = await startHarness({
-    routes: (rt) => losantApiRoutes({ ...rt, trustedProxies: ['127.0.0.0/8', '::1/128'], now: () => new Date(clockMs ?? Date.now()) }),
+    routes: (rt) =>
+      losantApiRoutes({
+        ...rt,
+        trustedProxies: ['127.0.0.0/8', '::1/128'],
+        now: () => new Date(clockMs ?? Date.now()),
+      }),
   });
   base = `http://127.0.0.1:${h.rt.ports.http}`;
   appId = h.rt.service.applicationId;
@@ -39,7 +44,11 @@ interface Reply {
   text: string;
 }
 
-async function call(method: string, path: string, opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function call(
+  method: string,
+  path: string,
+  opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined = opts.raw;
@@ -67,13 +76,25 @@ function expectError(r: Reply, status: number, type: string, ...mentions: string
 }
 
 const hex24 = (n: number): string => n.toString(16).padStart(24, 'a');
-const jwtPayload = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+const jwtPayload = (token: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
 
-async function authAs(deviceId: string, key: string, secret: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Reply> {
+async function authAs(
+  deviceId: string,
+  key: string,
+  secret: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return call('POST', '/auth/device', { body: { deviceId, key, secret, ...extra }, headers });
 }
 
-async function deviceToken(deviceId: string, key: string, secret: string, extra: Record<string, unknown> = {}): Promise<string> {
+async function deviceToken(
+  deviceId: string,
+  key: string,
+  secret: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const r = await authAs(deviceId, key, secret, extra);
   expect(r.status, r.text).toBe(200);
   return r.body.token as string;
@@ -86,14 +107,34 @@ function authEvents(deviceId: string, since: number): DecisionEvent[] {
 const lastSeq = (): number => h.rt.service.feed.list(1)[0]?.seq ?? 0;
 
 describe('POST /auth/device', () => {
-  it('returns Losant\'s authedDevice with a signed token (default one hour) and records the attempt', async () => {
+  it("returns Losant's authedDevice with a signed token (default one hour) and records the attempt", async () => {
     const d = await h.device({ deviceClass: 'gateway' });
-    const k = await h.key({ deviceIds: [d.id], filterType: 'whitelist', pubTopics: ['sensors/+'], subTopics: ['cmd/#'] });
+    const k = await h.key({
+      deviceIds: [d.id],
+      filterType: 'whitelist',
+      pubTopics: ['sensors/+'],
+      subTopics: ['cmd/#'],
+    });
     const since = lastSeq();
     const r = await authAs(d.id, k.accessKey.key, k.secret);
     expect(r.status, r.text).toBe(200);
-    expect(Object.keys(r.body).sort()).toEqual(['applicationId', 'deviceClass', 'deviceId', 'filterType', 'pubTopics', 'subTopics', 'token']);
-    expect(r.body).toMatchObject({ applicationId: appId, deviceId: d.id, deviceClass: 'gateway', filterType: 'whitelist', pubTopics: ['sensors/+'], subTopics: ['cmd/#'] });
+    expect(Object.keys(r.body).sort()).toEqual([
+      'applicationId',
+      'deviceClass',
+      'deviceId',
+      'filterType',
+      'pubTopics',
+      'subTopics',
+      'token',
+    ]);
+    expect(r.body).toMatchObject({
+      applicationId: appId,
+      deviceId: d.id,
+      deviceClass: 'gateway',
+      filterType: 'whitelist',
+      pubTopics: ['sensors/+'],
+      subTopics: ['cmd/#'],
+    });
     const [header, , sig] = (r.body.token as string).split('.');
     expect(JSON.parse(Buffer.from(header ?? '', 'base64url').toString())).toMatchObject({ alg: 'HS256', typ: 'JWT' });
     expect(sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -102,7 +143,14 @@ describe('POST /auth/device', () => {
     expect((claims.exp as number) - (claims.iat as number)).toBe(3600);
     const events = authEvents(d.id, since);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ transport: 'http', action: 'auth', result: 'allowed', reason: 'connect.accepted', keyId: k.accessKey.id, sourceAddress: '127.0.0.1' });
+    expect(events[0]).toMatchObject({
+      transport: 'http',
+      action: 'auth',
+      result: 'allowed',
+      reason: 'connect.accepted',
+      keyId: k.accessKey.id,
+      sourceAddress: '127.0.0.1',
+    });
     expect(JSON.stringify(events)).not.toContain(k.secret);
     expect(h.rt.service.keys.get(k.accessKey.id).lastUsed).toBeDefined();
   });
@@ -115,7 +163,12 @@ describe('POST /auth/device', () => {
     const t0 = jwtPayload(await deviceToken(d.id, k.accessKey.key, k.secret, { tokenTTL: 0 }));
     expect((t0.exp as number) - (t0.iat as number)).toBe(MAX_TOKEN_TTL);
     const since = lastSeq();
-    expectError(await authAs(d.id, k.accessKey.key, k.secret, { tokenTTL: MAX_TOKEN_TTL + 1 }), 400, 'Validation', 'tokenTTL');
+    expectError(
+      await authAs(d.id, k.accessKey.key, k.secret, { tokenTTL: MAX_TOKEN_TTL + 1 }),
+      400,
+      'Validation',
+      'tokenTTL',
+    );
     expectError(await authAs(d.id, k.accessKey.key, k.secret, { tokenTTL: 1.5 }), 400, 'Validation', 'tokenTTL');
     expectError(await authAs(d.id, k.accessKey.key, k.secret, { tokenTTL: '60' }), 400, 'Validation', 'tokenTTL');
     expect(authEvents(d.id, since)).toHaveLength(0); // a malformed request is not an attempt
@@ -125,14 +178,35 @@ describe('POST /auth/device', () => {
     expectError(await call('POST', '/auth/device', { raw: '{"deviceId": ' }), 400, 'BadRequest', 'not valid JSON');
     expectError(await call('POST', '/auth/device', { body: [1, 2] }), 400, 'Validation', 'body');
     expectError(await call('POST', '/auth/device', { body: { key: 'k', secret: 's' } }), 400, 'Validation', 'deviceId');
-    expectError(await call('POST', '/auth/device', { body: { deviceId: 5, key: 'k', secret: 's' } }), 400, 'Validation', 'deviceId');
-    expectError(await call('POST', '/auth/device', { body: { deviceId: hex24(1), key: 7, secret: 's' } }), 400, 'Validation', 'key');
-    expectError(await call('POST', '/auth/device', { body: { deviceId: hex24(1), key: 'k', secret: 's', password: 'x' } }), 400, 'Validation', 'password');
+    expectError(
+      await call('POST', '/auth/device', { body: { deviceId: 5, key: 'k', secret: 's' } }),
+      400,
+      'Validation',
+      'deviceId',
+    );
+    expectError(
+      await call('POST', '/auth/device', { body: { deviceId: hex24(1), key: 7, secret: 's' } }),
+      400,
+      'Validation',
+      'key',
+    );
+    expectError(
+      await call('POST', '/auth/device', { body: { deviceId: hex24(1), key: 'k', secret: 's', password: 'x' } }),
+      400,
+      'Validation',
+      'password',
+    );
   });
 
   interface Row {
     reason: ReasonCode;
-    setup(): Promise<{ deviceId: string; body: Record<string, unknown>; headers?: Record<string, string>; keyId?: string; secrets: string[] }>;
+    setup(): Promise<{
+      deviceId: string;
+      body: Record<string, unknown>;
+      headers?: Record<string, string>;
+      keyId?: string;
+      secrets: string[];
+    }>;
   }
   const rows: Row[] = [
     {
@@ -147,7 +221,11 @@ describe('POST /auth/device', () => {
       reason: 'key.unknown',
       async setup() {
         const d = await h.device();
-        return { deviceId: d.id, body: { deviceId: d.id, key: '6f1c7d2e-2a44-4c1e-9a55-000000000000', secret: 'ab'.repeat(32) }, secrets: ['ab'.repeat(32)] };
+        return {
+          deviceId: d.id,
+          body: { deviceId: d.id, key: '6f1c7d2e-2a44-4c1e-9a55-000000000000', secret: 'ab'.repeat(32) },
+          secrets: ['ab'.repeat(32)],
+        };
       },
     },
     {
@@ -155,7 +233,12 @@ describe('POST /auth/device', () => {
       async setup() {
         const d = await h.device();
         const k = await h.key({ deviceIds: [d.id] });
-        return { deviceId: d.id, body: { deviceId: d.id, key: k.accessKey.key, secret: 'cd'.repeat(32) }, keyId: k.accessKey.id, secrets: [k.secret, 'cd'.repeat(32)] };
+        return {
+          deviceId: d.id,
+          body: { deviceId: d.id, key: k.accessKey.key, secret: 'cd'.repeat(32) },
+          keyId: k.accessKey.id,
+          secrets: [k.secret, 'cd'.repeat(32)],
+        };
       },
     },
     {
@@ -163,7 +246,12 @@ describe('POST /auth/device', () => {
       async setup() {
         const d = await h.device();
         const k = await h.key({ deviceIds: [d.id], status: 'inactive' });
-        return { deviceId: d.id, body: { deviceId: d.id, key: k.accessKey.key, secret: k.secret }, keyId: k.accessKey.id, secrets: [k.secret] };
+        return {
+          deviceId: d.id,
+          body: { deviceId: d.id, key: k.accessKey.key, secret: k.secret },
+          keyId: k.accessKey.id,
+          secrets: [k.secret],
+        };
       },
     },
     {
@@ -171,7 +259,12 @@ describe('POST /auth/device', () => {
       async setup() {
         const d = await h.device();
         const k = await h.key({ deviceIds: [d.id], addressFilterType: 'whitelist', addresses: ['10.9.9.9'] });
-        return { deviceId: d.id, body: { deviceId: d.id, key: k.accessKey.key, secret: k.secret }, keyId: k.accessKey.id, secrets: [k.secret] };
+        return {
+          deviceId: d.id,
+          body: { deviceId: d.id, key: k.accessKey.key, secret: k.secret },
+          keyId: k.accessKey.id,
+          secrets: [k.secret],
+        };
       },
     },
     {
@@ -179,14 +272,25 @@ describe('POST /auth/device', () => {
       async setup() {
         const d = await h.device();
         const k = await h.key({ deviceIds: [d.id] });
-        return { deviceId: d.id, body: { deviceId: d.id, key: k.accessKey.key, secret: k.secret }, headers: { 'x-forwarded-for': 'not-an-address' }, keyId: k.accessKey.id, secrets: [k.secret] };
+        return {
+          deviceId: d.id,
+          body: { deviceId: d.id, key: k.accessKey.key, secret: k.secret },
+          headers: { 'x-forwarded-for': 'not-an-address' },
+          keyId: k.accessKey.id,
+          secrets: [k.secret],
+        };
       },
     },
     {
       reason: 'device.unknown',
       async setup() {
         const k = await h.key({});
-        return { deviceId: hex24(77), body: { deviceId: hex24(77), key: k.accessKey.key, secret: k.secret }, keyId: k.accessKey.id, secrets: [k.secret] };
+        return {
+          deviceId: hex24(77),
+          body: { deviceId: hex24(77), key: k.accessKey.key, secret: k.secret },
+          keyId: k.accessKey.id,
+          secrets: [k.secret],
+        };
       },
     },
     {
@@ -195,7 +299,12 @@ describe('POST /auth/device', () => {
         const mine = await h.device();
         const other = await h.device({ tags: [{ key: 'env', value: 'lab' }] });
         const k = await h.key({ deviceIds: [mine.id], deviceTags: [{ key: 'env', value: 'prod' }] });
-        return { deviceId: other.id, body: { deviceId: other.id, key: k.accessKey.key, secret: k.secret }, keyId: k.accessKey.id, secrets: [k.secret] };
+        return {
+          deviceId: other.id,
+          body: { deviceId: other.id, key: k.accessKey.key, secret: k.secret },
+          keyId: k.accessKey.id,
+          secrets: [k.secret],
+        };
       },
     },
   ];
@@ -232,7 +341,11 @@ describe('POST /auth/device', () => {
     const since = lastSeq();
     const r = await authAs(d.id, k.accessKey.key, k.secret, {}, { 'x-forwarded-for': '10.1.2.3' });
     expect(r.status, r.text).toBe(200);
-    expect(authEvents(d.id, since)[0]).toMatchObject({ result: 'allowed', sourceAddress: '10.1.2.3', forwardedFor: '10.1.2.3' });
+    expect(authEvents(d.id, since)[0]).toMatchObject({
+      result: 'allowed',
+      sourceAddress: '10.1.2.3',
+      forwardedFor: '10.1.2.3',
+    });
   });
 
   it('ignores X-Forwarded-For from a peer that is not in the trusted-proxy list it was given', async () => {
@@ -261,24 +374,41 @@ describe('POST /applications/{appId}/devices/{deviceId}/state', () => {
     const token = await deviceToken(d.id, k.accessKey.key, k.secret);
     const watcher = await h.device();
     const wk = await h.key({});
-    const sub = await pool.connect(h.mqttUrl, { clientId: watcher.id, username: wk.accessKey.key, password: wk.secret });
+    const sub = await pool.connect(h.mqttUrl, {
+      clientId: watcher.id,
+      username: wk.accessKey.key,
+      password: wk.secret,
+    });
     await subscribe(sub, [`losant/${d.id}/state`]);
     const got = nextMessage(sub, `losant/${d.id}/state`);
-    const r = await call('POST', `/applications/${appId}/devices/${d.id}/state`, { token, body: { data: { temp: 21.5, door: 'open' } } });
+    const r = await call('POST', `/applications/${appId}/devices/${d.id}/state`, {
+      token,
+      body: { data: { temp: 21.5, door: 'open' } },
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.body).toEqual({ success: true });
     expect(JSON.parse((await got).payload)).toEqual({ data: { temp: 21.5, door: 'open' } });
     expect(h.rt.service.store.getDevice(d.id)?.lastState?.data).toEqual({ temp: 21.5, door: 'open' });
     expect(h.rt.service.telemetry.history(d.id)).toHaveLength(1);
-    const e = h.rt.service.feed.list().filter((x) => x.transport === 'http' && x.action === 'publish' && x.topic === `losant/${d.id}/state`);
-    expect(e.at(-1)).toMatchObject({ result: 'allowed', reason: 'publish.allowed', deviceId: d.id, keyId: k.accessKey.id });
+    const e = h.rt.service.feed
+      .list()
+      .filter((x) => x.transport === 'http' && x.action === 'publish' && x.topic === `losant/${d.id}/state`);
+    expect(e.at(-1)).toMatchObject({
+      result: 'allowed',
+      reason: 'publish.allowed',
+      deviceId: d.id,
+      keyId: k.accessKey.id,
+    });
   });
 
   it('accepts an array of states (Losant deviceStateOrStates)', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
     const token = await deviceToken(d.id, k.accessKey.key, k.secret);
-    const r = await call('POST', `/applications/${appId}/devices/${d.id}/state`, { token, body: [{ data: { a: 1 }, time: 1700000000000 }, { data: { b: true } }] });
+    const r = await call('POST', `/applications/${appId}/devices/${d.id}/state`, {
+      token,
+      body: [{ data: { a: 1 }, time: 1700000000000 }, { data: { b: true } }],
+    });
     expect(r.status, r.text).toBe(200);
     expect(h.rt.service.telemetry.history(d.id).map((s) => s.data)).toEqual([{ a: 1 }, { b: true }]);
   });
@@ -288,22 +418,42 @@ describe('POST /applications/{appId}/devices/{deviceId}/state', () => {
     const k = await h.key({ deviceIds: [d.id] });
     const token = await deviceToken(d.id, k.accessKey.key, k.secret);
     const path = `/applications/${appId}/devices/${d.id}/state`;
-    expectError(await call('POST', path, { token, body: { data: { temp: [1, 2] } } }), 400, 'Validation', 'data.temp must be a number, string, boolean or object');
+    expectError(
+      await call('POST', path, { token, body: { data: { temp: [1, 2] } } }),
+      400,
+      'Validation',
+      'data.temp must be a number, string, boolean or object',
+    );
     expectError(await call('POST', path, { token, body: { temp: 1 } }), 400, 'Validation', '"data" object');
-    expectError(await call('POST', path, { token, body: [{ data: { ok: 1 } }, { data: { t: 1 }, time: 'yesterday-ish' }] }), 400, 'Validation', 'deviceState[1]');
+    expectError(
+      await call('POST', path, { token, body: [{ data: { ok: 1 } }, { data: { t: 1 }, time: 'yesterday-ish' }] }),
+      400,
+      'Validation',
+      'deviceState[1]',
+    );
     expectError(await call('POST', path, { token, raw: '{"data":' }), 400, 'BadRequest', 'not valid JSON');
     expect(h.rt.service.telemetry.history(d.id)).toHaveLength(0);
-    expect(h.rt.service.feed.list().some((e) => e.action === 'state' && e.reason === 'state.invalid' && e.deviceId === d.id)).toBe(true);
+    expect(
+      h.rt.service.feed.list().some((e) => e.action === 'state' && e.reason === 'state.invalid' && e.deviceId === d.id),
+    ).toBe(true);
   });
 
-  it('refuses with 403 a state for a device outside the token key\'s scope', async () => {
+  it("refuses with 403 a state for a device outside the token key's scope", async () => {
     const d = await h.device();
     const other = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
     const token = await deviceToken(d.id, k.accessKey.key, k.secret);
-    expectError(await call('POST', `/applications/${appId}/devices/${other.id}/state`, { token, body: { data: { x: 1 } } }), 403, 'Forbidden', other.id);
+    expectError(
+      await call('POST', `/applications/${appId}/devices/${other.id}/state`, { token, body: { data: { x: 1 } } }),
+      403,
+      'Forbidden',
+      other.id,
+    );
     expect(h.rt.service.telemetry.history(other.id)).toHaveLength(0);
-    const e = h.rt.service.feed.list().filter((x) => x.transport === 'http' && x.topic === `losant/${other.id}/state`).at(-1);
+    const e = h.rt.service.feed
+      .list()
+      .filter((x) => x.transport === 'http' && x.topic === `losant/${other.id}/state`)
+      .at(-1);
     expect(e).toMatchObject({ action: 'publish', result: 'denied', reason: 'topic.out-of-scope', deviceId: d.id });
   });
 
@@ -312,7 +462,10 @@ describe('POST /applications/{appId}/devices/{deviceId}/state', () => {
     const p = await h.device({ deviceClass: 'peripheral', gatewayId: gw.id });
     const k = await h.key({ deviceIds: [gw.id] });
     const token = await deviceToken(gw.id, k.accessKey.key, k.secret);
-    const r = await call('POST', `/applications/${appId}/devices/${p.id}/state`, { token, body: { data: { level: 3 } } });
+    const r = await call('POST', `/applications/${appId}/devices/${p.id}/state`, {
+      token,
+      body: { data: { level: 3 } },
+    });
     expect(r.status, r.text).toBe(200);
     expect(h.rt.service.store.getDevice(p.id)?.lastState?.data).toEqual({ level: 3 });
   });
@@ -364,15 +517,27 @@ describe('POST /applications/{appId}/devices/{deviceId}/state', () => {
     const forged = Buffer.from(JSON.stringify({ ...jwtPayload(token), exp: 4102444800 })).toString('base64url');
     expectError(await call('POST', path, { token: `${hd}.${forged}.${sig}`, body }), 401, 'Unauthorized', 'signature');
     const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    expectError(await call('POST', path, { token: `${none}.${token.split('.')[1]}.${sig}`, body }), 401, 'Unauthorized');
+    expectError(
+      await call('POST', path, { token: `${none}.${token.split('.')[1]}.${sig}`, body }),
+      401,
+      'Unauthorized',
+    );
     // A token from another data directory (another pepper) does not verify here.
     const other = await startHarness({ routes: (rt) => losantApiRoutes(rt) });
     try {
       const od = await other.device();
       const ok = await other.key({ deviceIds: [od.id] });
-      const r = await fetch(`http://127.0.0.1:${other.rt.ports.http}/auth/device`, { method: 'POST', body: JSON.stringify({ deviceId: od.id, key: ok.accessKey.key, secret: ok.secret }) });
+      const r = await fetch(`http://127.0.0.1:${other.rt.ports.http}/auth/device`, {
+        method: 'POST',
+        body: JSON.stringify({ deviceId: od.id, key: ok.accessKey.key, secret: ok.secret }),
+      });
       const foreign = ((await r.json()) as { token: string }).token;
-      expectError(await call('POST', `/applications/${appId}/devices/${od.id}/state`, { token: foreign, body }), 401, 'Unauthorized', 'signature');
+      expectError(
+        await call('POST', `/applications/${appId}/devices/${od.id}/state`, { token: foreign, body }),
+        401,
+        'Unauthorized',
+        'signature',
+      );
     } finally {
       await other.stop();
     }
@@ -382,10 +547,28 @@ describe('POST /applications/{appId}/devices/{deviceId}/state', () => {
     const d = await h.device();
     const k = await h.key({});
     const token = await deviceToken(d.id, k.accessKey.key, k.secret);
-    expectError(await call('POST', `/applications/${hex24(5)}/devices/${d.id}/state`, { token, body: { data: { n: 1 } } }), 404, 'NotFound', 'Application');
-    expectError(await call('POST', `/applications/${appId}/devices/${hex24(6)}/state`, { token, body: { data: { n: 1 } } }), 404, 'NotFound', 'Device');
-    expectError(await call('POST', `/applications/${appId}/devices/nope/state`, { token, body: { data: { n: 1 } } }), 404, 'NotFound', 'Device');
-    const r = await call('POST', `/applications/${appId}/devices/${d.id}/state`, { token: admin, body: { data: { via: 'admin' } } });
+    expectError(
+      await call('POST', `/applications/${hex24(5)}/devices/${d.id}/state`, { token, body: { data: { n: 1 } } }),
+      404,
+      'NotFound',
+      'Application',
+    );
+    expectError(
+      await call('POST', `/applications/${appId}/devices/${hex24(6)}/state`, { token, body: { data: { n: 1 } } }),
+      404,
+      'NotFound',
+      'Device',
+    );
+    expectError(
+      await call('POST', `/applications/${appId}/devices/nope/state`, { token, body: { data: { n: 1 } } }),
+      404,
+      'NotFound',
+      'Device',
+    );
+    const r = await call('POST', `/applications/${appId}/devices/${d.id}/state`, {
+      token: admin,
+      body: { data: { via: 'admin' } },
+    });
     expect(r.status, r.text).toBe(200);
     expect(h.rt.service.store.getDevice(d.id)?.lastState?.data).toEqual({ via: 'admin' });
   });
@@ -445,12 +628,23 @@ describe('keys: /applications/{appId}/keys', () => {
     expectError(await call('POST', keysPath(), { token, body: {} }), 403, 'Forbidden');
   });
 
-  it('creates (201, secret once), reads, patches and deletes a key in Losant\'s shape', async () => {
+  it("creates (201, secret once), reads, patches and deletes a key in Losant's shape", async () => {
     const d = await h.device();
-    const created = await call('POST', keysPath(), { token: admin, body: { name: 'probe', description: 'thermostat key', deviceIds: [d.id], filterType: 'all' } });
+    const created = await call('POST', keysPath(), {
+      token: admin,
+      body: { name: 'probe', description: 'thermostat key', deviceIds: [d.id], filterType: 'all' },
+    });
     expect(created.status, created.text).toBe(201);
     const c = created.body;
-    expect(c).toMatchObject({ applicationId: appId, name: 'probe', description: 'thermostat key', deviceIds: [d.id], status: 'active', filterType: 'all', createdVia: 'api' });
+    expect(c).toMatchObject({
+      applicationId: appId,
+      name: 'probe',
+      description: 'thermostat key',
+      deviceIds: [d.id],
+      status: 'active',
+      filterType: 'all',
+      createdVia: 'api',
+    });
     expect(c.id).toMatch(/^[0-9a-f]{24}$/);
     expect(c.applicationKeyId).toBe(c.id);
     expect(c.secret).toMatch(/^[0-9a-f]{64}$/);
@@ -462,28 +656,83 @@ describe('keys: /applications/{appId}/keys', () => {
     expect(got.text).not.toContain(c.secret);
     expect(got.body).toMatchObject({ id: c.id, applicationKeyId: c.id, applicationId: appId, key: c.key });
 
-    const patched = await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { status: 'inactive', description: 'retired' } });
+    const patched = await call('PATCH', `${keysPath()}/${c.id}`, {
+      token: admin,
+      body: { status: 'inactive', description: 'retired' },
+    });
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body).toMatchObject({ status: 'inactive', description: 'retired', deviceIds: [d.id] });
-    expectError(await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { deviceIds: [] } }), 400, 'Validation', 'deviceIds');
-    expectError(await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { deviceTags: [{ key: 'a', value: 'b' }] } }), 400, 'Validation', 'deviceTags');
-    expectError(await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { colour: 'red' } }), 400, 'Validation', 'colour');
+    expectError(
+      await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { deviceIds: [] } }),
+      400,
+      'Validation',
+      'deviceIds',
+    );
+    expectError(
+      await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { deviceTags: [{ key: 'a', value: 'b' }] } }),
+      400,
+      'Validation',
+      'deviceTags',
+    );
+    expectError(
+      await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { colour: 'red' } }),
+      400,
+      'Validation',
+      'colour',
+    );
 
     const del = await call('DELETE', `${keysPath()}/${c.id}`, { token: admin });
     expect(del.status).toBe(200);
     expect(del.body).toEqual({ success: true });
     expectError(await call('GET', `${keysPath()}/${c.id}`, { token: admin }), 404, 'NotFound', 'Application key');
     expectError(await call('DELETE', `${keysPath()}/${c.id}`, { token: admin }), 404, 'NotFound');
-    expectError(await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { status: 'active' } }), 404, 'NotFound');
+    expectError(
+      await call('PATCH', `${keysPath()}/${c.id}`, { token: admin, body: { status: 'active' } }),
+      404,
+      'NotFound',
+    );
   });
 
   it('refuses bad fields with 400 naming the field', async () => {
-    expectError(await call('POST', keysPath(), { token: admin, body: { filterType: 'bogus' } }), 400, 'Validation', 'filterType');
-    expectError(await call('POST', keysPath(), { token: admin, body: { filterType: 'whitelist', pubTopics: ['$SYS/x'] } }), 400, 'Validation', 'pubTopics');
-    expectError(await call('POST', keysPath(), { token: admin, body: { deviceIds: ['xyz'] } }), 400, 'Validation', 'deviceIds[0]');
-    expectError(await call('POST', keysPath(), { token: admin, body: { deviceIds: [hex24(9)] } }), 400, 'Validation', 'deviceIds');
-    expectError(await call('POST', keysPath(), { token: admin, body: { createdVia: 'cli' } }), 400, 'Validation', 'createdVia');
-    expectError(await call('POST', keysPath(), { token: admin, body: { addressFilterType: 'whitelist', addresses: ['300.1.1.1'] } }), 400, 'Validation', 'addresses');
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: { filterType: 'bogus' } }),
+      400,
+      'Validation',
+      'filterType',
+    );
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: { filterType: 'whitelist', pubTopics: ['$SYS/x'] } }),
+      400,
+      'Validation',
+      'pubTopics',
+    );
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: { deviceIds: ['xyz'] } }),
+      400,
+      'Validation',
+      'deviceIds[0]',
+    );
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: { deviceIds: [hex24(9)] } }),
+      400,
+      'Validation',
+      'deviceIds',
+    );
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: { createdVia: 'cli' } }),
+      400,
+      'Validation',
+      'createdVia',
+    );
+    expectError(
+      await call('POST', keysPath(), {
+        token: admin,
+        body: { addressFilterType: 'whitelist', addresses: ['300.1.1.1'] },
+      }),
+      400,
+      'Validation',
+      'addresses',
+    );
     expectError(await call('POST', keysPath(), { token: admin, body: 'just a string' }), 400, 'Validation', 'body');
   });
 
@@ -500,16 +749,38 @@ describe('keys: /applications/{appId}/keys', () => {
       };
       const names = ['alpha thermostat', 'beta Thermostat', 'gamma door', 'delta door', 'epsilon'];
       const made = [];
-      for (const name of names) made.push(await other.key({ name, status: name.startsWith('delta') ? 'inactive' : 'active', ...(name.includes('door') ? { deviceTags: [{ key: 'type', value: 'door' }] } : {}) }));
+      for (const name of names)
+        made.push(
+          await other.key({
+            name,
+            status: name.startsWith('delta') ? 'inactive' : 'active',
+            ...(name.includes('door') ? { deviceTags: [{ key: 'type', value: 'door' }] } : {}),
+          }),
+        );
 
       const all = await get('');
       expect(all.status).toBe(200);
-      expect(all.body).toMatchObject({ count: 5, totalCount: 5, perPage: 100, page: 0, sortField: 'creationDate', sortDirection: 'desc', applicationId: oApp });
+      expect(all.body).toMatchObject({
+        count: 5,
+        totalCount: 5,
+        perPage: 100,
+        page: 0,
+        sortField: 'creationDate',
+        sortDirection: 'desc',
+        applicationId: oApp,
+      });
       expect(all.body.items[0]).toMatchObject({ applicationId: oApp });
       expect(all.text).not.toMatch(/secret/i);
 
       const byName = await get('?sortField=name&sortDirection=asc&perPage=2&page=1');
-      expect(byName.body).toMatchObject({ count: 2, totalCount: 5, perPage: 2, page: 1, sortField: 'name', sortDirection: 'asc' });
+      expect(byName.body).toMatchObject({
+        count: 2,
+        totalCount: 5,
+        perPage: 2,
+        page: 1,
+        sortField: 'name',
+        sortDirection: 'asc',
+      });
       expect(byName.body.items.map((k: { name: string }) => k.name)).toEqual(['delta door', 'epsilon']);
 
       const keySorted = await get('?sortField=key&sortDirection=ASC');
@@ -524,12 +795,25 @@ describe('keys: /applications/{appId}/keys', () => {
       const byKey = await get(`?filterField=key&filter=${prefix}*`);
       expect(byKey.body.items.map((k: { id: string }) => k.id)).toEqual([made[0]?.accessKey.id]);
 
-      const q = encodeURIComponent(JSON.stringify({ $or: [{ name: { $contains: 'thermostat', $ci: true } }, { deviceTags: { type: 'door' } }], status: 'active' }));
-      const queried = await get(`?query=${q}&sortField=name&sortDirection=asc&filterField=status&filter=nothing-matches`);
+      const q = encodeURIComponent(
+        JSON.stringify({
+          $or: [{ name: { $contains: 'thermostat', $ci: true } }, { deviceTags: { type: 'door' } }],
+          status: 'active',
+        }),
+      );
+      const queried = await get(
+        `?query=${q}&sortField=name&sortDirection=asc&filterField=status&filter=nothing-matches`,
+      );
       expect(queried.status, queried.text).toBe(200);
-      expect(queried.body.items.map((k: { name: string }) => k.name)).toEqual(['alpha thermostat', 'beta Thermostat', 'gamma door']);
+      expect(queried.body.items.map((k: { name: string }) => k.name)).toEqual([
+        'alpha thermostat',
+        'beta Thermostat',
+        'gamma door',
+      ]);
 
-      const badQuery = await get(`?query=${encodeURIComponent(JSON.stringify({ $or: [{ name: 'x' }, { colour: 'red' }] }))}`);
+      const badQuery = await get(
+        `?query=${encodeURIComponent(JSON.stringify({ $or: [{ name: 'x' }, { colour: 'red' }] }))}`,
+      );
       expectError(badQuery, 400, 'Validation', 'query.$or[1]', 'colour');
       expectError(await get('?query=%7Bnot-json'), 400, 'Validation', 'query', 'invalid JSON');
       expectError(await get('?sortField=secret'), 400, 'Validation', 'sortField');
@@ -544,7 +828,12 @@ describe('keys: /applications/{appId}/keys', () => {
 
   it('404 for another application id, an unknown key id or a malformed one', async () => {
     expectError(await call('GET', `/applications/${hex24(3)}/keys`, { token: admin }), 404, 'NotFound', 'Application');
-    expectError(await call('POST', `/applications/${hex24(3)}/keys`, { token: admin, body: {} }), 404, 'NotFound', 'Application');
+    expectError(
+      await call('POST', `/applications/${hex24(3)}/keys`, { token: admin, body: {} }),
+      404,
+      'NotFound',
+      'Application',
+    );
     expectError(await call('GET', `${keysPath()}/${hex24(4)}`, { token: admin }), 404, 'NotFound', 'Application key');
     expectError(await call('GET', `${keysPath()}/not-an-id`, { token: admin }), 404, 'NotFound', 'Application key');
   });
@@ -553,14 +842,27 @@ describe('keys: /applications/{appId}/keys', () => {
 describe('devices: /applications/{appId}/devices', () => {
   const devicesPath = (): string => `/applications/${appId}/devices`;
 
-  it('creates, reads, patches and deletes a device in Losant\'s shape', async () => {
+  it("creates, reads, patches and deletes a device in Losant's shape", async () => {
     const created = await call('POST', devicesPath(), {
       token: admin,
-      body: { name: 'Boiler', description: 'basement', tags: [{ key: 'floor', value: '-1' }], deviceClass: 'standalone', attributes: [{ name: 'temp', dataType: 'number' }] },
+      body: {
+        name: 'Boiler',
+        description: 'basement',
+        tags: [{ key: 'floor', value: '-1' }],
+        deviceClass: 'standalone',
+        attributes: [{ name: 'temp', dataType: 'number' }],
+      },
     });
     expect(created.status, created.text).toBe(201);
     const d = created.body;
-    expect(d).toMatchObject({ applicationId: appId, name: 'Boiler', description: 'basement', tags: [{ key: 'floor', value: '-1' }], deviceClass: 'standalone', connectionInfo: { connected: null } });
+    expect(d).toMatchObject({
+      applicationId: appId,
+      name: 'Boiler',
+      description: 'basement',
+      tags: [{ key: 'floor', value: '-1' }],
+      deviceClass: 'standalone',
+      connectionInfo: { connected: null },
+    });
     expect(d.deviceId).toBe(d.id);
     expect(typeof d.creationDate).toBe('string');
     expect(typeof d.lastUpdated).toBe('string');
@@ -570,10 +872,18 @@ describe('devices: /applications/{appId}/devices', () => {
     const noConn = await call('GET', `${devicesPath()}/${d.id}?excludeConnectionInfo=true`, { token: admin });
     expect(noConn.body.connectionInfo).toBeUndefined();
 
-    const patched = await call('PATCH', `${devicesPath()}/${d.id}`, { token: admin, body: { name: 'Boiler 2', tags: [] } });
+    const patched = await call('PATCH', `${devicesPath()}/${d.id}`, {
+      token: admin,
+      body: { name: 'Boiler 2', tags: [] },
+    });
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body).toMatchObject({ name: 'Boiler 2', tags: [] });
-    expectError(await call('PATCH', `${devicesPath()}/${d.id}`, { token: admin, body: { deviceClass: 'toaster' } }), 400, 'Validation', 'deviceClass');
+    expectError(
+      await call('PATCH', `${devicesPath()}/${d.id}`, { token: admin, body: { deviceClass: 'toaster' } }),
+      400,
+      'Validation',
+      'deviceClass',
+    );
 
     expect((await call('DELETE', `${devicesPath()}/${d.id}`, { token: admin })).body).toEqual({ success: true });
     expectError(await call('GET', `${devicesPath()}/${d.id}`, { token: admin }), 404, 'NotFound', 'Device');
@@ -603,31 +913,74 @@ describe('devices: /applications/{appId}/devices', () => {
       const o = `http://127.0.0.1:${other.rt.ports.http}`;
       const oApp = other.rt.service.applicationId;
       const get = async (qs: string): Promise<Reply> => {
-        const r = await fetch(`${o}/applications/${oApp}/devices${qs}`, { headers: { authorization: `Bearer ${other.rt.adminToken}` } });
+        const r = await fetch(`${o}/applications/${oApp}/devices${qs}`, {
+          headers: { authorization: `Bearer ${other.rt.adminToken}` },
+        });
         const text = await r.text();
         return { status: r.status, body: JSON.parse(text), text };
       };
-      const gw = await other.device({ name: 'Gateway A', deviceClass: 'gateway', tags: [{ key: 'floor', value: '1' }] });
-      await other.device({ name: 'Sensor 1', deviceClass: 'peripheral', gatewayId: gw.id, tags: [{ key: 'floor', value: '1' }] });
+      const gw = await other.device({
+        name: 'Gateway A',
+        deviceClass: 'gateway',
+        tags: [{ key: 'floor', value: '1' }],
+      });
+      await other.device({
+        name: 'Sensor 1',
+        deviceClass: 'peripheral',
+        gatewayId: gw.id,
+        tags: [{ key: 'floor', value: '1' }],
+      });
       await other.device({ name: 'Sensor 2', deviceClass: 'peripheral', tags: [{ key: 'floor', value: '2' }] });
-      await other.device({ name: 'Thermostat', tags: [{ key: 'floor', value: '2' }, { key: 'type', value: 'hvac' }] });
+      await other.device({
+        name: 'Thermostat',
+        tags: [
+          { key: 'floor', value: '2' },
+          { key: 'type', value: 'hvac' },
+        ],
+      });
       const names = (r: Reply): string[] => r.body.items.map((d: { name: string }) => d.name);
 
       const all = await get('');
-      expect(all.body).toMatchObject({ count: 4, totalCount: 4, page: 0, perPage: 100, sortField: 'name', sortDirection: 'asc', applicationId: oApp });
+      expect(all.body).toMatchObject({
+        count: 4,
+        totalCount: 4,
+        page: 0,
+        perPage: 100,
+        sortField: 'name',
+        sortDirection: 'asc',
+        applicationId: oApp,
+      });
       expect(names(all)).toEqual(['Gateway A', 'Sensor 1', 'Sensor 2', 'Thermostat']);
       expect(names(await get('?sortDirection=desc&perPage=1&page=1'))).toEqual(['Sensor 2']);
       expect(names(await get('?filterField=name&filter=sensor*'))).toEqual(['Sensor 1', 'Sensor 2']);
       expect(names(await get('?filter=*a*'))).toEqual(['Gateway A', 'Thermostat']);
       expect(names(await get('?deviceClass=peripheral'))).toEqual(['Sensor 1', 'Sensor 2']);
-      expect(names(await get('?deviceClass%5B0%5D=gateway&deviceClass%5B1%5D=standalone'))).toEqual(['Gateway A', 'Thermostat']);
-      expect(names(await get('?tagFilter%5B0%5D%5Bkey%5D=floor&tagFilter%5B0%5D%5Bvalue%5D=2'))).toEqual(['Sensor 2', 'Thermostat']);
+      expect(names(await get('?deviceClass%5B0%5D=gateway&deviceClass%5B1%5D=standalone'))).toEqual([
+        'Gateway A',
+        'Thermostat',
+      ]);
+      expect(names(await get('?tagFilter%5B0%5D%5Bkey%5D=floor&tagFilter%5B0%5D%5Bvalue%5D=2'))).toEqual([
+        'Sensor 2',
+        'Thermostat',
+      ]);
       expect(names(await get('?tagFilter%5B0%5D%5Bkey%5D=type'))).toEqual(['Thermostat']);
-      const q = encodeURIComponent(JSON.stringify({ $and: [{ tags: { floor: '1' } }, { deviceClass: { $in: ['gateway', 'peripheral'] } }], name: { $startsWith: 'sens', $ci: true } }));
+      const q = encodeURIComponent(
+        JSON.stringify({
+          $and: [{ tags: { floor: '1' } }, { deviceClass: { $in: ['gateway', 'peripheral'] } }],
+          name: { $startsWith: 'sens', $ci: true },
+        }),
+      );
       expect(names(await get(`?query=${q}`))).toEqual(['Sensor 1']);
-      expect(names(await get(`?query=${encodeURIComponent(JSON.stringify({ tags: { $tagKey: 'type' } }))}`))).toEqual(['Thermostat']);
+      expect(names(await get(`?query=${encodeURIComponent(JSON.stringify({ tags: { $tagKey: 'type' } }))}`))).toEqual([
+        'Thermostat',
+      ]);
       expect((await get('?excludeConnectionInfo=true')).body.items[0].connectionInfo).toBeUndefined();
-      expectError(await get(`?query=${encodeURIComponent(JSON.stringify({ tags: { $bogus: 1 } }))}`), 400, 'Validation', 'query.tags');
+      expectError(
+        await get(`?query=${encodeURIComponent(JSON.stringify({ tags: { $bogus: 1 } }))}`),
+        400,
+        'Validation',
+        'query.tags',
+      );
       expectError(await get('?deviceClass=toaster'), 400, 'Validation', 'deviceClass');
       expectError(await get('?sortField=colour'), 400, 'Validation', 'sortField');
     } finally {
@@ -637,10 +990,30 @@ describe('devices: /applications/{appId}/devices', () => {
 
   it('refuses bad fields, other applications and unknown ids', async () => {
     expectError(await call('POST', devicesPath(), { token: admin, body: {} }), 400, 'Validation', 'name');
-    expectError(await call('POST', devicesPath(), { token: admin, body: { name: 'x', tags: [{ key: 'bad key', value: 'v' }] } }), 400, 'Validation', 'tags[0].key');
-    expectError(await call('POST', devicesPath(), { token: admin, body: { name: 'x', parentId: hex24(1) } }), 400, 'Validation', 'parentId');
-    expectError(await call('POST', devicesPath(), { token: admin, body: { name: 'x', attributes: 'temp' } }), 400, 'Validation', 'attributes');
-    expectError(await call('GET', `/applications/${hex24(8)}/devices`, { token: admin }), 404, 'NotFound', 'Application');
+    expectError(
+      await call('POST', devicesPath(), { token: admin, body: { name: 'x', tags: [{ key: 'bad key', value: 'v' }] } }),
+      400,
+      'Validation',
+      'tags[0].key',
+    );
+    expectError(
+      await call('POST', devicesPath(), { token: admin, body: { name: 'x', parentId: hex24(1) } }),
+      400,
+      'Validation',
+      'parentId',
+    );
+    expectError(
+      await call('POST', devicesPath(), { token: admin, body: { name: 'x', attributes: 'temp' } }),
+      400,
+      'Validation',
+      'attributes',
+    );
+    expectError(
+      await call('GET', `/applications/${hex24(8)}/devices`, { token: admin }),
+      404,
+      'NotFound',
+      'Application',
+    );
     expectError(await call('GET', `${devicesPath()}/${hex24(8)}`, { token: admin }), 404, 'NotFound', 'Device');
     expectError(await call('DELETE', `${devicesPath()}/${hex24(8)}`, { token: admin }), 404, 'NotFound', 'Device');
     expectError(await call('GET', devicesPath()), 401, 'Unauthorized');
@@ -649,21 +1022,45 @@ describe('devices: /applications/{appId}/devices', () => {
 
 describe('error shapes', () => {
   it('bad JSON → 400, body too large → 413, unknown route → 404, wrong method → 405; never a stack trace', async () => {
-    expectError(await call('POST', `/applications/${appId}/keys`, { token: admin, raw: '{"name": "x",' }), 400, 'BadRequest', 'not valid JSON');
-    expectError(await call('POST', `/applications/${appId}/devices`, { token: admin, raw: 'nul' }), 400, 'BadRequest', 'not valid JSON');
+    expectError(
+      await call('POST', `/applications/${appId}/keys`, { token: admin, raw: '{"name": "x",' }),
+      400,
+      'BadRequest',
+      'not valid JSON',
+    );
+    expectError(
+      await call('POST', `/applications/${appId}/devices`, { token: admin, raw: 'nul' }),
+      400,
+      'BadRequest',
+      'not valid JSON',
+    );
     const huge = JSON.stringify({ name: 'x', description: 'y'.repeat(1024 * 1024 + 10) });
     expectError(await call('POST', `/applications/${appId}/keys`, { token: admin, raw: huge }), 413, 'PayloadTooLarge');
-    expectError(await call('POST', '/auth/device', { raw: JSON.stringify({ deviceId: 'x', pad: 'z'.repeat(20_000) }) }), 413, 'PayloadTooLarge');
+    expectError(
+      await call('POST', '/auth/device', { raw: JSON.stringify({ deviceId: 'x', pad: 'z'.repeat(20_000) }) }),
+      413,
+      'PayloadTooLarge',
+    );
     // Chunked, no Content-Length: the limit applies while reading.
     const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({ pull: (c) => (sent++ < 40 ? c.enqueue(chunk) : c.close()) });
-    const chunked = await fetch(`${base}/applications/${appId}/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: stream, duplex: 'half' } as RequestInit);
+    const chunked = await fetch(`${base}/applications/${appId}/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     const chunkedText = await chunked.text();
     expectError({ status: chunked.status, body: JSON.parse(chunkedText), text: chunkedText }, 413, 'PayloadTooLarge');
     expectError(await call('GET', `/applications/${appId}/flows`, { token: admin }), 404, 'NotFound');
     expectError(await call('GET', '/applications', { token: admin }), 404, 'NotFound');
-    expectError(await call('PUT', `/applications/${appId}/keys`, { token: admin, body: {} }), 405, 'MethodNotAllowed', 'GET or POST');
+    expectError(
+      await call('PUT', `/applications/${appId}/keys`, { token: admin, body: {} }),
+      405,
+      'MethodNotAllowed',
+      'GET or POST',
+    );
     expectError(await call('GET', '/auth/device'), 405, 'MethodNotAllowed');
     // The server still answers after all that.
     expect((await call('GET', `/applications/${appId}/keys`, { token: admin })).status).toBe(200);

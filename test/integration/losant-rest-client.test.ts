@@ -48,21 +48,44 @@ async function rejection(p: Promise<unknown>): Promise<LosantError> {
 
 describe('losant-rest against Keyport', () => {
   it('creates a device and a key, authenticates the device, sends state and reads commands', async () => {
-    const device = await adminClient.devices.post({ applicationId, device: { name: 'Porch sensor', tags: [{ key: 'site', value: 'home' }], attributes: [{ name: 'temperature', dataType: 'number' }] } });
+    const device = await adminClient.devices.post({
+      applicationId,
+      device: {
+        name: 'Porch sensor',
+        tags: [{ key: 'site', value: 'home' }],
+        attributes: [{ name: 'temperature', dataType: 'number' }],
+      },
+    });
     expect(device).toMatchObject({ applicationId, name: 'Porch sensor', deviceClass: 'standalone' });
     expect(device.deviceId).toBe(device.id);
 
-    const key = await adminClient.applicationKeys.post({ applicationId, applicationKey: { description: 'porch', deviceIds: [device.id] } });
+    const key = await adminClient.applicationKeys.post({
+      applicationId,
+      applicationKey: { description: 'porch', deviceIds: [device.id] },
+    });
     expect(key.secret).toMatch(/^[0-9a-f]{64}$/);
     expect(key.applicationKeyId).toBe(key.id);
 
     const deviceClient = losant.createClient({ url });
-    const authed = await deviceClient.auth.authenticateDevice({ credentials: { deviceId: device.id, key: key.key, secret: key.secret } });
-    expect(authed).toMatchObject({ applicationId, deviceId: device.id, deviceClass: 'standalone', filterType: 'none', pubTopics: [], subTopics: [] });
+    const authed = await deviceClient.auth.authenticateDevice({
+      credentials: { deviceId: device.id, key: key.key, secret: key.secret },
+    });
+    expect(authed).toMatchObject({
+      applicationId,
+      deviceId: device.id,
+      deviceClass: 'standalone',
+      filterType: 'none',
+      pubTopics: [],
+      subTopics: [],
+    });
     expect(typeof authed.token).toBe('string');
     deviceClient.setOption('accessToken', authed.token);
 
-    const sent = await deviceClient.device.sendState({ applicationId: authed.applicationId, deviceId: device.id, deviceState: { data: { temperature: 19.5 } } });
+    const sent = await deviceClient.device.sendState({
+      applicationId: authed.applicationId,
+      deviceId: device.id,
+      deviceState: { data: { temperature: 19.5 } },
+    });
     expect(sent).toEqual({ success: true });
     expect(h.rt.service.store.getDevice(device.id)?.lastState?.data).toEqual({ temperature: 19.5 });
 
@@ -87,7 +110,9 @@ describe('losant-rest against Keyport', () => {
 
     // A state for a device outside the key's scope.
     const stranger = await adminClient.devices.post({ applicationId, device: { name: 'Stranger' } });
-    const outOfScope = await rejection(deviceClient.device.sendState({ applicationId, deviceId: stranger.id, deviceState: { data: { x: 1 } } }));
+    const outOfScope = await rejection(
+      deviceClient.device.sendState({ applicationId, deviceId: stranger.id, deviceState: { data: { x: 1 } } }),
+    );
     expect(outOfScope.statusCode).toBe(403);
   });
 
@@ -95,30 +120,69 @@ describe('losant-rest against Keyport', () => {
     const device = await h.device();
     const key = await h.key({ deviceIds: [device.id] });
     const client = losant.createClient({ url });
-    const err = await rejection(client.auth.authenticateDevice({ credentials: { deviceId: device.id, key: key.accessKey.key, secret: '00'.repeat(32) } }));
+    const err = await rejection(
+      client.auth.authenticateDevice({
+        credentials: { deviceId: device.id, key: key.accessKey.key, secret: '00'.repeat(32) },
+      }),
+    );
     expect(err.statusCode).toBe(401);
     expect(err.type).toBe('Unauthorized');
     expect(err.message).toContain('Authorization failed');
-    const bad = await rejection(client.auth.authenticateDevice({ credentials: { deviceId: device.id, key: key.accessKey.key, secret: key.secret, tokenTTL: -5 } }));
+    const bad = await rejection(
+      client.auth.authenticateDevice({
+        credentials: { deviceId: device.id, key: key.accessKey.key, secret: key.secret, tokenTTL: -5 },
+      }),
+    );
     expect(bad.statusCode).toBe(400);
     expect(bad.message).toContain('tokenTTL');
   });
 
   it('creates, queries, patches and deletes keys', async () => {
     const d1 = await h.device({ tags: [{ key: 'type', value: 'thermostat' }] });
-    const a = await adminClient.applicationKeys.post({ applicationId, applicationKey: { description: 'Kitchen thermostat', deviceIds: [d1.id] } });
-    const b = await adminClient.applicationKeys.post({ applicationId, applicationKey: { description: 'all thermostats', deviceTags: [{ key: 'type', value: 'thermostat' }], filterType: 'whitelist', pubTopics: ['home/+/temp'] } });
+    const a = await adminClient.applicationKeys.post({
+      applicationId,
+      applicationKey: { description: 'Kitchen thermostat', deviceIds: [d1.id] },
+    });
+    const b = await adminClient.applicationKeys.post({
+      applicationId,
+      applicationKey: {
+        description: 'all thermostats',
+        deviceTags: [{ key: 'type', value: 'thermostat' }],
+        filterType: 'whitelist',
+        pubTopics: ['home/+/temp'],
+      },
+    });
     const c = await adminClient.applicationKeys.post({ applicationId, applicationKey: { description: 'lights' } });
 
-    const queried = await adminClient.applicationKeys.get({ applicationId, query: { description: { $contains: 'thermostat', $ci: true } }, sortField: 'creationDate', sortDirection: 'asc' });
-    expect(queried).toMatchObject({ applicationId, count: 2, totalCount: 2, sortField: 'creationDate', sortDirection: 'asc' });
+    const queried = await adminClient.applicationKeys.get({
+      applicationId,
+      query: { description: { $contains: 'thermostat', $ci: true } },
+      sortField: 'creationDate',
+      sortDirection: 'asc',
+    });
+    expect(queried).toMatchObject({
+      applicationId,
+      count: 2,
+      totalCount: 2,
+      sortField: 'creationDate',
+      sortDirection: 'asc',
+    });
     expect(queried.items.map((k: { id: string }) => k.id).sort()).toEqual([a.id, b.id].sort());
     expect(JSON.stringify(queried)).not.toContain(a.secret);
 
-    const byTag = await adminClient.applicationKeys.get({ applicationId, query: { deviceTags: { $tagKey: 'type', $tagValue: 'thermostat' } } });
+    const byTag = await adminClient.applicationKeys.get({
+      applicationId,
+      query: { deviceTags: { $tagKey: 'type', $tagValue: 'thermostat' } },
+    });
     expect(byTag.items.map((k: { id: string }) => k.id)).toEqual([b.id]);
 
-    const paged = await adminClient.applicationKeys.get({ applicationId, perPage: 1, page: 0, filterField: 'key', filter: `${c.key.slice(0, 6)}*` });
+    const paged = await adminClient.applicationKeys.get({
+      applicationId,
+      perPage: 1,
+      page: 0,
+      filterField: 'key',
+      filter: `${c.key.slice(0, 6)}*`,
+    });
     expect(paged).toMatchObject({ count: 1, perPage: 1, page: 0 });
     expect(paged.items[0].id).toBe(c.id);
 
@@ -127,19 +191,41 @@ describe('losant-rest against Keyport', () => {
     expect(badQuery.message).toContain('colour');
 
     const one = await adminClient.applicationKey.get({ applicationId, applicationKeyId: b.id });
-    expect(one).toMatchObject({ id: b.id, applicationKeyId: b.id, filterType: 'whitelist', pubTopics: ['home/+/temp'], deviceTags: [{ key: 'type', value: 'thermostat' }] });
+    expect(one).toMatchObject({
+      id: b.id,
+      applicationKeyId: b.id,
+      filterType: 'whitelist',
+      pubTopics: ['home/+/temp'],
+      deviceTags: [{ key: 'type', value: 'thermostat' }],
+    });
     expect(one.secret).toBeUndefined();
 
-    const patched = await adminClient.applicationKey.patch({ applicationId, applicationKeyId: b.id, applicationKey: { status: 'inactive', pubTopics: ['home/#'] } });
+    const patched = await adminClient.applicationKey.patch({
+      applicationId,
+      applicationKeyId: b.id,
+      applicationKey: { status: 'inactive', pubTopics: ['home/#'] },
+    });
     expect(patched).toMatchObject({ status: 'inactive', pubTopics: ['home/#'] });
-    const immutable = await rejection(adminClient.applicationKey.patch({ applicationId, applicationKeyId: b.id, applicationKey: { deviceIds: [d1.id] } }));
+    const immutable = await rejection(
+      adminClient.applicationKey.patch({
+        applicationId,
+        applicationKeyId: b.id,
+        applicationKey: { deviceIds: [d1.id] },
+      }),
+    );
     expect(immutable.statusCode).toBe(400);
     expect(immutable.message).toContain('deviceIds');
 
-    const inactive = await adminClient.applicationKeys.get({ applicationId, filterField: 'status', filter: 'inactive' });
+    const inactive = await adminClient.applicationKeys.get({
+      applicationId,
+      filterField: 'status',
+      filter: 'inactive',
+    });
     expect(inactive.items.map((k: { id: string }) => k.id)).toEqual([b.id]);
 
-    expect(await adminClient.applicationKey.delete({ applicationId, applicationKeyId: b.id })).toEqual({ success: true });
+    expect(await adminClient.applicationKey.delete({ applicationId, applicationKeyId: b.id })).toEqual({
+      success: true,
+    });
     const gone = await rejection(adminClient.applicationKey.get({ applicationId, applicationKeyId: b.id }));
     expect(gone.statusCode).toBe(404);
     expect(gone.type).toBe('NotFound');
@@ -148,18 +234,47 @@ describe('losant-rest against Keyport', () => {
     expect(wrongApp.statusCode).toBe(404);
   });
 
-  it('lists devices with Losant\'s parameters', async () => {
-    const gw = await adminClient.devices.post({ applicationId, device: { name: 'zz-gateway', deviceClass: 'gateway', tags: [{ key: 'zone', value: 'z9' }] } });
-    await adminClient.devices.post({ applicationId, device: { name: 'zz-peripheral', deviceClass: 'peripheral', gatewayId: gw.id, tags: [{ key: 'zone', value: 'z9' }] } });
-    const list = await adminClient.devices.get({ applicationId, filterField: 'name', filter: 'zz-*', sortField: 'name', sortDirection: 'desc' });
+  it("lists devices with Losant's parameters", async () => {
+    const gw = await adminClient.devices.post({
+      applicationId,
+      device: { name: 'zz-gateway', deviceClass: 'gateway', tags: [{ key: 'zone', value: 'z9' }] },
+    });
+    await adminClient.devices.post({
+      applicationId,
+      device: {
+        name: 'zz-peripheral',
+        deviceClass: 'peripheral',
+        gatewayId: gw.id,
+        tags: [{ key: 'zone', value: 'z9' }],
+      },
+    });
+    const list = await adminClient.devices.get({
+      applicationId,
+      filterField: 'name',
+      filter: 'zz-*',
+      sortField: 'name',
+      sortDirection: 'desc',
+    });
     expect(list).toMatchObject({ applicationId, count: 2, totalCount: 2, sortField: 'name', sortDirection: 'desc' });
     expect(list.items.map((d: { name: string }) => d.name)).toEqual(['zz-peripheral', 'zz-gateway']);
-    const byClass = await adminClient.devices.get({ applicationId, deviceClass: ['gateway'], tagFilter: [{ key: 'zone', value: 'z9' }] });
+    const byClass = await adminClient.devices.get({
+      applicationId,
+      deviceClass: ['gateway'],
+      tagFilter: [{ key: 'zone', value: 'z9' }],
+    });
     expect(byClass.items.map((d: { id: string }) => d.id)).toEqual([gw.id]);
-    const byQuery = await adminClient.devices.get({ applicationId, query: { tags: { zone: 'z9' }, deviceClass: 'peripheral' } });
+    const byQuery = await adminClient.devices.get({
+      applicationId,
+      query: { tags: { zone: 'z9' }, deviceClass: 'peripheral' },
+    });
     expect(byQuery.items).toHaveLength(1);
     expect(byQuery.items[0]).toMatchObject({ gatewayId: gw.id, deviceClass: 'peripheral' });
     const fetched = await adminClient.device.get({ applicationId, deviceId: gw.id });
-    expect(fetched).toMatchObject({ id: gw.id, deviceId: gw.id, name: 'zz-gateway', connectionInfo: { connected: null } });
+    expect(fetched).toMatchObject({
+      id: gw.id,
+      deviceId: gw.id,
+      name: 'zz-gateway',
+      connectionInfo: { connected: null },
+    });
   });
 });

@@ -4,7 +4,15 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { keyport, keyportJson, killAllServes, parseEnvFile, startServe, tempDir, type ServeProcess } from '../helpers/cli.ts';
+import {
+  keyport,
+  keyportJson,
+  killAllServes,
+  parseEnvFile,
+  startServe,
+  tempDir,
+  type ServeProcess,
+} from '../helpers/cli.ts';
 import { ClientPool, closed, HAVE_MOSQUITTO, mosquitto } from '../helpers/mqtt-clients.ts';
 
 const READY_FIELDS = ['adminTokenFile', 'applicationId', 'dataDir', 'http', 'mqtt', 'tls', 'uiUrl', 'ws'];
@@ -82,7 +90,11 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
 
   it.sequential('keeps the admin token file at mode 0600 and the lock file says who owns the directory', () => {
     expect(statSync(serve.ready.adminTokenFile).mode & 0o777).toBe(0o600);
-    const lock = JSON.parse(readFileSync(join(dir, 'keyport.lock'), 'utf8')) as { pid: number; url: string; httpPort: number };
+    const lock = JSON.parse(readFileSync(join(dir, 'keyport.lock'), 'utf8')) as {
+      pid: number;
+      url: string;
+      httpPort: number;
+    };
     expect(lock.pid).toBe(serve.pid);
     expect(lock.url).toBe(`http://127.0.0.1:${serve.ready.http}`);
     expect(lock.httpPort).toBe(serve.ready.http);
@@ -101,38 +113,72 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
     expect(body.result.listeners.mqtt).toBe(serve.ready.mqtt);
   });
 
-  it.sequential('CLI commands on the same KEYPORT_DATA go through the server; a saved .env connects at once with mosquitto_pub', async () => {
-    const device = await keyportJson<Created>(dir, ['devices', 'create', '--name', 'through the server', '--tag', 'site=lab']);
-    deviceIds.push(device.id);
-    envFile = join(await newDir(), 'device.env');
-    const created = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--name', 'served', '--device', device.id, '--save', envFile, '--format', 'env']);
-    keyIds.push(created.accessKey.id);
-    secrets.push(created.secret);
-    // The server still owns the directory: the commands did not take the lock.
-    expect((JSON.parse(readFileSync(join(dir, 'keyport.lock'), 'utf8')) as { pid: number }).pid).toBe(serve.pid);
-    expect(statSync(envFile).mode & 0o777).toBe(0o600);
-    const env = parseEnvFile(readFileSync(envFile, 'utf8'));
-    expect(env).toMatchObject({
-      LOSANT_DEVICE_ID: device.id,
-      LOSANT_ACCESS_KEY: created.accessKey.key,
-      LOSANT_ACCESS_SECRET: created.secret,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(serve.ready.mqtt), // the running server's real ports, not the defaults
-      MQTT_WS_PORT: String(serve.ready.ws),
-      MQTT_TLS_PORT: String(serve.ready.tls),
-    });
-    // The server knows about them (its in-memory store, not only the file).
-    const listed = await keyportJson<Array<{ id: string }>>(dir, ['keys', 'list']);
-    expect(listed.map((k) => k.id)).toContain(created.accessKey.id);
-    if (!HAVE_MOSQUITTO) return;
-    const pub = await mosquitto('mosquitto_pub', [
-      '-h', env.MQTT_HOST!, '-p', env.MQTT_PORT!, '-i', env.LOSANT_DEVICE_ID!,
-      '-u', env.LOSANT_ACCESS_KEY!, '-P', env.LOSANT_ACCESS_SECRET!,
-      '-t', `losant/${env.LOSANT_DEVICE_ID}/state`, '-m', '{"data":{"temp":20}}', '-q', '1',
-    ]);
-    expect(pub.stderr).toBe('');
-    expect(pub.code).toBe(0);
-  });
+  it.sequential(
+    'CLI commands on the same KEYPORT_DATA go through the server; a saved .env connects at once with mosquitto_pub',
+    async () => {
+      const device = await keyportJson<Created>(dir, [
+        'devices',
+        'create',
+        '--name',
+        'through the server',
+        '--tag',
+        'site=lab',
+      ]);
+      deviceIds.push(device.id);
+      envFile = join(await newDir(), 'device.env');
+      const created = await keyportJson<CreatedKey>(dir, [
+        'keys',
+        'create',
+        '--name',
+        'served',
+        '--device',
+        device.id,
+        '--save',
+        envFile,
+        '--format',
+        'env',
+      ]);
+      keyIds.push(created.accessKey.id);
+      secrets.push(created.secret);
+      // The server still owns the directory: the commands did not take the lock.
+      expect((JSON.parse(readFileSync(join(dir, 'keyport.lock'), 'utf8')) as { pid: number }).pid).toBe(serve.pid);
+      expect(statSync(envFile).mode & 0o777).toBe(0o600);
+      const env = parseEnvFile(readFileSync(envFile, 'utf8'));
+      expect(env).toMatchObject({
+        LOSANT_DEVICE_ID: device.id,
+        LOSANT_ACCESS_KEY: created.accessKey.key,
+        LOSANT_ACCESS_SECRET: created.secret,
+        MQTT_HOST: '127.0.0.1',
+        MQTT_PORT: String(serve.ready.mqtt), // the running server's real ports, not the defaults
+        MQTT_WS_PORT: String(serve.ready.ws),
+        MQTT_TLS_PORT: String(serve.ready.tls),
+      });
+      // The server knows about them (its in-memory store, not only the file).
+      const listed = await keyportJson<Array<{ id: string }>>(dir, ['keys', 'list']);
+      expect(listed.map((k) => k.id)).toContain(created.accessKey.id);
+      if (!HAVE_MOSQUITTO) return;
+      const pub = await mosquitto('mosquitto_pub', [
+        '-h',
+        env.MQTT_HOST!,
+        '-p',
+        env.MQTT_PORT!,
+        '-i',
+        env.LOSANT_DEVICE_ID!,
+        '-u',
+        env.LOSANT_ACCESS_KEY!,
+        '-P',
+        env.LOSANT_ACCESS_SECRET!,
+        '-t',
+        `losant/${env.LOSANT_DEVICE_ID}/state`,
+        '-m',
+        '{"data":{"temp":20}}',
+        '-q',
+        '1',
+      ]);
+      expect(pub.stderr).toBe('');
+      expect(pub.code).toBe(0);
+    },
+  );
 
   it.sequential('keys set-status ID inactive through the server drops that device if connected', async () => {
     const device = await keyportJson<Created>(dir, ['devices', 'create', '--name', 'to be dropped']);
@@ -164,14 +210,23 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
     expect(serve.child.exitCode).toBeNull(); // the first one is unaffected
   });
 
-  it.sequential('bad input through the server: exit 2 and the same one line as without a server (commands may overlap)', async () => {
-    const [cidr, unknown] = await Promise.all([
-      keyport(dir, ['keys', 'create', '--all-devices', '--allow-address', '10.0.0.0/33']),
-      keyport(dir, ['keys', 'set-status', '0123456789abcdef01234567', 'inactive']),
-    ]);
-    expect([cidr.code, cidr.stderr]).toEqual([2, 'keyport: addresses[0]: "10.0.0.0/33" is not a valid IP address or CIDR block: prefix must be 0-32 for IPv4 (--allow-address/--deny-address)\n']);
-    expect([unknown.code, unknown.stderr]).toEqual([2, 'keyport: no access key with id "0123456789abcdef01234567"\n']);
-  });
+  it.sequential(
+    'bad input through the server: exit 2 and the same one line as without a server (commands may overlap)',
+    async () => {
+      const [cidr, unknown] = await Promise.all([
+        keyport(dir, ['keys', 'create', '--all-devices', '--allow-address', '10.0.0.0/33']),
+        keyport(dir, ['keys', 'set-status', '0123456789abcdef01234567', 'inactive']),
+      ]);
+      expect([cidr.code, cidr.stderr]).toEqual([
+        2,
+        'keyport: addresses[0]: "10.0.0.0/33" is not a valid IP address or CIDR block: prefix must be 0-32 for IPv4 (--allow-address/--deny-address)\n',
+      ]);
+      expect([unknown.code, unknown.stderr]).toEqual([
+        2,
+        'keyport: no access key with id "0123456789abcdef01234567"\n',
+      ]);
+    },
+  );
 
   it.sequential('a CLI command with a wrong admin token gets one clear line (exit 1), not a TypeError', async () => {
     const file = serve.ready.adminTokenFile;
@@ -182,39 +237,56 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
       expect(r.code).toBe(1);
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toBe(`keyport: the Keyport server at http://127.0.0.1:${serve.ready.http} answered HTTP 401: missing or wrong admin token (Authorization: Bearer <token from the data directory>)`);
+      expect(lines[0]).toBe(
+        `keyport: the Keyport server at http://127.0.0.1:${serve.ready.http} answered HTTP 401: missing or wrong admin token (Authorization: Bearer <token from the data directory>)`,
+      );
     } finally {
       writeFileSync(file, token);
     }
   });
 
-  it.sequential('SIGTERM with a device connected: exit 0, lock removed, the store holds everything acknowledged and no secret', async () => {
-    const [device] = deviceIds;
-    const env = parseEnvFile(readFileSync(envFile, 'utf8'));
-    const client = await pool.connect(`mqtt://127.0.0.1:${serve.ready.mqtt}`, { clientId: device, username: env.LOSANT_ACCESS_KEY!, password: env.LOSANT_ACCESS_SECRET! });
-    const dropped = closed(client);
-    const r = await serve.stop('SIGTERM');
-    await dropped;
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(`${serve.readyText}\n`); // --json: the ready line and nothing else
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(0);
-    expect(existsSync(join(dir, 'keyport.lock'))).toBe(false);
-    const text = readStore(dir);
-    const store = JSON.parse(text) as { devices: Array<{ id: string }>; keys: Array<{ id: string; status: string }> };
-    expect(store.devices.map((d) => d.id)).toEqual(expect.arrayContaining(deviceIds));
-    expect(store.keys.map((k) => k.id)).toEqual(expect.arrayContaining(keyIds));
-    expect(store.keys.find((k) => k.id === keyIds[1])?.status).toBe('inactive');
-    // A clean shutdown leaves no device marked connected.
-    const status = (store.devices as Array<{ id: string; connectionStatus?: { status: string; disconnectReason?: string } }>).find((d) => d.id === device)?.connectionStatus;
-    expect(status).toMatchObject({ status: 'disconnected', disconnectReason: 'broker.shutdown' });
-    expectNoSecretIn(text);
-  });
+  it.sequential(
+    'SIGTERM with a device connected: exit 0, lock removed, the store holds everything acknowledged and no secret',
+    async () => {
+      const [device] = deviceIds;
+      const env = parseEnvFile(readFileSync(envFile, 'utf8'));
+      const client = await pool.connect(`mqtt://127.0.0.1:${serve.ready.mqtt}`, {
+        clientId: device,
+        username: env.LOSANT_ACCESS_KEY!,
+        password: env.LOSANT_ACCESS_SECRET!,
+      });
+      const dropped = closed(client);
+      const r = await serve.stop('SIGTERM');
+      await dropped;
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`${serve.readyText}\n`); // --json: the ready line and nothing else
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(0);
+      expect(existsSync(join(dir, 'keyport.lock'))).toBe(false);
+      const text = readStore(dir);
+      const store = JSON.parse(text) as { devices: Array<{ id: string }>; keys: Array<{ id: string; status: string }> };
+      expect(store.devices.map((d) => d.id)).toEqual(expect.arrayContaining(deviceIds));
+      expect(store.keys.map((k) => k.id)).toEqual(expect.arrayContaining(keyIds));
+      expect(store.keys.find((k) => k.id === keyIds[1])?.status).toBe('inactive');
+      // A clean shutdown leaves no device marked connected.
+      const status = (
+        store.devices as Array<{ id: string; connectionStatus?: { status: string; disconnectReason?: string } }>
+      ).find((d) => d.id === device)?.connectionStatus;
+      expect(status).toMatchObject({ status: 'disconnected', disconnectReason: 'broker.shutdown' });
+      expectNoSecretIn(text);
+    },
+  );
 
   it.sequential('SIGINT on a second run of the same directory: exit 0, lock removed, new data kept', async () => {
     serve = await startServe(dir);
     const device = await keyportJson<Created>(dir, ['devices', 'create', '--name', 'second run']);
-    const created = await keyportJson<CreatedKey>(dir, ['keys', 'create', '--all-devices', '--allow-address', '127.0.0.1']);
+    const created = await keyportJson<CreatedKey>(dir, [
+      'keys',
+      'create',
+      '--all-devices',
+      '--allow-address',
+      '127.0.0.1',
+    ]);
     secrets.push(created.secret);
     const r = await serve.stop('SIGINT');
     expect(r.stderr).toBe('');
@@ -243,7 +315,18 @@ describe.concurrent('keyport serve: failures', () => {
     await new Promise<void>((res) => held!.listen(0, '127.0.0.1', () => res()));
     const busy = (held.address() as AddressInfo).port;
     const dir = await newDir();
-    const r = await keyport(dir, ['serve', '--json', '--mqtt-port', String(busy), '--ws-port', '0', '--tls-port', '0', '--http-port', '0']);
+    const r = await keyport(dir, [
+      'serve',
+      '--json',
+      '--mqtt-port',
+      String(busy),
+      '--ws-port',
+      '0',
+      '--tls-port',
+      '0',
+      '--http-port',
+      '0',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');

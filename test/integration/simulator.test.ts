@@ -13,7 +13,11 @@ import type { DecisionEvent } from '../../src-main/core/decision-event.ts';
 import { startRuntime } from '../../src-main/server/runtime.ts';
 import { subscribeContractEvents } from '../../src-main/service/contract-events.ts';
 import { dispatch, type DispatchContext } from '../../src-main/service/dispatch.ts';
-import { NO_VAULT_MESSAGE, SIM_CREDENTIALS_FILE, type CredentialVault } from '../../src-main/simulator/credential-store.ts';
+import {
+  NO_VAULT_MESSAGE,
+  SIM_CREDENTIALS_FILE,
+  type CredentialVault,
+} from '../../src-main/simulator/credential-store.ts';
 import { runScenario, scenarioInfo, waitForSim } from '../../src-main/simulator/scenarios.ts';
 import type { SimulatedDevice } from '../../src-main/simulator/simulated-device.ts';
 import type { ScenarioName, SimBehaviour, SimLogEntry, SimSnapshot } from '../../src-main/simulator/types.ts';
@@ -31,11 +35,14 @@ beforeAll(async () => {
 afterAll(() => h?.stop());
 
 const sim = (id: string): SimulatedDevice => h.rt.simulator.get(id);
-const until = (s: SimulatedDevice, pred: (s: SimulatedDevice) => boolean, what: string, ms = 10_000) => waitForSim(s, pred, ms, what);
+const until = (s: SimulatedDevice, pred: (s: SimulatedDevice) => boolean, what: string, ms = 10_000) =>
+  waitForSim(s, pred, ms, what);
 const logOf = (s: SimulatedDevice): SimLogEntry[] => s.snapshot().log;
-const broker = (s: SimulatedDevice, kind: SimLogEntry['kind']) => logOf(s).filter((e) => e.kind === kind && e.source === 'broker');
+const broker = (s: SimulatedDevice, kind: SimLogEntry['kind']) =>
+  logOf(s).filter((e) => e.kind === kind && e.source === 'broker');
 const connects = (s: SimulatedDevice) => broker(s, 'connect');
-const feedOf = (deviceId: string, pred: (e: DecisionEvent) => boolean = () => true) => h.rt.service.feed.list().filter((e) => e.deviceId === deviceId && pred(e));
+const feedOf = (deviceId: string, pred: (e: DecisionEvent) => boolean = () => true) =>
+  h.rt.service.feed.list().filter((e) => e.deviceId === deviceId && pred(e));
 
 async function call<T>(method: string, req: unknown): Promise<T> {
   const reply = await dispatch(ctx, method, req);
@@ -49,7 +56,11 @@ async function callError(method: string, req: unknown) {
   return (reply as { ok: false; error: { code: string; message: string } }).error;
 }
 
-const onDemand = (extra: Partial<SimBehaviour> = {}): SimBehaviour => ({ attributes: { temp: { kind: 'float', min: 18, max: 26 } }, everySeconds: null, ...extra });
+const onDemand = (extra: Partial<SimBehaviour> = {}): SimBehaviour => ({
+  attributes: { temp: { kind: 'float', min: 18, max: 26 } },
+  everySeconds: null,
+  ...extra,
+});
 
 /** Checks every line of a scenario's `expected` list against the simulations' broker-sourced log. */
 function expectScenarioOutcomes(name: ScenarioName, sims: SimulatedDevice[]): void {
@@ -58,7 +69,10 @@ function expectScenarioOutcomes(name: ScenarioName, sims: SimulatedDevice[]): vo
     const s = sims.find((x) => x.config.name === e.simName);
     expect(s, `a simulation named ${e.simName}`).toBeDefined();
     const hit = logOf(s!).find((l) => l.reason === e.reason && l.source === 'broker');
-    expect(hit, `${e.simName}: ${e.outcome} (${e.reason}); log: ${JSON.stringify(logOf(s!).map((l) => l.reason))}`).toBeDefined();
+    expect(
+      hit,
+      `${e.simName}: ${e.outcome} (${e.reason}); log: ${JSON.stringify(logOf(s!).map((l) => l.reason))}`,
+    ).toBeDefined();
   }
 }
 
@@ -80,7 +94,9 @@ describe('demo scenarios: what the user should see, from the decision feed', () 
     expect(marked).toBeGreaterThan(-1);
     expect(refused).toBeGreaterThan(marked); // stayed connected until it reconnected
     expect(connects(lamp).map((e) => e.reason)).toEqual(Array(5).fill('device.out-of-scope'));
-    expect(lamp.snapshot().stopReason).toMatch(/gave up after 5 refused connection attempts \(last: device.out-of-scope\)/);
+    expect(lamp.snapshot().stopReason).toMatch(
+      /gave up after 5 refused connection attempts \(last: device.out-of-scope\)/,
+    );
     expect(thermostat.snapshot().lastDecision).toMatchObject({ result: 'denied', source: 'broker' });
   });
 
@@ -94,10 +110,27 @@ describe('demo scenarios: what the user should see, from the decision feed', () 
       until(wsNo, (s) => s.status === 'stopped', 'WS via 198.51.100.9 giving up'),
     ]);
     expectScenarioOutcomes('address-rule', run.sims);
-    expect(feedOf(tcpOk.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({ result: 'allowed', sourceAddress: '127.0.0.2', transport: 'tcp' });
-    expect(feedOf(tcpNo.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({ result: 'denied', reason: 'address.denied', sourceAddress: '127.0.0.3' });
-    expect(feedOf(wsOk.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({ result: 'allowed', sourceAddress: '203.0.113.7', forwardedFor: '203.0.113.7', transport: 'ws' });
-    expect(feedOf(wsNo.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({ result: 'denied', reason: 'address.denied', sourceAddress: '198.51.100.9' });
+    expect(feedOf(tcpOk.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({
+      result: 'allowed',
+      sourceAddress: '127.0.0.2',
+      transport: 'tcp',
+    });
+    expect(feedOf(tcpNo.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({
+      result: 'denied',
+      reason: 'address.denied',
+      sourceAddress: '127.0.0.3',
+    });
+    expect(feedOf(wsOk.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({
+      result: 'allowed',
+      sourceAddress: '203.0.113.7',
+      forwardedFor: '203.0.113.7',
+      transport: 'ws',
+    });
+    expect(feedOf(wsNo.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({
+      result: 'denied',
+      reason: 'address.denied',
+      sourceAddress: '198.51.100.9',
+    });
     await Promise.all(run.sims.map((s) => s.stop()));
   });
 
@@ -105,16 +138,28 @@ describe('demo scenarios: what the user should see, from the decision feed', () 
     const run = await runScenario(h.rt.simulator, 'topic-rules');
     const [white, black] = run.sims as [SimulatedDevice, SimulatedDevice];
     // Denied -> closed -> back-off -> reconnected (a second connect.accepted).
-    for (const s of run.sims) await until(s, (x) => x.connected && connects(x).filter((e) => e.ok).length === 2, `${s.config.name} reconnecting`);
+    for (const s of run.sims)
+      await until(
+        s,
+        (x) => x.connected && connects(x).filter((e) => e.ok).length === 2,
+        `${s.config.name} reconnecting`,
+      );
     expectScenarioOutcomes('topic-rules', run.sims);
     expect(white.snapshot().deniedTopics).toEqual(['sensors/kitchen/humidity']);
     expect(black.snapshot().deniedTopics).toEqual(['private/lobby/diagnostics']);
-    expect(logOf(white).find((e) => e.kind === 'disconnect')).toMatchObject({ reason: 'publish.denied', source: 'broker' });
+    expect(logOf(white).find((e) => e.kind === 'disconnect')).toMatchObject({
+      reason: 'publish.denied',
+      source: 'broker',
+    });
     // One more report after the reconnect: it flows, and the denied topic is not in it.
-    const next = decisionAfter((e) => e.deviceId === white.deviceId && e.action === 'publish' && e.topic === 'sensors/kitchen/temp');
+    const next = decisionAfter(
+      (e) => e.deviceId === white.deviceId && e.action === 'publish' && e.topic === 'sensors/kitchen/temp',
+    );
     white.reportNow();
     await next;
-    expect(feedOf(white.deviceId, (e) => e.action === 'publish' && e.topic === 'sensors/kitchen/humidity')).toHaveLength(1);
+    expect(
+      feedOf(white.deviceId, (e) => e.action === 'publish' && e.topic === 'sensors/kitchen/humidity'),
+    ).toHaveLength(1);
     const snap = white.snapshot();
     expect(snap.publishes.denied).toBe(1);
     expect(snap.subscriptions).toEqual({ granted: 4, refused: 2 }); // per connect: command + alerts/# granted, config/# refused
@@ -135,7 +180,11 @@ describe('demo scenarios: what the user should see, from the decision feed', () 
   it('gateway: reports for its two peripherals are stored; the peripheral of another gateway is refused (topic.out-of-scope)', async () => {
     const run = await runScenario(h.rt.simulator, 'gateway');
     const [gw] = run.sims as [SimulatedDevice];
-    await until(gw, (x) => x.connected && connects(x).filter((e) => e.ok).length === 2, 'the gateway reconnecting after the refused report');
+    await until(
+      gw,
+      (x) => x.connected && connects(x).filter((e) => e.ok).length === 2,
+      'the gateway reconnecting after the refused report',
+    );
     expectScenarioOutcomes('gateway', run.sims);
     const devices = h.rt.service.devices.list();
     const byName = (n: string) => devices.find((d) => d.name === `Gateway: ${n}`)!;
@@ -165,7 +214,12 @@ describe('one simulated device', () => {
   it('a refused CONNECT backs off with growing delays, a bounded number of times, then stops and says why', async () => {
     const d = await h.device({ name: 'wrong secret' });
     const k = await h.key({ deviceIds: [d.id] });
-    const snap = await call<SimSnapshot>('simulator.add', { deviceId: d.id, credentials: { mode: 'paste', key: k.accessKey.key, secret: '0'.repeat(64) }, behaviour: onDemand(), transport: 'tcp' });
+    const snap = await call<SimSnapshot>('simulator.add', {
+      deviceId: d.id,
+      credentials: { mode: 'paste', key: k.accessKey.key, secret: '0'.repeat(64) },
+      behaviour: onDemand(),
+      transport: 'tcp',
+    });
     const s = sim(snap.id);
     await until(s, (x) => x.status === 'stopped', 'giving up');
     const refusals = connects(s);
@@ -175,19 +229,38 @@ describe('one simulated device', () => {
     const gaps = t.slice(1).map((x, i) => x - (t[i] as number));
     // Each wait lasted at least its scheduled delay (20, 40, 80, 160 ms); load can only lengthen them,
     // so "growing" is asserted where no jitter could fake it: the last wait against the first.
-    gaps.forEach((g, i) => expect(g, `gap ${i} of ${JSON.stringify(gaps)}`).toBeGreaterThanOrEqual(BASE_MS * 2 ** i - 2));
+    gaps.forEach((g, i) =>
+      expect(g, `gap ${i} of ${JSON.stringify(gaps)}`).toBeGreaterThanOrEqual(BASE_MS * 2 ** i - 2),
+    );
     expect(gaps[3], `gaps ${JSON.stringify(gaps)}`).toBeGreaterThan(gaps[0] as number);
     const backoffs = logOf(s).filter((e) => e.kind === 'backoff');
-    expect(backoffs.slice(0, 4).map((e) => /retrying in (\d+) ms/.exec(e.detail ?? '')?.[1])).toEqual(['20', '40', '80', '160']);
-    expect(s.snapshot()).toMatchObject({ status: 'stopped', stopReason: 'gave up after 5 refused connection attempts (last: secret.mismatch)', lastDecision: { result: 'denied', reason: 'secret.mismatch', action: 'connect', source: 'broker' } });
+    expect(backoffs.slice(0, 4).map((e) => /retrying in (\d+) ms/.exec(e.detail ?? '')?.[1])).toEqual([
+      '20',
+      '40',
+      '80',
+      '160',
+    ]);
+    expect(s.snapshot()).toMatchObject({
+      status: 'stopped',
+      stopReason: 'gave up after 5 refused connection attempts (last: secret.mismatch)',
+      lastDecision: { result: 'denied', reason: 'secret.mismatch', action: 'connect', source: 'broker' },
+    });
   });
 
   it('a denied QoS 1 publish closes the connection, is remembered, and is not re-sent after the reconnect (exactly one in the feed)', async () => {
     const d = await h.device({ name: 'qos1 denied' });
     const k = await h.key({ deviceIds: [d.id], filterType: 'whitelist', pubTopics: ['ok/#'], subTopics: [] });
     const snap = await call<SimSnapshot>('simulator.add', {
-      deviceId: d.id, credentials: { mode: 'paste', key: k.accessKey.key, secret: k.secret }, transport: 'tcp',
-      behaviour: onDemand({ qos: 1, customPublish: [{ topic: 'ok/1', qos: 1 }, { topic: 'denied/1', qos: 1 }] }),
+      deviceId: d.id,
+      credentials: { mode: 'paste', key: k.accessKey.key, secret: k.secret },
+      transport: 'tcp',
+      behaviour: onDemand({
+        qos: 1,
+        customPublish: [
+          { topic: 'ok/1', qos: 1 },
+          { topic: 'denied/1', qos: 1 },
+        ],
+      }),
     });
     const s = sim(snap.id);
     // The first report goes out on connect; the denied publish closes it; the device reconnects after its back-off.
@@ -195,8 +268,12 @@ describe('one simulated device', () => {
     const after = decisionAfter((e) => e.deviceId === d.id && e.action === 'publish' && e.topic === 'ok/1');
     expect(s.reportNow()).toBe(true);
     await after;
-    expect(feedOf(d.id, (e) => e.action === 'publish' && e.topic === 'denied/1')).toEqual([expect.objectContaining({ result: 'denied', reason: 'topic.not-whitelisted' })]);
-    expect(feedOf(d.id, (e) => e.action === 'disconnect')).toEqual([expect.objectContaining({ reason: 'publish.denied' })]);
+    expect(feedOf(d.id, (e) => e.action === 'publish' && e.topic === 'denied/1')).toEqual([
+      expect.objectContaining({ result: 'denied', reason: 'topic.not-whitelisted' }),
+    ]);
+    expect(feedOf(d.id, (e) => e.action === 'disconnect')).toEqual([
+      expect.objectContaining({ reason: 'publish.denied' }),
+    ]);
     const backoff = logOf(s).find((e) => e.kind === 'backoff');
     expect(backoff?.detail).toMatch(/connection closed by the broker; retrying in 20 ms/);
     expect(s.snapshot()).toMatchObject({ deniedTopics: ['denied/1'], publishes: { accepted: 4, denied: 1 } });
@@ -207,19 +284,27 @@ describe('one simulated device', () => {
     const d = await h.device({ name: 'reacting thermostat' });
     const first = nextState(h, d.id); // the report sent on connect
     const snap = await call<SimSnapshot>('simulator.add', {
-      deviceId: d.id, credentials: { mode: 'generate' }, transport: 'ws',
+      deviceId: d.id,
+      credentials: { mode: 'generate' },
+      transport: 'ws',
       behaviour: onDemand({ reactions: [{ command: 'setTemp', set: { setpoint: 'value', mode: 'opts.mode' } }] }),
     });
     const s = sim(snap.id);
     await until(s, (x) => broker(x, 'subscribe').length === 1, 'the command subscription');
     await first;
     const report = nextState(h, d.id);
-    await h.rt.service.telemetry.sendCommand(d.id, { name: 'setTemp', payload: { value: 19.5, opts: { mode: 'eco' } } });
+    await h.rt.service.telemetry.sendCommand(d.id, {
+      name: 'setTemp',
+      payload: { value: 19.5, opts: { mode: 'eco' } },
+    });
     expect((await report).data).toMatchObject({ setpoint: 19.5, mode: 'eco' });
     const shot = s.snapshot();
     expect(shot.commands).toBe(1);
     expect(shot.attributes).toMatchObject({ setpoint: 19.5, mode: 'eco' });
-    expect(shot.log.find((e) => e.kind === 'command')).toMatchObject({ ok: true, detail: 'setTemp {"value":19.5,"opts":{"mode":"eco"}}' });
+    expect(shot.log.find((e) => e.kind === 'command')).toMatchObject({
+      ok: true,
+      detail: 'setTemp {"value":19.5,"opts":{"mode":"eco"}}',
+    });
     // Reactions persist: the next on-demand report still carries the set value.
     const again = nextState(h, d.id);
     s.reportNow();
@@ -233,21 +318,52 @@ describe('another broker (url given): client-side outcomes', () => {
     const d = await h.device({ name: 'external' });
     const k = await h.key({ deviceIds: [d.id], filterType: 'whitelist', pubTopics: ['ok/#'], subTopics: ['ok/#'] });
     const snap = await call<SimSnapshot>('simulator.add', {
-      deviceId: d.id, credentials: { mode: 'paste', key: k.accessKey.key, secret: k.secret }, transport: 'ws', url: h.wsUrl,
-      behaviour: onDemand({ customSubscribe: ['ok/#', 'no/#'], customPublish: [{ topic: 'ok/1', qos: 1 }, { topic: 'no/1', qos: 1 }] }),
+      deviceId: d.id,
+      credentials: { mode: 'paste', key: k.accessKey.key, secret: k.secret },
+      transport: 'ws',
+      url: h.wsUrl,
+      behaviour: onDemand({
+        customSubscribe: ['ok/#', 'no/#'],
+        customPublish: [
+          { topic: 'ok/1', qos: 1 },
+          { topic: 'no/1', qos: 1 },
+        ],
+      }),
     });
     expect(snap.outcomes).toBe('client');
     const s = sim(snap.id);
     const clientConnects = (x: SimulatedDevice) => logOf(x).filter((e) => e.kind === 'connect');
-    await until(s, (x) => x.connected && clientConnects(x).length === 2 && x.snapshot().subscriptions.granted === 4, 'the reconnect after the refused publish');
+    await until(
+      s,
+      (x) => x.connected && clientConnects(x).length === 2 && x.snapshot().subscriptions.granted === 4,
+      'the reconnect after the refused publish',
+    );
     const log = logOf(s);
     expect(log.every((e) => e.source !== 'broker')).toBe(true);
-    expect(clientConnects(s).map((e) => [e.reason, e.source])).toEqual([['connack.accepted', 'client'], ['connack.accepted', 'client']]);
-    expect(log.filter((e) => e.kind === 'subscribe').slice(0, 3).map((e) => [e.topic, e.reason])).toEqual([
-      [`losant/${d.id}/command`, 'suback.granted'], ['ok/#', 'suback.granted'], ['no/#', 'suback.refused'],
+    expect(clientConnects(s).map((e) => [e.reason, e.source])).toEqual([
+      ['connack.accepted', 'client'],
+      ['connack.accepted', 'client'],
     ]);
-    expect(log.find((e) => e.kind === 'publish' && !e.ok)).toMatchObject({ topic: 'no/1', reason: 'publish.closed', source: 'client' });
-    expect(s.snapshot()).toMatchObject({ deniedTopics: ['no/1'], subscriptions: { granted: 4, refused: 2 }, lastDecision: { source: 'client' } });
+    expect(
+      log
+        .filter((e) => e.kind === 'subscribe')
+        .slice(0, 3)
+        .map((e) => [e.topic, e.reason]),
+    ).toEqual([
+      [`losant/${d.id}/command`, 'suback.granted'],
+      ['ok/#', 'suback.granted'],
+      ['no/#', 'suback.refused'],
+    ]);
+    expect(log.find((e) => e.kind === 'publish' && !e.ok)).toMatchObject({
+      topic: 'no/1',
+      reason: 'publish.closed',
+      source: 'client',
+    });
+    expect(s.snapshot()).toMatchObject({
+      deniedTopics: ['no/1'],
+      subscriptions: { granted: 4, refused: 2 },
+      lastDecision: { source: 'client' },
+    });
     // The broker agrees: the refused publish was sent once.
     expect(feedOf(d.id, (e) => e.action === 'publish' && e.topic === 'no/1')).toHaveLength(1);
     await s.stop();
@@ -256,21 +372,57 @@ describe('another broker (url given): client-side outcomes', () => {
   it('a refused CONNACK is named (connack.bad-credentials); an unreachable broker is retried, then given up', async () => {
     const d = await h.device({ name: 'external refused' });
     const k = await h.key({ deviceIds: [d.id] });
-    const refused = sim((await call<SimSnapshot>('simulator.add', { deviceId: d.id, credentials: { mode: 'paste', key: k.accessKey.key, secret: 'f'.repeat(64) }, behaviour: onDemand(), transport: 'tcp', url: h.mqttUrl })).id);
-    const gone = sim((await call<SimSnapshot>('simulator.add', { deviceId: d.id, credentials: { mode: 'paste', key: k.accessKey.key, secret: k.secret }, behaviour: onDemand(), transport: 'tcp', url: 'mqtt://127.0.0.1:1' })).id);
-    await Promise.all([until(refused, (x) => x.status === 'stopped', 'giving up (refused)'), until(gone, (x) => x.status === 'stopped', 'giving up (unreachable)')]);
-    expect(logOf(refused).filter((e) => e.kind === 'connect').map((e) => e.reason)).toEqual(Array(5).fill('connack.bad-credentials'));
-    expect(refused.snapshot().stopReason).toBe('gave up after 5 refused connection attempts (last: connack.bad-credentials)');
+    const refused = sim(
+      (
+        await call<SimSnapshot>('simulator.add', {
+          deviceId: d.id,
+          credentials: { mode: 'paste', key: k.accessKey.key, secret: 'f'.repeat(64) },
+          behaviour: onDemand(),
+          transport: 'tcp',
+          url: h.mqttUrl,
+        })
+      ).id,
+    );
+    const gone = sim(
+      (
+        await call<SimSnapshot>('simulator.add', {
+          deviceId: d.id,
+          credentials: { mode: 'paste', key: k.accessKey.key, secret: k.secret },
+          behaviour: onDemand(),
+          transport: 'tcp',
+          url: 'mqtt://127.0.0.1:1',
+        })
+      ).id,
+    );
+    await Promise.all([
+      until(refused, (x) => x.status === 'stopped', 'giving up (refused)'),
+      until(gone, (x) => x.status === 'stopped', 'giving up (unreachable)'),
+    ]);
+    expect(
+      logOf(refused)
+        .filter((e) => e.kind === 'connect')
+        .map((e) => e.reason),
+    ).toEqual(Array(5).fill('connack.bad-credentials'));
+    expect(refused.snapshot().stopReason).toBe(
+      'gave up after 5 refused connection attempts (last: connack.bad-credentials)',
+    );
     expect(logOf(gone).filter((e) => e.kind === 'error')).toHaveLength(5);
     expect(logOf(gone)[0]).toMatchObject({ kind: 'error', reason: 'connect.failed', source: 'client' });
-    expect(gone.snapshot().stopReason).toMatch(/^gave up after 5 failed connection attempts \(last: could not connect to mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+    expect(gone.snapshot().stopReason).toMatch(
+      /^gave up after 5 failed connection attempts \(last: could not connect to mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
+    );
   });
 });
 
 describe('credentials', () => {
   it('generate: a new single-device key (createdVia simulator), secret in memory only', async () => {
     const d = await h.device({ name: 'generated' });
-    const snap = await call<SimSnapshot>('simulator.add', { deviceId: d.id, credentials: { mode: 'generate' }, behaviour: onDemand(), transport: 'tcp' });
+    const snap = await call<SimSnapshot>('simulator.add', {
+      deviceId: d.id,
+      credentials: { mode: 'generate' },
+      behaviour: onDemand(),
+      transport: 'tcp',
+    });
     const key = h.rt.service.keys.get(snap.keyId!);
     expect(key).toMatchObject({ deviceIds: [d.id], name: 'Simulator: generated', createdVia: 'simulator' });
     await until(sim(snap.id), (x) => x.connected, 'connecting');
@@ -283,10 +435,31 @@ describe('credentials', () => {
     const d = await h.device({ name: `creds ${format}` });
     const k = await h.key({ deviceIds: [d.id] });
     const p = h.rt.ports;
-    const credentials = format === 'paste'
-      ? { mode: 'paste', key: ` ${k.accessKey.key} `, secret: k.secret }
-      : { mode: 'file', content: renderSecrets(format, [{ keyId: k.accessKey.id, key: k.accessKey.key, secret: k.secret, deviceId: d.id, name: 'k, "quoted"', host: p.host, mqttPort: p.mqtt, wsPort: p.ws, tlsPort: p.tls }]) };
-    const snap = await call<SimSnapshot>('simulator.add', { deviceId: d.id, credentials, behaviour: onDemand(), transport: 'tcp' });
+    const credentials =
+      format === 'paste'
+        ? { mode: 'paste', key: ` ${k.accessKey.key} `, secret: k.secret }
+        : {
+            mode: 'file',
+            content: renderSecrets(format, [
+              {
+                keyId: k.accessKey.id,
+                key: k.accessKey.key,
+                secret: k.secret,
+                deviceId: d.id,
+                name: 'k, "quoted"',
+                host: p.host,
+                mqttPort: p.mqtt,
+                wsPort: p.ws,
+                tlsPort: p.tls,
+              },
+            ]),
+          };
+    const snap = await call<SimSnapshot>('simulator.add', {
+      deviceId: d.id,
+      credentials,
+      behaviour: onDemand(),
+      transport: 'tcp',
+    });
     expect(snap.keyId).toBe(k.accessKey.id);
     const s = sim(snap.id);
     await until(s, (x) => x.connected, 'connecting');
@@ -298,10 +471,34 @@ describe('credentials', () => {
     const d = await h.device();
     const other = await h.device();
     const k = await h.key({ deviceIds: [other.id] });
-    const content = renderSecrets('env', [{ keyId: k.accessKey.id, key: k.accessKey.key, secret: k.secret, deviceId: other.id, host: 'h', mqttPort: 1, wsPort: 2, tlsPort: 3 }]);
-    const e1 = await callError('simulator.add', { deviceId: d.id, credentials: { mode: 'file', content }, behaviour: onDemand(), transport: 'tcp' });
-    expect(e1).toMatchObject({ code: 'validation', message: `credentials.content: the secrets file is for device ${other.id}, not ${d.id}` });
-    const e2 = await callError('simulator.add', { deviceId: d.id, credentials: { mode: 'file', content: 'hello' }, behaviour: onDemand(), transport: 'tcp' });
+    const content = renderSecrets('env', [
+      {
+        keyId: k.accessKey.id,
+        key: k.accessKey.key,
+        secret: k.secret,
+        deviceId: other.id,
+        host: 'h',
+        mqttPort: 1,
+        wsPort: 2,
+        tlsPort: 3,
+      },
+    ]);
+    const e1 = await callError('simulator.add', {
+      deviceId: d.id,
+      credentials: { mode: 'file', content },
+      behaviour: onDemand(),
+      transport: 'tcp',
+    });
+    expect(e1).toMatchObject({
+      code: 'validation',
+      message: `credentials.content: the secrets file is for device ${other.id}, not ${d.id}`,
+    });
+    const e2 = await callError('simulator.add', {
+      deviceId: d.id,
+      credentials: { mode: 'file', content: 'hello' },
+      behaviour: onDemand(),
+      transport: 'tcp',
+    });
     expect(e2.message).toMatch(/^credentials\.content: secrets file has no LOSANT_ACCESS_KEY/);
   });
 });
@@ -313,24 +510,49 @@ describe('the simulator.* contract', () => {
     const cases: Array<[string, unknown, string | RegExp]> = [
       ['simulator.add', { ...good, deviceId: 'x' }, /^deviceId: must be a device id/],
       ['simulator.add', { ...good, transport: 'udp' }, /^transport: must be tcp or ws/],
-      ['simulator.add', { ...good, credentials: { mode: 'steal' } }, /^credentials\.mode: must be generate, paste or file/],
+      [
+        'simulator.add',
+        { ...good, credentials: { mode: 'steal' } },
+        /^credentials\.mode: must be generate, paste or file/,
+      ],
       ['simulator.add', { ...good, credentials: { mode: 'paste', key: 'k' } }, /^credentials\.secret: /],
-      ['simulator.add', { ...good, behaviour: { attributes: { t: { kind: 'int', min: 9, max: 1 } }, everySeconds: 1 } }, 'behaviour.attributes.t.max: must be ≥ min'],
-      ['simulator.add', { ...good, sourceAddress: '10.1.2.3' }, /^sourceAddress: over TCP must be a local 127\.x\.y\.z address/],
+      [
+        'simulator.add',
+        { ...good, behaviour: { attributes: { t: { kind: 'int', min: 9, max: 1 } }, everySeconds: 1 } },
+        'behaviour.attributes.t.max: must be ≥ min',
+      ],
+      [
+        'simulator.add',
+        { ...good, sourceAddress: '10.1.2.3' },
+        /^sourceAddress: over TCP must be a local 127\.x\.y\.z address/,
+      ],
       ['simulator.add', { ...good, url: 'http://example' }, /^url: must start with mqtt:\/\//],
       ['simulator.add', { ...good, colour: 'red' }, /^colour: unknown field/],
       ['simulator.start', { id: 'nope' }, /^id: must be a simulation id/],
       ['simulator.createFleet', { count: 0, behaviour: onDemand() }, /^count: must be a whole number from 1 to 2000/],
-      ['simulator.createFleet', { count: 2, behaviour: onDemand(), tags: [{ key: 'bad key', value: 'v' }] }, /^tags\[0\]\.key must be/],
-      ['simulator.runScenario', { name: 'chaos' }, /^name: must be one of tag-scope, address-rule, topic-rules, inactive-key, gateway/],
+      [
+        'simulator.createFleet',
+        { count: 2, behaviour: onDemand(), tags: [{ key: 'bad key', value: 'v' }] },
+        /^tags\[0\]\.key must be/,
+      ],
+      [
+        'simulator.runScenario',
+        { name: 'chaos' },
+        /^name: must be one of tag-scope, address-rule, topic-rules, inactive-key, gateway/,
+      ],
     ];
     for (const [method, req, message] of cases) {
       const e = await callError(method, req);
       expect(e.code, `${method} ${JSON.stringify(req)}`).toBe('validation');
       expect(e.message, `${method} ${JSON.stringify(req)}`).toMatch(message);
     }
-    expect(await callError('simulator.stop', { id: 'a'.repeat(24) })).toMatchObject({ code: 'not-found', message: `no simulation with id "${'a'.repeat(24)}"` });
-    expect(await callError('simulator.add', { ...good, deviceId: 'b'.repeat(24) })).toMatchObject({ code: 'not-found' });
+    expect(await callError('simulator.stop', { id: 'a'.repeat(24) })).toMatchObject({
+      code: 'not-found',
+      message: `no simulation with id "${'a'.repeat(24)}"`,
+    });
+    expect(await callError('simulator.add', { ...good, deviceId: 'b'.repeat(24) })).toMatchObject({
+      code: 'not-found',
+    });
     const noSim = await dispatch({ ...ctx, simulator: undefined }, 'simulator.list', {});
     expect(noSim).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });
@@ -340,7 +562,13 @@ describe('the simulator.* contract', () => {
     const off = subscribeContractEvents(h.rt.service, events.sink, { simulator: h.rt.simulator });
     try {
       const d = await h.device({ name: 'contract sim' });
-      const snap = await call<SimSnapshot>('simulator.add', { deviceId: d.id, credentials: { mode: 'generate' }, behaviour: onDemand(), transport: 'tcp', start: false });
+      const snap = await call<SimSnapshot>('simulator.add', {
+        deviceId: d.id,
+        credentials: { mode: 'generate' },
+        behaviour: onDemand(),
+        transport: 'tcp',
+        start: false,
+      });
       expect(snap.status).toBe('idle');
       expect((await call<{ sims: SimSnapshot[] }>('simulator.list', {})).sims.map((s) => s.id)).toContain(snap.id);
       expect(await callError('simulator.report', { id: snap.id })).toMatchObject({ code: 'conflict' });
@@ -355,7 +583,9 @@ describe('the simulator.* contract', () => {
       expect(await call('simulator.remove', { id: snap.id })).toEqual({ id: snap.id });
       await events.next('simulator.removed', (p) => p.id === snap.id);
       // At most one simulator.changed per 200 ms per simulation (plus the first at once).
-      const mine = events.all.filter((e) => e.name === 'simulator.changed' && (e.payload as SimSnapshot).id === snap.id);
+      const mine = events.all.filter(
+        (e) => e.name === 'simulator.changed' && (e.payload as SimSnapshot).id === snap.id,
+      );
       for (let i = 1; i < mine.length; i++) expect(mine[i]!.at - mine[i - 1]!.at).toBeGreaterThanOrEqual(190);
       expect(await call('simulator.scenarios', {})).toEqual(scenarioInfo());
     } finally {
@@ -365,19 +595,45 @@ describe('the simulator.* contract', () => {
 
   it('saveCredentials needs the desktop app headless; with a vault it saves encrypted (0600, not in keyport.json) and restores stopped', async () => {
     const d = await h.device({ name: 'saved sim' });
-    const snap = await call<SimSnapshot>('simulator.add', { deviceId: d.id, credentials: { mode: 'generate' }, behaviour: onDemand(), transport: 'tcp', start: false });
-    expect(await callError('simulator.saveCredentials', { id: snap.id })).toEqual({ code: 'unavailable', message: NO_VAULT_MESSAGE });
+    const snap = await call<SimSnapshot>('simulator.add', {
+      deviceId: d.id,
+      credentials: { mode: 'generate' },
+      behaviour: onDemand(),
+      transport: 'tcp',
+      start: false,
+    });
+    expect(await callError('simulator.saveCredentials', { id: snap.id })).toEqual({
+      code: 'unavailable',
+      message: NO_VAULT_MESSAGE,
+    });
     await h.rt.simulator.remove(snap.id);
     // A second runtime on its own data directory, with a toy vault standing in for safeStorage.
-    const vault: CredentialVault = { available: () => true, encrypt: (s) => Buffer.from(Buffer.from(s).map((b) => b ^ 0x5a)), decrypt: (b) => Buffer.from(b.map((x) => x ^ 0x5a)).toString() };
+    const vault: CredentialVault = {
+      available: () => true,
+      encrypt: (s) => Buffer.from(Buffer.from(s).map((b) => b ^ 0x5a)),
+      decrypt: (b) => Buffer.from(b.map((x) => x ^ 0x5a)).toString(),
+    };
     const dir = join(h.dataDir, 'vaulted');
-    const opts = { dataDir: dir, mqttPort: 0, wsPort: 0, tlsPort: 0, httpPort: 0, log: () => {}, simulator: { vault, backoff: { baseMs: BASE_MS } } };
+    const opts = {
+      dataDir: dir,
+      mqttPort: 0,
+      wsPort: 0,
+      tlsPort: 0,
+      httpPort: 0,
+      log: () => {},
+      simulator: { vault, backoff: { baseMs: BASE_MS } },
+    };
     const a = await startRuntime(opts);
     let secret: string;
     let id: string;
     try {
       const dev = await a.service.devices.create({ name: 'kept' });
-      const added = await a.simulator.add({ deviceId: dev.id, credentials: { mode: 'generate' }, behaviour: onDemand(), transport: 'tcp' });
+      const added = await a.simulator.add({
+        deviceId: dev.id,
+        credentials: { mode: 'generate' },
+        behaviour: onDemand(),
+        transport: 'tcp',
+      });
       id = added.id;
       secret = a.simulator.get(id).config.credentials.secret;
       expect(await a.simulator.saveCredentials(id)).toEqual({ saved: true, encrypted: true });
@@ -418,6 +674,12 @@ class EventLog {
   next<E extends EventName>(name: E, pred: (p: Events[E]) => boolean): Promise<Events[E]> {
     const hit = this.all.find((e) => e.name === name && pred(e.payload as Events[E]));
     if (hit) return Promise.resolve(hit.payload as Events[E]);
-    return within(new Promise((resolve) => this.#waiters.push({ name, pred: pred as (p: unknown) => boolean, resolve: resolve as (p: unknown) => void })), 5000, `a ${name} event`);
+    return within(
+      new Promise((resolve) =>
+        this.#waiters.push({ name, pred: pred as (p: unknown) => boolean, resolve: resolve as (p: unknown) => void }),
+      ),
+      5000,
+      `a ${name} event`,
+    );
   }
 }

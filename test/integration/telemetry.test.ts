@@ -6,7 +6,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionEvent } from '../../src-main/core/decision-event.ts';
 import type { Command } from '../../src-main/core/payloads.ts';
 import { DecisionFeed } from '../../src-main/service/decision-feed.ts';
-import { ClientPool, HAVE_MOSQUITTO, closed, mosquitto, mosquittoAuth, nextMessage, nextState, within } from '../helpers/mqtt-clients.ts';
+import {
+  ClientPool,
+  HAVE_MOSQUITTO,
+  closed,
+  mosquitto,
+  mosquittoAuth,
+  nextMessage,
+  nextState,
+  within,
+} from '../helpers/mqtt-clients.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
 
 let h: Harness;
@@ -63,7 +72,10 @@ describe('state messages (losant/{id}/state)', () => {
       data: { temp: 22, on: true, label: 'kitchen', pos: { lat: 1, lng: 2 } },
     });
     expect(h.rt.service.telemetry.history(id)).toEqual([first, second]);
-    expect(await h.decision((e) => e.action === 'publish' && e.deviceId === id)).toMatchObject({ result: 'allowed', topic: `losant/${id}/state` });
+    expect(await h.decision((e) => e.action === 'publish' && e.deviceId === id)).toMatchObject({
+      result: 'allowed',
+      topic: `losant/${id}/state`,
+    });
   });
 
   it('accepts every `time` form: {"$date": ISO}, epoch s, epoch ms, a date string, a negative ms offset', async () => {
@@ -85,7 +97,10 @@ describe('state messages (losant/{id}/state)', () => {
     const t = Date.parse(offset.time);
     expect(t).toBeGreaterThanOrEqual(before - 60_000);
     expect(t).toBeLessThanOrEqual(after - 60_000);
-    expect(h.rt.service.telemetry.history(id).map((s) => s.time)).toEqual([...cases.map(([, iso]) => iso), offset.time]);
+    expect(h.rt.service.telemetry.history(id).map((s) => s.time)).toEqual([
+      ...cases.map(([, iso]) => iso),
+      offset.time,
+    ]);
     expect(h.rt.service.store.getDevice(id)?.lastState).toEqual({ time: offset.time, data: { n: 2 } });
   });
 
@@ -96,23 +111,37 @@ describe('state messages (losant/{id}/state)', () => {
     ['an array attribute', '{"data":{"x":[1,2]}}'],
     ['an unknown field', '{"data":{"x":1},"extra":true}'],
     ['a bad time', '{"data":{"x":1},"time":"yesterday-ish"}'],
-  ])('an invalid state (%s) is recorded as state.invalid, not stored, and the connection stays open', async (_label, payload) => {
-    const { id, client } = await connectedDevice();
-    const good = await publishState(client, id, { data: { ok: 1 } });
-    const invalid = decisionAfterNow((e) => e.action === 'state' && e.deviceId === id);
-    await client.publishAsync(`losant/${id}/state`, payload, { qos: 1 });
-    const e = await invalid;
-    expect(e).toMatchObject({ action: 'state', result: 'denied', reason: 'state.invalid', topic: `losant/${id}/state`, transport: 'tcp' });
-    expect(e.rule.length).toBeGreaterThan(0);
-    // The PUBLISH itself was allowed at the MQTT level; nothing was stored.
-    expect(h.rt.service.feed.list().filter((d) => d.action === 'publish' && d.deviceId === id).every((d) => d.result === 'allowed')).toBe(true);
-    expect(h.rt.service.telemetry.history(id)).toEqual([good]);
-    expect(h.rt.service.store.getDevice(id)?.lastState).toEqual(good);
-    // Still connected, and still working.
-    expect(client.connected).toBe(true);
-    const next = await publishState(client, id, { data: { ok: 2 } });
-    expect(h.rt.service.telemetry.history(id)).toEqual([good, next]);
-  });
+  ])(
+    'an invalid state (%s) is recorded as state.invalid, not stored, and the connection stays open',
+    async (_label, payload) => {
+      const { id, client } = await connectedDevice();
+      const good = await publishState(client, id, { data: { ok: 1 } });
+      const invalid = decisionAfterNow((e) => e.action === 'state' && e.deviceId === id);
+      await client.publishAsync(`losant/${id}/state`, payload, { qos: 1 });
+      const e = await invalid;
+      expect(e).toMatchObject({
+        action: 'state',
+        result: 'denied',
+        reason: 'state.invalid',
+        topic: `losant/${id}/state`,
+        transport: 'tcp',
+      });
+      expect(e.rule.length).toBeGreaterThan(0);
+      // The PUBLISH itself was allowed at the MQTT level; nothing was stored.
+      expect(
+        h.rt.service.feed
+          .list()
+          .filter((d) => d.action === 'publish' && d.deviceId === id)
+          .every((d) => d.result === 'allowed'),
+      ).toBe(true);
+      expect(h.rt.service.telemetry.history(id)).toEqual([good]);
+      expect(h.rt.service.store.getDevice(id)?.lastState).toEqual(good);
+      // Still connected, and still working.
+      expect(client.connected).toBe(true);
+      const next = await publishState(client, id, { data: { ok: 2 } });
+      expect(h.rt.service.telemetry.history(id)).toEqual([good, next]);
+    },
+  );
 });
 
 describe('commands (losant/{id}/command) sent as the platform', () => {
@@ -126,13 +155,18 @@ describe('commands (losant/{id}/command) sent as the platform', () => {
     expect(got).toEqual({ name: 'reboot', payload: { delay: 1 }, time: { $date: sent.time } });
     await recorded;
     expect(h.rt.service.telemetry.commands(id)).toEqual([{ name: 'reboot', payload: { delay: 1 }, time: sent.time }]);
-    expect(await h.decision((e) => e.action === 'subscribe' && e.deviceId === id)).toMatchObject({ result: 'allowed', reason: 'subscribe.granted' });
+    expect(await h.decision((e) => e.action === 'subscribe' && e.deviceId === id)).toMatchObject({
+      result: 'allowed',
+      reason: 'subscribe.granted',
+    });
   });
 
   it('rejects an invalid command and a command for an unknown device', async () => {
     const { id } = await connectedDevice();
     await expect(h.rt.service.telemetry.sendCommand(id, { payload: 1 })).rejects.toThrow(/name/);
-    await expect(h.rt.service.telemetry.sendCommand('0123456789abcdef01234567', { name: 'x' })).rejects.toThrow(/0123456789abcdef01234567/);
+    await expect(h.rt.service.telemetry.sendCommand('0123456789abcdef01234567', { name: 'x' })).rejects.toThrow(
+      /0123456789abcdef01234567/,
+    );
     expect(h.rt.service.telemetry.commands(id)).toEqual([]);
   });
 
@@ -155,9 +189,20 @@ describe('commands (losant/{id}/command) sent as the platform', () => {
       5_000,
       `mosquitto_sub's subscription to ${topic}`,
     );
-    const sub = mosquitto('mosquitto_sub', [...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret), '-t', topic, '-C', '1', '-W', '5']);
+    const sub = mosquitto('mosquitto_sub', [
+      ...mosquittoAuth(h.rt.ports.mqtt, d.id, k.accessKey.key, k.secret),
+      '-t',
+      topic,
+      '-C',
+      '1',
+      '-W',
+      '5',
+    ]);
     await registered;
-    expect(await h.decision((e) => e.action === 'subscribe' && e.deviceId === d.id)).toMatchObject({ result: 'allowed', topic });
+    expect(await h.decision((e) => e.action === 'subscribe' && e.deviceId === d.id)).toMatchObject({
+      result: 'allowed',
+      topic,
+    });
     const sent = await h.rt.service.telemetry.sendCommand(d.id, { name: 'reboot', payload: { delay: 1 } });
     const r = await sub;
     expect(r.stderr).toBe('');
@@ -190,7 +235,13 @@ describe('decision feed', () => {
     const events = lines.map((l) => JSON.parse(l) as DecisionEvent);
     for (const e of events) {
       expect(typeof e).toBe('object');
-      expect(e).toMatchObject({ seq: expect.any(Number), time: expect.any(String), action: expect.any(String), result: expect.stringMatching(/^(allowed|denied)$/), reason: expect.any(String) });
+      expect(e).toMatchObject({
+        seq: expect.any(Number),
+        time: expect.any(String),
+        action: expect.any(String),
+        result: expect.stringMatching(/^(allowed|denied)$/),
+        reason: expect.any(String),
+      });
     }
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
     const mine = events.filter((e) => e.deviceId === id).map((e) => e.action);
@@ -201,11 +252,27 @@ describe('decision feed', () => {
 
   it('is a bounded ring: capacity 3, 5 recorded → the last 3, oldest first', () => {
     const feed = new DecisionFeed(3);
-    for (let i = 1; i <= 5; i++) feed.record({ transport: 'tcp', action: 'connect', result: 'allowed', reason: 'connect.accepted', rule: `r${i}`, deviceId: `d${i}` });
+    for (let i = 1; i <= 5; i++)
+      feed.record({
+        transport: 'tcp',
+        action: 'connect',
+        result: 'allowed',
+        reason: 'connect.accepted',
+        rule: `r${i}`,
+        deviceId: `d${i}`,
+      });
     expect(feed.size).toBe(3);
-    expect(feed.list().map((e) => [e.seq, e.rule])).toEqual([[3, 'r3'], [4, 'r4'], [5, 'r5']]);
+    expect(feed.list().map((e) => [e.seq, e.rule])).toEqual([
+      [3, 'r3'],
+      [4, 'r4'],
+      [5, 'r5'],
+    ]);
     expect(feed.list(2).map((e) => e.seq)).toEqual([4, 5]);
-    const lines = feed.toJsonLines().trimEnd().split('\n').map((l) => (JSON.parse(l) as DecisionEvent).deviceId);
+    const lines = feed
+      .toJsonLines()
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as DecisionEvent).deviceId);
     expect(lines).toEqual(['d3', 'd4', 'd5']);
     expect(new DecisionFeed(3).toJsonLines()).toBe('');
     expect(() => new DecisionFeed(0)).toThrow(/capacity/);

@@ -34,7 +34,8 @@ type Key = { accessKey: AccessKey; secret: string };
 
 const STATE = '{"data":{"temp":20}}';
 const COMMAND = '{"name":"blink","payload":{"times":2}}';
-const payloadFor = (topic: string): string => (topic.endsWith('/state') ? STATE : topic.endsWith('/command') ? COMMAND : 'hello');
+const payloadFor = (topic: string): string =>
+  topic.endsWith('/state') ? STATE : topic.endsWith('/command') ? COMMAND : 'hello';
 
 /**
  * A and B carry the fleet tag, C does not; `key` is scoped by that tag (scope = {A, B}).
@@ -59,7 +60,12 @@ async function publisher(): Promise<MqttClient> {
   return connectAs(d, await h.key({ deviceIds: [d.id], filterType: 'all' }));
 }
 
-async function expectPublishAllowed(client: MqttClient, deviceId: string, topic: string, payload = payloadFor(topic)): Promise<void> {
+async function expectPublishAllowed(
+  client: MqttClient,
+  deviceId: string,
+  topic: string,
+  payload = payloadFor(topic),
+): Promise<void> {
   const wait = decisionsFrom(h);
   await client.publishAsync(topic, payload, { qos: 1 }); // PUBACK received
   const e = await wait((d) => d.action === 'publish' && d.deviceId === deviceId && d.topic === topic);
@@ -67,7 +73,12 @@ async function expectPublishAllowed(client: MqttClient, deviceId: string, topic:
   expect(client.connected).toBe(true);
 }
 
-async function expectPublishDenied(client: MqttClient, deviceId: string, topic: string, reason: ReasonCode): Promise<void> {
+async function expectPublishDenied(
+  client: MqttClient,
+  deviceId: string,
+  topic: string,
+  reason: ReasonCode,
+): Promise<void> {
   const wait = decisionsFrom(h);
   const gone = closed(client);
   client.publish(topic, payloadFor(topic), { qos: 1 }, () => {}); // never acknowledged
@@ -79,7 +90,11 @@ async function expectPublishDenied(client: MqttClient, deviceId: string, topic: 
 }
 
 /** One SUBSCRIBE with all the filters; each maps to the expected reason (granted or refused). */
-async function expectSubscribe(client: MqttClient, deviceId: string, expected: Record<string, ReasonCode>): Promise<void> {
+async function expectSubscribe(
+  client: MqttClient,
+  deviceId: string,
+  expected: Record<string, ReasonCode>,
+): Promise<void> {
   const wait = decisionsFrom(h);
   const filters = Object.keys(expected);
   const granted = await subscribe(client, filters, 1);
@@ -217,7 +232,11 @@ describe('custom topics per filterType, publish and subscribe', () => {
   it('none: publish denied (topic.custom-none), subscribe refused', async () => {
     const f = await fleet({ filterType: 'none' });
     const a = await connectAs(f.A, f.key);
-    await expectSubscribe(a, f.A.id, { 'custom/#': 'topic.custom-none', '#': 'subscribe.granted', 'custom/a': 'topic.custom-none' });
+    await expectSubscribe(a, f.A.id, {
+      'custom/#': 'topic.custom-none',
+      '#': 'subscribe.granted',
+      'custom/a': 'topic.custom-none',
+    });
     await expectPublishDenied(a, f.A.id, 'custom/a', 'topic.custom-none');
   });
 
@@ -262,7 +281,12 @@ describe('custom topics per filterType, publish and subscribe', () => {
     const f = await fleet({ filterType: 'blacklist', pubTopics: ['secret/#'], subTopics: ['secret/#'] });
     const a = await connectAs(f.A, f.key);
     const p = await publisher();
-    await expectSubscribe(a, f.A.id, { '#': 'subscribe.granted', 'secret/#': 'topic.blacklisted', 'secret/+/x': 'topic.blacklisted', 'public/#': 'subscribe.granted' });
+    await expectSubscribe(a, f.A.id, {
+      '#': 'subscribe.granted',
+      'secret/#': 'topic.blacklisted',
+      'secret/+/x': 'topic.blacklisted',
+      'public/#': 'subscribe.granted',
+    });
     const got = collect(a);
     const wait = decisionsFrom(h);
     await p.publishAsync('secret/x', 'classified', { qos: 1 });
@@ -293,7 +317,9 @@ describe('delivery re-checks', () => {
     const inScope = nextMessage(a, `losant/${f.B.id}/state`);
     await expectSubscribe(a, f.A.id, { 'losant/+/state': 'subscribe.granted' });
     expect(await inScope).toEqual({ payload: '{"data":{"who":"b"}}', retain: true });
-    const withheld = await wait((d) => d.action === 'deliver' && d.deviceId === f.A.id && d.topic === `losant/${f.C.id}/state`);
+    const withheld = await wait(
+      (d) => d.action === 'deliver' && d.deviceId === f.A.id && d.topic === `losant/${f.C.id}/state`,
+    );
     expect(withheld).toMatchObject({ result: 'denied', reason: 'topic.out-of-scope' });
     expect(got.map((m) => m.topic)).not.toContain(`losant/${f.C.id}/state`);
   });
@@ -326,11 +352,22 @@ describe('delivery re-checks', () => {
 });
 
 describe.skipIf(!HAVE_MOSQUITTO)('mosquitto_sub / mosquitto_pub', () => {
-  it("mosquitto_sub -t '$SYS/#': \"All subscription requests were denied.\"", async () => {
+  it('mosquitto_sub -t \'$SYS/#\': "All subscription requests were denied."', async () => {
     const f = await fleet();
     const wait = decisionsFrom(h);
-    const r = await mosquitto('mosquitto_sub', [...mosquittoAuth(h.rt.ports.mqtt, f.A.id, f.key.accessKey.key, f.key.secret), '-t', '$SYS/#', '-W', '5']);
-    expect(r).toMatchObject({ code: 0, stdout: '', stderr: 'All subscription requests were denied.\n', timedOut: false });
+    const r = await mosquitto('mosquitto_sub', [
+      ...mosquittoAuth(h.rt.ports.mqtt, f.A.id, f.key.accessKey.key, f.key.secret),
+      '-t',
+      '$SYS/#',
+      '-W',
+      '5',
+    ]);
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: 'All subscription requests were denied.\n',
+      timedOut: false,
+    });
     const e = await wait((d) => d.action === 'subscribe' && d.deviceId === f.A.id);
     expect(e).toMatchObject({ topic: '$SYS/#', result: 'denied', reason: 'topic.system' });
   });
@@ -345,10 +382,18 @@ describe.skipIf(!HAVE_MOSQUITTO)('mosquitto_sub / mosquitto_pub', () => {
     // B shares A's key, so its scope is {A, B}.
     const r = await mosquitto('mosquitto_sub', [
       ...mosquittoAuth(h.rt.ports.mqtt, f.B.id, f.key.accessKey.key, f.key.secret),
-      '-t', 'losant/+/state', '-v', '-C', '1', '-W', '5',
+      '-t',
+      'losant/+/state',
+      '-v',
+      '-C',
+      '1',
+      '-W',
+      '5',
     ]);
     expect(r).toMatchObject({ code: 0, stdout: `losant/${f.A.id}/state {"data":{"who":"a"}}\n`, stderr: '' });
-    const withheld = await wait((d) => d.action === 'deliver' && d.deviceId === f.B.id && d.topic === `losant/${f.C.id}/state`);
+    const withheld = await wait(
+      (d) => d.action === 'deliver' && d.deviceId === f.B.id && d.topic === `losant/${f.C.id}/state`,
+    );
     expect(withheld.reason).toBe('topic.out-of-scope');
   });
 
@@ -357,11 +402,21 @@ describe.skipIf(!HAVE_MOSQUITTO)('mosquitto_sub / mosquitto_pub', () => {
     const wait = decisionsFrom(h);
     const r = await mosquitto('mosquitto_pub', [
       ...mosquittoAuth(h.rt.ports.mqtt, f.A.id, f.key.accessKey.key, f.key.secret),
-      '-q', '1', '-t', `losant/${f.C.id}/state`, '-m', STATE,
+      '-q',
+      '1',
+      '-t',
+      `losant/${f.C.id}/state`,
+      '-m',
+      STATE,
     ]);
     expect(r).toMatchObject({ code: 7, stdout: '', stderr: 'Error: The connection was lost.\n' });
-    expect(await wait((d) => d.action === 'publish' && d.deviceId === f.A.id)).toMatchObject({ result: 'denied', reason: 'topic.out-of-scope' });
-    expect(await wait((d) => d.action === 'disconnect' && d.deviceId === f.A.id)).toMatchObject({ reason: 'publish.denied' });
+    expect(await wait((d) => d.action === 'publish' && d.deviceId === f.A.id)).toMatchObject({
+      result: 'denied',
+      reason: 'topic.out-of-scope',
+    });
+    expect(await wait((d) => d.action === 'disconnect' && d.deviceId === f.A.id)).toMatchObject({
+      reason: 'publish.denied',
+    });
     expect(h.rt.service.store.getDevice(f.C.id)?.lastState).toBeUndefined();
   });
 });

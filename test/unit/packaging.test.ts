@@ -10,10 +10,19 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 const require = createRequire(join(root, 'package.json'));
 
-type Config = Record<string, unknown> & { linux?: Record<string, unknown>; mac?: Record<string, unknown>; directories?: Record<string, unknown>; files?: string[]; icon?: string };
+type Config = Record<string, unknown> & {
+  linux?: Record<string, unknown>;
+  mac?: Record<string, unknown>;
+  directories?: Record<string, unknown>;
+  files?: string[];
+  icon?: string;
+};
 const yaml = require('js-yaml') as { load(text: string): unknown };
 const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
-  validateConfiguration(config: unknown, debugLogger: { isEnabled: boolean; add(key: string, value: unknown): void }): Promise<void>;
+  validateConfiguration(
+    config: unknown,
+    debugLogger: { isEnabled: boolean; add(key: string, value: unknown): void },
+  ): Promise<void>;
 };
 const builderVersion = (require('electron-builder/package.json') as { version: string }).version;
 
@@ -21,7 +30,17 @@ const load = (): Config => yaml.load(readFileSync(join(root, 'electron-builder.y
 const validate = (config: unknown) => validateConfiguration(config, { isEnabled: false, add: () => {} });
 
 // The same schema with ajv directly, for precise error paths in the assertions below.
-const Ajv = (require('ajv') as { default: new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: Array<{ instancePath: string; keyword: string; params: Record<string, unknown> }> | null } } }).default;
+const Ajv = (
+  require('ajv') as {
+    default: new (o: object) => {
+      compile(
+        s: object,
+      ): ((d: unknown) => boolean) & {
+        errors?: Array<{ instancePath: string; keyword: string; params: Record<string, unknown> }> | null;
+      };
+    };
+  }
+).default;
 const schema = JSON.parse(readFileSync(require.resolve('app-builder-lib/scheme.json'), 'utf8')) as object;
 const ajvValidate = new Ajv({ allErrors: true, coerceTypes: true, strict: false }).compile(schema);
 
@@ -36,7 +55,13 @@ describe('electron-builder.yml', () => {
     bad.linux = { ...bad.linux, bogus: 1 };
     await expect(validate(bad)).rejects.toThrow(/Invalid configuration object[\s\S]*configuration\.linux/);
     expect(ajvValidate(bad)).toBe(false);
-    expect(ajvValidate.errors).toContainEqual(expect.objectContaining({ instancePath: '/linux', keyword: 'additionalProperties', params: { additionalProperty: 'bogus' } }));
+    expect(ajvValidate.errors).toContainEqual(
+      expect.objectContaining({
+        instancePath: '/linux',
+        keyword: 'additionalProperties',
+        params: { additionalProperty: 'bogus' },
+      }),
+    );
 
     const badRoot = { ...load(), bogusRoot: true };
     await expect(validate(badRoot)).rejects.toThrow(/unknown property 'bogusRoot'/);
@@ -76,7 +101,13 @@ describe('resources/icon.png', () => {
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     expect(png.readUInt32BE(8)).toBe(13);
     expect(png.toString('ascii', 12, 16)).toBe('IHDR');
-    expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20), bitDepth: png[24], colourType: png[25], interlace: png[28] }).toEqual({
+    expect({
+      width: png.readUInt32BE(16),
+      height: png.readUInt32BE(20),
+      bitDepth: png[24],
+      colourType: png[25],
+      interlace: png[28],
+    }).toEqual({
       width: 512,
       height: 512,
       bitDepth: 8,
@@ -88,7 +119,7 @@ describe('resources/icon.png', () => {
   it('decodes: its image data inflates to 512 rows of 512 RGBA pixels', () => {
     const idat: Buffer[] = [];
     let end = false;
-    for (let off = 8; off < png.length; ) {
+    for (let off = 8; off < png.length;) {
       const len = png.readUInt32BE(off);
       const type = png.toString('ascii', off + 4, off + 8);
       if (type === 'IDAT') idat.push(png.subarray(off + 8, off + 8 + len));

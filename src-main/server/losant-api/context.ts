@@ -54,7 +54,8 @@ export const unauthorized = (message: string): HttpError => new HttpError(401, '
 export const forbidden = (message: string): HttpError => new HttpError(403, 'Forbidden', message);
 export const notFound = (what: string): HttpError => new HttpError(404, 'NotFound', `${what} was not found`);
 
-export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A JSON body; an empty body reads as {} (losant-rest sends `{}` when there is nothing to say).
@@ -104,11 +105,15 @@ export function requireAdmin(ctx: ApiContext, req: IncomingMessage): void {
   const token = bearerToken(req);
   if (tokenMatches(token, ctx.adminToken)) return;
   if (token !== undefined && verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs()).ok) {
-    throw forbidden('device tokens cannot manage keys or devices; use the admin token (admin-token file in the data directory)');
+    throw forbidden(
+      'device tokens cannot manage keys or devices; use the admin token (admin-token file in the data directory)',
+    );
   }
-  throw unauthorized(token === undefined
-    ? 'missing admin token (Authorization: Bearer <token from the admin-token file in the data directory>)'
-    : 'wrong admin token (use the one in the admin-token file of the data directory)');
+  throw unauthorized(
+    token === undefined
+      ? 'missing admin token (Authorization: Bearer <token from the admin-token file in the data directory>)'
+      : 'wrong admin token (use the one in the admin-token file of the data directory)',
+  );
 }
 
 export function isAdmin(ctx: ApiContext, req: IncomingMessage): boolean {
@@ -131,10 +136,14 @@ export async function serviceCall<T>(fn: () => T | Promise<T>, what: string): Pr
   } catch (err) {
     if (err instanceof ServiceError) {
       switch (err.code) {
-        case 'validation': throw validation(err.message);
-        case 'not-found': throw notFound(what);
-        case 'conflict': throw new HttpError(409, 'Conflict', err.message);
-        case 'unavailable': throw new HttpError(503, 'ServiceUnavailable', err.message);
+        case 'validation':
+          throw validation(err.message);
+        case 'not-found':
+          throw notFound(what);
+        case 'conflict':
+          throw new HttpError(409, 'Conflict', err.message);
+        case 'unavailable':
+          throw new HttpError(503, 'ServiceUnavailable', err.message);
       }
     }
     if (err instanceof StoreRecordError) throw validation(err.problem);

@@ -14,8 +14,18 @@ import type { AccessKeyRecord, Decision, ReasonCode } from '../../core/types.ts'
 import type { NewDecision } from '../../service/decision-feed.ts';
 import { bearerToken, sendJson } from '../http-util.ts';
 import {
-  AUTH_BODY_LIMIT, forbidden, isAdmin, isObj, notFound, readBody, rejectUnknownFields, requireApp, requireIdShape,
-  unauthorized, validation, type ApiContext,
+  AUTH_BODY_LIMIT,
+  forbidden,
+  isAdmin,
+  isObj,
+  notFound,
+  readBody,
+  rejectUnknownFields,
+  requireApp,
+  requireIdShape,
+  unauthorized,
+  validation,
+  type ApiContext,
 } from './context.ts';
 import { parseTokenTtl, signDeviceToken, verifyDeviceToken, type DeviceTokenClaims } from './device-token.ts';
 import { commandToLosant } from './shapes.ts';
@@ -35,10 +45,21 @@ function originOf(ctx: ApiContext, req: IncomingMessage): Origin {
   const forwardedFor = req.headers['x-forwarded-for'];
   const where = effectiveClientAddress(peer, forwardedFor, ctx.trusted);
   const xff = joinHeader(forwardedFor);
-  return { peer, ...(forwardedFor !== undefined ? { forwardedFor } : {}), address: where.ok ? where.address : peer, ...(xff ? { xff } : {}) };
+  return {
+    peer,
+    ...(forwardedFor !== undefined ? { forwardedFor } : {}),
+    address: where.ok ? where.address : peer,
+    ...(xff ? { xff } : {}),
+  };
 }
 
-function record(ctx: ApiContext, origin: Origin, action: NewDecision['action'], d: Decision, extra: Partial<NewDecision>): void {
+function record(
+  ctx: ApiContext,
+  origin: Origin,
+  action: NewDecision['action'],
+  d: Decision,
+  extra: Partial<NewDecision>,
+): void {
   ctx.service.feed.record({
     transport: 'http',
     action,
@@ -56,16 +77,20 @@ const AUTH_FIELDS = ['deviceId', 'key', 'secret', 'tokenTTL', 'requestedScopes']
 /** The 401 message: credential failures are not told apart (like CONNACK 4); later checks name their reason. */
 function authFailure(reason: ReasonCode, rule: string): string {
   switch (reason) {
-    case 'credentials.missing': return 'Authorization failed: key and secret are both required';
+    case 'credentials.missing':
+      return 'Authorization failed: key and secret are both required';
     case 'key.unknown':
-    case 'secret.mismatch': return 'Authorization failed: invalid access key or secret';
-    default: return `Authorization failed (${reason}): ${rule}`;
+    case 'secret.mismatch':
+      return 'Authorization failed: invalid access key or secret';
+    default:
+      return `Authorization failed (${reason}): ${rule}`;
   }
 }
 
 export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req, res, AUTH_BODY_LIMIT);
-  if (!isObj(body)) throw validation('body: device credentials must be a JSON object {deviceId, key, secret, tokenTTL?}');
+  if (!isObj(body))
+    throw validation('body: device credentials must be a JSON object {deviceId, key, secret, tokenTTL?}');
   rejectUnknownFields(body, AUTH_FIELDS, 'device credentials');
   if (body.deviceId === undefined) throw validation('deviceId: is required');
   if (typeof body.deviceId !== 'string') throw validation('deviceId: must be a string');
@@ -74,8 +99,13 @@ export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: Ser
   }
   const ttl = parseTokenTtl(body.tokenTTL);
   if (!ttl.ok) throw validation(ttl.message);
-  if (body.requestedScopes !== undefined && (!Array.isArray(body.requestedScopes) || !body.requestedScopes.every((s) => typeof s === 'string'))) {
-    throw validation('requestedScopes: must be an array of scope names (Keyport device tokens always have the all.Device scope)');
+  if (
+    body.requestedScopes !== undefined &&
+    (!Array.isArray(body.requestedScopes) || !body.requestedScopes.every((s) => typeof s === 'string'))
+  ) {
+    throw validation(
+      'requestedScopes: must be an array of scope names (Keyport device tokens always have the all.Device scope)',
+    );
   }
   const deviceId = body.deviceId;
   const origin = originOf(ctx, req);
@@ -113,7 +143,11 @@ export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: Ser
   }
   const key = outcome.key;
   await ctx.service.keys.touch(key.id).catch(() => {});
-  const { token } = signDeviceToken(ctx.tokenKey, { deviceId: outcome.device.id, keyId: key.id, ttlSeconds: ttl.ttl }, ctx.nowMs());
+  const { token } = signDeviceToken(
+    ctx.tokenKey,
+    { deviceId: outcome.device.id, keyId: key.id, ttlSeconds: ttl.ttl },
+    ctx.nowMs(),
+  );
   sendJson(res, 200, {
     applicationId: ctx.service.applicationId,
     deviceId: outcome.device.id,
@@ -129,12 +163,20 @@ export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: Ser
  * Who is calling a device endpoint: the admin (the platform), or a device whose token verifies and
  * whose key still exists and is active; the key's scope is resolved now, for this request.
  */
-type Caller = { kind: 'admin' } | { kind: 'device'; claims: DeviceTokenClaims; key: AccessKeyRecord; view: SessionView };
+type Caller =
+  { kind: 'admin' } | { kind: 'device'; claims: DeviceTokenClaims; key: AccessKeyRecord; view: SessionView };
 
-function deviceCaller(ctx: ApiContext, req: IncomingMessage, origin: Origin, topic: string, action: 'publish' | 'subscribe'): Caller {
+function deviceCaller(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  origin: Origin,
+  topic: string,
+  action: 'publish' | 'subscribe',
+): Caller {
   if (isAdmin(ctx, req)) return { kind: 'admin' };
   const token = bearerToken(req);
-  if (token === undefined) throw unauthorized('missing device token (Authorization: Bearer <token from POST /auth/device>)');
+  if (token === undefined)
+    throw unauthorized('missing device token (Authorization: Bearer <token from POST /auth/device>)');
   const check = verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs());
   if (!check.ok) throw unauthorized(`invalid device token: ${check.message}`);
   const claims = check.claims;
@@ -142,7 +184,13 @@ function deviceCaller(ctx: ApiContext, req: IncomingMessage, origin: Origin, top
   const key = store.getKey(claims.keyId);
   const who = { deviceId: claims.sub, keyId: claims.keyId, topic };
   if (!key) {
-    record(ctx, origin, action, { allowed: false, reason: 'key.deleted', rule: 'the access key of this token was deleted' }, who);
+    record(
+      ctx,
+      origin,
+      action,
+      { allowed: false, reason: 'key.deleted', rule: 'the access key of this token was deleted' },
+      who,
+    );
     throw unauthorized('invalid device token: its access key was deleted');
   }
   if (key.status !== 'active') {
@@ -150,7 +198,13 @@ function deviceCaller(ctx: ApiContext, req: IncomingMessage, origin: Origin, top
     throw unauthorized('invalid device token: its access key is set to inactive');
   }
   if (!store.getDevice(claims.sub)) {
-    record(ctx, origin, action, { allowed: false, reason: 'device.unknown', rule: `device ${claims.sub} was deleted` }, who);
+    record(
+      ctx,
+      origin,
+      action,
+      { allowed: false, reason: 'device.unknown', rule: `device ${claims.sub} was deleted` },
+      who,
+    );
     throw unauthorized('invalid device token: its device was deleted');
   }
   const view: SessionView = {
@@ -174,13 +228,20 @@ function validateStates(body: unknown, nowMs: number): string[] {
   });
 }
 
-export async function postState(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, deviceId: string): Promise<void> {
+export async function postState(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
   const origin = originOf(ctx, req);
   const topic = `losant/${deviceId}/state`;
   const caller = deviceCaller(ctx, req, origin, topic, 'publish');
   requireApp(ctx, appId);
   requireIdShape(deviceId, 'Device');
-  const who = caller.kind === 'device' ? { deviceId: caller.claims.sub, keyId: caller.key.id, topic } : { deviceId, topic };
+  const who =
+    caller.kind === 'device' ? { deviceId: caller.claims.sub, keyId: caller.key.id, topic } : { deviceId, topic };
   let allowed: Decision = { allowed: true, reason: 'publish.allowed', rule: 'admin token (the platform)' };
   if (caller.kind === 'device') {
     allowed = publishDecision(caller.view, topic);
@@ -215,21 +276,31 @@ function commandParams(q: URLSearchParams): { limit: number; since?: number; sor
   const limitRaw = q.get('limit');
   let limit = 1;
   if (limitRaw !== null && limitRaw !== '') {
-    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 1000) throw validation(`limit: must be a whole number from 1 to 1000 (got ${JSON.stringify(limitRaw)})`);
+    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 1000)
+      throw validation(`limit: must be a whole number from 1 to 1000 (got ${JSON.stringify(limitRaw)})`);
     limit = Number(limitRaw);
   }
   const sinceRaw = q.get('since');
   let since: number | undefined;
   if (sinceRaw !== null && sinceRaw !== '') {
-    if (!/^-?\d+$/.test(sinceRaw)) throw validation(`since: must be milliseconds since the epoch (got ${JSON.stringify(sinceRaw)})`);
+    if (!/^-?\d+$/.test(sinceRaw))
+      throw validation(`since: must be milliseconds since the epoch (got ${JSON.stringify(sinceRaw)})`);
     since = Number(sinceRaw);
   }
   const dir = (q.get('sortDirection') ?? '').toLowerCase();
-  if (dir !== '' && dir !== 'asc' && dir !== 'desc') throw validation(`sortDirection: must be asc or desc (got ${JSON.stringify(q.get('sortDirection'))})`);
+  if (dir !== '' && dir !== 'asc' && dir !== 'desc')
+    throw validation(`sortDirection: must be asc or desc (got ${JSON.stringify(q.get('sortDirection'))})`);
   return { limit, ...(since !== undefined ? { since } : {}), sortDirection: dir === 'asc' ? 'asc' : 'desc' };
 }
 
-export async function getCommands(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, appId: string, deviceId: string): Promise<void> {
+export async function getCommands(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
   const origin = originOf(ctx, req);
   const topic = `losant/${deviceId}/command`;
   const caller = deviceCaller(ctx, req, origin, topic, 'subscribe');

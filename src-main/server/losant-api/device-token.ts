@@ -46,14 +46,27 @@ export function deriveTokenKey(pepper: Buffer): Buffer {
 export function parseTokenTtl(value: unknown): { ok: true; ttl: number } | { ok: false; message: string } {
   if (value === undefined || value === null) return { ok: true, ttl: DEFAULT_TOKEN_TTL };
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TOKEN_TTL) {
-    return { ok: false, message: `tokenTTL must be an integer number of seconds from 0 to ${MAX_TOKEN_TTL} (one year; 0 means the maximum), got ${JSON.stringify(value)}` };
+    return {
+      ok: false,
+      message: `tokenTTL must be an integer number of seconds from 0 to ${MAX_TOKEN_TTL} (one year; 0 means the maximum), got ${JSON.stringify(value)}`,
+    };
   }
   return { ok: true, ttl: value === 0 ? MAX_TOKEN_TTL : value };
 }
 
-export function signDeviceToken(key: Buffer, claims: { deviceId: string; keyId: string; ttlSeconds: number }, nowMs: number): { token: string; claims: DeviceTokenClaims } {
+export function signDeviceToken(
+  key: Buffer,
+  claims: { deviceId: string; keyId: string; ttlSeconds: number },
+  nowMs: number,
+): { token: string; claims: DeviceTokenClaims } {
   const iat = Math.floor(nowMs / 1000);
-  const payload: DeviceTokenClaims = { sub: claims.deviceId, keyId: claims.keyId, iat, exp: iat + claims.ttlSeconds, iss: TOKEN_ISSUER };
+  const payload: DeviceTokenClaims = {
+    sub: claims.deviceId,
+    keyId: claims.keyId,
+    iat,
+    exp: iat + claims.ttlSeconds,
+    iss: TOKEN_ISSUER,
+  };
   const body = `${HEADER}.${b64url(Buffer.from(JSON.stringify(payload)))}`;
   const sig = createHmac('sha256', key).update(body).digest();
   return { token: `${body}.${b64url(sig)}`, claims: payload };
@@ -74,22 +87,38 @@ export function verifyDeviceToken(key: Buffer, token: string, nowMs: number): To
   const malformed = (message: string): TokenCheck => ({ ok: false, reason: 'malformed', message });
   if (token.length > 4096) return malformed('the token is too long');
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) return malformed('the token is not a JWT (header.payload.signature)');
+  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p)))
+    return malformed('the token is not a JWT (header.payload.signature)');
   const [h, p, s] = parts as [string, string, string];
   const header = parseJsonPart(h);
   if (!isObj(header) || header.alg !== 'HS256') return malformed('the token header is not an HS256 JWT header');
   const expected = createHmac('sha256', key).update(`${h}.${p}`).digest();
   const given = Buffer.from(s, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { ok: false, reason: 'signature', message: 'the token signature does not verify (it was not issued by this Keyport data directory)' };
+    return {
+      ok: false,
+      reason: 'signature',
+      message: 'the token signature does not verify (it was not issued by this Keyport data directory)',
+    };
   }
   const c = parseJsonPart(p);
-  if (!isObj(c) || !isId(c.sub) || typeof c.keyId !== 'string' || !Number.isInteger(c.iat) || !Number.isInteger(c.exp) || c.iss !== TOKEN_ISSUER) {
+  if (
+    !isObj(c) ||
+    !isId(c.sub) ||
+    typeof c.keyId !== 'string' ||
+    !Number.isInteger(c.iat) ||
+    !Number.isInteger(c.exp) ||
+    c.iss !== TOKEN_ISSUER
+  ) {
     return malformed('the token claims are not a Keyport device token');
   }
   const claims = c as unknown as DeviceTokenClaims;
   if (Math.floor(nowMs / 1000) >= claims.exp) {
-    return { ok: false, reason: 'expired', message: `the token expired at ${new Date(claims.exp * 1000).toISOString()}; authenticate again with POST /auth/device` };
+    return {
+      ok: false,
+      reason: 'expired',
+      message: `the token expired at ${new Date(claims.exp * 1000).toISOString()}; authenticate again with POST /auth/device`,
+    };
   }
   return { ok: true, claims };
 }

@@ -7,7 +7,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEVICE_CLASSES, type Device } from '../../core/types.ts';
 import { TAG_KEY_PATTERN } from '../../core/validation.ts';
 import { sendJson } from '../http-util.ts';
-import { isObj, readBody, requireAdmin, requireApp, requireIdShape, serviceCall, validation, type ApiContext } from './context.ts';
+import {
+  isObj,
+  readBody,
+  requireAdmin,
+  requireApp,
+  requireIdShape,
+  serviceCall,
+  validation,
+  type ApiContext,
+} from './context.ts';
 import { parseDeviceQuery } from './device-query.ts';
 import { listPage, parseListParams, type ListSpec } from './listing.ts';
 import { connectionRank, deviceToLosant } from './shapes.ts';
@@ -50,7 +59,10 @@ function tagFilterParam(q: URLSearchParams): { key?: string; value?: string }[] 
   for (const [k, v] of q) {
     const m = /^tagFilter\[(\d+)\]\[(key|value)\]$/.exec(k);
     if (!m) {
-      if (k.startsWith('tagFilter')) throw validation(`tagFilter: cannot read parameter ${JSON.stringify(k)} (use tagFilter[0][key]=…&tagFilter[0][value]=…)`);
+      if (k.startsWith('tagFilter'))
+        throw validation(
+          `tagFilter: cannot read parameter ${JSON.stringify(k)} (use tagFilter[0][key]=…&tagFilter[0][value]=…)`,
+        );
       continue;
     }
     const i = Number(m[1]);
@@ -61,14 +73,21 @@ function tagFilterParam(q: URLSearchParams): { key?: string; value?: string }[] 
   if (byIndex.size === 0) return undefined;
   const list = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
   list.forEach((t, i) => {
-    if (t.key !== undefined && !TAG_KEY_PATTERN.test(t.key)) throw validation(`tagFilter[${i}].key: ${JSON.stringify(t.key)} is not a valid tag key`);
+    if (t.key !== undefined && !TAG_KEY_PATTERN.test(t.key))
+      throw validation(`tagFilter[${i}].key: ${JSON.stringify(t.key)} is not a valid tag key`);
   });
   return list;
 }
 
 const truthy = (v: string | null): boolean => v !== null && v !== '' && v !== 'false' && v !== '0';
 
-export async function listDevices(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, appId: string): Promise<void> {
+export async function listDevices(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  appId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   const q = url.searchParams;
   const rawQuery = q.get('query');
@@ -86,20 +105,29 @@ export async function listDevices(ctx: ApiContext, req: IncomingMessage, res: Se
     const classes = arrayParam(q, 'deviceClass');
     if (classes) {
       for (const c of classes) {
-        if (!(DEVICE_CLASSES as readonly string[]).includes(c)) throw validation(`deviceClass: ${JSON.stringify(c)} is not a device class (${DEVICE_CLASSES.join(', ')})`);
+        if (!(DEVICE_CLASSES as readonly string[]).includes(c))
+          throw validation(`deviceClass: ${JSON.stringify(c)} is not a device class (${DEVICE_CLASSES.join(', ')})`);
       }
       devices = devices.filter((d) => classes.includes(d.deviceClass));
       echo.deviceClass = classes.length === 1 ? classes[0] : classes;
     }
     const tags = tagFilterParam(q);
     if (tags) {
-      devices = devices.filter((d) => tags.every((t) => d.tags.some((dt) => (t.key === undefined || dt.key === t.key) && (t.value === undefined || dt.value === t.value))));
+      devices = devices.filter((d) =>
+        tags.every((t) =>
+          d.tags.some(
+            (dt) => (t.key === undefined || dt.key === t.key) && (t.value === undefined || dt.value === t.value),
+          ),
+        ),
+      );
       echo.tagFilter = tags;
     }
   }
   const exclude = truthy(q.get('excludeConnectionInfo'));
   const appIdNow = ctx.service.applicationId;
-  const page = listPage(devices, params, DEVICE_LIST, (d) => deviceToLosant(d, appIdNow, { excludeConnectionInfo: exclude }));
+  const page = listPage(devices, params, DEVICE_LIST, (d) =>
+    deviceToLosant(d, appIdNow, { excludeConnectionInfo: exclude }),
+  );
   sendJson(res, 200, { ...page, applicationId: appIdNow, ...echo });
 }
 
@@ -115,21 +143,45 @@ function deviceInput(body: unknown, what: string): Record<string, unknown> {
   return rest;
 }
 
-export async function createDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string): Promise<void> {
+export async function createDevice(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   const input = deviceInput(await readBody(req, res), 'device');
   const device = await serviceCall(() => ctx.service.devices.create(input), 'Device');
   sendJson(res, 201, deviceToLosant(device, ctx.service.applicationId));
 }
 
-export async function getDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, appId: string, deviceId: string): Promise<void> {
+export async function getDevice(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
   const device = await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
-  sendJson(res, 200, deviceToLosant(device, ctx.service.applicationId, { excludeConnectionInfo: truthy(url.searchParams.get('excludeConnectionInfo')) }));
+  sendJson(
+    res,
+    200,
+    deviceToLosant(device, ctx.service.applicationId, {
+      excludeConnectionInfo: truthy(url.searchParams.get('excludeConnectionInfo')),
+    }),
+  );
 }
 
-export async function patchDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, deviceId: string): Promise<void> {
+export async function patchDevice(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
   await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
@@ -138,7 +190,13 @@ export async function patchDevice(ctx: ApiContext, req: IncomingMessage, res: Se
   sendJson(res, 200, deviceToLosant(device, ctx.service.applicationId));
 }
 
-export async function deleteDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, deviceId: string): Promise<void> {
+export async function deleteDevice(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
   await serviceCall(() => ctx.service.devices.remove(deviceId), 'Device');

@@ -6,7 +6,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseKeyQuery, filterKeys } from '../../core/key-query.ts';
 import type { AccessKey } from '../../core/types.ts';
 import { sendJson } from '../http-util.ts';
-import { isObj, readBody, requireAdmin, requireApp, requireIdShape, serviceCall, validation, type ApiContext } from './context.ts';
+import {
+  isObj,
+  readBody,
+  requireAdmin,
+  requireApp,
+  requireIdShape,
+  serviceCall,
+  validation,
+  type ApiContext,
+} from './context.ts';
 import { listPage, parseListParams, type ListSpec } from './listing.ts';
 import { keyToLosant } from './shapes.ts';
 
@@ -35,7 +44,13 @@ function manage(ctx: ApiContext, req: IncomingMessage, appId: string): void {
   requireApp(ctx, appId);
 }
 
-export async function listKeys(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, appId: string): Promise<void> {
+export async function listKeys(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  appId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   const q = url.searchParams;
   const rawQuery = q.get('query');
@@ -55,23 +70,41 @@ export async function listKeys(ctx: ApiContext, req: IncomingMessage, res: Serve
   sendJson(res, 200, { ...page, applicationId: appIdNow, ...(source ? { query: source } : {}) });
 }
 
-export async function createKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string): Promise<void> {
+export async function createKey(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   const body = await readBody(req, res);
   if (!isObj(body)) throw validation('body: the access key must be a JSON object');
-  if (body.createdVia !== undefined) throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
+  if (body.createdVia !== undefined)
+    throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
   const created = await serviceCall(() => ctx.service.keys.create({ ...body, createdVia: 'api' }), 'Application key');
   sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.service.applicationId), secret: created.secret });
 }
 
-export async function getKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, keyId: string): Promise<void> {
+export async function getKey(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+  keyId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
   const key = await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
   sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
 }
 
-export async function patchKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, keyId: string): Promise<void> {
+export async function patchKey(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+  keyId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
   await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
@@ -81,7 +114,13 @@ export async function patchKey(ctx: ApiContext, req: IncomingMessage, res: Serve
   sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
 }
 
-export async function deleteKey(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, appId: string, keyId: string): Promise<void> {
+export async function deleteKey(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  appId: string,
+  keyId: string,
+): Promise<void> {
   manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
   await serviceCall(() => ctx.service.keys.remove(keyId), 'Application key');

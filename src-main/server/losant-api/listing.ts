@@ -45,18 +45,26 @@ function badParam(name: string, message: string): HttpError {
 function intParam(q: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
   const raw = q.get(name);
   if (raw === null || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw badParam(name, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  if (!/^\d+$/.test(raw))
+    throw badParam(name, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
   const n = Number(raw);
   if (n < min || n > max) throw badParam(name, `must be from ${min} to ${max} (got ${n})`);
   return n;
 }
 
 /** Reads the collection parameters; unknown values get a 400 naming the parameter. */
-export function parseListParams<T>(q: URLSearchParams, spec: ListSpec<T>, opts: { ignoreFilter?: boolean } = {}): ListParams {
+export function parseListParams<T>(
+  q: URLSearchParams,
+  spec: ListSpec<T>,
+  opts: { ignoreFilter?: boolean } = {},
+): ListParams {
   const sortFieldRaw = q.get('sortField');
   const sortField = sortFieldRaw === null || sortFieldRaw === '' ? spec.defaultSortField : sortFieldRaw;
   if (!Object.hasOwn(spec.sortFields, sortField)) {
-    throw badParam('sortField', `${JSON.stringify(sortField)} is not accepted (accepted: ${Object.keys(spec.sortFields).join(', ')})`);
+    throw badParam(
+      'sortField',
+      `${JSON.stringify(sortField)} is not accepted (accepted: ${Object.keys(spec.sortFields).join(', ')})`,
+    );
   }
   const dirRaw = (q.get('sortDirection') ?? '').toLowerCase();
   if (dirRaw !== '' && dirRaw !== 'asc' && dirRaw !== 'desc') {
@@ -70,7 +78,10 @@ export function parseListParams<T>(q: URLSearchParams, spec: ListSpec<T>, opts: 
   const filter = q.get('filter') ?? '';
   const filterFieldRaw = q.get('filterField') ?? '';
   if (filterFieldRaw !== '' && !Object.hasOwn(spec.filterFields, filterFieldRaw)) {
-    throw badParam('filterField', `${JSON.stringify(filterFieldRaw)} is not accepted (accepted: ${Object.keys(spec.filterFields).join(', ')})`);
+    throw badParam(
+      'filterField',
+      `${JSON.stringify(filterFieldRaw)} is not accepted (accepted: ${Object.keys(spec.filterFields).join(', ')})`,
+    );
   }
   if (filter !== '') {
     if (filter.length > 1024) throw badParam('filter', 'must be at most 1024 characters');
@@ -84,7 +95,10 @@ export function parseListParams<T>(q: URLSearchParams, spec: ListSpec<T>, opts: 
 
 /** A Losant filter glob → a whole-string, case-insensitive matcher. Only `*` is special. */
 export function globMatcher(glob: string): (text: string | undefined) => boolean {
-  const source = glob.split('*').map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&')).join('.*');
+  const source = glob
+    .split('*')
+    .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
+    .join('.*');
   const re = new RegExp(`^${source}$`, 'is');
   return (text) => text !== undefined && re.test(text);
 }
@@ -100,7 +114,12 @@ function compare(a: string | number | undefined, b: string | number | undefined)
 }
 
 /** Filters (glob), sorts and pages `items`, and maps each returned one with `shape`. */
-export function listPage<T, R>(items: readonly T[], params: ListParams, spec: ListSpec<T>, shape: (item: T) => R): ListEnvelope<R> {
+export function listPage<T, R>(
+  items: readonly T[],
+  params: ListParams,
+  spec: ListSpec<T>,
+  shape: (item: T) => R,
+): ListEnvelope<R> {
   let rows = [...items];
   if (params.filter !== undefined && params.filterField !== undefined) {
     const get = spec.filterFields[params.filterField];

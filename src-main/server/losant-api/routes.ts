@@ -22,7 +22,13 @@ import { createKey, deleteKey, getKey, listKeys, patchKey } from './keys-endpoin
 
 export type { LosantApiDeps } from './context.ts';
 
-type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, p: Record<string, string>) => Promise<void>;
+type Handler = (
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  p: Record<string, string>,
+) => Promise<void>;
 
 interface Endpoint {
   /** Path segments; `:name` captures one segment. */
@@ -30,7 +36,10 @@ interface Endpoint {
   methods: Partial<Record<string, Handler>>;
 }
 
-const ep = (path: string, methods: Endpoint['methods']): Endpoint => ({ pattern: path.split('/').filter(Boolean), methods });
+const ep = (path: string, methods: Endpoint['methods']): Endpoint => ({
+  pattern: path.split('/').filter(Boolean),
+  methods,
+});
 const need = (p: Record<string, string>, k: string): string => p[k] ?? '';
 
 const ENDPOINTS: Endpoint[] = [
@@ -75,7 +84,10 @@ function match(pattern: string[], segments: string[]): Record<string, string> | 
 
 function segmentsOf(pathname: string): string[] | null {
   try {
-    return pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+    return pathname
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s));
   } catch {
     return null;
   }
@@ -99,7 +111,11 @@ export function losantApiRoutes(deps: LosantApiDeps): Route[] {
       const handler = e.methods[req.method ?? 'GET'];
       if (!handler) {
         res.setHeader('allow', Object.keys(e.methods).join(', '));
-        throw new HttpError(405, 'MethodNotAllowed', `${req.method} is not supported on ${path} (use ${Object.keys(e.methods).join(' or ')})`);
+        throw new HttpError(
+          405,
+          'MethodNotAllowed',
+          `${req.method} is not supported on ${path} (use ${Object.keys(e.methods).join(' or ')})`,
+        );
       }
       await handler(ctx, req, res, url, params);
       return true;

@@ -96,7 +96,11 @@ export interface LosantDevice {
   connectionInfo?: LosantConnectionInfo;
 }
 
-export function deviceToLosant(d: Device, applicationId: string, opts: { excludeConnectionInfo?: boolean } = {}): LosantDevice {
+export function deviceToLosant(
+  d: Device,
+  applicationId: string,
+  opts: { excludeConnectionInfo?: boolean } = {},
+): LosantDevice {
   return {
     id: d.id,
     deviceId: d.id,

@@ -26,10 +26,30 @@ function urlHost(host: string): string {
 export function listenerUrls(l: ListenerInfo, host: string): ListenerUrl[] {
   const h = urlHost(host);
   return [
-    { id: 'mqtt', label: 'MQTT over TCP', url: `mqtt://${h}:${l.mqtt}`, note: 'Devices, mosquitto_pub / mosquitto_sub, MQTT.js.' },
-    { id: 'ws', label: 'MQTT over WebSocket', url: `ws://${h}:${l.ws}/mqtt`, note: 'Browsers and MQTT.js over WebSocket (path /mqtt).' },
-    { id: 'tls', label: 'MQTT over TLS', url: `mqtts://${h}:${l.tls}`, note: 'Self-signed certificate: <data dir>/tls/cert.pem.' },
-    { id: 'http', label: 'HTTP API', url: `http://${h}:${l.http}`, note: 'Losant-style REST: /auth/device, state, commands.' },
+    {
+      id: 'mqtt',
+      label: 'MQTT over TCP',
+      url: `mqtt://${h}:${l.mqtt}`,
+      note: 'Devices, mosquitto_pub / mosquitto_sub, MQTT.js.',
+    },
+    {
+      id: 'ws',
+      label: 'MQTT over WebSocket',
+      url: `ws://${h}:${l.ws}/mqtt`,
+      note: 'Browsers and MQTT.js over WebSocket (path /mqtt).',
+    },
+    {
+      id: 'tls',
+      label: 'MQTT over TLS',
+      url: `mqtts://${h}:${l.tls}`,
+      note: 'Self-signed certificate: <data dir>/tls/cert.pem.',
+    },
+    {
+      id: 'http',
+      label: 'HTTP API',
+      url: `http://${h}:${l.http}`,
+      note: 'Losant-style REST: /auth/device, state, commands.',
+    },
   ];
 }
 

@@ -24,7 +24,10 @@ export interface Names {
 const NO_NAMES: Names = { device: () => '', key: () => '' };
 
 export function searchTerms(text: string): string[] {
-  return text.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
+  return text
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
 }
 
 /** Everything a free-text search looks at, lower-cased and joined. */
@@ -92,7 +95,11 @@ export function deviceIdsPresent(events: readonly DecisionEvent[]): string[] {
  * Applies the free-text part of a query to exported JSON lines (the backend filters the rest).
  * Lines that do not parse are kept, so an export never silently loses data.
  */
-export function filterJsonLines(jsonl: string, q: DecisionQuery, names: Names = NO_NAMES): { jsonl: string; count: number } {
+export function filterJsonLines(
+  jsonl: string,
+  q: DecisionQuery,
+  names: Names = NO_NAMES,
+): { jsonl: string; count: number } {
   const lines = jsonl.split('\n').filter((l) => l.length > 0);
   if (searchTerms(q.text).length === 0) return { jsonl, count: lines.length };
   const keep = decisionPredicate({ ...EMPTY_QUERY, text: q.text }, names);
@@ -116,6 +123,9 @@ export function clockTime(iso: string): string {
 
 /** A file name for an export made at `now`: keyport-decisions-2024-05-01T12-30-05Z.jsonl. */
 export function exportFileName(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
   return `keyport-decisions-${stamp}.jsonl`;
 }

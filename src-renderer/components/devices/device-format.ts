@@ -13,7 +13,9 @@ export const CLASS_INFO: Record<DeviceClass, { label: string; explain: string }>
 
 /** Drop rows the user left completely empty; half-filled rows go to the server, which names the problem. */
 export function cleanTags(tags: readonly Tag[]): Tag[] {
-  return tags.filter((t) => t.key.trim() !== '' || t.value.trim() !== '').map((t) => ({ key: t.key.trim(), value: t.value }));
+  return tags
+    .filter((t) => t.key.trim() !== '' || t.value.trim() !== '')
+    .map((t) => ({ key: t.key.trim(), value: t.value }));
 }
 
 export function sameTags(a: readonly Tag[], b: readonly Tag[]): boolean {

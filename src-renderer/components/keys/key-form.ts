@@ -21,8 +21,16 @@ export interface KeyForm extends EditableKeyFields {
 
 export function emptyForm(): KeyForm {
   return {
-    name: '', description: '', restricted: true, deviceIds: [], deviceTags: [],
-    addressFilterType: 'all', addresses: [], filterType: 'none', pubTopics: [], subTopics: [],
+    name: '',
+    description: '',
+    restricted: true,
+    deviceIds: [],
+    deviceTags: [],
+    addressFilterType: 'all',
+    addresses: [],
+    filterType: 'none',
+    pubTopics: [],
+    subTopics: [],
   };
 }
 
@@ -45,7 +53,9 @@ export function cleanList(values: readonly string[]): string[] {
 }
 
 export function cleanTags(tags: readonly Tag[]): Tag[] {
-  return tags.filter((t) => t.key.trim() !== '' || t.value.trim() !== '').map((t) => ({ key: t.key.trim(), value: t.value }));
+  return tags
+    .filter((t) => t.key.trim() !== '' || t.value.trim() !== '')
+    .map((t) => ({ key: t.key.trim(), value: t.value }));
 }
 
 const usesTopicLists = (t: TopicFilterType): boolean => t === 'whitelist' || t === 'blacklist';
@@ -91,11 +101,14 @@ export function precheck(f: KeyForm): Record<string, string> {
   return {};
 }
 
-const FORM_FIELDS = /^(name|description|deviceIds|deviceTags|addressFilterType|addresses|filterType|pubTopics|subTopics)\b/;
+const FORM_FIELDS =
+  /^(name|description|deviceIds|deviceTags|addressFilterType|addresses|filterType|pubTopics|subTopics)\b/;
 
 /** Field errors the form cannot place next to an input (shown in the general error line). */
 export function unplacedErrors(errors: Record<string, string>): string[] {
-  return Object.entries(errors).filter(([f]) => !FORM_FIELDS.test(f)).map(([f, m]) => (m.startsWith(f) ? m : `${f}: ${m}`));
+  return Object.entries(errors)
+    .filter(([f]) => !FORM_FIELDS.test(f))
+    .map(([f, m]) => (m.startsWith(f) ? m : `${f}: ${m}`));
 }
 
 export function sameEditable(a: EditableKeyFields, b: EditableKeyFields): boolean {

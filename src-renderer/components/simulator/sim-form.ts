@@ -21,14 +21,22 @@ export const GENERATOR_KINDS: { kind: GeneratorKind; label: string }[] = [
 export function defaultGenerator(kind: GeneratorKind, prev?: Generator): Generator {
   const range = prev && 'min' in prev ? { min: prev.min, max: prev.max } : { min: 0, max: 100 };
   switch (kind) {
-    case 'static': return { kind, value: 'on' };
-    case 'int': return { kind, ...range };
-    case 'float': return { kind, ...range, decimals: 1 };
-    case 'string': return { kind, length: 8 };
-    case 'boolean': return { kind };
-    case 'gps': return { kind, lat: 52.52, lng: 13.405, radiusMeters: 500 };
-    case 'sine': return { kind, ...range, periodSeconds: 60 };
-    case 'ramp': return { kind, ...range, step: 1 };
+    case 'static':
+      return { kind, value: 'on' };
+    case 'int':
+      return { kind, ...range };
+    case 'float':
+      return { kind, ...range, decimals: 1 };
+    case 'string':
+      return { kind, length: 8 };
+    case 'boolean':
+      return { kind };
+    case 'gps':
+      return { kind, lat: 52.52, lng: 13.405, radiusMeters: 500 };
+    case 'sine':
+      return { kind, ...range, periodSeconds: 60 };
+    case 'ramp':
+      return { kind, ...range, step: 1 };
   }
 }
 
@@ -92,8 +100,10 @@ export function generatorErrors(g: Generator): Record<string, string> {
     need('max', g.max);
     if (finite(g.min) && finite(g.max) && g.min > g.max) e.max = 'Max must be at least min.';
   }
-  if (g.kind === 'float' && g.decimals !== undefined && (!finite(g.decimals) || g.decimals < 0 || g.decimals > 10)) e.decimals = '0–10 decimals.';
-  if (g.kind === 'string' && (!finite(g.length) || g.length < 1 || g.length > 1000 || !Number.isInteger(g.length))) e.length = 'Length 1–1000.';
+  if (g.kind === 'float' && g.decimals !== undefined && (!finite(g.decimals) || g.decimals < 0 || g.decimals > 10))
+    e.decimals = '0–10 decimals.';
+  if (g.kind === 'string' && (!finite(g.length) || g.length < 1 || g.length > 1000 || !Number.isInteger(g.length)))
+    e.length = 'Length 1–1000.';
   if (g.kind === 'gps') {
     if (!finite(g.lat) || g.lat < -90 || g.lat > 90) e.lat = 'Latitude −90…90.';
     if (!finite(g.lng) || g.lng < -180 || g.lng > 180) e.lng = 'Longitude −180…180.';
@@ -121,7 +131,8 @@ export function buildBehaviour(f: BehaviourForm): { behaviour: SimBehaviour; err
   });
   let everySeconds: number | null = null;
   if (f.reportMode === 'every') {
-    if (!finite(f.everySeconds) || f.everySeconds < 0.1 || f.everySeconds > 86400) errors['behaviour.everySeconds'] = 'Between 0.1 and 86400 seconds.';
+    if (!finite(f.everySeconds) || f.everySeconds < 0.1 || f.everySeconds > 86400)
+      errors['behaviour.everySeconds'] = 'Between 0.1 and 86400 seconds.';
     else everySeconds = f.everySeconds;
   }
   const reactions: CommandReaction[] = [];
@@ -132,7 +143,10 @@ export function buildBehaviour(f: BehaviourForm): { behaviour: SimBehaviour; err
     if (!ATTR_NAME.test(r.attribute.trim())) errors[`${at}.attribute`] = 'Name the attribute to set.';
     reactions.push({ command: r.command.trim(), set: { [r.attribute.trim()]: r.field.trim() } }); // "" = the whole payload
   });
-  const customPublish = f.customPublish.map((t) => t.trim()).filter(Boolean).map((topic) => ({ topic }));
+  const customPublish = f.customPublish
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((topic) => ({ topic }));
   const customSubscribe = f.customSubscribe.map((t) => t.trim()).filter(Boolean);
   const behaviour: SimBehaviour = {
     attributes,
@@ -156,7 +170,14 @@ export const STATUS_INFO: Record<SimStatus, { label: string; tone: Tone }> = {
   stopped: { label: 'Stopped', tone: 'neutral' },
 };
 
-const OK_REASONS = new Set(['connect.accepted', 'publish.allowed', 'subscribe.granted', 'deliver.allowed', 'state.stored', 'client.disconnect']);
+const OK_REASONS = new Set([
+  'connect.accepted',
+  'publish.allowed',
+  'subscribe.granted',
+  'deliver.allowed',
+  'state.stored',
+  'client.disconnect',
+]);
 
 /** Reason codes that are a good outcome (green) rather than a refusal (red). */
 export function isOkReason(reason: string): boolean {
@@ -197,15 +218,21 @@ export function placeBehaviourErrors(server: Record<string, string>, f: Behaviou
   const reactionRows = f.reactions.filter((r) => r.command.trim() || r.attribute.trim() || r.field.trim());
   for (const [raw, message] of Object.entries(server)) {
     const field = raw.replace(/^behaviour\./, '');
-    const msg = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message.startsWith(`${raw}: `) ? message.slice(raw.length + 2) : message;
+    const msg = message.startsWith(`${field}: `)
+      ? message.slice(field.length + 2)
+      : message.startsWith(`${raw}: `)
+        ? message.slice(raw.length + 2)
+        : message;
     let m: RegExpExecArray | null;
     let key = raw;
     if ((m = /^attributes\.([^.]+)(?:\.(.+))?$/.exec(field))) {
       const i = f.attributes.findIndex((a) => a.name.trim() === m?.[1]);
       if (i >= 0) key = `behaviour.attributes[${i}].${m[2] && m[2] !== 'kind' ? m[2] : 'name'}`;
     } else if (field === 'everySeconds' || field === 'attributes') key = `behaviour.${field}`;
-    else if ((m = /^customPublish\[(\d+)\]/.exec(field))) key = `behaviour.customPublish[${nth(f.customPublish, Number(m[1]))}]`;
-    else if ((m = /^customSubscribe\[(\d+)\]/.exec(field))) key = `behaviour.customSubscribe[${nth(f.customSubscribe, Number(m[1]))}]`;
+    else if ((m = /^customPublish\[(\d+)\]/.exec(field)))
+      key = `behaviour.customPublish[${nth(f.customPublish, Number(m[1]))}]`;
+    else if ((m = /^customSubscribe\[(\d+)\]/.exec(field)))
+      key = `behaviour.customSubscribe[${nth(f.customSubscribe, Number(m[1]))}]`;
     else if ((m = /^reactions\[(\d+)\](?:\.(command|set))?/.exec(field))) {
       const row = reactionRows[Number(m[1])];
       const i = row ? f.reactions.indexOf(row) : Number(m[1]);

@@ -127,7 +127,9 @@ export function markRan(name: ScenarioName, simIds: string[]): void {
 export function scenarioSim(scenario: ScenarioName, simName: string): SimSnapshot | undefined {
   const latest = sim.lastRun[scenario];
   const named = sim.sims.filter((s) => s.name === simName);
-  return named.find((s) => latest?.includes(s.id)) ?? named.filter((s) => s.scenario === scenario).at(-1) ?? named.at(-1);
+  return (
+    named.find((s) => latest?.includes(s.id)) ?? named.filter((s) => s.scenario === scenario).at(-1) ?? named.at(-1)
+  );
 }
 
 /** An expected outcome is met once the broker has given that sim that reason code (now or before). */
@@ -158,7 +160,12 @@ async function backfillOutcomes(): Promise<void> {
   for (const sc of sim.scenarios) {
     for (const ex of sc.expected) {
       const s = scenarioSim(sc.name, ex.simName);
-      if (s?.scenario === sc.name && !outcomeMet(s, ex.reason) && !asks.some((a) => a.s.id === s.id && a.reason === ex.reason)) asks.push({ s, reason: ex.reason });
+      if (
+        s?.scenario === sc.name &&
+        !outcomeMet(s, ex.reason) &&
+        !asks.some((a) => a.s.id === s.id && a.reason === ex.reason)
+      )
+        asks.push({ s, reason: ex.reason });
     }
   }
   await Promise.all(

@@ -229,7 +229,14 @@ describe('addressDecision', () => {
     ['blacklist', list, '', false, 'address.malformed', 'client address "" is not an IP address'],
     // invalid stored entries: never match a whitelist, make a blacklist fail closed
     ['whitelist', ['bogus', '10.0.0.1'], '10.0.0.1', true, 'connect.accepted', 'addresses whitelist entry "10.0.0.1"'],
-    ['blacklist', ['bogus'], '10.0.0.1', false, 'address.denied', 'addresses blacklist entry "bogus" is invalid (fail closed)'],
+    [
+      'blacklist',
+      ['bogus'],
+      '10.0.0.1',
+      false,
+      'address.denied',
+      'addresses blacklist entry "bogus" is invalid (fail closed)',
+    ],
   ] as const)('%s %j, client %j → %s %s', (type, addresses, client, allowed, reason, rule) => {
     expect(addressDecision(type, addresses, client)).toEqual({ allowed, reason, rule });
   });

@@ -87,7 +87,12 @@ describe('effectiveClientAddress', () => {
     ['127.0.0.1', '[2001:db8::1]:443', loopback, fromHeader('2001:db8::1')],
     ['127.0.0.1', '[2001:db8::1]', loopback, fromHeader('2001:db8::1')],
     ['127.0.0.1', '203.0.113.7:5678, 127.0.0.1:1234', loopback, fromHeader('203.0.113.7')],
-    ['127.0.0.1', '203.0.113.7:99999', loopback, malformed('X-Forwarded-For entry "203.0.113.7:99999" is not an IP address')],
+    [
+      '127.0.0.1',
+      '203.0.113.7:99999',
+      loopback,
+      malformed('X-Forwarded-For entry "203.0.113.7:99999" is not an IP address'),
+    ],
     ['127.0.0.1', '203.0.113.7:', loopback, malformed('X-Forwarded-For entry "203.0.113.7:" is not an IP address')],
     ['127.0.0.1', '[2001:db8::1', loopback, malformed('X-Forwarded-For entry "[2001:db8::1" is not an IP address')],
     ['127.0.0.1', '[2001:db8::1]x', loopback, malformed('X-Forwarded-For entry "[2001:db8::1]x" is not an IP address')],
@@ -102,7 +107,12 @@ describe('effectiveClientAddress', () => {
     // several header values are joined in order
     ['127.0.0.1', ['6.6.6.6', '203.0.113.7'], loopback, fromHeader('203.0.113.7')],
     ['127.0.0.1', ['6.6.6.6, 203.0.113.7', '10.0.0.2'], withPrivate, fromHeader('203.0.113.7')],
-    ['127.0.0.1', ['203.0.113.7', 'garbage'], loopback, malformed('X-Forwarded-For entry "garbage" is not an IP address')],
+    [
+      '127.0.0.1',
+      ['203.0.113.7', 'garbage'],
+      loopback,
+      malformed('X-Forwarded-For entry "garbage" is not an IP address'),
+    ],
   ] as const)('peer %j, X-Forwarded-For %j', (peer, header, trusted, expected) => {
     const forwardedFor = Array.isArray(header) ? [...header] : (header as string | undefined);
     expect(effectiveClientAddress(peer, forwardedFor, trusted)).toEqual(expected);

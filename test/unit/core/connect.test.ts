@@ -29,57 +29,184 @@ interface Row {
 
 // Every row of SPEC §4, in order, plus protocol level and the accepted outcome.
 const rows: Row[] = [
-  { name: 'MQTT 5', req: () => ({ protocolVersion: 5 }), reason: 'protocol.unsupported', returnCode: 1, rule: 'level 5' },
-  { name: 'MQTT 5 even without credentials', req: () => ({ protocolVersion: 5, username: undefined, password: undefined }), reason: 'protocol.unsupported', returnCode: 1 },
-  { name: 'missing username', req: () => ({ username: undefined }), reason: 'credentials.missing', returnCode: 4, rule: 'required' },
-  { name: 'missing password', req: () => ({ password: undefined }), reason: 'credentials.missing', returnCode: 4, rule: 'required' },
+  {
+    name: 'MQTT 5',
+    req: () => ({ protocolVersion: 5 }),
+    reason: 'protocol.unsupported',
+    returnCode: 1,
+    rule: 'level 5',
+  },
+  {
+    name: 'MQTT 5 even without credentials',
+    req: () => ({ protocolVersion: 5, username: undefined, password: undefined }),
+    reason: 'protocol.unsupported',
+    returnCode: 1,
+  },
+  {
+    name: 'missing username',
+    req: () => ({ username: undefined }),
+    reason: 'credentials.missing',
+    returnCode: 4,
+    rule: 'required',
+  },
+  {
+    name: 'missing password',
+    req: () => ({ password: undefined }),
+    reason: 'credentials.missing',
+    returnCode: 4,
+    rule: 'required',
+  },
   { name: 'empty username', req: () => ({ username: '' }), reason: 'credentials.missing', returnCode: 4 },
   { name: 'empty password', req: () => ({ password: '' }), reason: 'credentials.missing', returnCode: 4 },
-  { name: 'unknown key', req: () => ({ username: '3b241101-e2bb-4255-8caf-4136c566a962' }), reason: 'key.unknown', returnCode: 4, rule: 'no access key' },
-  { name: 'wrong secret', req: () => ({ password: 'f'.repeat(64) }), reason: 'secret.mismatch', returnCode: 4, rule: 'does not match' },
+  {
+    name: 'unknown key',
+    req: () => ({ username: '3b241101-e2bb-4255-8caf-4136c566a962' }),
+    reason: 'key.unknown',
+    returnCode: 4,
+    rule: 'no access key',
+  },
+  {
+    name: 'wrong secret',
+    req: () => ({ password: 'f'.repeat(64) }),
+    reason: 'secret.mismatch',
+    returnCode: 4,
+    rule: 'does not match',
+  },
   { name: 'the key as the secret', req: (k) => ({ password: k.record.key }), reason: 'secret.mismatch', returnCode: 4 },
   { name: 'inactive key', key: { status: 'inactive' }, reason: 'key.inactive', returnCode: 5, rule: 'inactive' },
   {
     name: 'address not in whitelist',
     key: { addressFilterType: 'whitelist', addresses: ['10.0.0.0/8'] },
-    reason: 'address.denied', returnCode: 5, rule: 'not in addresses whitelist',
+    reason: 'address.denied',
+    returnCode: 5,
+    rule: 'not in addresses whitelist',
   },
   {
     name: 'address in blacklist',
     key: { addressFilterType: 'blacklist', addresses: ['192.0.2.1', '127.0.0.0/8'] },
-    reason: 'address.denied', returnCode: 5, rule: 'addresses blacklist entry "127.0.0.0/8"',
+    reason: 'address.denied',
+    returnCode: 5,
+    rule: 'addresses blacklist entry "127.0.0.0/8"',
   },
   {
     name: 'garbage X-Forwarded-For from a trusted proxy peer',
     req: () => ({ transport: 'ws', forwardedFor: 'not-an-ip' }),
-    reason: 'address.malformed', returnCode: 5, rule: '"not-an-ip"',
+    reason: 'address.malformed',
+    returnCode: 5,
+    rule: '"not-an-ip"',
   },
   {
     name: 'X-Forwarded-For with an empty entry from a trusted peer',
     req: () => ({ transport: 'ws', forwardedFor: '203.0.113.7,, 127.0.0.1' }),
-    reason: 'address.malformed', returnCode: 5,
+    reason: 'address.malformed',
+    returnCode: 5,
   },
-  { name: 'client id is not a device', req: () => ({ clientId: hexId(99) }), reason: 'device.unknown', returnCode: 5, rule: hexId(99) },
-  { name: 'client id is not even an id', req: () => ({ clientId: 'mqttjs_1234' }), reason: 'device.unknown', returnCode: 5 },
-  { name: 'device outside an id restriction', key: { deviceIds: [OTHER] }, reason: 'device.out-of-scope', returnCode: 5, rule: ME },
+  {
+    name: 'client id is not a device',
+    req: () => ({ clientId: hexId(99) }),
+    reason: 'device.unknown',
+    returnCode: 5,
+    rule: hexId(99),
+  },
+  {
+    name: 'client id is not even an id',
+    req: () => ({ clientId: 'mqttjs_1234' }),
+    reason: 'device.unknown',
+    returnCode: 5,
+  },
+  {
+    name: 'device outside an id restriction',
+    key: { deviceIds: [OTHER] },
+    reason: 'device.out-of-scope',
+    returnCode: 5,
+    rule: ME,
+  },
   {
     name: 'device carrying only one of two required tags',
     key: { deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] },
-    reason: 'device.out-of-scope', returnCode: 5,
+    reason: 'device.out-of-scope',
+    returnCode: 5,
   },
-  { name: 'will on $SYS/x', key: { filterType: 'all' }, req: () => ({ willTopic: '$SYS/x' }), reason: 'will.denied', returnCode: 5, rule: '$SYS/x' },
-  { name: "will on another device's state", key: { deviceIds: [ME] }, req: () => ({ willTopic: `losant/${OTHER}/state` }), reason: 'will.denied', returnCode: 5, rule: 'not in the key' },
-  { name: 'will on a custom topic with filterType none', req: () => ({ willTopic: 'status/offline' }), reason: 'will.denied', returnCode: 5, rule: 'filterType none' },
-  { name: 'will on a custom topic not whitelisted', key: { filterType: 'whitelist', pubTopics: ['status/#'] }, req: () => ({ willTopic: 'other/x' }), reason: 'will.denied', returnCode: 5, rule: 'whitelist' },
-  { name: 'will on a wildcard topic', key: { filterType: 'all' }, req: () => ({ willTopic: 'status/#' }), reason: 'will.denied', returnCode: 5 },
-  { name: 'will on a reserved losant topic', req: () => ({ willTopic: 'losant/x' }), reason: 'will.denied', returnCode: 5 },
+  {
+    name: 'will on $SYS/x',
+    key: { filterType: 'all' },
+    req: () => ({ willTopic: '$SYS/x' }),
+    reason: 'will.denied',
+    returnCode: 5,
+    rule: '$SYS/x',
+  },
+  {
+    name: "will on another device's state",
+    key: { deviceIds: [ME] },
+    req: () => ({ willTopic: `losant/${OTHER}/state` }),
+    reason: 'will.denied',
+    returnCode: 5,
+    rule: 'not in the key',
+  },
+  {
+    name: 'will on a custom topic with filterType none',
+    req: () => ({ willTopic: 'status/offline' }),
+    reason: 'will.denied',
+    returnCode: 5,
+    rule: 'filterType none',
+  },
+  {
+    name: 'will on a custom topic not whitelisted',
+    key: { filterType: 'whitelist', pubTopics: ['status/#'] },
+    req: () => ({ willTopic: 'other/x' }),
+    reason: 'will.denied',
+    returnCode: 5,
+    rule: 'whitelist',
+  },
+  {
+    name: 'will on a wildcard topic',
+    key: { filterType: 'all' },
+    req: () => ({ willTopic: 'status/#' }),
+    reason: 'will.denied',
+    returnCode: 5,
+  },
+  {
+    name: 'will on a reserved losant topic',
+    req: () => ({ willTopic: 'losant/x' }),
+    reason: 'will.denied',
+    returnCode: 5,
+  },
   { name: 'accepted, no will', reason: 'connect.accepted', returnCode: 0, rule: 'all devices' },
   { name: 'accepted, MQTT 3.1', req: () => ({ protocolVersion: 3 }), reason: 'connect.accepted', returnCode: 0 },
-  { name: 'accepted, HTTP (no protocol level)', req: () => ({ protocolVersion: undefined, transport: 'http' }), reason: 'connect.accepted', returnCode: 0 },
-  { name: 'accepted, will on own state topic', key: { deviceIds: [ME] }, req: () => ({ willTopic: `losant/${ME}/state` }), reason: 'connect.accepted', returnCode: 0, rule: `deviceIds entry "${ME}"` },
-  { name: 'accepted, will on a whitelisted custom topic', key: { filterType: 'whitelist', pubTopics: ['status/+'] }, req: () => ({ willTopic: 'status/offline' }), reason: 'connect.accepted', returnCode: 0 },
-  { name: 'accepted by tag', key: { deviceTags: [tag('room', 'kitchen')] }, reason: 'connect.accepted', returnCode: 0, rule: 'deviceTags room=kitchen' },
-  { name: 'accepted from a whitelisted address', key: { addressFilterType: 'whitelist', addresses: ['127.0.0.1'] }, reason: 'connect.accepted', returnCode: 0 },
+  {
+    name: 'accepted, HTTP (no protocol level)',
+    req: () => ({ protocolVersion: undefined, transport: 'http' }),
+    reason: 'connect.accepted',
+    returnCode: 0,
+  },
+  {
+    name: 'accepted, will on own state topic',
+    key: { deviceIds: [ME] },
+    req: () => ({ willTopic: `losant/${ME}/state` }),
+    reason: 'connect.accepted',
+    returnCode: 0,
+    rule: `deviceIds entry "${ME}"`,
+  },
+  {
+    name: 'accepted, will on a whitelisted custom topic',
+    key: { filterType: 'whitelist', pubTopics: ['status/+'] },
+    req: () => ({ willTopic: 'status/offline' }),
+    reason: 'connect.accepted',
+    returnCode: 0,
+  },
+  {
+    name: 'accepted by tag',
+    key: { deviceTags: [tag('room', 'kitchen')] },
+    reason: 'connect.accepted',
+    returnCode: 0,
+    rule: 'deviceTags room=kitchen',
+  },
+  {
+    name: 'accepted from a whitelisted address',
+    key: { addressFilterType: 'whitelist', addresses: ['127.0.0.1'] },
+    reason: 'connect.accepted',
+    returnCode: 0,
+  },
 ];
 
 describe('evaluateConnect: SPEC §4 rows', () => {
@@ -109,10 +236,28 @@ describe('evaluateConnect: order of checks (first failure wins)', () => {
   it.each<[string, Partial<AccessKeyRecord>, (k: KeyWithSecret) => Partial<ConnectRequest>, ReasonCode, number]>([
     ['unknown key with no password', {}, () => ({ username: 'nope', password: undefined }), 'credentials.missing', 4],
     ['inactive key + wrong secret', { status: 'inactive' }, () => ({ password: '0'.repeat(64) }), 'secret.mismatch', 4],
-    ['inactive key + denied address', { status: 'inactive', addressFilterType: 'whitelist', addresses: ['10.0.0.1'] }, () => ({}), 'key.inactive', 5],
+    [
+      'inactive key + denied address',
+      { status: 'inactive', addressFilterType: 'whitelist', addresses: ['10.0.0.1'] },
+      () => ({}),
+      'key.inactive',
+      5,
+    ],
     ['inactive key + unknown device', { status: 'inactive' }, () => ({ clientId: hexId(77) }), 'key.inactive', 5],
-    ['denied address + unknown device', { addressFilterType: 'blacklist', addresses: ['127.0.0.1'] }, () => ({ clientId: hexId(77) }), 'address.denied', 5],
-    ['malformed address + unknown device', {}, () => ({ forwardedFor: 'garbage', clientId: hexId(77) }), 'address.malformed', 5],
+    [
+      'denied address + unknown device',
+      { addressFilterType: 'blacklist', addresses: ['127.0.0.1'] },
+      () => ({ clientId: hexId(77) }),
+      'address.denied',
+      5,
+    ],
+    [
+      'malformed address + unknown device',
+      {},
+      () => ({ forwardedFor: 'garbage', clientId: hexId(77) }),
+      'address.malformed',
+      5,
+    ],
     ['unknown device + denied will', {}, () => ({ clientId: hexId(77), willTopic: '$SYS/x' }), 'device.unknown', 5],
     ['out of scope + denied will', { deviceIds: [OTHER] }, () => ({ willTopic: '$SYS/x' }), 'device.out-of-scope', 5],
   ])('%s → %s', (_what, keyOverrides, req, reason, code) => {
@@ -148,7 +293,10 @@ describe('evaluateConnect: client address', () => {
   });
 
   it('X-Forwarded-For is walked from the right, skipping trusted proxies', () => {
-    const out = run({}, { transport: 'ws', peerAddress: '127.0.0.1', forwardedFor: ['198.51.100.1, 203.0.113.9', '127.0.0.2'] });
+    const out = run(
+      {},
+      { transport: 'ws', peerAddress: '127.0.0.1', forwardedFor: ['198.51.100.1, 203.0.113.9', '127.0.0.2'] },
+    );
     expect(out.address).toBe('203.0.113.9');
   });
 
@@ -167,7 +315,10 @@ describe('evaluateConnect: client address', () => {
     const out = run({ addressFilterType: 'whitelist', addresses: ['127.0.0.1'] }, { peerAddress: '::ffff:127.0.0.1' });
     expect(out.decision.reason).toBe('connect.accepted');
     expect(out.address).toBe('127.0.0.1');
-    const blocked = run({ addressFilterType: 'blacklist', addresses: ['127.0.0.0/8'] }, { peerAddress: '::ffff:127.0.0.1' });
+    const blocked = run(
+      { addressFilterType: 'blacklist', addresses: ['127.0.0.0/8'] },
+      { peerAddress: '::ffff:127.0.0.1' },
+    );
     expect(blocked.decision.reason).toBe('address.denied');
   });
 

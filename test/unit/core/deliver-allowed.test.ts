@@ -1,7 +1,12 @@
 // deliverAllowed is the broker's fast path for every delivery: it must agree with
 // deliverDecision(...).allowed everywhere. Custom-topic decisions are shared, frozen values.
 import { describe, expect, it } from 'vitest';
-import { deliverAllowed, deliverDecision, publishDecision, type TopicRules } from '../../../src-main/core/topic-access.ts';
+import {
+  deliverAllowed,
+  deliverDecision,
+  publishDecision,
+  type TopicRules,
+} from '../../../src-main/core/topic-access.ts';
 import { customTopicAllowed, customTopicDecision } from '../../../src-main/core/topic-rules.ts';
 import type { TopicFilterType } from '../../../src-main/core/types.ts';
 import { hexId, idScope, session } from '../../helpers/core-fixtures.ts';
@@ -10,11 +15,29 @@ const ME = hexId(1);
 const PEER = hexId(2);
 const OUT = hexId(3);
 const TOPICS = [
-  `losant/${ME}/state`, `losant/${PEER}/command`, `losant/${OUT}/state`, `losant/${ME}/other`, 'losant', '$SYS/x', '$share/a/b',
-  'a', 'a/b', 'a/b/c', 'sensors/temp', 'sensors/hum/1', 'other/x', 'a//b', '/lead',
+  `losant/${ME}/state`,
+  `losant/${PEER}/command`,
+  `losant/${OUT}/state`,
+  `losant/${ME}/other`,
+  'losant',
+  '$SYS/x',
+  '$share/a/b',
+  'a',
+  'a/b',
+  'a/b/c',
+  'sensors/temp',
+  'sensors/hum/1',
+  'other/x',
+  'a//b',
+  '/lead',
 ];
 const RULES: [TopicFilterType, string[]][] = [
-  ['none', []], ['all', []], ['whitelist', ['a/#', 'sensors/+']], ['whitelist', []], ['blacklist', ['sensors/#', 'a/b']], ['blacklist', []],
+  ['none', []],
+  ['all', []],
+  ['whitelist', ['a/#', 'sensors/+']],
+  ['whitelist', []],
+  ['blacklist', ['sensors/#', 'a/b']],
+  ['blacklist', []],
 ];
 
 describe('deliverAllowed agrees with deliverDecision', () => {
@@ -23,7 +46,8 @@ describe('deliverAllowed agrees with deliverDecision', () => {
       const rules: TopicRules = { filterType, pubTopics: [], subTopics };
       for (const scope of [idScope(ME, PEER), { kind: 'all' } as const]) {
         const s = session(ME, scope, rules);
-        for (const topic of TOPICS) expect([topic, deliverAllowed(s, topic)]).toEqual([topic, deliverDecision(s, topic).allowed]);
+        for (const topic of TOPICS)
+          expect([topic, deliverAllowed(s, topic)]).toEqual([topic, deliverDecision(s, topic).allowed]);
       }
     });
   }
@@ -33,7 +57,9 @@ describe('custom-topic decisions', () => {
   it('customTopicAllowed agrees with customTopicDecision', () => {
     for (const [filterType, rules] of RULES) {
       for (const topic of TOPICS) {
-        expect(customTopicAllowed(filterType, rules, topic)).toBe(customTopicDecision(filterType, rules, topic, 'subTopics').allowed);
+        expect(customTopicAllowed(filterType, rules, topic)).toBe(
+          customTopicDecision(filterType, rules, topic, 'subTopics').allowed,
+        );
       }
     }
   });
@@ -44,9 +70,21 @@ describe('custom-topic decisions', () => {
     expect(a).toBe(b);
     expect(Object.isFrozen(a)).toBe(true);
     expect(a).toEqual({ allowed: true, reason: 'publish.allowed', rule: 'pubTopics whitelist entry "a/#"' });
-    expect(customTopicDecision('whitelist', ['a/#'], 'a/c', 'subTopics')).toEqual({ allowed: true, reason: 'deliver.allowed', rule: 'subTopics whitelist entry "a/#"' });
-    expect(customTopicDecision('blacklist', ['a/#'], 'a/c', 'subTopics')).toEqual({ allowed: false, reason: 'topic.blacklisted', rule: 'subTopics blacklist entry "a/#"' });
+    expect(customTopicDecision('whitelist', ['a/#'], 'a/c', 'subTopics')).toEqual({
+      allowed: true,
+      reason: 'deliver.allowed',
+      rule: 'subTopics whitelist entry "a/#"',
+    });
+    expect(customTopicDecision('blacklist', ['a/#'], 'a/c', 'subTopics')).toEqual({
+      allowed: false,
+      reason: 'topic.blacklisted',
+      rule: 'subTopics blacklist entry "a/#"',
+    });
     const s = session(ME, idScope(ME), { filterType: 'all', pubTopics: [], subTopics: [] });
-    expect(publishDecision(s, 'any/topic')).toEqual({ allowed: true, reason: 'publish.allowed', rule: 'filterType all' });
+    expect(publishDecision(s, 'any/topic')).toEqual({
+      allowed: true,
+      reason: 'publish.allowed',
+      rule: 'filterType all',
+    });
   });
 });

@@ -49,7 +49,12 @@ describe('deviceMatches / matchRule', () => {
     ['two tags, untagged device', { deviceTags: two }, untagged, null],
     ['tag key matches but value case differs', { deviceTags: [tag('room', 'Kitchen')] }, kitchenOnly, null],
     ['ids OR tags: matched by id only', { deviceIds: [C], deviceTags: two }, hallSensor, `deviceIds entry "${C}"`],
-    ['ids OR tags: matched by tags only', { deviceIds: [C], deviceTags: two }, kitchenSensor, 'deviceTags room=kitchen, kind=sensor'],
+    [
+      'ids OR tags: matched by tags only',
+      { deviceIds: [C], deviceTags: two },
+      kitchenSensor,
+      'deviceTags room=kitchen, kind=sensor',
+    ],
     ['ids OR tags: neither', { deviceIds: [C], deviceTags: two }, kitchenOnly, null],
   ])('%s', (_what, r, d, rule) => {
     expect(deviceMatches(r, d)).toBe(rule !== null);
@@ -120,7 +125,11 @@ describe('describeRestriction / describeTags', () => {
     ['empty lists', { deviceIds: [], deviceTags: [] }, 'all devices'],
     ['one id', { deviceIds: [A] }, `device ${A}`],
     ['three ids', { deviceIds: [A, B, C] }, '3 devices'],
-    ['tags', { deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] }, 'devices tagged room=kitchen, kind=sensor'],
+    [
+      'tags',
+      { deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] },
+      'devices tagged room=kitchen, kind=sensor',
+    ],
     ['id and tags', { deviceIds: [A], deviceTags: [tag('room', 'hall')] }, `device ${A} or devices tagged room=hall`],
   ])('%s → %j', (_what, r, text) => {
     expect(describeRestriction(r)).toBe(text);

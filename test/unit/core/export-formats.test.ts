@@ -34,7 +34,8 @@ function expectValidCHeader(text: string, guard: string): void {
   expect(lines).toContain(`#define ${guard}`);
   expect(lines.at(-1)).toBe('#endif');
   for (const line of lines) {
-    const ok = line === '' || line.startsWith('// ') || line === `#ifndef ${guard}` || line === '#endif' || DEFINE.test(line);
+    const ok =
+      line === '' || line.startsWith('// ') || line === `#ifndef ${guard}` || line === '#endif' || DEFINE.test(line);
     expect(ok, `not a valid header line: ${JSON.stringify(line)}`).toBe(true);
   }
 }
@@ -48,7 +49,12 @@ describe('renderSecrets: every format carries what firmware needs', () => {
   });
 
   it.each<[ExportFormat, string]>([
-    ['env', '.env'], ['json', '.json'], ['csv', '.csv'], ['c-header', '.h'], ['arduino', '.h'], ['platformio', '.ini'],
+    ['env', '.env'],
+    ['json', '.json'],
+    ['csv', '.csv'],
+    ['c-header', '.h'],
+    ['arduino', '.h'],
+    ['platformio', '.ini'],
   ])('%s files end in %s', (format, ext) => {
     expect(FORMAT_EXTENSIONS[format]).toBe(ext);
   });
@@ -96,7 +102,11 @@ describe('renderSecrets: every format carries what firmware needs', () => {
     expectValidCHeader(renderSecrets('c-header', [b]), 'KEYPORT_CREDENTIALS_H');
     expectValidCHeader(renderSecrets('arduino', [b]), 'SECRETS_H');
     for (const format of ['env', 'platformio'] as const) {
-      expect(parseSecrets(renderSecrets(format, [b]))).toEqual({ key: b.key, secret: b.secret, ...(b.deviceId ? { deviceId: b.deviceId } : {}) });
+      expect(parseSecrets(renderSecrets(format, [b]))).toEqual({
+        key: b.key,
+        secret: b.secret,
+        ...(b.deviceId ? { deviceId: b.deviceId } : {}),
+      });
     }
   });
 
@@ -112,7 +122,11 @@ describe('renderSecrets: every format carries what firmware needs', () => {
   it('json: one object, or an array for several keys', () => {
     const b = bundle();
     expect(JSON.parse(renderSecrets('json', [b]))).toEqual({
-      keyId: b.keyId, name: b.name, deviceId: b.deviceId, key: b.key, secret: b.secret,
+      keyId: b.keyId,
+      name: b.name,
+      deviceId: b.deviceId,
+      key: b.key,
+      secret: b.secret,
       mqtt: { host: 'broker.local', port: 1883, wsPort: 8083, tlsPort: 8883 },
     });
     const two = JSON.parse(renderSecrets('json', [b, bundle()])) as unknown[];
@@ -123,7 +137,9 @@ describe('renderSecrets: every format carries what firmware needs', () => {
     const [a, b] = [bundle(), bundle({ deviceId: undefined })];
     const lines = renderSecrets('csv', [a, b]).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe('keyId,name,LOSANT_DEVICE_ID,LOSANT_ACCESS_KEY,LOSANT_ACCESS_SECRET,MQTT_HOST,MQTT_PORT,MQTT_WS_PORT,MQTT_TLS_PORT');
+    expect(lines[0]).toBe(
+      'keyId,name,LOSANT_DEVICE_ID,LOSANT_ACCESS_KEY,LOSANT_ACCESS_SECRET,MQTT_HOST,MQTT_PORT,MQTT_WS_PORT,MQTT_TLS_PORT',
+    );
     expect(lines[1]).toContain(a.secret);
     expect(lines[2]).toContain(b.secret);
   });

@@ -72,7 +72,13 @@ describe('makeVerifier / verifySecret', () => {
   it.each([
     ['the right secret', secret, verifier, pepper, true],
     ['a wrong secret', other, verifier, pepper, false],
-    ['the secret with one character changed', secret.slice(0, 63) + (secret.endsWith('0') ? '1' : '0'), verifier, pepper, false],
+    [
+      'the secret with one character changed',
+      secret.slice(0, 63) + (secret.endsWith('0') ? '1' : '0'),
+      verifier,
+      pepper,
+      false,
+    ],
     ['the secret in upper case', secret.toUpperCase(), verifier, pepper, false],
     ['an empty secret', '', verifier, pepper, false],
     ['the verifier itself as the secret', verifier, verifier, pepper, false],

@@ -120,7 +120,14 @@ describe('custom topics per filterType', () => {
     ['whitelist', 'subscribe', 'cmd/+', true, 'subscribe.granted', '"cmd/+"'],
     ['whitelist', 'subscribe', 'cmd/#', true, 'subscribe.granted', '"cmd/+"'],
     ['whitelist', 'subscribe', 'other/#', false, 'topic.not-whitelisted', 'subTopics'],
-    ['blacklist', 'publish', 'sensors/a/temp', false, 'topic.blacklisted', 'pubTopics blacklist entry "sensors/+/temp"'],
+    [
+      'blacklist',
+      'publish',
+      'sensors/a/temp',
+      false,
+      'topic.blacklisted',
+      'pubTopics blacklist entry "sensors/+/temp"',
+    ],
     ['blacklist', 'publish', 'sensors/a/hum', true, 'publish.allowed', 'blacklist'],
     ['blacklist', 'deliver', 'in/x', false, 'topic.blacklisted', '"in/#"'],
     ['blacklist', 'deliver', 'out/x', true, 'deliver.allowed', 'subTopics blacklist'],
@@ -131,7 +138,12 @@ describe('custom topics per filterType', () => {
     // Custom-topic rules apply whatever the device scope is.
     for (const sc of [scope, { kind: 'all' } as DeviceScope]) {
       const s = session(ME, sc, rules(filterType));
-      const d = action === 'publish' ? publishDecision(s, topic) : action === 'deliver' ? deliverDecision(s, topic) : subscribeDecision(s, topic);
+      const d =
+        action === 'publish'
+          ? publishDecision(s, topic)
+          : action === 'deliver'
+            ? deliverDecision(s, topic)
+            : subscribeDecision(s, topic);
       expect(d.reason).toBe(reason);
       expect(d.allowed).toBe(allowed);
       expect(d.rule).toContain(rule);
@@ -158,13 +170,55 @@ describe('gateways publishing state for peripherals', () => {
   ];
 
   it.each<[string, string, string, boolean, ReasonCode, string]>([
-    ['gateway → its own peripheral (gatewayId = gateway)', GW, `losant/${P_MINE}/state`, true, 'publish.allowed', `gateway ${GW} reports for its peripheral ${P_MINE}`],
-    ['gateway → a peripheral bound to any gateway (gatewayId absent)', GW, `losant/${P_ANY}/state`, true, 'publish.allowed', P_ANY],
-    ['gateway → a peripheral bound to another gateway', GW, `losant/${P_OTHER}/state`, false, 'topic.out-of-scope', P_OTHER],
-    ['gateway → a non-peripheral device', GW, `losant/${NOT_PERIPHERAL}/state`, false, 'topic.out-of-scope', NOT_PERIPHERAL],
+    [
+      'gateway → its own peripheral (gatewayId = gateway)',
+      GW,
+      `losant/${P_MINE}/state`,
+      true,
+      'publish.allowed',
+      `gateway ${GW} reports for its peripheral ${P_MINE}`,
+    ],
+    [
+      'gateway → a peripheral bound to any gateway (gatewayId absent)',
+      GW,
+      `losant/${P_ANY}/state`,
+      true,
+      'publish.allowed',
+      P_ANY,
+    ],
+    [
+      'gateway → a peripheral bound to another gateway',
+      GW,
+      `losant/${P_OTHER}/state`,
+      false,
+      'topic.out-of-scope',
+      P_OTHER,
+    ],
+    [
+      'gateway → a non-peripheral device',
+      GW,
+      `losant/${NOT_PERIPHERAL}/state`,
+      false,
+      'topic.out-of-scope',
+      NOT_PERIPHERAL,
+    ],
     ['gateway → an unknown device', GW, `losant/${hexId(0x99)}/state`, false, 'topic.out-of-scope', hexId(0x99)],
-    ['gateway → its peripheral\'s COMMAND topic (state only)', GW, `losant/${P_MINE}/command`, false, 'topic.out-of-scope', P_MINE],
-    ['standalone → a peripheral bound to any gateway', STANDALONE, `losant/${P_ANY}/state`, false, 'topic.out-of-scope', P_ANY],
+    [
+      "gateway → its peripheral's COMMAND topic (state only)",
+      GW,
+      `losant/${P_MINE}/command`,
+      false,
+      'topic.out-of-scope',
+      P_MINE,
+    ],
+    [
+      'standalone → a peripheral bound to any gateway',
+      STANDALONE,
+      `losant/${P_ANY}/state`,
+      false,
+      'topic.out-of-scope',
+      P_ANY,
+    ],
     ['the other gateway → its own peripheral', GW2, `losant/${P_OTHER}/state`, true, 'publish.allowed', P_OTHER],
   ])('%s', (_what, me, topic, allowed, reason, rule) => {
     // The key is scoped to the connecting device only: the peripheral is NOT in scope.
@@ -193,9 +247,32 @@ describe('subscribeDecision with wildcards', () => {
     ['losant/+/config (no device topic)', scope, none, 'losant/+/config', false, 'topic.reserved'],
     ['losant/# with a device scope', scope, none, 'losant/#', true, 'subscribe.granted'],
     ['+/x, filterType none', scope, none, '+/x', false, 'topic.custom-none'],
-    ['+/x, filterType all', scope, { filterType: 'all', pubTopics: [], subTopics: [] }, '+/x', true, 'subscribe.granted', 'all'],
-    ['+/x, whitelist a/x', scope, { filterType: 'whitelist', pubTopics: [], subTopics: ['a/x'] }, '+/x', true, 'subscribe.granted', '"a/x"'],
-    ['+/x, whitelist a/y', scope, { filterType: 'whitelist', pubTopics: [], subTopics: ['a/y'] }, '+/x', false, 'topic.not-whitelisted'],
+    [
+      '+/x, filterType all',
+      scope,
+      { filterType: 'all', pubTopics: [], subTopics: [] },
+      '+/x',
+      true,
+      'subscribe.granted',
+      'all',
+    ],
+    [
+      '+/x, whitelist a/x',
+      scope,
+      { filterType: 'whitelist', pubTopics: [], subTopics: ['a/x'] },
+      '+/x',
+      true,
+      'subscribe.granted',
+      '"a/x"',
+    ],
+    [
+      '+/x, whitelist a/y',
+      scope,
+      { filterType: 'whitelist', pubTopics: [], subTopics: ['a/y'] },
+      '+/x',
+      false,
+      'topic.not-whitelisted',
+    ],
     ['+/+/state with an in-scope device', scope, none, '+/+/state', true, 'subscribe.granted'],
     ['$SYS/#', { kind: 'all' }, { filterType: 'all', pubTopics: [], subTopics: [] }, '$SYS/#', false, 'topic.system'],
     ['$SYS/x', scope, none, '$SYS/x', false, 'topic.system'],

@@ -9,12 +9,20 @@ import {
 import type { Decision, ReasonCode, TopicFilterType } from '../../../src-main/core/types.ts';
 
 describe('validateTopicRule', () => {
-  it.each([['sensors/+/temp'], ['#'], ['+'], ['a/#'], ['a//b'], ['a/'], ['Losant/x'], ['losantx/y'], ['my/losant/x'], ['a/$b']])(
-    '%j is accepted',
-    (rule) => {
-      expect(validateTopicRule(rule)).toBeNull();
-    },
-  );
+  it.each([
+    ['sensors/+/temp'],
+    ['#'],
+    ['+'],
+    ['a/#'],
+    ['a//b'],
+    ['a/'],
+    ['Losant/x'],
+    ['losantx/y'],
+    ['my/losant/x'],
+    ['a/$b'],
+  ])('%j is accepted', (rule) => {
+    expect(validateTopicRule(rule)).toBeNull();
+  });
 
   it.each([
     ['$SYS/#', '"$SYS/#" is a system topic; rules cannot start with "$"'],
@@ -61,12 +69,17 @@ describe('validateTopicRules', () => {
       { field: 'pubTopics[6]', message: 'each entry must be a string (got null)' },
     ]);
     expect(validateTopicRules('subTopics', ['a/#/b'])).toEqual([
-      { field: 'subTopics[0]', message: '"a/#/b" is not a valid MQTT topic filter: "#" must be the whole last level (like "a/#")' },
+      {
+        field: 'subTopics[0]',
+        message: '"a/#/b" is not a valid MQTT topic filter: "#" must be the whole last level (like "a/#")',
+      },
     ]);
   });
 
   it.each([['a/b'], [null], [undefined], [{ 0: 'a' }], [7]])('rejects a non-array value %j', (value) => {
-    expect(validateTopicRules('subTopics', value)).toEqual([{ field: 'subTopics', message: 'subTopics must be an array of strings' }]);
+    expect(validateTopicRules('subTopics', value)).toEqual([
+      { field: 'subTopics', message: 'subTopics must be an array of strings' },
+    ]);
   });
 
   it('rejects 101 entries with one error', () => {
@@ -88,19 +101,82 @@ describe('customTopicDecision — publish (pubTopics)', () => {
     ['none', [], 'a/b', false, 'topic.custom-none', 'filterType none: no custom topics'],
     ['all', [], 'a/b', true, 'publish.allowed', 'filterType all'],
     ['all', ['x'], 'a/b', true, 'publish.allowed', 'filterType all'],
-    ['whitelist', ['sensors/+/temp', 'alerts/#'], 'sensors/s1/temp', true, 'publish.allowed', 'pubTopics whitelist entry "sensors/+/temp"'],
-    ['whitelist', ['sensors/+/temp', 'alerts/#'], 'alerts', true, 'publish.allowed', 'pubTopics whitelist entry "alerts/#"'],
-    ['whitelist', ['sensors/+/temp', 'alerts/#'], 'alerts/a/b', true, 'publish.allowed', 'pubTopics whitelist entry "alerts/#"'],
-    ['whitelist', ['sensors/+/temp', 'alerts/#'], 'sensors/s1/hum', false, 'topic.not-whitelisted', 'pubTopics whitelist (no entry matches)'],
-    ['whitelist', ['sensors/+/temp'], 'sensors//temp', true, 'publish.allowed', 'pubTopics whitelist entry "sensors/+/temp"'],
+    [
+      'whitelist',
+      ['sensors/+/temp', 'alerts/#'],
+      'sensors/s1/temp',
+      true,
+      'publish.allowed',
+      'pubTopics whitelist entry "sensors/+/temp"',
+    ],
+    [
+      'whitelist',
+      ['sensors/+/temp', 'alerts/#'],
+      'alerts',
+      true,
+      'publish.allowed',
+      'pubTopics whitelist entry "alerts/#"',
+    ],
+    [
+      'whitelist',
+      ['sensors/+/temp', 'alerts/#'],
+      'alerts/a/b',
+      true,
+      'publish.allowed',
+      'pubTopics whitelist entry "alerts/#"',
+    ],
+    [
+      'whitelist',
+      ['sensors/+/temp', 'alerts/#'],
+      'sensors/s1/hum',
+      false,
+      'topic.not-whitelisted',
+      'pubTopics whitelist (no entry matches)',
+    ],
+    [
+      'whitelist',
+      ['sensors/+/temp'],
+      'sensors//temp',
+      true,
+      'publish.allowed',
+      'pubTopics whitelist entry "sensors/+/temp"',
+    ],
     ['whitelist', ['a/+'], 'a', false, 'topic.not-whitelisted', 'pubTopics whitelist (no entry matches)'],
     ['whitelist', ['a/+'], 'a/', true, 'publish.allowed', 'pubTopics whitelist entry "a/+"'],
     ['whitelist', ['#'], 'any/thing', true, 'publish.allowed', 'pubTopics whitelist entry "#"'],
     ['whitelist', [], 'a', false, 'topic.not-whitelisted', 'pubTopics whitelist (no entry matches)'],
-    ['blacklist', ['secret/#', '+/private'], 'secret', false, 'topic.blacklisted', 'pubTopics blacklist entry "secret/#"'],
-    ['blacklist', ['secret/#', '+/private'], 'x/private', false, 'topic.blacklisted', 'pubTopics blacklist entry "+/private"'],
-    ['blacklist', ['secret/#', '+/private'], 'x/private/y', true, 'publish.allowed', 'pubTopics blacklist (no entry matches)'],
-    ['blacklist', ['secret/#', '+/private'], 'public', true, 'publish.allowed', 'pubTopics blacklist (no entry matches)'],
+    [
+      'blacklist',
+      ['secret/#', '+/private'],
+      'secret',
+      false,
+      'topic.blacklisted',
+      'pubTopics blacklist entry "secret/#"',
+    ],
+    [
+      'blacklist',
+      ['secret/#', '+/private'],
+      'x/private',
+      false,
+      'topic.blacklisted',
+      'pubTopics blacklist entry "+/private"',
+    ],
+    [
+      'blacklist',
+      ['secret/#', '+/private'],
+      'x/private/y',
+      true,
+      'publish.allowed',
+      'pubTopics blacklist (no entry matches)',
+    ],
+    [
+      'blacklist',
+      ['secret/#', '+/private'],
+      'public',
+      true,
+      'publish.allowed',
+      'pubTopics blacklist (no entry matches)',
+    ],
     ['blacklist', [], 'a', true, 'publish.allowed', 'pubTopics blacklist (no entry matches)'],
   ])('%s %j: %j → allowed=%s (%s)', (filterType, rules, topic, allowed, reason, rule) => {
     expectDecision(customTopicDecision(filterType, rules, topic, 'pubTopics'), allowed, reason, rule);
@@ -112,7 +188,14 @@ describe('customTopicDecision — delivery (subTopics)', () => {
     ['none', ['#'], 'a', false, 'topic.custom-none', 'filterType none: no custom topics'],
     ['all', [], 'a', true, 'deliver.allowed', 'filterType all'],
     ['whitelist', ['sensors/+'], 'sensors/s1', true, 'deliver.allowed', 'subTopics whitelist entry "sensors/+"'],
-    ['whitelist', ['sensors/+'], 'sensors/s1/x', false, 'topic.not-whitelisted', 'subTopics whitelist (no entry matches)'],
+    [
+      'whitelist',
+      ['sensors/+'],
+      'sensors/s1/x',
+      false,
+      'topic.not-whitelisted',
+      'subTopics whitelist (no entry matches)',
+    ],
     ['blacklist', ['sensors/+'], 'sensors/s1', false, 'topic.blacklisted', 'subTopics blacklist entry "sensors/+"'],
     ['blacklist', ['sensors/+'], 'sensors', true, 'deliver.allowed', 'subTopics blacklist (no entry matches)'],
   ])('%s %j: %j → allowed=%s (%s)', (filterType, rules, topic, allowed, reason, rule) => {
@@ -130,8 +213,22 @@ describe('customFilterDecision — SUBSCRIBE', () => {
     ['whitelist', ['sensors/+'], 'sensors/#', true, 'subscribe.granted', 'subTopics whitelist entry "sensors/+"'],
     ['whitelist', ['sensors/+'], '#', true, 'subscribe.granted', 'subTopics whitelist entry "sensors/+"'],
     ['whitelist', ['sensors/+'], '+/x', true, 'subscribe.granted', 'subTopics whitelist entry "sensors/+"'],
-    ['whitelist', ['sensors/+'], 'sensors/a/b', false, 'topic.not-whitelisted', 'subTopics whitelist (no entry overlaps the filter)'],
-    ['whitelist', ['sensors/+'], 'other/#', false, 'topic.not-whitelisted', 'subTopics whitelist (no entry overlaps the filter)'],
+    [
+      'whitelist',
+      ['sensors/+'],
+      'sensors/a/b',
+      false,
+      'topic.not-whitelisted',
+      'subTopics whitelist (no entry overlaps the filter)',
+    ],
+    [
+      'whitelist',
+      ['sensors/+'],
+      'other/#',
+      false,
+      'topic.not-whitelisted',
+      'subTopics whitelist (no entry overlaps the filter)',
+    ],
     ['whitelist', ['a/#', 'b/+/c'], '+/x/c', true, 'subscribe.granted', 'subTopics whitelist entry "a/#"'],
     ['whitelist', ['b/+/c'], '+/x/c', true, 'subscribe.granted', 'subTopics whitelist entry "b/+/c"'],
     ['whitelist', ['a/+'], 'a', false, 'topic.not-whitelisted', 'subTopics whitelist (no entry overlaps the filter)'],
@@ -141,8 +238,22 @@ describe('customFilterDecision — SUBSCRIBE', () => {
     ['blacklist', ['secret/#'], 'secret/x', false, 'topic.blacklisted', 'subTopics blacklist entry "secret/#"'],
     ['blacklist', ['secret/#'], 'secret/+/y', false, 'topic.blacklisted', 'subTopics blacklist entry "secret/#"'],
     ['blacklist', ['secret/#'], 'secret/#', false, 'topic.blacklisted', 'subTopics blacklist entry "secret/#"'],
-    ['blacklist', ['secret/#'], '#', true, 'subscribe.granted', 'subTopics blacklist (no entry covers the whole filter)'],
-    ['blacklist', ['secret/#'], '+/x', true, 'subscribe.granted', 'subTopics blacklist (no entry covers the whole filter)'],
+    [
+      'blacklist',
+      ['secret/#'],
+      '#',
+      true,
+      'subscribe.granted',
+      'subTopics blacklist (no entry covers the whole filter)',
+    ],
+    [
+      'blacklist',
+      ['secret/#'],
+      '+/x',
+      true,
+      'subscribe.granted',
+      'subTopics blacklist (no entry covers the whole filter)',
+    ],
     ['blacklist', ['#'], '+/x', false, 'topic.blacklisted', 'subTopics blacklist entry "#"'],
     ['blacklist', ['#'], '#', false, 'topic.blacklisted', 'subTopics blacklist entry "#"'],
     ['blacklist', ['+'], '#', true, 'subscribe.granted', 'subTopics blacklist (no entry covers the whole filter)'],

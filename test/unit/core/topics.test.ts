@@ -67,22 +67,12 @@ describe('validateTopicName', () => {
 });
 
 describe('validateTopicFilter', () => {
-  it.each([
-    ['a'],
-    ['#'],
-    ['+'],
-    ['a/#'],
-    ['a/+/b'],
-    ['+/+'],
-    ['+/#'],
-    ['/+'],
-    ['+/'],
-    ['a//b'],
-    ['a/'],
-    ['$SYS/#'],
-  ])('%j is valid', (filter) => {
-    expect(validateTopicFilter(filter)).toBeNull();
-  });
+  it.each([['a'], ['#'], ['+'], ['a/#'], ['a/+/b'], ['+/+'], ['+/#'], ['/+'], ['+/'], ['a//b'], ['a/'], ['$SYS/#']])(
+    '%j is valid',
+    (filter) => {
+      expect(validateTopicFilter(filter)).toBeNull();
+    },
+  );
 
   it.each([
     ['', /empty/],

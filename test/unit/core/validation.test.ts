@@ -43,7 +43,16 @@ describe('validateDeviceInput', () => {
     ['description of 32767', { name: 'n', description: s(32767) }],
     ['tag key of 255', { name: 'n', tags: [{ key: s(255, 'k'), value: 'v' }] }],
     ['tag value of 255', { name: 'n', tags: [{ key: 'k', value: s(255) }] }],
-    ['a repeated tag key', { name: 'n', tags: [{ key: 'k', value: '1' }, { key: 'k', value: '2' }] }],
+    [
+      'a repeated tag key',
+      {
+        name: 'n',
+        tags: [
+          { key: 'k', value: '1' },
+          { key: 'k', value: '2' },
+        ],
+      },
+    ],
     ['tag value with spaces and symbols', { name: 'n', tags: [{ key: 'k', value: 'a b=c/é' }] }],
     ['class gateway', { name: 'n', deviceClass: 'gateway' }],
     ['class system', { name: 'n', deviceClass: 'system' }],
@@ -67,7 +76,18 @@ describe('validateDeviceInput', () => {
     ['tags not an array', { name: 'n', tags: { key: 'a', value: 'b' } }, 'tags', 'array'],
     ['tag not an object', { name: 'n', tags: ['a=b'] }, 'tags[0]', 'object'],
     ['tag key with a space', { name: 'n', tags: [{ key: 'a b', value: 'v' }] }, 'tags[0].key', 'letters, digits'],
-    ['tag key with a dot', { name: 'n', tags: [{ key: 'ok', value: 'v' }, { key: 'a.b', value: 'v' }] }, 'tags[1].key', 'letters, digits'],
+    [
+      'tag key with a dot',
+      {
+        name: 'n',
+        tags: [
+          { key: 'ok', value: 'v' },
+          { key: 'a.b', value: 'v' },
+        ],
+      },
+      'tags[1].key',
+      'letters, digits',
+    ],
     ['empty tag key', { name: 'n', tags: [{ key: '', value: 'v' }] }, 'tags[0].key', '1-255'],
     ['tag key of 256', { name: 'n', tags: [{ key: s(256, 'k'), value: 'v' }] }, 'tags[0].key', '1-255'],
     ['tag key missing', { name: 'n', tags: [{ value: 'v' }] }, 'tags[0].key', 'letters'],
@@ -79,17 +99,41 @@ describe('validateDeviceInput', () => {
     ['id is not settable', { name: 'n', id: hexId(1) }, 'id', 'unknown field'],
     ['bad class', { name: 'n', deviceClass: 'router' }, 'deviceClass', 'standalone, gateway, peripheral, system'],
     ['class in upper case', { name: 'n', deviceClass: 'Gateway' }, 'deviceClass', 'one of'],
-    ['gatewayId not an id', { name: 'n', deviceClass: 'peripheral', gatewayId: 'gw-1' }, 'gatewayId', '24 lowercase hex'],
-    ['gatewayId on a standalone', { name: 'n', deviceClass: 'standalone', gatewayId: hexId(1) }, 'gatewayId', 'only for devices of class peripheral'],
-    ['gatewayId on a gateway', { name: 'n', deviceClass: 'gateway', gatewayId: hexId(1) }, 'gatewayId', 'only for devices of class peripheral'],
-    ['gatewayId with no class (created as standalone)', { name: 'n', gatewayId: hexId(1) }, 'gatewayId', 'only for devices of class peripheral'],
+    [
+      'gatewayId not an id',
+      { name: 'n', deviceClass: 'peripheral', gatewayId: 'gw-1' },
+      'gatewayId',
+      '24 lowercase hex',
+    ],
+    [
+      'gatewayId on a standalone',
+      { name: 'n', deviceClass: 'standalone', gatewayId: hexId(1) },
+      'gatewayId',
+      'only for devices of class peripheral',
+    ],
+    [
+      'gatewayId on a gateway',
+      { name: 'n', deviceClass: 'gateway', gatewayId: hexId(1) },
+      'gatewayId',
+      'only for devices of class peripheral',
+    ],
+    [
+      'gatewayId with no class (created as standalone)',
+      { name: 'n', gatewayId: hexId(1) },
+      'gatewayId',
+      'only for devices of class peripheral',
+    ],
   ])('rejects %s', (_what, input, field, text) => {
     expectError(validateDeviceInput(input), field, text);
   });
 
   it('reports every problem at once, each naming its field', () => {
     const r = validateDeviceInput({ name: '', deviceClass: 'x', tags: [{ key: '!', value: '' }], zzz: 1 });
-    expect(errorsOf(r).map((e) => e.field).sort()).toEqual(['deviceClass', 'name', 'tags[0].key', 'tags[0].value', 'zzz']);
+    expect(
+      errorsOf(r)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['deviceClass', 'name', 'tags[0].key', 'tags[0].value', 'zzz']);
   });
 
   it('partial (update): nothing is required; the gateway/class pairing is left to the caller who knows the device', () => {
@@ -97,7 +141,11 @@ describe('validateDeviceInput', () => {
     expect(validateDeviceInput({ description: 'x' }, true).ok).toBe(true);
     expect(validateDeviceInput({ gatewayId: hexId(1) }, true).ok).toBe(true);
     expectError(validateDeviceInput({ name: '' }, true), 'name', '1-255');
-    expectError(validateDeviceInput({ gatewayId: hexId(1), deviceClass: 'standalone' }, true), 'gatewayId', 'peripheral');
+    expectError(
+      validateDeviceInput({ gatewayId: hexId(1), deviceClass: 'standalone' }, true),
+      'gatewayId',
+      'peripheral',
+    );
   });
 });
 
@@ -111,7 +159,14 @@ describe('validateTags / TAG_KEY_PATTERN / parseTagArg', () => {
   });
 
   it.each([
-    ['abc', true], ['A_b-9', true], ['a b', false], ['a.b', false], ['ä', false], ['', false], [s(255, 'k'), true], [s(256, 'k'), false],
+    ['abc', true],
+    ['A_b-9', true],
+    ['a b', false],
+    ['a.b', false],
+    ['ä', false],
+    ['', false],
+    [s(255, 'k'), true],
+    [s(256, 'k'), false],
   ])('TAG_KEY_PATTERN %j → %s', (key, ok) => {
     expect(TAG_KEY_PATTERN.test(key)).toBe(ok);
   });
@@ -136,7 +191,10 @@ describe('validateKeyInput', () => {
     ['1000 deviceIds', { deviceIds: ids(1000) }],
     ['100 deviceTags', { deviceTags: tags(100) }],
     ['ids and tags', { deviceIds: [hexId(1)], deviceTags: [{ key: 'room', value: 'kitchen' }] }],
-    ['whitelist with v4, v6 and CIDRs', { addressFilterType: 'whitelist', addresses: ['10.0.0.1', '10.0.0.0/8', '2001:db8::/32', '::1'] }],
+    [
+      'whitelist with v4, v6 and CIDRs',
+      { addressFilterType: 'whitelist', addresses: ['10.0.0.1', '10.0.0.0/8', '2001:db8::/32', '::1'] },
+    ],
     ['blacklist', { addressFilterType: 'blacklist', addresses: ['192.0.2.0/24'] }],
     ['addressFilterType all with no list', { addressFilterType: 'all' }],
     ['topic whitelist', { filterType: 'whitelist', pubTopics: ['sensors/+/temp'], subTopics: ['cmd/#', '+'] }],
@@ -165,7 +223,12 @@ describe('validateKeyInput', () => {
     ['pubTopics not an array', { pubTopics: 'a/b' }, 'pubTopics', 'array'],
     ['pubTopics with $SYS', { filterType: 'whitelist', pubTopics: ['ok/x', '$SYS/#'] }, 'pubTopics[1]', 'system topic'],
     ['subTopics with losant/', { filterType: 'whitelist', subTopics: ['losant/+/state'] }, 'subTopics[0]', 'reserved'],
-    ['subTopics with a bad wildcard', { filterType: 'blacklist', subTopics: ['a/#/b'] }, 'subTopics[0]', 'not a valid MQTT topic filter'],
+    [
+      'subTopics with a bad wildcard',
+      { filterType: 'blacklist', subTopics: ['a/#/b'] },
+      'subTopics[0]',
+      'not a valid MQTT topic filter',
+    ],
     ['pubTopics with an empty rule', { pubTopics: [''] }, 'pubTopics[0]', 'empty'],
     ['101 pubTopics', { pubTopics: Array.from({ length: 101 }, (_, i) => `t/${i}`) }, 'pubTopics', 'at most 100'],
     ['bad addressFilterType', { addressFilterType: 'deny' }, 'addressFilterType', 'all, whitelist, blacklist'],
@@ -173,10 +236,25 @@ describe('validateKeyInput', () => {
     ['blacklist with an empty list', { addressFilterType: 'blacklist', addresses: [] }, 'addresses', 'at least one'],
     ['addresses with type all', { addresses: ['10.0.0.1'] }, 'addresses', 'must be empty'],
     ['a bad CIDR prefix', { addressFilterType: 'whitelist', addresses: ['10.0.0.0/33'] }, 'addresses[0]', 'prefix'],
-    ['a host name', { addressFilterType: 'whitelist', addresses: ['10.0.0.1', 'example.com'] }, 'addresses[1]', 'not a valid IP address'],
-    ['a leading-zero IPv4', { addressFilterType: 'blacklist', addresses: ['010.0.0.1'] }, 'addresses[0]', 'leading zeros'],
+    [
+      'a host name',
+      { addressFilterType: 'whitelist', addresses: ['10.0.0.1', 'example.com'] },
+      'addresses[1]',
+      'not a valid IP address',
+    ],
+    [
+      'a leading-zero IPv4',
+      { addressFilterType: 'blacklist', addresses: ['010.0.0.1'] },
+      'addresses[0]',
+      'leading zeros',
+    ],
     ['addresses not an array', { addressFilterType: 'whitelist', addresses: '10.0.0.1' }, 'addresses', 'array'],
-    ['101 addresses', { addressFilterType: 'whitelist', addresses: Array.from({ length: 101 }, (_, i) => `10.0.${i}.1`) }, 'addresses', 'at most 100'],
+    [
+      '101 addresses',
+      { addressFilterType: 'whitelist', addresses: Array.from({ length: 101 }, (_, i) => `10.0.${i}.1`) },
+      'addresses',
+      'at most 100',
+    ],
     ['bad createdVia', { createdVia: 'web' }, 'createdVia', 'keys-page'],
     ['a secret cannot be supplied', { secret: 'a'.repeat(64) }, 'secret', 'unknown field'],
     ['a verifier cannot be supplied', { secretVerifier: 'x' }, 'secretVerifier', 'unknown field'],
@@ -186,8 +264,18 @@ describe('validateKeyInput', () => {
   });
 
   it('reports several problems, each naming its field', () => {
-    const r = validateKeyInput({ name: '', filterType: 'x', pubTopics: ['$a'], addressFilterType: 'whitelist', addresses: ['nope'] });
-    expect(errorsOf(r).map((e) => e.field).sort()).toEqual(['addresses[0]', 'filterType', 'name', 'pubTopics[0]']);
+    const r = validateKeyInput({
+      name: '',
+      filterType: 'x',
+      pubTopics: ['$a'],
+      addressFilterType: 'whitelist',
+      addresses: ['nope'],
+    });
+    expect(
+      errorsOf(r)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['addresses[0]', 'filterType', 'name', 'pubTopics[0]']);
   });
 });
 
@@ -218,7 +306,13 @@ describe('validateKeyPatch', () => {
     ['bad status', { status: 'on' }, open, 'status', 'active, inactive'],
     ['bad filterType', { filterType: 'nope' }, open, 'filterType', 'one of'],
     ['bad pubTopics rule', { pubTopics: ['losant/x'] }, open, 'pubTopics[0]', 'reserved'],
-    ['whitelist with no addresses (current all)', { addressFilterType: 'whitelist' }, open, 'addresses', 'at least one'],
+    [
+      'whitelist with no addresses (current all)',
+      { addressFilterType: 'whitelist' },
+      open,
+      'addresses',
+      'at least one',
+    ],
     ['addresses while the current type is all', { addresses: ['10.0.0.1'] }, open, 'addresses', 'must be empty'],
     ['emptying the current whitelist', { addresses: [] }, listed, 'addresses', 'at least one'],
     ['a bad address', { addresses: ['10.0.0.256'] }, listed, 'addresses[0]', 'not a valid IP'],

@@ -10,9 +10,13 @@ describe('device.changed from broker bookkeeping', () => {
       const s = new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 1) });
       const d = await s.devices.create({ name: 'd' });
       const sent: unknown[] = [];
-      const off = subscribeContractEvents(s, (event, payload) => {
-        if (event === 'device.changed') sent.push(payload);
-      }, { deviceStatusMs: 250 });
+      const off = subscribeContractEvents(
+        s,
+        (event, payload) => {
+          if (event === 'device.changed') sent.push(payload);
+        },
+        { deviceStatusMs: 250 },
+      );
       for (let i = 0; i < 50; i++) await s.telemetry.recordState(d.id, JSON.stringify({ data: { n: i } }));
       expect(sent).toHaveLength(1); // the first, at once
       vi.advanceTimersByTime(250);

@@ -12,7 +12,10 @@ describe('Telemetry.recordState', () => {
     const d = await s.devices.create({ name: 'd' });
     expect((await s.telemetry.recordState(d.id, '{"data":{"a":1},"time":1000000000000}')).reason).toBe('state.stored');
     await s.telemetry.recordState(d.id, '{"data":{"b":2},"time":1000000001000}');
-    expect(s.store.getDevice(d.id)?.lastState).toEqual({ time: new Date(1000000001000).toISOString(), data: { a: 1, b: 2 } });
+    expect(s.store.getDevice(d.id)?.lastState).toEqual({
+      time: new Date(1000000001000).toISOString(),
+      data: { a: 1, b: 2 },
+    });
     expect(s.telemetry.history(d.id)).toHaveLength(2);
   });
 

@@ -34,17 +34,23 @@ const INDEX = join('/opt', 'keyport', 'out', 'renderer', 'index.html');
 const APP_URL = `${pathToFileURL(INDEX).href}#/devices`;
 const appUrl = createAppUrl({ indexHtml: INDEX });
 
-const fromFrame = (url: string | null) => ({ senderFrame: url === null ? null : { url }, sender: {} }) as unknown as IpcMainInvokeEvent;
+const fromFrame = (url: string | null) =>
+  ({ senderFrame: url === null ? null : { url }, sender: {} }) as unknown as IpcMainInvokeEvent;
 
 function invoke(channel: string, event: IpcMainInvokeEvent, ...args: unknown[]): Promise<unknown> {
   const h = fake.handlers.get(channel);
   if (!h) throw new Error(`no handler for ${channel}`);
   return Promise.resolve(h(event, ...args));
 }
-const call = (event: IpcMainInvokeEvent, method: unknown, req?: unknown) => invoke(IPC.call, event, method, req) as Promise<Reply<MethodName>>;
+const call = (event: IpcMainInvokeEvent, method: unknown, req?: unknown) =>
+  invoke(IPC.call, event, method, req) as Promise<Reply<MethodName>>;
 
 function target(url: string | null, destroyed = false) {
-  return { isDestroyed: () => destroyed, mainFrame: url === null ? null : { url }, send: vi.fn() } satisfies EventTargetLike;
+  return {
+    isDestroyed: () => destroyed,
+    mainFrame: url === null ? null : { url },
+    send: vi.fn(),
+  } satisfies EventTargetLike;
 }
 
 let service: KeyportService;
@@ -55,7 +61,12 @@ let dispose: () => void;
 
 beforeEach(() => {
   service = new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 7) });
-  ctx = { service, dataDir: '/tmp/keyport-test', listeners: () => ({ host: '127.0.0.1', mqtt: 1883, ws: 8083, tls: 8883, http: 8484 }), mode: 'desktop' };
+  ctx = {
+    service,
+    dataDir: '/tmp/keyport-test',
+    listeners: () => ({ host: '127.0.0.1', mqtt: 1883, ws: 8083, tls: 8883, http: 8484 }),
+    mode: 'desktop',
+  };
   targets = [];
   saveSecrets = vi.fn(async () => ({ saved: true, path: '/home/u/Documents/k.env' }));
   dispose = registerIpc(ipcMain, {
@@ -84,7 +95,13 @@ describe('registration', () => {
 });
 
 describe('sender check', () => {
-  const foreign = ['https://evil.example/', 'http://127.0.0.1:8484/', pathToFileURL('/etc/passwd').href, 'about:blank', 'devtools://devtools/x.html'];
+  const foreign = [
+    'https://evil.example/',
+    'http://127.0.0.1:8484/',
+    pathToFileURL('/etc/passwd').href,
+    'about:blank',
+    'devtools://devtools/x.html',
+  ];
 
   it.each(foreign)('refuses a call from %s as unauthorized and does nothing', async (url) => {
     const reply = await call(fromFrame(url), 'devices.create', { name: 'sneaky' });
@@ -93,17 +110,28 @@ describe('sender check', () => {
   });
 
   it('refuses a call whose senderFrame is null (navigated away or destroyed)', async () => {
-    expect(await call(fromFrame(null), 'devices.list', {})).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await call(fromFrame(null), 'devices.list', {})).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
   });
 
   it('refuses a call whose senderFrame cannot be read', async () => {
-    const event = { get senderFrame(): never { throw new Error('Render frame was disposed'); } } as unknown as IpcMainInvokeEvent;
+    const event = {
+      get senderFrame(): never {
+        throw new Error('Render frame was disposed');
+      },
+    } as unknown as IpcMainInvokeEvent;
     expect(await call(event, 'devices.list', {})).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
   });
 
   it('refuses save-secrets from a foreign frame without showing a dialog', async () => {
-    await expect(invoke(IPC.saveSecrets, fromFrame('https://evil.example/'), { suggestedName: 'k.env', content: 'x' })).rejects.toThrow(/refused/);
-    await expect(invoke(IPC.saveSecrets, fromFrame(null), { suggestedName: 'k.env', content: 'x' })).rejects.toThrow(/refused/);
+    await expect(
+      invoke(IPC.saveSecrets, fromFrame('https://evil.example/'), { suggestedName: 'k.env', content: 'x' }),
+    ).rejects.toThrow(/refused/);
+    await expect(invoke(IPC.saveSecrets, fromFrame(null), { suggestedName: 'k.env', content: 'x' })).rejects.toThrow(
+      /refused/,
+    );
     expect(saveSecrets).not.toHaveBeenCalled();
   });
 });
@@ -116,7 +144,10 @@ describe('calls from the app window', () => {
     expect(created).toMatchObject({ ok: true, result: { name: 'Thermostat' } });
     const list = await call(app, 'devices.list', {});
     expect(list.ok && (list.result as Device[]).map((d) => d.name)).toEqual(['Thermostat']);
-    expect(await call(app, 'app.info', {})).toMatchObject({ ok: true, result: { mode: 'desktop', dataDir: '/tmp/keyport-test', applicationId: service.applicationId } });
+    expect(await call(app, 'app.info', {})).toMatchObject({
+      ok: true,
+      result: { mode: 'desktop', dataDir: '/tmp/keyport-test', applicationId: service.applicationId },
+    });
   });
 
   it('answer an unknown method with bad-request', async () => {
@@ -128,7 +159,10 @@ describe('calls from the app window', () => {
   it('answer a malformed request with bad-request', async () => {
     expect(await call(app, 'devices.list', 'all')).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(await call(app, 'devices.list', [1])).toMatchObject({ ok: false, error: { code: 'bad-request' } });
-    expect(await call(app, 'devices.get', { id: '../../etc' })).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringMatching(/^id must be/) } });
+    expect(await call(app, 'devices.get', { id: '../../etc' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', message: expect.stringMatching(/^id must be/) },
+    });
   });
 
   it('answer a validation failure with the field errors, as a plain value', async () => {
@@ -159,8 +193,20 @@ describe('events', () => {
   it('forward batched decisions', async () => {
     const good = target(APP_URL);
     targets.push(good);
-    service.feed.record({ transport: 'tcp', action: 'connect', result: 'denied', reason: 'key.unknown', rule: 'no such key' });
-    await vi.waitFor(() => expect(good.send).toHaveBeenCalledWith(IPC.event, 'decision', expect.objectContaining({ action: 'connect', result: 'denied' })));
+    service.feed.record({
+      transport: 'tcp',
+      action: 'connect',
+      result: 'denied',
+      reason: 'key.unknown',
+      rule: 'no such key',
+    });
+    await vi.waitFor(() =>
+      expect(good.send).toHaveBeenCalledWith(
+        IPC.event,
+        'decision',
+        expect.objectContaining({ action: 'connect', result: 'denied' }),
+      ),
+    );
   });
 
   it('never carry the secret returned once by keys.create', async () => {

@@ -6,7 +6,16 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 const h = vi.hoisted(() => {
   const state = {
     lock: true,
-    windows: [] as Array<Record<string, unknown> & { options: unknown; show: ReturnType<typeof vi.fn>; focus: ReturnType<typeof vi.fn>; restore: ReturnType<typeof vi.fn>; isMinimized: () => boolean; loadFile: ReturnType<typeof vi.fn> }>,
+    windows: [] as Array<
+      Record<string, unknown> & {
+        options: unknown;
+        show: ReturnType<typeof vi.fn>;
+        focus: ReturnType<typeof vi.fn>;
+        restore: ReturnType<typeof vi.fn>;
+        isMinimized: () => boolean;
+        loadFile: ReturnType<typeof vi.fn>;
+      }
+    >,
     handlers: new Map<string, unknown>(),
     startRuntime: vi.fn(),
     app: undefined as unknown as EventEmitter & Record<string, ReturnType<typeof vi.fn> | unknown>,
@@ -37,7 +46,14 @@ vi.mock('electron', async () => {
     isMinimized = () => this.minimized;
     loadFile = vi.fn(async () => {});
     loadURL = vi.fn(async () => {});
-    webContents = { setWindowOpenHandler: vi.fn(), on: vi.fn(), session: { setPermissionRequestHandler: vi.fn() }, isDestroyed: () => false, mainFrame: null, send: vi.fn() };
+    webContents = {
+      setWindowOpenHandler: vi.fn(),
+      on: vi.fn(),
+      session: { setPermissionRequestHandler: vi.fn() },
+      isDestroyed: () => false,
+      mainFrame: null,
+      send: vi.fn(),
+    };
     constructor(options: unknown) {
       super();
       this.options = options;
@@ -51,7 +67,10 @@ vi.mock('electron', async () => {
     BrowserWindow,
     dialog: h.dialog,
     shell: { openExternal: vi.fn() },
-    ipcMain: { handle: (c: string, f: unknown) => void h.handlers.set(c, f), removeHandler: (c: string) => void h.handlers.delete(c) },
+    ipcMain: {
+      handle: (c: string, f: unknown) => void h.handlers.set(c, f),
+      removeHandler: (c: string) => void h.handlers.delete(c),
+    },
   };
 });
 
@@ -102,23 +121,43 @@ describe('main process lifecycle', () => {
     await boot();
     await vi.waitFor(() => expect(h.windows).toHaveLength(1));
     expect(h.startRuntime).toHaveBeenCalledOnce();
-    expect(h.startRuntime.mock.calls[0]?.[0]).toMatchObject({ dataDir: '/fake/userData', mode: 'desktop', mqttPort: 1883, wsPort: 8083, tlsPort: 8883, httpPort: 8484 });
+    expect(h.startRuntime.mock.calls[0]?.[0]).toMatchObject({
+      dataDir: '/fake/userData',
+      mode: 'desktop',
+      mqttPort: 1883,
+      wsPort: 8083,
+      tlsPort: 8883,
+      httpPort: 8484,
+    });
     const win = h.windows[0]!;
-    expect(win.options).toMatchObject({ webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false } });
+    expect(win.options).toMatchObject({
+      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false },
+    });
     // ../renderer/index.html next to the bundle's own directory (out/main -> out/renderer once built).
     expect(String(win.loadFile.mock.calls[0]?.[0])).toMatch(/[\\/]renderer[\\/]index\.html$/);
-    expect((win.webContents as { setWindowOpenHandler: ReturnType<typeof vi.fn> }).setWindowOpenHandler).toHaveBeenCalled();
+    expect(
+      (win.webContents as { setWindowOpenHandler: ReturnType<typeof vi.fn> }).setWindowOpenHandler,
+    ).toHaveBeenCalled();
     expect([...h.handlers.keys()].sort()).toEqual(['keyport:call', 'keyport:save-secrets']);
     expect(h.app.enableSandbox).toHaveBeenCalled();
   });
 
   it('falls back to port 0 for a busy default port', async () => {
     h.startRuntime
-      .mockRejectedValueOnce(new Error('MQTT TCP listener: port 1883 on 127.0.0.1 is already in use (choose another with --mqtt-port, or 0 for any free port)'))
+      .mockRejectedValueOnce(
+        new Error(
+          'MQTT TCP listener: port 1883 on 127.0.0.1 is already in use (choose another with --mqtt-port, or 0 for any free port)',
+        ),
+      )
       .mockResolvedValueOnce(fakeRuntime());
     await boot();
     await vi.waitFor(() => expect(h.windows).toHaveLength(1));
-    expect(h.startRuntime.mock.calls[1]?.[0]).toMatchObject({ mqttPort: 0, wsPort: 8083, tlsPort: 8883, httpPort: 8484 });
+    expect(h.startRuntime.mock.calls[1]?.[0]).toMatchObject({
+      mqttPort: 0,
+      wsPort: 8083,
+      tlsPort: 8883,
+      httpPort: 8484,
+    });
     expect(h.dialog.showErrorBox).not.toHaveBeenCalled();
   });
 

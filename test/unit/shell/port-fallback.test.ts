@@ -8,7 +8,9 @@ import { busyPortOption, startWithPortFallback } from '../../../src-main/shell/p
 import { STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
 
 const busy = (listener: string, port: number, flag: string) =>
-  new Error(`${listener} listener: port ${port} on 127.0.0.1 is already in use (choose another with ${flag}, or 0 for any free port)`);
+  new Error(
+    `${listener} listener: port ${port} on 127.0.0.1 is already in use (choose another with ${flag}, or 0 for any free port)`,
+  );
 
 describe('busyPortOption', () => {
   it('maps each listener flag to its option', () => {
@@ -20,8 +22,12 @@ describe('busyPortOption', () => {
 
   it('leaves every other startup error alone', () => {
     expect(busyPortOption(new Error('/data/keyport.json: not valid JSON: Unexpected token'))).toBeNull();
-    expect(busyPortOption(new Error('data directory /data is in use by Keyport (pid 42) at http://127.0.0.1:8484'))).toBeNull();
-    expect(busyPortOption(new Error('MQTT TCP listener: address 10.9.9.9 is not available on this machine (--mqtt-port)'))).toBeNull();
+    expect(
+      busyPortOption(new Error('data directory /data is in use by Keyport (pid 42) at http://127.0.0.1:8484')),
+    ).toBeNull();
+    expect(
+      busyPortOption(new Error('MQTT TCP listener: address 10.9.9.9 is not available on this machine (--mqtt-port)')),
+    ).toBeNull();
     expect(busyPortOption('already in use --mqtt-port')).toBeNull();
   });
 });
@@ -77,7 +83,15 @@ describe('startWithPortFallback (real runtime)', () => {
 
   it('moves a busy MQTT and a busy HTTP port to free ones and reports the real ports', async () => {
     const [mqttBusy, httpBusy] = [await occupy(), await occupy()];
-    const r = await startWithPortFallback(startRuntime, { dataDir, mode: 'desktop', mqttPort: mqttBusy, wsPort: 0, tlsPort: 0, httpPort: httpBusy, log: () => {} });
+    const r = await startWithPortFallback(startRuntime, {
+      dataDir,
+      mode: 'desktop',
+      mqttPort: mqttBusy,
+      wsPort: 0,
+      tlsPort: 0,
+      httpPort: httpBusy,
+      log: () => {},
+    });
     rt = r.runtime;
     expect(r.fellBack.sort()).toEqual(['httpPort', 'mqttPort']);
     expect(rt.ports.mqtt).toBeGreaterThan(0);
@@ -88,7 +102,9 @@ describe('startWithPortFallback (real runtime)', () => {
   it('does not retry a corrupt store, and leaves the file as it was', async () => {
     const file = join(dataDir, STORE_FILE);
     await writeFile(file, '{"version": 1, "devices": [oops');
-    await expect(startWithPortFallback(startRuntime, { dataDir, mqttPort: 0, wsPort: 0, tlsPort: 0, httpPort: 0, log: () => {} })).rejects.toThrow(STORE_FILE);
+    await expect(
+      startWithPortFallback(startRuntime, { dataDir, mqttPort: 0, wsPort: 0, tlsPort: 0, httpPort: 0, log: () => {} }),
+    ).rejects.toThrow(STORE_FILE);
     expect(await readFile(file, 'utf8')).toBe('{"version": 1, "devices": [oops');
   });
 });

@@ -9,7 +9,10 @@ const fake = vi.hoisted(() => ({
     sendSync: vi.fn(),
   },
 }));
-vi.mock('electron', () => ({ contextBridge: { exposeInMainWorld: fake.exposeInMainWorld }, ipcRenderer: fake.ipcRenderer }));
+vi.mock('electron', () => ({
+  contextBridge: { exposeInMainWorld: fake.exposeInMainWorld },
+  ipcRenderer: fake.ipcRenderer,
+}));
 
 import { IPC, type IpcBridge } from '../../../src-main/contract.ts';
 
@@ -33,7 +36,14 @@ describe('preload', () => {
 
   it('never exposes ipcRenderer or its methods', () => {
     const values = Object.values(bridge) as unknown[];
-    for (const v of [fake.ipcRenderer, fake.ipcRenderer.invoke, fake.ipcRenderer.on, fake.ipcRenderer.send, fake.ipcRenderer.sendSync]) expect(values).not.toContain(v);
+    for (const v of [
+      fake.ipcRenderer,
+      fake.ipcRenderer.invoke,
+      fake.ipcRenderer.on,
+      fake.ipcRenderer.send,
+      fake.ipcRenderer.sendSync,
+    ])
+      expect(values).not.toContain(v);
   });
 
   it('listens on the event channel once, and on nothing else', () => {
@@ -42,7 +52,10 @@ describe('preload', () => {
   });
 
   it('forwards call to invoke on the call channel and returns the raw reply', async () => {
-    fake.ipcRenderer.invoke.mockResolvedValueOnce({ ok: false, error: { code: 'not-found', message: 'no such device' } });
+    fake.ipcRenderer.invoke.mockResolvedValueOnce({
+      ok: false,
+      error: { code: 'not-found', message: 'no such device' },
+    });
     const reply = await bridge.call('devices.get', { id: 'abc' });
     expect(fake.ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC.call, 'devices.get', { id: 'abc' });
     expect(reply).toEqual({ ok: false, error: { code: 'not-found', message: 'no such device' } });
@@ -52,7 +65,10 @@ describe('preload', () => {
     fake.ipcRenderer.invoke.mockResolvedValueOnce({ saved: true, path: '/home/u/Documents/k.env' });
     const req = { suggestedName: 'k.env', content: 'KEY=1', path: '/etc/evil', defaultPath: '/tmp' };
     expect(await bridge.saveSecretsFile(req)).toEqual({ saved: true, path: '/home/u/Documents/k.env' });
-    expect(fake.ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC.saveSecrets, { suggestedName: 'k.env', content: 'KEY=1' });
+    expect(fake.ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC.saveSecrets, {
+      suggestedName: 'k.env',
+      content: 'KEY=1',
+    });
   });
 
   it('fans events out by name, passing the payload only (not the IPC event)', () => {

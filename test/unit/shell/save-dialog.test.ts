@@ -6,7 +6,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('electron', () => ({ dialog: { showSaveDialog: vi.fn() } }));
 
 import { dialog, type BrowserWindow, type SaveDialogOptions } from 'electron';
-import { MAX_CONTENT_BYTES, SaveRequestError, saveSecretsWithDialog, validateSaveRequest } from '../../../src-main/shell/save-dialog.ts';
+import {
+  MAX_CONTENT_BYTES,
+  SaveRequestError,
+  saveSecretsWithDialog,
+  validateSaveRequest,
+} from '../../../src-main/shell/save-dialog.ts';
 
 const showSaveDialog = vi.mocked(dialog.showSaveDialog) as unknown as ReturnType<typeof vi.fn>;
 const WIN = { id: 1 } as unknown as BrowserWindow;
@@ -61,9 +66,13 @@ describe('saveSecretsWithDialog', () => {
 
   it('writes nothing when the dialog is cancelled', async () => {
     showSaveDialog.mockResolvedValue({ canceled: true, filePath: '' });
-    expect(await saveSecretsWithDialog(dialog, WIN, { suggestedName: 'k.env', content: CONTENT }, DOCS)).toEqual({ saved: false });
+    expect(await saveSecretsWithDialog(dialog, WIN, { suggestedName: 'k.env', content: CONTENT }, DOCS)).toEqual({
+      saved: false,
+    });
     showSaveDialog.mockResolvedValue({ canceled: false, filePath: '' });
-    expect(await saveSecretsWithDialog(dialog, WIN, { suggestedName: 'k.env', content: CONTENT }, DOCS)).toEqual({ saved: false });
+    expect(await saveSecretsWithDialog(dialog, WIN, { suggestedName: 'k.env', content: CONTENT }, DOCS)).toEqual({
+      saved: false,
+    });
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -100,7 +109,14 @@ describe('saveSecretsWithDialog', () => {
 
 describe('validateSaveRequest', () => {
   it('accepts ordinary export names', () => {
-    for (const name of ['thermostat.env', 'keys.csv', 'secrets.h', 'platformio.ini', 'Key for device 1.json', 'a'.repeat(200)]) {
+    for (const name of [
+      'thermostat.env',
+      'keys.csv',
+      'secrets.h',
+      'platformio.ini',
+      'Key for device 1.json',
+      'a'.repeat(200),
+    ]) {
       expect(validateSaveRequest({ suggestedName: name, content: '' }).suggestedName).toBe(name);
     }
   });
@@ -108,11 +124,17 @@ describe('validateSaveRequest', () => {
   it('measures the 1 MiB limit in UTF-8 bytes', () => {
     const exactly = 'é'.repeat(MAX_CONTENT_BYTES / 2);
     expect(() => validateSaveRequest({ suggestedName: 'k.env', content: exactly })).not.toThrow();
-    expect(() => validateSaveRequest({ suggestedName: 'k.env', content: `${exactly}a` })).toThrow(/content must be at most/);
+    expect(() => validateSaveRequest({ suggestedName: 'k.env', content: `${exactly}a` })).toThrow(
+      /content must be at most/,
+    );
   });
 
   it('names the field and the rule', () => {
-    expect(() => validateSaveRequest({ suggestedName: 'a/b', content: '' })).toThrow(/^suggestedName must be a plain file name/);
-    expect(() => validateSaveRequest({ suggestedName: 'k', content: '', path: '/x' })).toThrow(/chosen in the dialog \(got path\)/);
+    expect(() => validateSaveRequest({ suggestedName: 'a/b', content: '' })).toThrow(
+      /^suggestedName must be a plain file name/,
+    );
+    expect(() => validateSaveRequest({ suggestedName: 'k', content: '', path: '/x' })).toThrow(
+      /chosen in the dialog \(got path\)/,
+    );
   });
 });

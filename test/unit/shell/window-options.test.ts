@@ -6,7 +6,13 @@ vi.mock('electron', () => ({ shell: { openExternal: vi.fn(async () => {}) } }));
 
 import { shell } from 'electron';
 import { createAppUrl } from '../../../src-main/shell/app-url.ts';
-import { BACKGROUND_COLOR, externalHttpUrl, hardenWindow, windowOptions, type GuardableWindow } from '../../../src-main/shell/window-options.ts';
+import {
+  BACKGROUND_COLOR,
+  externalHttpUrl,
+  hardenWindow,
+  windowOptions,
+  type GuardableWindow,
+} from '../../../src-main/shell/window-options.ts';
 
 const INDEX = join('/opt', 'keyport', 'out', 'renderer', 'index.html');
 const APP = pathToFileURL(INDEX).href;
@@ -79,7 +85,16 @@ describe('externalHttpUrl', () => {
   it('passes http and https only', () => {
     expect(externalHttpUrl('https://docs.losant.com/mqtt/overview/')).toBe('https://docs.losant.com/mqtt/overview/');
     expect(externalHttpUrl('HTTP://Example.com')).toBe('http://example.com/');
-    for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'mailto:a@b.example', 'ftp://x.example/', 'smb://host/share', 'data:text/html,x', 'relative/path', '']) {
+    for (const url of [
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'mailto:a@b.example',
+      'ftp://x.example/',
+      'smb://host/share',
+      'data:text/html,x',
+      'relative/path',
+      '',
+    ]) {
       expect(externalHttpUrl(url), url).toBeNull();
     }
   });
@@ -109,7 +124,12 @@ describe('hardenWindow', () => {
     expect(w.fire('will-navigate', 'https://evil.example/')).toHaveBeenCalledOnce();
     expect(openExternal).toHaveBeenCalledExactlyOnceWith('https://evil.example/');
     openExternal.mockClear();
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'mailto:x@y.example', pathToFileURL(join('/opt', 'keyport', 'out', 'renderer', 'x.html')).href]) {
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'mailto:x@y.example',
+      pathToFileURL(join('/opt', 'keyport', 'out', 'renderer', 'x.html')).href,
+    ]) {
       expect(w.fire('will-navigate', url), url).toHaveBeenCalledOnce();
     }
     expect(openExternal).not.toHaveBeenCalled();

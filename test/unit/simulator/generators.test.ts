@@ -2,7 +2,12 @@
 // command reactions and the back-off schedule. Pure: no sockets.
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, backoffOptions } from '../../../src-main/simulator/backoff.ts';
-import { defaultBehaviour, makeGenerator, parseGeneratorSpec, validateBehaviour } from '../../../src-main/simulator/generators.ts';
+import {
+  defaultBehaviour,
+  makeGenerator,
+  parseGeneratorSpec,
+  validateBehaviour,
+} from '../../../src-main/simulator/generators.ts';
 import { applyReactions, readCommand } from '../../../src-main/simulator/reactions.ts';
 import type { CommandReaction, Generator, SimBehaviour } from '../../../src-main/simulator/types.ts';
 
@@ -15,7 +20,8 @@ const seq = (...values: number[]) => {
 /** Great-circle distance in metres. */
 function metres(a: { lat: number; lng: number }, b: { lat: number; lng: number }): number {
   const r = (d: number) => (d * Math.PI) / 180;
-  const h = Math.sin(r(b.lat - a.lat) / 2) ** 2 + Math.cos(r(a.lat)) * Math.cos(r(b.lat)) * Math.sin(r(b.lng - a.lng) / 2) ** 2;
+  const h =
+    Math.sin(r(b.lat - a.lat) / 2) ** 2 + Math.cos(r(a.lat)) * Math.cos(r(b.lat)) * Math.sin(r(b.lng - a.lng) / 2) ** 2;
   return 2 * 6_371_008.8 * Math.asin(Math.sqrt(h));
 }
 
@@ -70,7 +76,10 @@ describe('makeGenerator', () => {
       expect(metres(centre, p)).toBeLessThanOrEqual(501); // 6-decimal rounding is ~0.1 m
     }
     // rand 1 for the distance puts the point on the rim.
-    const rim = makeGenerator({ kind: 'gps', ...centre, radiusMeters: 1000 }, seq(1, 0))(0) as { lat: number; lng: number };
+    const rim = makeGenerator({ kind: 'gps', ...centre, radiusMeters: 1000 }, seq(1, 0))(0) as {
+      lat: number;
+      lng: number;
+    };
     expect(metres(centre, rim)).toBeGreaterThan(990);
     expect(makeGenerator({ kind: 'gps', lat: 10, lng: 20, radiusMeters: 0 })(0)).toEqual({ lat: 10, lng: 20 });
   });
@@ -94,7 +103,11 @@ describe('makeGenerator', () => {
 
 describe('validateBehaviour', () => {
   const ok: SimBehaviour = {
-    attributes: { temp: { kind: 'float', min: 18, max: 26 }, on: { kind: 'boolean' }, pos: { kind: 'gps', lat: 1, lng: 2, radiusMeters: 10 } },
+    attributes: {
+      temp: { kind: 'float', min: 18, max: 26 },
+      on: { kind: 'boolean' },
+      pos: { kind: 'gps', lat: 1, lng: 2, radiusMeters: 10 },
+    },
     everySeconds: 5,
     reactions: [{ command: 'set', set: { temp: 'value' } }],
     customPublish: [{ topic: 'sensors/a/temp', qos: 1 }],
@@ -115,25 +128,47 @@ describe('validateBehaviour', () => {
   });
 
   it('names the field and the rule', () => {
-    expect(errorsOf({ attributes: { temp: { kind: 'float', min: 5, max: 1 } }, everySeconds: 1 })).toEqual(['attributes.temp.max: must be ≥ min']);
-    expect(errorsOf({ attributes: { n: { kind: 'int', min: 0.5, max: 3 } }, everySeconds: 1 })).toEqual(['attributes.n.min: must be a whole number']);
-    expect(errorsOf({ attributes: { x: { kind: 'noise' } }, everySeconds: 1 })[0]).toMatch(/^attributes\.x\.kind: must be one of static, int/);
-    expect(errorsOf({ attributes: { s: { kind: 'string', length: 0 } }, everySeconds: 1 })).toEqual(['attributes.s.length: must be ≥ 1']);
-    expect(errorsOf({ attributes: { g: { kind: 'gps', lat: 91, lng: 0, radiusMeters: 5 } }, everySeconds: 1 })).toEqual(['attributes.g.lat: must be ≤ 90']);
-    expect(errorsOf({ attributes: { w: { kind: 'sine', min: 0, max: 1, periodSeconds: 0 } }, everySeconds: 1 })).toEqual(['attributes.w.periodSeconds: must be > 0']);
-    expect(errorsOf({ attributes: { r: { kind: 'ramp', min: 0, max: 1, step: -1 } }, everySeconds: 1 })).toEqual(['attributes.r.step: must be > 0']);
-    expect(errorsOf({ attributes: { 'bad name': { kind: 'boolean' } }, everySeconds: 1 })[0]).toMatch(/^attributes\.bad name: the name must be/);
-    expect(errorsOf({ attributes: { f: { kind: 'float', min: 0, max: 1, decimals: 11 } }, everySeconds: 1 })).toEqual(['attributes.f.decimals: must be ≤ 10']);
+    expect(errorsOf({ attributes: { temp: { kind: 'float', min: 5, max: 1 } }, everySeconds: 1 })).toEqual([
+      'attributes.temp.max: must be ≥ min',
+    ]);
+    expect(errorsOf({ attributes: { n: { kind: 'int', min: 0.5, max: 3 } }, everySeconds: 1 })).toEqual([
+      'attributes.n.min: must be a whole number',
+    ]);
+    expect(errorsOf({ attributes: { x: { kind: 'noise' } }, everySeconds: 1 })[0]).toMatch(
+      /^attributes\.x\.kind: must be one of static, int/,
+    );
+    expect(errorsOf({ attributes: { s: { kind: 'string', length: 0 } }, everySeconds: 1 })).toEqual([
+      'attributes.s.length: must be ≥ 1',
+    ]);
+    expect(errorsOf({ attributes: { g: { kind: 'gps', lat: 91, lng: 0, radiusMeters: 5 } }, everySeconds: 1 })).toEqual(
+      ['attributes.g.lat: must be ≤ 90'],
+    );
+    expect(
+      errorsOf({ attributes: { w: { kind: 'sine', min: 0, max: 1, periodSeconds: 0 } }, everySeconds: 1 }),
+    ).toEqual(['attributes.w.periodSeconds: must be > 0']);
+    expect(errorsOf({ attributes: { r: { kind: 'ramp', min: 0, max: 1, step: -1 } }, everySeconds: 1 })).toEqual([
+      'attributes.r.step: must be > 0',
+    ]);
+    expect(errorsOf({ attributes: { 'bad name': { kind: 'boolean' } }, everySeconds: 1 })[0]).toMatch(
+      /^attributes\.bad name: the name must be/,
+    );
+    expect(errorsOf({ attributes: { f: { kind: 'float', min: 0, max: 1, decimals: 11 } }, everySeconds: 1 })).toEqual([
+      'attributes.f.decimals: must be ≤ 10',
+    ]);
   });
 
   it('limits: at most 50 attributes, everySeconds 0.1-86400 or null', () => {
     const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`a${i}`, { kind: 'boolean' } as Generator]));
-    expect(errorsOf({ attributes: many, everySeconds: 1 })).toEqual(['attributes: may hold at most 50 attributes (got 51)']);
+    expect(errorsOf({ attributes: many, everySeconds: 1 })).toEqual([
+      'attributes: may hold at most 50 attributes (got 51)',
+    ]);
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, { kind: 'boolean' } as Generator]));
     expect(validateBehaviour({ attributes: fifty, everySeconds: 0.1 }).ok).toBe(true);
     expect(validateBehaviour({ attributes: {}, everySeconds: 86_400 }).ok).toBe(true);
     for (const every of [0.05, 86_401, 0, -1, '5', undefined]) {
-      expect(errorsOf({ attributes: {}, everySeconds: every })[0], String(every)).toMatch(/^everySeconds: must be a number from 0.1 to 86400, or null/);
+      expect(errorsOf({ attributes: {}, everySeconds: every })[0], String(every)).toMatch(
+        /^everySeconds: must be a number from 0.1 to 86400, or null/,
+      );
     }
   });
 
@@ -141,7 +176,9 @@ describe('validateBehaviour', () => {
     const base = { attributes: {}, everySeconds: 1 };
     expect(errorsOf({ ...base, customPublish: [{ topic: 'a/+/b' }] })[0]).toMatch(/^customPublish\[0\]\.topic: /);
     expect(errorsOf({ ...base, customSubscribe: ['a/#/b'] })[0]).toMatch(/^customSubscribe\[0\]: /);
-    expect(errorsOf({ ...base, peripherals: ['nope'] })).toEqual(['peripherals[0]: must be a device id (24 lowercase hex characters)']);
+    expect(errorsOf({ ...base, peripherals: ['nope'] })).toEqual([
+      'peripherals[0]: must be a device id (24 lowercase hex characters)',
+    ]);
     expect(errorsOf({ ...base, reactions: [{ command: '', set: {} }] })).toHaveLength(2);
     expect(errorsOf({ ...base, qos: 2 })).toEqual(['qos: must be 0 or 1']);
     expect(errorsOf({ ...base, colour: 'red' })[0]).toMatch(/^colour: unknown field/);
@@ -176,14 +213,22 @@ describe('command reactions', () => {
       { command: 'setTemp', set: { setpoint: 'value', mode: 'opts.mode' } },
       { command: 'config', set: { config: '' } },
     ];
-    expect(applyReactions(reactions, 'setTemp', { value: 21.5, opts: { mode: 'eco' } })).toEqual({ setpoint: 21.5, mode: 'eco' });
+    expect(applyReactions(reactions, 'setTemp', { value: 21.5, opts: { mode: 'eco' } })).toEqual({
+      setpoint: 21.5,
+      mode: 'eco',
+    });
     expect(applyReactions(reactions, 'config', { a: 1 })).toEqual({ config: { a: 1 } });
     expect(applyReactions(reactions, 'other', { value: 1 })).toEqual({});
     expect(applyReactions(reactions, 'setTemp', { value: null })).toEqual({});
   });
 
   it('reads a command message', () => {
-    expect(readCommand(Buffer.from('{"name":"reboot","payload":{"delay":5}}'))).toEqual({ ok: true, name: 'reboot', payload: { delay: 5 }, shown: 'reboot {"delay":5}' });
+    expect(readCommand(Buffer.from('{"name":"reboot","payload":{"delay":5}}'))).toEqual({
+      ok: true,
+      name: 'reboot',
+      payload: { delay: 5 },
+      shown: 'reboot {"delay":5}',
+    });
     expect(readCommand(Buffer.from('nope'))).toEqual({ ok: false, error: 'not a JSON command' });
   });
 });
@@ -192,7 +237,9 @@ describe('back-off', () => {
   it('doubles from the base up to the cap', () => {
     const b = backoffOptions({ baseMs: 1000 });
     const middle = () => 0.5; // no spread
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelay(n, b, middle))).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelay(n, b, middle))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000,
+    ]);
     expect(b.maxAttempts).toBe(5);
     expect(() => backoffOptions({ baseMs: 0 })).toThrow(/invalid back-off/);
     expect(() => backoffOptions({ jitter: 1 })).toThrow(/invalid back-off/);

@@ -19,7 +19,8 @@ async function open(): Promise<{ dir: string; store: Store; writes: () => number
   return { dir, store, writes: () => writes };
 }
 
-const onDisk = async (dir: string) => JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8')) as { devices: { id: string; name: string }[] };
+const onDisk = async (dir: string) =>
+  JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8')) as { devices: { id: string; name: string }[] };
 
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close().catch(() => undefined);

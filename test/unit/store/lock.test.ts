@@ -45,7 +45,12 @@ describe('acquireLock', () => {
     const dir = await tempDir();
     const lock = await acquire(dir, { url: 'http://127.0.0.1:5555', adminTokenFile: '/x/token' });
     const onDisk = await readLockFile(dir);
-    expect(onDisk).toEqual({ pid: process.pid, startedAt: expect.any(String), url: 'http://127.0.0.1:5555', adminTokenFile: '/x/token' });
+    expect(onDisk).toEqual({
+      pid: process.pid,
+      startedAt: expect.any(String),
+      url: 'http://127.0.0.1:5555',
+      adminTokenFile: '/x/token',
+    });
     expect(lock.info).toEqual(onDisk);
     expect(lock.file).toBe(join(dir, LOCK_FILE));
     if (process.platform !== 'win32') expect((await stat(lock.file)).mode & 0o777).toBe(0o600);
@@ -111,7 +116,13 @@ describe('DataDirLock', () => {
     const lock = await acquire(dir, { adminTokenFile: '/t' });
     const startedAt = lock.info.startedAt;
     await lock.update({ httpPort: 5555, url: 'http://127.0.0.1:5555' });
-    const expected = { pid: process.pid, startedAt, adminTokenFile: '/t', httpPort: 5555, url: 'http://127.0.0.1:5555' };
+    const expected = {
+      pid: process.pid,
+      startedAt,
+      adminTokenFile: '/t',
+      httpPort: 5555,
+      url: 'http://127.0.0.1:5555',
+    };
     expect(await readLockFile(dir)).toEqual(expected);
     expect(lock.info).toEqual(expected);
     expect(readLock(dir)).toEqual(expected);

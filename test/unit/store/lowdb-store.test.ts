@@ -86,10 +86,22 @@ describe('openLowdbStore: refusing a bad file', () => {
     ['truncated JSON', () => JSON.stringify(good(), null, 2).slice(0, 120), /not valid JSON: /],
     ['an empty file', () => '', /the file is empty/],
     ['a blank file', () => '  \n', /the file is empty/],
-    ['an unsupported version', () => JSON.stringify({ ...good(), version: 7 }), /version: unsupported version 7 \(this Keyport reads version 1\)/],
-    ['a bad status', () => JSON.stringify({ ...good(), keys: [{ ...makeKeyRecord(), status: 'on' }] }), /keys\[0\]\.status: must be "active" or "inactive"/],
+    [
+      'an unsupported version',
+      () => JSON.stringify({ ...good(), version: 7 }),
+      /version: unsupported version 7 \(this Keyport reads version 1\)/,
+    ],
+    [
+      'a bad status',
+      () => JSON.stringify({ ...good(), keys: [{ ...makeKeyRecord(), status: 'on' }] }),
+      /keys\[0\]\.status: must be "active" or "inactive"/,
+    ],
     ['a duplicate id', dupId, /devices\[1\]\.id: duplicate id/],
-    ['a plaintext secret', () => JSON.stringify({ ...good(), keys: [{ ...makeKeyRecord(), secret: 'd'.repeat(64) }] }), /keys\[0\] has a plaintext secret field; Keyport never stores secrets/],
+    [
+      'a plaintext secret',
+      () => JSON.stringify({ ...good(), keys: [{ ...makeKeyRecord(), secret: 'd'.repeat(64) }] }),
+      /keys\[0\] has a plaintext secret field; Keyport never stores secrets/,
+    ],
   ])('%s: StoreFileError naming the file and the problem; the file is untouched', async (_label, content, problem) => {
     const dir = await tempDir();
     const file = join(dir, STORE_FILE);

@@ -10,18 +10,22 @@ import { runStoreContract } from './store-contract.ts';
 
 runStoreContract('memory', async () => ({ store: createMemoryStore() }));
 
-runStoreContract('lowdb', async () => {
-  const dir = await makeTempDir();
-  const store = await openLowdbStore(dir);
-  return {
-    store,
-    reopen: async () => {
-      await store.close();
-      return openLowdbStore(dir);
-    },
-    cleanup: () => removeTempDir(dir),
-  };
-}, { persistent: true });
+runStoreContract(
+  'lowdb',
+  async () => {
+    const dir = await makeTempDir();
+    const store = await openLowdbStore(dir);
+    return {
+      store,
+      reopen: async () => {
+        await store.close();
+        return openLowdbStore(dir);
+      },
+      cleanup: () => removeTempDir(dir),
+    };
+  },
+  { persistent: true },
+);
 
 describe('createMemoryStore(init)', () => {
   it('starts from the given data and applicationId', () => {
@@ -57,16 +61,39 @@ describe('validateStoreData', () => {
     ['not an object', () => [], 'top level: must be an object'],
     ['no version', () => ({ ...base(), version: undefined }), 'version: missing (this Keyport reads version 1)'],
     ['version 7', () => ({ ...base(), version: 7 }), 'version: unsupported version 7 (this Keyport reads version 1)'],
-    ['bad device id', () => ({ ...base(), devices: [makeDevice({ id: 'ABC' })] }), 'devices[0].id: must be 24 lowercase hex characters'],
+    [
+      'bad device id',
+      () => ({ ...base(), devices: [makeDevice({ id: 'ABC' })] }),
+      'devices[0].id: must be 24 lowercase hex characters',
+    ],
     [
       'bad key status',
-      () => ({ ...base(), keys: [makeKeyRecord(), makeKeyRecord(), makeKeyRecord(), { ...makeKeyRecord(), status: 'on' }] }),
+      () => ({
+        ...base(),
+        keys: [makeKeyRecord(), makeKeyRecord(), makeKeyRecord(), { ...makeKeyRecord(), status: 'on' }],
+      }),
       'keys[3].status: must be "active" or "inactive"',
     ],
-    ['bad filterType', () => ({ ...base(), keys: [{ ...makeKeyRecord(), filterType: 'some' }] }), 'keys[0].filterType: must be one of "none", "all", "whitelist", "blacklist"'],
-    ['bad tag', () => ({ ...base(), devices: [{ ...makeDevice(), tags: [{ key: 'a' }] }] }), 'devices[0].tags[0].value: must be a string'],
-    ['bad date', () => ({ ...base(), keys: [{ ...makeKeyRecord(), lastUsed: 'yesterday' }] }), 'keys[0].lastUsed: must be an ISO 8601 date string'],
-    ['missing verifier', () => ({ ...base(), keys: [{ ...makeKeyRecord(), secretVerifier: undefined }] }), 'keys[0].secretVerifier: must be a string'],
+    [
+      'bad filterType',
+      () => ({ ...base(), keys: [{ ...makeKeyRecord(), filterType: 'some' }] }),
+      'keys[0].filterType: must be one of "none", "all", "whitelist", "blacklist"',
+    ],
+    [
+      'bad tag',
+      () => ({ ...base(), devices: [{ ...makeDevice(), tags: [{ key: 'a' }] }] }),
+      'devices[0].tags[0].value: must be a string',
+    ],
+    [
+      'bad date',
+      () => ({ ...base(), keys: [{ ...makeKeyRecord(), lastUsed: 'yesterday' }] }),
+      'keys[0].lastUsed: must be an ISO 8601 date string',
+    ],
+    [
+      'missing verifier',
+      () => ({ ...base(), keys: [{ ...makeKeyRecord(), secretVerifier: undefined }] }),
+      'keys[0].secretVerifier: must be a string',
+    ],
     [
       'plaintext secret',
       () => ({ ...base(), keys: [{ ...makeKeyRecord(), secret: 'c'.repeat(64) }] }),
