@@ -57,7 +57,7 @@ export interface DecisionFilter {
   limit?: number;
 }
 
-/** How a simulated device gets its credentials (SPEC §7). */
+/** How a simulated device gets its credentials (docs/design.md §7). */
 export type SimCredentialsInput =
   { mode: 'generate' } | { mode: 'paste'; key: string; secret: string } | { mode: 'file'; content: string };
 

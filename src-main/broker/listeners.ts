@@ -1,4 +1,4 @@
-// The three MQTT listeners (SPEC §1): plain TCP, WebSocket on path /mqtt, and TLS. Each hands
+// The three MQTT listeners (docs/design.md §1): plain TCP, WebSocket on path /mqtt, and TLS. Each hands
 // every accepted connection to one ConnectionHandler (the broker's `handle`) with its transport.
 // Any port may be 0 (the OS picks; `ports` reports the real ones). close() ends promptly even
 // with clients connected, because every socket is tracked and destroyed.

@@ -1,4 +1,4 @@
-// How management changes reach live sessions (SPEC §4): a key set inactive or deleted closes its
+// How management changes reach live sessions (docs/design.md §4): a key set inactive or deleted closes its
 // connections at once; a device whose tags change stays connected (scope was resolved at connect)
 // and is marked "scope changed since connect"; a deleted device is disconnected.
 import { deviceMatches } from '../core/device-scope.ts';

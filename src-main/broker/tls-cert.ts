@@ -1,4 +1,4 @@
-// The certificate for the MQTT-over-TLS listener (SPEC §1): either the user's own files
+// The certificate for the MQTT-over-TLS listener (docs/design.md §1): either the user's own files
 // (--tls-cert / --tls-key) or a self-signed one made on first run under <dataDir>/tls and reused
 // afterwards. Every problem becomes an Error naming the file and what is wrong with it.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
@@ -43,7 +43,7 @@ export async function loadOrCreateCertificate(dataDir: string, custom?: Certific
   const keyFile = join(dir, 'key.pem');
   const [cert, key] = await Promise.all([readIfExists(certFile), readIfExists(keyFile)]);
   if (cert !== undefined && key !== undefined) {
-    // An existing but broken pair is reported, never silently replaced (SPEC §11).
+    // An existing but broken pair is reported, never silently replaced (docs/design.md §11).
     const fingerprint = validatePair(cert, key, certFile, keyFile);
     return { cert, key, certFile, keyFile, fingerprint, generated: false };
   }

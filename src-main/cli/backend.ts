@@ -1,5 +1,5 @@
 // How a CLI command reaches the backend: through the running server's API when a server owns
-// the data directory (SPEC §11), otherwise by taking the lock and opening the store itself.
+// the data directory (docs/design.md §11), otherwise by taking the lock and opening the store itself.
 import { readFileSync } from 'node:fs';
 import type { KeyportApi, ListenerInfo, MethodName, Reply, Req, Res } from '../contract.ts';
 import { ApiError } from '../service/api-error.ts';

@@ -1,4 +1,4 @@
-// The `keyport` command line (SPEC §12). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or
+// The `keyport` command line (docs/design.md §12). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or
 // invalid input — always with one line on stderr naming what was wrong.
 import { ApiError } from '../service/api-error.ts';
 import { resolveDataDir } from '../service/data-dir.ts';

@@ -1,4 +1,4 @@
-// keyport serve: the headless backend (SPEC §12). Prints where everything listens, runs until
+// keyport serve: the headless backend (docs/design.md §12). Prints where everything listens, runs until
 // SIGINT/SIGTERM, then closes the listeners, flushes the store and exits 0.
 import { startRuntime, DEFAULT_PORTS, type Runtime } from '../server/runtime.ts';
 import { intFlag, parse, strings } from './args.ts';
@@ -34,7 +34,7 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
   });
   const p = rt.ports;
   if (values.json) {
-    // SPEC §12: ONE line, so a script can read a single line and parse it.
+    // docs/design.md §12: ONE line, so a script can read a single line and parse it.
     process.stdout.write(
       JSON.stringify({
         mqtt: p.mqtt,

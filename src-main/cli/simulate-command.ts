@@ -1,4 +1,4 @@
-// keyport simulate (SPEC §7, §12): one simulated device with given credentials, or a fleet of N
+// keyport simulate (docs/design.md §7, §12): one simulated device with given credentials, or a fleet of N
 // devices each with its own new single-device key, headless. Prints every outcome as it happens,
 // stops on SIGINT/SIGTERM or after --duration, then prints a summary by reason code.
 //   keyport simulate --device ID --key K --secret S [--every S] [--transport tcp|ws] [--url URL]

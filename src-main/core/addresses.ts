@@ -1,4 +1,4 @@
-// Address restrictions of an access key (SPEC §2, §6): parsing, validation and matching of
+// Address restrictions of an access key (docs/design.md §2, §6): parsing, validation and matching of
 // `addresses` entries (single IPs or CIDR blocks, IPv4 and IPv6) against a client address.
 // All IP parsing and matching goes through ipaddr.js; nothing here uses regexes on addresses.
 //
@@ -220,7 +220,7 @@ function parsedList(addresses: readonly string[]): ParsedList {
 }
 
 /**
- * The CONNECT address check (SPEC §4, §6). `all` allows without looking at the address.
+ * The CONNECT address check (docs/design.md §4, §6). `all` allows without looking at the address.
  * An unparseable client address denies with `address.malformed`. Invalid stored entries
  * (which validation rejects at save) never match a whitelist and make a blacklist deny
  * (fail closed). Parsed entries are cached per `addresses` array.

@@ -1,4 +1,4 @@
-// Generic machinery for Losant-style "advanced queries" (SPEC §10): parsing untrusted input,
+// Generic machinery for Losant-style "advanced queries" (docs/design.md §10): parsing untrusted input,
 // size limits, error paths, value operators and the logical operators. Queries are compiled once
 // into closures, so evaluating one against thousands of records costs no re-parsing and no
 // re-lowercasing of query values. The access-key specifics live in key-query.ts.

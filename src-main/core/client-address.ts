@@ -1,4 +1,4 @@
-// The effective client address of a connection (SPEC §6).
+// The effective client address of a connection (docs/design.md §6).
 //
 // - The direct peer is normalised (`::ffff:10.0.0.1` → `10.0.0.1`, zone ids stripped).
 // - `X-Forwarded-For` is honoured only when the direct peer is a trusted proxy; from any other

@@ -1,4 +1,4 @@
-// CONNECT authentication: the checks of SPEC §4, in order, first failure wins.
+// CONNECT authentication: the checks of docs/design.md §4, in order, first failure wins.
 // Pure: the caller supplies lookups; this returns a Decision and, when accepted, the session grant.
 import { addressDecision } from './addresses.ts';
 import { effectiveClientAddress, type TrustedProxies } from './client-address.ts';

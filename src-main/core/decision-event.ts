@@ -1,4 +1,4 @@
-// One entry of the decision feed (SPEC §8). Never holds a secret.
+// One entry of the decision feed (docs/design.md §8). Never holds a secret.
 import type { ReasonCode, Transport } from './types.ts';
 
 export const ACTIONS = ['connect', 'publish', 'subscribe', 'deliver', 'disconnect', 'state', 'auth'] as const;

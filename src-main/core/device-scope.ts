@@ -1,4 +1,4 @@
-// Device restriction of an access key (SPEC §2, §4): all devices, or listed ids and/or tag pairs.
+// Device restriction of an access key (docs/design.md §2, §4): all devices, or listed ids and/or tag pairs.
 // A device matches when its id is listed, OR when it carries EVERY listed tag pair (the stricter
 // reading of Losant's "by specific ID and/or by tag comparison"; see README).
 import type { AccessKey, Device, Tag } from './types.ts';

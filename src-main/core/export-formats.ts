@@ -1,4 +1,4 @@
-// Secret file formats (SPEC §3): what firmware needs to connect, as it is. Pure text rendering;
+// Secret file formats (docs/design.md §3): what firmware needs to connect, as it is. Pure text rendering;
 // the caller writes the file with mode 0600.
 export const EXPORT_FORMATS = ['env', 'json', 'csv', 'c-header', 'arduino', 'platformio'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

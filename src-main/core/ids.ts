@@ -1,4 +1,4 @@
-// Identifiers in Losant's shapes: 24 lowercase hex characters for ids (SPEC §2).
+// Identifiers in Losant's shapes: 24 lowercase hex characters for ids (docs/design.md §2).
 import { randomBytes } from 'node:crypto';
 
 export const ID_PATTERN = /^[0-9a-f]{24}$/;

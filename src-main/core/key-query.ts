@@ -1,4 +1,4 @@
-// The advanced query for access keys (SPEC §10), in the JSON shape of Losant's
+// The advanced query for access keys (docs/design.md §10), in the JSON shape of Losant's
 // "advancedApplicationKeyQuery": {"$or": [{"name": {"$contains": "therm", "$ci": true}},
 // {"deviceTags": {"$tagKey": "type", "$tagValue": "thermostat"}}]}.
 // Parse once with parseKeyQuery (errors name the bad part, e.g. `query.$or[1].name: ...`), then

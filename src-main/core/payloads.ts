@@ -1,4 +1,4 @@
-// Device state and command payloads (SPEC §5). Invalid state is accepted at the MQTT level but
+// Device state and command payloads (docs/design.md §5). Invalid state is accepted at the MQTT level but
 // recorded as state.invalid and not stored; these functions say why.
 import type { Command, DeviceState, StateValue } from './types.ts';
 

@@ -1,4 +1,4 @@
-// Access key secrets (SPEC §3). The secret is 256 random bits shown once; the store keeps only
+// Access key secrets (docs/design.md §3). The secret is 256 random bits shown once; the store keeps only
 // a verifier: HMAC-SHA256 of the secret under an install-wide pepper kept outside the store file.
 // A slow KDF is not needed for 256-bit random secrets and would cap the connect rate.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';

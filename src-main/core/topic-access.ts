@@ -1,4 +1,4 @@
-// PUBLISH, SUBSCRIBE and DELIVER decisions for a connected session (SPEC §5).
+// PUBLISH, SUBSCRIBE and DELIVER decisions for a connected session (docs/design.md §5).
 // Device-specific topics are governed by the session's device scope; custom topics by the key's
 // filterType and pubTopics/subTopics, read LIVE from the key (edits apply to the next message).
 import { customFilterDecision, customTopicAllowed, customTopicDecision } from './topic-rules.ts';

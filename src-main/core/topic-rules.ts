@@ -1,4 +1,4 @@
-// A key's custom-topic rules (SPEC §5): `filterType` with `pubTopics` / `subTopics`.
+// A key's custom-topic rules (docs/design.md §5): `filterType` with `pubTopics` / `subTopics`.
 // Validation at save time, and the per-topic / per-filter decisions for CUSTOM topics — topics
 // that are neither system (`$…`) nor Losant-reserved (`losant`, `losant/…`); the caller routes
 // those elsewhere before asking here. Pure code.
@@ -153,7 +153,7 @@ export function customTopicAllowed(filterType: TopicFilterType, rules: readonly 
 
 /**
  * SUBSCRIBE of a filter on custom topics (checked against subTopics). The filter is granted iff
- * at least one custom topic it can match is allowed (SPEC §5):
+ * at least one custom topic it can match is allowed (docs/design.md §5):
  * - whitelist: granted iff the filter intersects some entry. Since rules never start with `$` or
  *   `losant`, and the caller has routed filters whose first level is `$…` or `losant` elsewhere,
  *   any intersection contains a custom topic.

@@ -1,5 +1,5 @@
 // MQTT 3.1.1 topic names and topic filters: validation, matching, and filter-vs-filter relations
-// (intersection and coverage) used by the custom-topic rules (SPEC §5). Pure code, no imports.
+// (intersection and coverage) used by the custom-topic rules (docs/design.md §5). Pure code, no imports.
 //
 // Terms: a topic NAME is what a PUBLISH carries (no wildcards); a topic FILTER is what a
 // SUBSCRIBE carries (may contain `+` and `#`). Both are split into LEVELS by `/`; levels may be

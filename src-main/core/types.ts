@@ -1,5 +1,5 @@
 // Domain types shared by the core, the store, the service, the broker and the renderer.
-// Field names follow Losant's REST schemas (SPEC §2). Pure types only: no runtime imports.
+// Field names follow Losant's REST schemas (docs/design.md §2). Pure types only: no runtime imports.
 
 export interface Tag {
   key: string;
@@ -78,7 +78,7 @@ export interface AccessKey {
   createdVia: CreatedVia;
 }
 
-/** What the store keeps: the public key plus a verifier of the secret (SPEC §3). */
+/** What the store keeps: the public key plus a verifier of the secret (docs/design.md §3). */
 export interface AccessKeyRecord extends AccessKey {
   secretVerifier: string;
 }
@@ -86,7 +86,7 @@ export interface AccessKeyRecord extends AccessKey {
 export type Transport = 'tcp' | 'ws' | 'tls' | 'http';
 
 /**
- * Every reason code the product emits. A closed union: never free text (SPEC §8).
+ * Every reason code the product emits. A closed union: never free text (docs/design.md §8).
  * Documented one by one in README.md.
  */
 export const REASON_CODES = [
@@ -96,7 +96,7 @@ export const REASON_CODES = [
   'subscribe.granted',
   'deliver.allowed',
   'state.stored',
-  // CONNECT, in the order they are checked (SPEC §4)
+  // CONNECT, in the order they are checked (docs/design.md §4)
   'protocol.unsupported',
   'credentials.missing',
   'key.unknown',
@@ -107,7 +107,7 @@ export const REASON_CODES = [
   'device.unknown',
   'device.out-of-scope',
   'will.denied',
-  // PUBLISH / SUBSCRIBE / DELIVER (SPEC §5)
+  // PUBLISH / SUBSCRIBE / DELIVER (docs/design.md §5)
   'topic.invalid',
   'topic.system',
   'topic.reserved',

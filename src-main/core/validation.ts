@@ -1,4 +1,4 @@
-// Input validation for devices and access keys (SPEC §2). Every error names the field and the rule.
+// Input validation for devices and access keys (docs/design.md §2). Every error names the field and the rule.
 // Used where input enters: CLI, HTTP, IPC and the service.
 import { validateAddresses } from './addresses.ts';
 import { isId } from './ids.ts';
@@ -192,7 +192,7 @@ export function validateKeyInput(input: unknown): Result<KeyInput> {
   return errors.length ? { ok: false, errors } : { ok: true, value: input as KeyInput };
 }
 
-/** Validates an update. Device restrictions are immutable after creation (SPEC §2). */
+/** Validates an update. Device restrictions are immutable after creation (docs/design.md §2). */
 export function validateKeyPatch(
   input: unknown,
   current: { addressFilterType: AddressFilterType; addresses: string[] },

@@ -1,4 +1,4 @@
-// The data directory: where the store, the pepper, the admin token and the lock live (SPEC §11).
+// The data directory: where the store, the pepper, the admin token and the lock live (docs/design.md §11).
 // Secrets-adjacent files are created with mode 0600 inside a 0700 directory.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';

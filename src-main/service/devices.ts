@@ -1,4 +1,4 @@
-// Device management: create, list, get, update, delete (SPEC §2).
+// Device management: create, list, get, update, delete (docs/design.md §2).
 import { newId } from '../core/ids.ts';
 import { validateDeviceInput, validateTags } from '../core/validation.ts';
 import type { ConnectionStatus, Device, Tag } from '../core/types.ts';

@@ -1,4 +1,4 @@
-// Access key management (SPEC §2, §3): the secret is returned once at creation and never stored.
+// Access key management (docs/design.md §2, §3): the secret is returned once at creation and never stored.
 import { newId } from '../core/ids.ts';
 import { parseKeyQuery, filterKeys } from '../core/key-query.ts';
 import { generateKey, generateSecret, makeVerifier } from '../core/secrets.ts';

@@ -1,4 +1,4 @@
-// Device state and commands (SPEC §5): valid state is stored as the device's last state plus a
+// Device state and commands (docs/design.md §5): valid state is stored as the device's last state plus a
 // bounded recent history; invalid state is reported as state.invalid and not stored.
 import { parseState, validateCommand, type Command } from '../core/payloads.ts';
 import { allow, deny, type Decision, type DeviceState } from '../core/types.ts';

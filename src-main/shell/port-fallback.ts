@@ -1,4 +1,4 @@
-// The desktop app starts on the default ports (SPEC §1); when one of them is taken (another
+// The desktop app starts on the default ports (docs/design.md §1); when one of them is taken (another
 // broker, a second Keyport on another data directory) that ONE listener falls back to port 0 and
 // the UI shows the real ports (app.info). The headless server does not do this: there an explicit
 // port that is busy is an error the user has to see.

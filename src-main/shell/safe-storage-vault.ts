@@ -1,4 +1,4 @@
-// Electron safeStorage as the simulator's credential vault (SPEC §7: saved simulator credentials are
+// Electron safeStorage as the simulator's credential vault (docs/design.md §7: saved simulator credentials are
 // encrypted with the OS keychain). Takes a getter so nothing touches safeStorage before it is used.
 import type { CredentialVault } from '../simulator/credential-store.ts';
 

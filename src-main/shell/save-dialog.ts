@@ -1,4 +1,4 @@
-// "Save to file…" for a freshly created secret (SPEC §3). The renderer supplies only a suggested
+// "Save to file…" for a freshly created secret (docs/design.md §3). The renderer supplies only a suggested
 // base name and the file's text; WHERE the file goes is chosen by the user in the native save
 // dialog, in the main process. A request that tries to name a directory or path is refused.
 import { open } from 'node:fs/promises';

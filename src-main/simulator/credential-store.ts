@@ -1,4 +1,4 @@
-// Simulator credentials kept across restarts, only when the user asks and only encrypted (SPEC §7):
+// Simulator credentials kept across restarts, only when the user asks and only encrypted (docs/design.md §7):
 // <dataDir>/simulator-credentials.json (mode 0600), never keyport.json. The desktop shell hands in
 // Electron's safeStorage as the vault; headless there is none, and saving says so.
 import { readFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Fleets (SPEC §7): N devices, each with its OWN single-device key (per-device credentials, never a
+// Fleets (docs/design.md §7): N devices, each with its OWN single-device key (per-device credentials, never a
 // shared password), created in one step, connected in waves, started/stopped/removed together.
 // Progress goes out as `fleet` events: created n/N while creating, connected n/N while connecting.
 import type { FleetRequest } from '../contract.ts';

@@ -1,4 +1,4 @@
-// State attribute generators (SPEC §7) and the validation of a whole simulated-device behaviour.
+// State attribute generators (docs/design.md §7) and the validation of a whole simulated-device behaviour.
 // A generator is a function of the seconds since the simulation started; `ramp` is the one with
 // memory: it advances one step per call (per report) and wraps from max back to min.
 import type { FieldError, Result, StateValue } from '../core/types.ts';

@@ -1,4 +1,4 @@
-// Command reactions (SPEC §7): a command `name` sets attributes from fields of its payload,
+// Command reactions (docs/design.md §7): a command `name` sets attributes from fields of its payload,
 // e.g. {command: "setTemp", set: {"setpoint": "value"}} copies payload.value to setpoint.
 // A field may be a dotted path ("target.value"); "" takes the whole payload.
 import type { StateValue } from '../core/types.ts';

@@ -1,4 +1,4 @@
-// Demo scenarios (SPEC §7): one call builds devices + keys + simulations that show a restriction
+// Demo scenarios (docs/design.md §7): one call builds devices + keys + simulations that show a restriction
 // and its outcome, live. Names are prefixed with the scenario ("Tag scope: thermostat"). Scenarios
 // with stages (a tag removed, a key switched off) run them in the background, pausing
 // `scenarioStepMs` between stages so a person can watch each one.

@@ -1,4 +1,4 @@
-// What a simulated device has seen, as shown live (SPEC §7): the log (capped), the counters of
+// What a simulated device has seen, as shown live (docs/design.md §7): the log (capped), the counters of
 // publishes accepted/denied, subscriptions granted/refused and commands, the broker's last
 // decision, and the topics it was refused on. Outcomes arrive as `Outcome`s (outcomes.ts).
 import type { StateValue } from '../core/types.ts';

@@ -1,4 +1,4 @@
-// The messages of one report (SPEC §7): the device's state on losant/{id}/state as {"data": {...}},
+// The messages of one report (docs/design.md §7): the device's state on losant/{id}/state as {"data": {...}},
 // a gateway's state for each peripheral on losant/{peripheralId}/state, and a small JSON message on
 // each custom publish topic. Topics the broker refused are left out.
 import type { StateValue } from '../core/types.ts';

@@ -1,4 +1,4 @@
-// One simulated device (SPEC §7): its own MQTT connection (client id = device id, username/password
+// One simulated device (docs/design.md §7): its own MQTT connection (client id = device id, username/password
 // = key/secret), state reports on an interval or on demand, its command topic and custom topics,
 // command reactions, and reconnects it manages itself: every attempt is a FRESH mqtt.js client, so
 // an unacknowledged QoS 1 message is never re-sent; a refused CONNECT backs off exponentially and

@@ -1,4 +1,4 @@
-// The simulator the service exposes (SPEC §7): simulated devices of this Keyport's broker (or of
+// The simulator the service exposes (docs/design.md §7): simulated devices of this Keyport's broker (or of
 // another broker, by URL), their credentials (generated single-device keys whose secret stays in
 // memory, pasted, or read from a saved secrets file), fleets and demo scenarios. Outcomes come
 // from the decision feed when the broker runs in this process (outcomes.ts).

@@ -1,4 +1,4 @@
-// Simulated devices (SPEC §7): shared types for the engine, the service, the contract and the UI.
+// Simulated devices (docs/design.md §7): shared types for the engine, the service, the contract and the UI.
 // Pure types; credentials are held in memory for a run and never written to the key store.
 import type { ReasonCode, StateValue } from '../core/types.ts';
 

@@ -1,4 +1,4 @@
-// One process owns a data directory at a time (SPEC §11). The owner holds <dataDir>/keyport.lock,
+// One process owns a data directory at a time (docs/design.md §11). The owner holds <dataDir>/keyport.lock,
 // a JSON document {pid, startedAt, httpPort?, url?, adminTokenFile?} (mode 0600) saying how to
 // reach it, so a CLI command can go through the owning server's API instead of racing on the file.
 //

@@ -1,4 +1,4 @@
-// The persistent store: one JSON document, <dataDir>/keyport.json (SPEC §11).
+// The persistent store: one JSON document, <dataDir>/keyport.json (docs/design.md §11).
 //
 // lowdb's `Low` holds the document; the adapter is our own, not lowdb's JSONFile, because:
 //  - JSONFile parses with JSON.parse and hands back whatever it finds; we must validate the

@@ -1,6 +1,6 @@
 // Shape validation of the store document (keyport.json) and of each record the store accepts.
 // The store refuses what it could not read back: every record put into a store passes the same
-// checks as a record loaded from the file, so the file Keyport writes always opens again (SPEC §11).
+// checks as a record loaded from the file, so the file Keyport writes always opens again (docs/design.md §11).
 // This checks shapes, enums, ids and integrity (unique ids, unique public keys, no secrets);
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
 import { isId } from '../core/ids.ts';
@@ -137,7 +137,7 @@ export function validateDevice(value: unknown, path: string): Problem {
 export function validateKeyRecord(value: unknown, path: string): Problem {
   if (!isObject(value)) return `${path}: must be an object`;
   const k = value;
-  // Checked first: a secret in the document is the one thing that must never be accepted (SPEC §3).
+  // Checked first: a secret in the document is the one thing that must never be accepted (docs/design.md §3).
   if ('secret' in k) return `${path} has a plaintext secret field; Keyport never stores secrets`;
   const strings = (v: unknown, p: string): Problem => checkArray(v, p, (s, sp) => checkString(s, sp));
   return first(

@@ -59,7 +59,7 @@ export async function keyportJson<T = unknown>(dataDir: string, args: string[]):
   return JSON.parse(r.stdout) as T;
 }
 
-/** `keyport serve --json` ready line (SPEC §12). */
+/** `keyport serve --json` ready line (docs/design.md §12). */
 export interface ReadyLine {
   mqtt: number;
   ws: number;

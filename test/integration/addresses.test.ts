@@ -1,4 +1,4 @@
-// SPEC §6 connection restrictions against the real client address, over real sockets:
+// docs/design.md §6 connection restrictions against the real client address, over real sockets:
 // - TCP/TLS from a chosen loopback source (Linux routes all of 127.0.0.0/8 to lo, so a client can
 //   bind 127.0.0.2). mqtt.js's TCP stream builder passes only {port, host, path} to
 //   net.createConnection (node_modules/mqtt/build/lib/connect/tcp.js), so `localAddress` in the

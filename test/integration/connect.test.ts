@@ -1,4 +1,4 @@
-// SPEC §4 CONNECT, end to end: the real backend (port 0, temp data dir) against real clients
+// docs/design.md §4 CONNECT, end to end: the real backend (port 0, temp data dir) against real clients
 // (mqtt.js over TCP, WebSocket and TLS; mosquitto_pub). Every row of the check table: the CONNACK
 // code the client sees AND the decision event's reason; the event names the key, never the secret.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -253,7 +253,7 @@ const rows: Row[] = [
   },
 ];
 
-describe('CONNECT refusals with mqtt.js (SPEC §4, in check order)', () => {
+describe('CONNECT refusals with mqtt.js (docs/design.md §4, in check order)', () => {
   it.each(rows.map((r) => [r.reason, r.name, r] as const))('%s: %s', async (_reason, _name, row) => {
     const a = await row.setup();
     const refusal = await pool.refusal(a.url ?? h.mqttUrl, { clientId: a.clientId, ...a.opts });

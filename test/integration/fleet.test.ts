@@ -1,4 +1,4 @@
-// SPEC §7 fleets: 500 simulated devices, each with its OWN single-device key, created in one step,
+// docs/design.md §7 fleets: 500 simulated devices, each with its OWN single-device key, created in one step,
 // connecting and reporting to the real broker (port 0) in this process. Prints the time to create
 // and to connect them all and the memory it took (devices + keys + clients + broker sessions).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

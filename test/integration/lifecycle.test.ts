@@ -1,4 +1,4 @@
-// SPEC §4 connection lifecycle, end to end: management changes reaching live connections (key set
+// docs/design.md §4 connection lifecycle, end to end: management changes reaching live connections (key set
 // inactive or deleted, device deleted, tags changed), session take-over, clean and unclean
 // disconnects, and the device's persisted connectionStatus. Real backend, real mqtt.js clients.
 import { randomBytes } from 'node:crypto';

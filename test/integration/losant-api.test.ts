@@ -1,4 +1,4 @@
-// SPEC §9: the Losant-compatible HTTP API over real sockets (port 0, temp data dir), raw fetch.
+// docs/design.md §9: the Losant-compatible HTTP API over real sockets (port 0, temp data dir), raw fetch.
 // Device auth runs the CONNECT checks (one 401 per failing check, each recorded in the feed);
 // device tokens are re-checked on every request with the key's scope resolved NOW; management
 // endpoints need the admin token; every error is Losant's {type, message}. The token clock is

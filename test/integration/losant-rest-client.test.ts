@@ -1,4 +1,4 @@
-// SPEC §9 goal: Losant's own REST client (losant-rest 2.8.1, unchanged) works against Keyport at
+// docs/design.md §9 goal: Losant's own REST client (losant-rest 2.8.1, unchanged) works against Keyport at
 // http://127.0.0.1:PORT — device auth, state, commands, and key/device management with the
 // admin token. Real sockets, port 0, no sleeps.
 import { createRequire } from 'node:module';

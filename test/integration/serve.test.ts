@@ -1,4 +1,4 @@
-// `keyport serve --json` as a user runs it (SPEC §11, §12): a real child process on port 0, the
+// `keyport serve --json` as a user runs it (docs/design.md §11, §12): a real child process on port 0, the
 // CLI going through it while it owns the data directory, real MQTT clients, real signals.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -70,7 +70,7 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
     serve = await startServe(dir);
   });
 
-  it.sequential('prints ONE ready line with exactly the SPEC §12 fields and real ports', () => {
+  it.sequential('prints ONE ready line with exactly the docs/design.md §12 fields and real ports', () => {
     const r = serve.ready;
     expect(serve.readyText.trim().startsWith('{')).toBe(true);
     expect(Object.keys(r).sort()).toEqual(READY_FIELDS);

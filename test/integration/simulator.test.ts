@@ -1,4 +1,4 @@
-// SPEC §7 simulated devices against the real backend (broker on port 0, real sockets): every demo
+// docs/design.md §7 simulated devices against the real backend (broker on port 0, real sockets): every demo
 // scenario's expected outcomes as the simulations report them FROM THE DECISION FEED, the back-off
 // on refusal, a denied QoS 1 publish never re-sent, command reactions, a gateway reporting for its
 // peripherals, credentials generated / pasted / read from every secrets-file format, the contract's

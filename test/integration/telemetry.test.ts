@@ -1,4 +1,4 @@
-// SPEC §5 state and commands, §8 decision feed, end to end: real backend on port 0, a device on
+// docs/design.md §5 state and commands, §8 decision feed, end to end: real backend on port 0, a device on
 // mqtt.js (and mosquitto_sub for commands). Every wait is on an event.
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';

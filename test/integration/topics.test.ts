@@ -1,4 +1,4 @@
-// SPEC §5 PUBLISH, SUBSCRIBE and delivery, end to end: the real backend against mqtt.js and
+// docs/design.md §5 PUBLISH, SUBSCRIBE and delivery, end to end: the real backend against mqtt.js and
 // mosquitto_pub/mosquitto_sub. A denied PUBLISH closes the connection (decision says why, the
 // disconnect says publish.denied); a refused filter gets SUBACK 128 without affecting the others;
 // every delivery is re-checked against the key as it is NOW (retained messages included).
@@ -109,7 +109,7 @@ async function expectSubscribe(
   expect(client.connected).toBe(true); // a refused filter never closes the connection
 }
 
-describe('the §5 topic table, PUBLISH (key scoped by a tag A and B carry; C lacks it)', () => {
+describe('the docs/design.md §5 topic table, PUBLISH (key scoped by a tag A and B carry; C lacks it)', () => {
   type Who = 'A' | 'B' | 'C';
   const rows: Array<{ name: string; topic: (ids: Record<Who, string>) => string; reason: ReasonCode }> = [
     { name: 'own state', topic: (x) => `losant/${x.A}/state`, reason: 'publish.allowed' },
@@ -134,7 +134,7 @@ describe('the §5 topic table, PUBLISH (key scoped by a tag A and B carry; C lac
   });
 });
 
-describe('the §5 topic table, SUBSCRIBE', () => {
+describe('the docs/design.md §5 topic table, SUBSCRIBE', () => {
   it('device topics in scope granted; out of scope, reserved and $ refused with 128 in the SAME SUBSCRIBE', async () => {
     const f = await fleet();
     const a = await connectAs(f.A, f.key);

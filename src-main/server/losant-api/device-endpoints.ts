@@ -1,4 +1,4 @@
-// Device endpoints of the Losant-compatible API (SPEC §9):
+// Device endpoints of the Losant-compatible API (docs/design.md §9):
 //   POST /auth/device                                          credentials → device token
 //   POST /applications/{appId}/devices/{deviceId}/state        device token → stored + published
 //   GET  /applications/{appId}/devices/{deviceId}/command      recent commands

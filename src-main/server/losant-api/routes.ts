@@ -1,4 +1,4 @@
-// The Losant-compatible HTTP API (SPEC §9), mounted on the headless HTTP server:
+// The Losant-compatible HTTP API (docs/design.md §9), mounted on the headless HTTP server:
 //
 //   POST   /auth/device                                     device credentials → device token
 //   POST   /applications/{appId}/devices/{deviceId}/state   device token (or admin) → store + publish

@@ -1,4 +1,4 @@
-// How to reach the broker's listeners (SPEC §1): URLs to copy and a ready-to-edit mosquitto_pub line.
+// How to reach the broker's listeners (docs/design.md §1): URLs to copy and a ready-to-edit mosquitto_pub line.
 import type { ListenerInfo } from '../../../src-main/contract.ts';
 
 export interface ListenerUrl {

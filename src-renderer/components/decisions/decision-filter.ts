@@ -1,4 +1,4 @@
-// Pure filtering of the decision feed (SPEC §8) for the Decisions view: the structured filters
+// Pure filtering of the decision feed (docs/design.md §8) for the Decisions view: the structured filters
 // (action, result, reason, device) plus a free-text search over an event's fields. No state and
 // no imports of live data: names are resolved through the `Names` the caller passes in.
 import type { DecisionFilter } from '../../../src-main/contract.ts';

@@ -1,4 +1,4 @@
-// Builds a Losant-style advanced key query (SPEC §10) from the simple filter bar's fields.
+// Builds a Losant-style advanced key query (docs/design.md §10) from the simple filter bar's fields.
 // Pure: the same object is shown in the JSON mode so users can learn the syntax.
 //   {name: "x", status: "active"} -> {"$and":[{"name":{"$contains":"x","$ci":true}},{"status":"active"}]}
 import type { KeyStatus } from '../../../src-main/core/types.ts';

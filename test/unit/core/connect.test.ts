@@ -27,7 +27,7 @@ interface Row {
   rule?: string;
 }
 
-// Every row of SPEC §4, in order, plus protocol level and the accepted outcome.
+// Every row of docs/design.md §4, in order, plus protocol level and the accepted outcome.
 const rows: Row[] = [
   {
     name: 'MQTT 5',
@@ -209,7 +209,7 @@ const rows: Row[] = [
   },
 ];
 
-describe('evaluateConnect: SPEC §4 rows', () => {
+describe('evaluateConnect: docs/design.md §4 rows', () => {
   it.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
     const k = accessKey(row.key);
     const devices = row.devices ? row.devices() : [me(), other()];

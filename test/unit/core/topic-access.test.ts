@@ -42,7 +42,7 @@ describe('classifyTopic', () => {
 
 type Row = [string, string, boolean, ReasonCode, string];
 
-describe('publishDecision: SPEC §5 table', () => {
+describe('publishDecision: docs/design.md §5 table', () => {
   const rows: Row[] = [
     ['own state', `losant/${ME}/state`, true, 'publish.allowed', 'own state'],
     ['own command', `losant/${ME}/command`, true, 'publish.allowed', 'own command'],
@@ -74,7 +74,7 @@ describe('publishDecision: SPEC §5 table', () => {
   });
 });
 
-describe('subscribe/deliver: SPEC §5 table', () => {
+describe('subscribe/deliver: docs/design.md §5 table', () => {
   const rows: [string, string, boolean, ReasonCode][] = [
     ['own state', `losant/${ME}/state`, true, 'subscribe.granted'],
     ['own command', `losant/${ME}/command`, true, 'subscribe.granted'],

@@ -327,7 +327,7 @@ describe('validateKeyPatch', () => {
 });
 
 describe('LIMITS / formatErrors', () => {
-  it('matches SPEC §2', () => {
+  it('matches docs/design.md §2', () => {
     expect(LIMITS).toMatchObject({ name: 255, description: 32767, deviceIds: 1000, deviceTags: 100, tagValue: 255 });
   });
 

@@ -1,4 +1,4 @@
-// Attribute generators and behaviour validation (SPEC §7), plus the CLI generator syntax,
+// Attribute generators and behaviour validation (docs/design.md §7), plus the CLI generator syntax,
 // command reactions and the back-off schedule. Pure: no sockets.
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, backoffOptions } from '../../../src-main/simulator/backoff.ts';
