@@ -116,7 +116,9 @@ export function checkDocRefs(root) {
       if (OLD_FORM.test(line))
         problems.push(`${where}: a SPEC reference points outside the repository; cite docs/design.md §N instead`);
       const names = [...line.matchAll(DOC_NAME)].map((m) => ({ at: m.index ?? 0, file: m[1] ?? '' }));
-      for (const m of line.matchAll(SECTION_TOKEN)) {
+      // A section's own heading defines it; it is not a reference.
+      const tokens = ownDoc && SECTION_HEADING.test(line) ? [] : line.matchAll(SECTION_TOKEN);
+      for (const m of tokens) {
         const at = m.index ?? 0;
         const id = m[1] ?? '';
         const named = names.filter((n) => n.at < at).pop();
