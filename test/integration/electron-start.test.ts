@@ -141,7 +141,9 @@ afterAll(async () => {
   expect(realState()).toEqual(realBefore);
 });
 
-describe('npm start (scripts/start.mjs) with a fake Electron mirror', () => {
+// Each case spawns Node once or twice (start-up, @electron/get import, a loopback download):
+// about 0.5 s idle, several seconds on a loaded 2-core machine; 60 s is room for that.
+describe('npm start (scripts/start.mjs) with a fake Electron mirror', { timeout: 60_000 }, () => {
   // Downloads and unpacks a tiny zip, then electron-vite builds main + preload and starts Vite:
   // about 5 s here when idle; 120 s leaves room for a 2-core machine shared with other suites.
   it('downloads, verifies, unpacks and launches Electron through electron-vite dev', { timeout: 120_000 }, async () => {
@@ -199,6 +201,21 @@ describe('npm start (scripts/start.mjs) with a fake Electron mirror', () => {
     const r = await run('ensure-electron.mjs', envFor(s, m.url, { ELECTRON_CUSTOM_DIR: 'builds/{{ version }}' }));
     expect(r.code).toBe(0);
     expect(m.requests[0]).toBe(`builds/${ELECTRON_VERSION}/${ZIP_NAME}`);
+  });
+
+  it('ELECTRON_OVERRIDE_DIST_PATH: an Electron already on disk is used as is; a wrong one is the one message', async () => {
+    const s = setup();
+    const m = await mirror(goodRelease());
+    const own = join(s.dir, '..', 'own-build');
+    mkdirSync(own);
+    writeFileSync(join(own, 'electron'), '#!/bin/sh\n', { mode: 0o755 });
+    const ok = await run('ensure-electron.mjs', envFor(s, m.url, { ELECTRON_OVERRIDE_DIST_PATH: own }));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toBe(join(own, 'electron'));
+    const bad = await run('start.mjs', envFor(s, m.url, { ELECTRON_OVERRIDE_DIST_PATH: join(own, 'nope') }));
+    expectOneMessage(bad, /What failed: ELECTRON_OVERRIDE_DIST_PATH is set but \S+nope\/electron does not exist/);
+    expect(m.requests).toEqual([]);
+    expectNothingInstalled(s.dir);
   });
 
   it('mirror unreachable: one message, exit 1, and a stale path.txt and staging dir are cleared', async () => {
