@@ -61,6 +61,10 @@ export function describeFailure(err, ctx) {
       `cannot reach ${net.host ?? 'the download server'}: ${net.text} (${net.code})${where}`,
     );
   }
+  if (e?.message === 'fetch failed' && e.cause?.message) {
+    // fetch refused before connecting (e.g. a port browsers block, such as 9 or 6000)
+    return new ElectronUnavailableError(`the download request failed: ${e.cause.message}${where}`);
+  }
   if (name === 'ChecksumMismatchError' || name === 'NoChecksumFoundError') {
     const what =
       name === 'ChecksumMismatchError'

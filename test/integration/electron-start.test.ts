@@ -233,6 +233,13 @@ describe('npm start (scripts/start.mjs) with a fake Electron mirror', { timeout:
     expectNothingInstalled(s.dir);
   });
 
+  it('a mirror on a port fetch refuses to use (9, "discard"): one message naming why', async () => {
+    const s = setup();
+    const r = await run('start.mjs', envFor(s, 'http://127.0.0.1:9/'));
+    expectOneMessage(r, /What failed: the download request failed: bad port \(http:\/\/127\.0\.0\.1:9\/v/);
+    expectNothingInstalled(s.dir);
+  });
+
   it('checksum mismatch against the mirror’s SHASUMS256.txt: one message, nothing installed or cached', async () => {
     const s = setup();
     const m = await mirror({
