@@ -21,6 +21,10 @@ export default defineConfig({
   },
   renderer: {
     root: 'src-renderer',
+    // `npm start` (scripts/start.mjs) picks a free port. strictPort because electron-vite hands
+    // Electron the configured port, not the one Vite would fall back to: a busy port must fail,
+    // never open a window on whatever else is listening there.
+    server: { port: Number(process.env.KEYPORT_RENDERER_PORT) || 5173, strictPort: true },
     build: {
       outDir: 'out/renderer',
       rollupOptions: { input: { index: resolve('src-renderer/index.html') } },

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: typecheck, vitest (unit + integration) and Playwright e2e, then ONE closing line
-// over all suites: "N passed, N failed". CI reads only that line and the exit code.
+// over all suites: "N passed, N failed" (", N skipped" added when anything was skipped; the skip
+// reasons are listed above it). CI reads only that line and the exit code. A skipped test is
+// never counted as passed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -8,7 +10,27 @@ const results = 'test-results';
 mkdirSync(results, { recursive: true });
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 const summary = [];
+const skipReasons = [];
+
+/** "title — reason" for every skipped Playwright test (its test.skip annotation holds the reason). */
+function playwrightSkips(suites) {
+  const out = [];
+  const walk = (suite, path) => {
+    const here = suite.title ? [...path, suite.title] : path;
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'skipped') continue;
+        const note = (t.annotations ?? []).find((a) => a.type === 'skip')?.description;
+        out.push(`${[...here, spec.title].join(' › ')} — ${note || 'no reason given'}`);
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, here);
+  };
+  for (const suite of suites) walk(suite, []);
+  return out;
+}
 
 function run(label, cmd, args, env = {}) {
   console.log(`\n=== ${label}: ${cmd} ${args.join(' ')}`);
@@ -45,7 +67,19 @@ if (existsSync(vitestJson)) {
   const v = JSON.parse(readFileSync(vitestJson, 'utf8'));
   passed += v.numPassedTests;
   failed += v.numFailedTests;
-  summary.push(`vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed`);
+  const vSkipped = (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0);
+  skipped += vSkipped;
+  // vitest's JSON report keeps no skip note: name the test and its file instead.
+  for (const file of v.testResults ?? []) {
+    for (const t of file.assertionResults ?? []) {
+      if (['skipped', 'pending', 'todo'].includes(t.status)) {
+        skipReasons.push(`vitest: ${t.fullName} (${t.status}, ${file.name.replace(`${process.cwd()}/`, '')})`);
+      }
+    }
+  }
+  summary.push(
+    `vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed${vSkipped ? `, ${vSkipped} skipped` : ''}`,
+  );
   if (vStatus !== 0 && v.numFailedTests === 0) {
     failed++;
     summary.push('vitest: exited non-zero (suite error)');
@@ -67,12 +101,16 @@ if (existsSync('playwright.config.ts')) {
     PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson,
   });
   if (existsSync(pwJson)) {
-    const s = JSON.parse(readFileSync(pwJson, 'utf8')).stats;
+    const report = JSON.parse(readFileSync(pwJson, 'utf8'));
+    const s = report.stats;
     const p = (s.expected ?? 0) + (s.flaky ?? 0);
     const f = s.unexpected ?? 0;
+    const k = s.skipped ?? 0;
     passed += p;
     failed += f;
-    summary.push(`playwright: ${p} passed, ${f} failed`);
+    skipped += k;
+    for (const reason of playwrightSkips(report.suites ?? [])) skipReasons.push(`playwright: ${reason}`);
+    summary.push(`playwright: ${p} passed, ${f} failed${k ? `, ${k} skipped` : ''}`);
     if (pStatus !== 0 && f === 0) {
       failed++;
       summary.push('playwright: exited non-zero (suite error)');
@@ -84,5 +122,6 @@ if (existsSync('playwright.config.ts')) {
 }
 
 console.log('\n' + summary.join('\n'));
-console.log(`${passed} passed, ${failed} failed`);
+if (skipReasons.length) console.log('skipped:\n' + skipReasons.map((r) => `  - ${r}`).join('\n'));
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
