@@ -297,7 +297,7 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
     expect([r.code, r.stdout, r.stderr]).toEqual([0, `deleted device ${plain.id} (Plain)\n`, '']);
     const store = storeContents(dir);
     expect(store.devices).toHaveLength(2);
-    expect(store.keys).toHaveLength(4);
+    expect(store.keys).toHaveLength(5);
     // No secret ever reaches the store file; the lock was released by every command.
     const raw = readFileSync(join(dir, 'keyport.json'), 'utf8');
     for (const k of Object.values(keys)) expect(raw.includes(k.secret)).toBe(false);
