@@ -1,7 +1,7 @@
 // Flag parsing on node:util parseArgs (strict): an unknown flag or a missing value is a UsageError.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseTagArg } from '../core/validation.ts';
-import type { Tag } from '../core/types.ts';
+import { parseTagArg, parseTagMatchArg } from '../core/validation.ts';
+import type { Tag, TagMatch } from '../core/types.ts';
 import { UsageError } from './usage.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -40,6 +40,16 @@ export function tagsFrom(values: unknown): Tag[] {
     const tag = parseTagArg(t);
     if (!tag) throw new UsageError(`--tag "${t}" must look like key=value`);
     return tag;
+  });
+}
+
+/** `keys create --tag`: `k=v`, `k` or `k=` (key only, any value), `=v` (value only, any key). */
+export function tagMatchesFrom(values: unknown): TagMatch[] {
+  const list = (values as string[] | undefined) ?? [];
+  return list.map((t) => {
+    const item = parseTagMatchArg(t);
+    if (!item) throw new UsageError(`--tag "${t}" must look like key=value, key (any value) or =value (any key)`);
+    return item;
   });
 }
 

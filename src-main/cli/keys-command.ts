@@ -2,7 +2,7 @@
 import { restrictionSummary } from '../core/key-summary.ts';
 import type { AccessKey, TopicFilterType } from '../core/types.ts';
 import { withBackend, type Backend } from './backend.ts';
-import { parse, strings, tagsFrom } from './args.ts';
+import { parse, strings, tagMatchesFrom } from './args.ts';
 import { printJson, table } from './output.ts';
 import { openSecretsFile, pickFormat, type PendingSecretsFile } from './save-secrets.ts';
 import { UsageError } from './usage.ts';
@@ -12,12 +12,14 @@ const TOPIC_MODES = ['none', 'all', 'whitelist', 'blacklist'];
 
 function buildCreateRequest(values: Record<string, unknown>): Record<string, unknown> {
   const deviceIds = strings(values.device);
-  const deviceTags = tagsFrom(values.tag);
+  const deviceTags = tagMatchesFrom(values.tag);
   const restricted = deviceIds.length > 0 || deviceTags.length > 0;
   if (values['all-devices'] && restricted)
     throw new UsageError('--all-devices cannot be combined with --device or --tag');
   if (!values['all-devices'] && !restricted)
-    throw new UsageError('choose which devices may use the key: --all-devices, --device ID or --tag key=value');
+    throw new UsageError(
+      'choose which devices may use the key: --all-devices, --device ID or --tag key=value (also --tag key, --tag =value)',
+    );
   const allow = strings(values['allow-address']);
   const denyList = strings(values['deny-address']);
   if (allow.length && denyList.length)

@@ -10,7 +10,7 @@ export const USAGE = `usage: keyport <command> [options]
   devices list [--json]
   devices set-tags ID [--tag k=v]...
   devices delete ID
-  keys create [--name N] [--description D] (--all-devices | --device ID... | --tag k=v...)
+  keys create [--name N] [--description D] (--all-devices | --device ID... | --tag k=v|k|=v...)
               [--allow-address A... | --deny-address A...]
               [--topics none|all | --pub-topic T... --sub-topic T... --topics whitelist|blacklist]
               [--save FILE [--format env|json|csv|c-header|arduino|platformio]] [--json]
@@ -24,5 +24,7 @@ export const USAGE = `usage: keyport <command> [options]
            GENERATOR: static:V | int:MIN..MAX | float:MIN..MAX[:DECIMALS] | string:N | boolean
                       | gps:LAT,LNG,RADIUS_M | sine:MIN..MAX:PERIOD_S | ramp:MIN..MAX:STEP
 
+keys create: a device is in scope when its id is listed OR it matches ANY one --tag; --tag k (or k=)
+matches any value of tag k, --tag =v any tag whose value is v.
 Every command takes --data DIR (or KEYPORT_DATA) to pick the data directory (default ~/.keyport).
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input.`;

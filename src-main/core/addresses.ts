@@ -131,6 +131,18 @@ export function parseIp(text: string): IpAddress | null {
 }
 
 /**
+ * Parses an address written by someone else (an X-Forwarded-For entry): like parseIp, but a zone
+ * id is refused rather than stripped. A zone (`fe80::1%eth0`) only means something on the host
+ * that wrote it, and `::ffff:10.0.0.5%eth0` is not a form any proxy emits; reading it as 10.0.0.5
+ * would let odd input pass an address rule, so it fails closed (issue 12).
+ */
+export function parseBareIp(text: string): IpAddress | null {
+  if (text.includes('%')) return null;
+  const parsed = parseStrictIp(text);
+  return parsed.ok ? parsed.ip : null;
+}
+
+/**
  * Canonical form of a client address (`::ffff:127.0.0.1` → `127.0.0.1`, IPv6 compacted, zone
  * id stripped), or null if it is not an IP address.
  */

@@ -1,6 +1,7 @@
 // The effective client address of a connection (docs/design.md §6).
 //
-// - The direct peer is normalised (`::ffff:10.0.0.1` → `10.0.0.1`, zone ids stripped).
+// - The direct peer is normalised (`::ffff:10.0.0.1` → `10.0.0.1`, zone ids stripped: the OS
+//   reports link-local peers that way).
 // - `X-Forwarded-For` is honoured only when the direct peer is a trusted proxy; from any other
 //   peer the header is ignored entirely, so it cannot be used to spoof an address.
 // - From a trusted peer the header is walked from the RIGHT, skipping trusted proxies; the first
@@ -9,9 +10,10 @@
 // - Entries are trimmed and may carry a port: `1.2.3.4:5678`, `[2001:db8::1]:443`, `[::1]`.
 // - Fail closed: if ANY entry of the header is empty or not an IP address (not only the ones the
 //   walk would examine), the result is `address.malformed`. An empty header value counts as one
-//   empty entry; an absent header (undefined or []) means "no header".
+//   empty entry; an absent header (undefined or []) means "no header". A zone id in an entry
+//   (`::ffff:10.0.0.5%eth0`, `[fe80::1%eth0]:443`) is malformed too: it is never stripped there.
 
-import { parseAddressEntry, parseIp, ipInEntry } from './addresses.ts';
+import { parseAddressEntry, parseBareIp, parseIp, ipInEntry } from './addresses.ts';
 import type { AddressEntry, IpAddress } from './addresses.ts';
 
 /** The product default: loopback only, so local demos can set X-Forwarded-For freely. */
@@ -67,16 +69,16 @@ function parseForwardedEntry(text: string): IpAddress | null {
     const rest = text.slice(close + 1);
     if (!host.includes(':')) return null;
     if (rest !== '' && !(rest.startsWith(':') && isPort(rest.slice(1)))) return null;
-    return parseIp(host);
+    return parseBareIp(host);
   }
   const firstColon = text.indexOf(':');
   if (firstColon >= 0 && firstColon === text.lastIndexOf(':')) {
     // Exactly one colon: `v4:port` (a bare IPv6 address always has at least two colons).
     const host = text.slice(0, firstColon);
     if (host.includes(':') || !isPort(text.slice(firstColon + 1))) return null;
-    return parseIp(host);
+    return parseBareIp(host);
   }
-  return parseIp(text);
+  return parseBareIp(text);
 }
 
 /**
@@ -119,11 +121,10 @@ export function effectiveClientAddress(
     const text = raw.trim();
     const ip = parseForwardedEntry(text);
     if (ip === null) {
-      return {
-        ok: false,
-        reason: 'address.malformed',
-        rule: `X-Forwarded-For entry ${quote(text)} is not an IP address`,
-      };
+      const why = text.includes('%')
+        ? 'has a zone id (%…), which is refused in forwarded addresses'
+        : 'is not an IP address';
+      return { ok: false, reason: 'address.malformed', rule: `X-Forwarded-For entry ${quote(text)} ${why}` };
     }
     ips.push(ip);
   }

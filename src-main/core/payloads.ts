@@ -1,5 +1,6 @@
 // Device state and command payloads (docs/design.md §5). Invalid state is accepted at the MQTT level but
 // recorded as state.invalid and not stored; these functions say why.
+import { findPrototypeKey, prototypeKeyMessage } from './prototype-keys.ts';
 import type { Command, DeviceState, StateValue } from './types.ts';
 
 export type { Command };
@@ -36,11 +37,12 @@ export function parseState(
   const j = parseJson(payload);
   if (j instanceof Error) return { ok: false, error: j.message };
   if (!isObj(j)) return { ok: false, error: 'state must be a JSON object like {"data": {...}}' };
+  // At any depth (attribute values may be objects): the value is stored and copied later.
+  const proto = findPrototypeKey(j, 'state');
+  if (proto !== null) return { ok: false, error: prototypeKeyMessage(proto) };
   if (!isObj(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
   const data: Record<string, StateValue> = {};
   for (const [k, v] of Object.entries(j.data)) {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype')
-      return { ok: false, error: `data.${k} is not an allowed attribute name` };
     if (typeof v === 'number' ? !Number.isFinite(v) : !(typeof v === 'string' || typeof v === 'boolean' || isObj(v))) {
       return { ok: false, error: `data.${k} must be a number, string, boolean or object` };
     }
@@ -64,6 +66,8 @@ export function parseCommand(
 
 export function validateCommand(j: unknown, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
   if (!isObj(j)) return { ok: false, error: 'command must be a JSON object like {"name": "...", "payload": ...}' };
+  const proto = findPrototypeKey(j, 'command');
+  if (proto !== null) return { ok: false, error: prototypeKeyMessage(proto) };
   if (typeof j.name !== 'string' || j.name.length < 1 || j.name.length > 255)
     return { ok: false, error: 'command name must be a string of 1-255 characters' };
   const time = j.time === undefined ? now : parseTime(j.time, now);

@@ -6,6 +6,16 @@ export interface Tag {
   value: string;
 }
 
+/**
+ * One item of an access key's device restriction (Losant's applicationKeyPost `deviceTags` items):
+ * a tag key and value (`type=thermostat`), a key alone (`type=*`: any value) or a value alone
+ * (`*=2`: any key). At least one side is present (core/validation.ts).
+ */
+export interface TagMatch {
+  key?: string;
+  value?: string;
+}
+
 export const DEVICE_CLASSES = ['standalone', 'gateway', 'peripheral', 'system'] as const;
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 
@@ -64,9 +74,9 @@ export interface AccessKey {
   name?: string;
   description?: string;
   status: KeyStatus;
-  /** Device restriction (immutable). Both absent = all devices. */
+  /** Device restriction (immutable). Both absent = all devices; otherwise inclusive (device-scope.ts). */
   deviceIds?: string[];
-  deviceTags?: Tag[];
+  deviceTags?: TagMatch[];
   addressFilterType: AddressFilterType;
   addresses: string[];
   filterType: TopicFilterType;

@@ -15,6 +15,7 @@ import {
   type KeyStatus,
   type Result,
   type Tag,
+  type TagMatch,
   type TopicFilterType,
 } from './types.ts';
 
@@ -35,7 +36,7 @@ export interface KeyInput {
   description?: string;
   status?: KeyStatus;
   deviceIds?: string[];
-  deviceTags?: Tag[];
+  deviceTags?: TagMatch[];
   addressFilterType?: AddressFilterType;
   addresses?: string[];
   filterType?: TopicFilterType;
@@ -74,24 +75,41 @@ function checkUnknown(errors: FieldError[], o: Obj, allowed: readonly string[]):
   }
 }
 
-export function validateTags(field: string, v: unknown, maxCount: number): FieldError[] {
+function checkTagKey(errors: FieldError[], f: string, key: unknown): void {
+  if (typeof key !== 'string' || !TAG_KEY_PATTERN.test(key)) {
+    errors.push({
+      field: `${f}.key`,
+      message: `${f}.key must be 1-255 letters, digits, "_" or "-" (got ${JSON.stringify(key)})`,
+    });
+  }
+}
+
+function checkTagValue(errors: FieldError[], f: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length < 1 || value.length > LIMITS.tagValue) {
+    errors.push({ field: `${f}.value`, message: `${f}.value must be a string of 1-255 characters` });
+  }
+}
+
+/**
+ * Checks a list of tags. Device tags need both sides (`oneSided: false`). An access key's
+ * deviceTags items may leave one side out (`{key}`: any value, `{value}`: any key), as Losant's
+ * applicationKeyPost schema allows, but not both: an empty item would restrict nothing.
+ */
+export function validateTags(field: string, v: unknown, maxCount: number, oneSided = false): FieldError[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v)) return [{ field, message: `${field} must be an array of {key, value}` }];
+  const shape = oneSided ? '{key, value}, {key} or {value}' : '{key, value}';
+  if (!Array.isArray(v)) return [{ field, message: `${field} must be an array of ${shape}` }];
   const errors: FieldError[] = [];
   if (v.length > maxCount)
     errors.push({ field, message: `${field} may hold at most ${maxCount} tags (got ${v.length})` });
   v.forEach((t, i) => {
     const f = `${field}[${i}]`;
-    if (!isObj(t)) return errors.push({ field: f, message: `${f} must be an object {key, value}` });
-    if (typeof t.key !== 'string' || !TAG_KEY_PATTERN.test(t.key)) {
-      errors.push({
-        field: `${f}.key`,
-        message: `${f}.key must be 1-255 letters, digits, "_" or "-" (got ${JSON.stringify(t.key)})`,
-      });
+    if (!isObj(t)) return errors.push({ field: f, message: `${f} must be an object ${shape}` });
+    if (oneSided && t.key === undefined && t.value === undefined) {
+      return errors.push({ field: f, message: `${f} must have a key, a value or both (got ${JSON.stringify(t)})` });
     }
-    if (typeof t.value !== 'string' || t.value.length < 1 || t.value.length > LIMITS.tagValue) {
-      errors.push({ field: `${f}.value`, message: `${f}.value must be a string of 1-255 characters` });
-    }
+    if (!oneSided || t.key !== undefined) checkTagKey(errors, f, t.key);
+    if (!oneSided || t.value !== undefined) checkTagValue(errors, f, t.value);
     const extra = Object.keys(t).filter((k) => k !== 'key' && k !== 'value');
     if (extra.length) errors.push({ field: f, message: `${f} has unknown field(s) ${extra.join(', ')}` });
     return undefined;
@@ -99,11 +117,24 @@ export function validateTags(field: string, v: unknown, maxCount: number): Field
   return errors;
 }
 
-/** Parse "k=v" (CLI form) into a tag; the value may contain "=". */
+/** Parse "k=v" (CLI form) into a device tag; the value may contain "=". */
 export function parseTagArg(text: string): Tag | null {
   const i = text.indexOf('=');
   if (i <= 0) return null;
   return { key: text.slice(0, i), value: text.slice(i + 1) };
+}
+
+/**
+ * Parse a key restriction item (CLI `keys create --tag`): `k=v` (key and value; the value may
+ * contain "="), `k` or `k=` (key only: any value), `=v` (value only: any key). Null for "" and "=".
+ * Whether the key and value are valid is checked by validateTags.
+ */
+export function parseTagMatchArg(text: string): TagMatch | null {
+  const i = text.indexOf('=');
+  const key = i < 0 ? text : text.slice(0, i);
+  const value = i < 0 ? '' : text.slice(i + 1);
+  if (key === '' && value === '') return null;
+  return { ...(key !== '' ? { key } : {}), ...(value !== '' ? { value } : {}) };
 }
 
 const DEVICE_FIELDS = ['name', 'description', 'tags', 'deviceClass', 'gatewayId'] as const;
@@ -176,7 +207,7 @@ export function validateKeyInput(input: unknown): Result<KeyInput> {
       });
     }
   }
-  errors.push(...validateTags('deviceTags', input.deviceTags, LIMITS.deviceTags));
+  errors.push(...validateTags('deviceTags', input.deviceTags, LIMITS.deviceTags, true));
   const emptyList = (v: unknown) => Array.isArray(v) && v.length === 0;
   if (
     (emptyList(ids) && (input.deviceTags === undefined || emptyList(input.deviceTags))) ||

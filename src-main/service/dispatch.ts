@@ -13,6 +13,7 @@ import type {
 } from '../contract.ts';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { isId } from '../core/ids.ts';
+import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import { ServiceError } from './errors.ts';
 import type { KeyportService } from './service.ts';
@@ -148,6 +149,10 @@ export async function dispatch(ctx: DispatchContext, method: unknown, req: unkno
     return { ok: false, error: { code: 'bad-request', message: `unknown method ${JSON.stringify(method)}` } };
   if (req !== undefined && !isObj(req))
     return { ok: false, error: { code: 'bad-request', message: `${method}: request must be an object` } };
+  // Every contract request (IPC, /rpc, the UI bridge, the CLI; simulator.* included) passes here.
+  const proto = findPrototypeKey(req, 'request');
+  if (proto !== null)
+    return { ok: false, error: { code: 'bad-request', message: `${method}: ${prototypeKeyMessage(proto)}` } };
   try {
     const handler = handlers[method] as Handler<MethodName>;
     const result = await handler(ctx, (req ?? {}) as Req<MethodName>);

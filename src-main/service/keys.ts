@@ -1,4 +1,5 @@
 // Access key management (docs/design.md §2, §3): the secret is returned once at creation and never stored.
+import { copyTagMatch } from '../core/device-scope.ts';
 import { newId } from '../core/ids.ts';
 import { parseKeyQuery, filterKeys } from '../core/key-query.ts';
 import { generateKey, generateSecret, makeVerifier } from '../core/secrets.ts';
@@ -66,7 +67,7 @@ export class KeyService {
       ...(i.description !== undefined ? { description: i.description } : {}),
       status: i.status ?? 'active',
       ...(i.deviceIds?.length ? { deviceIds: [...i.deviceIds] } : {}),
-      ...(i.deviceTags?.length ? { deviceTags: i.deviceTags.map((t) => ({ key: t.key, value: t.value })) } : {}),
+      ...(i.deviceTags?.length ? { deviceTags: i.deviceTags.map(copyTagMatch) } : {}),
       addressFilterType: i.addressFilterType ?? 'all',
       addresses: (i.addresses ?? []).map((a) => a.trim()),
       filterType: i.filterType ?? 'none',

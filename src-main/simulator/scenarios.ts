@@ -18,10 +18,19 @@ const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
   'tag-scope': {
     title: 'Tag scope',
     description:
-      'One key for devices tagged type=thermostat. The thermostat connects; the lamp is refused. Then the thermostat loses its tag while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
+      'One key for devices tagged type=thermostat OR floor=2: a device matching ANY one listed tag is in scope, as in Losant. The thermostat (type=thermostat, floor=1) and the floor-2 sensor (type=sensor, floor=2) connect; the lamp (type=lamp, floor=1) matches neither tag and is refused. Then the thermostat loses its tags while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
     expected: [
-      { simName: 'Tag scope: thermostat', outcome: 'connect accepted', reason: 'connect.accepted' },
+      {
+        simName: 'Tag scope: thermostat',
+        outcome: 'connect accepted (tag type=thermostat)',
+        reason: 'connect.accepted',
+      },
       { simName: 'Tag scope: lamp', outcome: 'connect refused; backs off, then stops', reason: 'device.out-of-scope' },
+      {
+        simName: 'Tag scope: floor-2 sensor',
+        outcome: 'connect accepted (tag floor=2: any one listed tag is enough)',
+        reason: 'connect.accepted',
+      },
       {
         simName: 'Tag scope: thermostat',
         outcome: 'tag removed while connected: stays connected, marked "scope changed since connect"',
@@ -193,23 +202,28 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
 
   switch (name) {
     case 'tag-scope': {
-      const thermostat = await device('thermostat', { tags: [{ key: 'type', value: 'thermostat' }] });
-      const lamp = await device('lamp', { tags: [{ key: 'type', value: 'lamp' }] });
-      // The one scenario key that is not single-device: the point is a tag restriction.
-      const k = await key('type=thermostat', { deviceTags: [{ key: 'type', value: 'thermostat' }] });
+      const floor = (value: string): Tag => ({ key: 'floor', value });
+      const thermostat = await device('thermostat', { tags: [{ key: 'type', value: 'thermostat' }, floor('1')] });
+      const lamp = await device('lamp', { tags: [{ key: 'type', value: 'lamp' }, floor('1')] });
+      const sensor = await device('floor-2 sensor', { tags: [{ key: 'type', value: 'sensor' }, floor('2')] });
+      // The one scenario key that is not single-device: the point is an (inclusive) tag restriction.
+      const k = await key('type=thermostat or floor=2', {
+        deviceTags: [{ key: 'type', value: 'thermostat' }, floor('2')],
+      });
       const t = run(thermostat, k, { attributes: climate, ...every(5) });
       const l = run(lamp, k, { attributes: { on: { kind: 'boolean' } }, ...every(5) });
+      const f = run(sensor, k, { attributes: climate, ...every(5) });
       const done = (async () => {
         await waitForSim(t, (s) => s.connected, 30_000, 'the first connect');
         await pause(step);
-        t.note('scenario: removing the tag type=thermostat while the device is connected');
+        t.note('scenario: removing the tags type=thermostat and floor=1 while the device is connected');
         await devices.update(thermostat.id, { tags: [] });
         await waitForSim(t, (s) => s.scopeChanged, 10_000, 'the "scope changed" mark');
         await pause(step);
         t.note("scenario: reconnecting: the key's tag restriction is read again at connect");
         await t.reconnect();
       })();
-      return { sims: [t, l], done };
+      return { sims: [t, l, f], done };
     }
     case 'address-rule': {
       const out: SimulatedDevice[] = [];

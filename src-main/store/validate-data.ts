@@ -4,6 +4,7 @@
 // This checks shapes, enums, ids and integrity (unique ids, unique public keys, no secrets);
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
 import { isId } from '../core/ids.ts';
+import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import {
   ADDRESS_FILTER_TYPES,
   CREATED_VIA,
@@ -73,6 +74,16 @@ function checkArray(value: unknown, path: string, item: (v: unknown, p: string) 
 function checkTag(value: unknown, path: string): Problem {
   if (!isObject(value)) return `${path}: must be an object {key, value}`;
   return checkString(value.key, `${path}.key`, true) ?? checkString(value.value, `${path}.value`);
+}
+
+/** A key's restriction item: {key, value} (every file written before issue 14), {key} or {value}. */
+function checkTagMatch(value: unknown, path: string): Problem {
+  if (!isObject(value)) return `${path}: must be an object {key, value}, {key} or {value}`;
+  if (!present(value, 'key') && !present(value, 'value')) return `${path}: must have a key, a value or both`;
+  return first(
+    optional(value, 'key', path, (v, p) => checkString(v, p, true)),
+    optional(value, 'value', path, (v, p) => checkString(v, p, true)),
+  );
 }
 
 /** Runs checks in order and returns the first problem. */
@@ -147,7 +158,7 @@ export function validateKeyRecord(value: unknown, path: string): Problem {
     optional(k, 'description', path, (v, p) => checkString(v, p)),
     () => checkEnum(k.status, KEY_STATUSES, `${path}.status`),
     optional(k, 'deviceIds', path, (v, p) => checkArray(v, p, checkId)),
-    optional(k, 'deviceTags', path, (v, p) => checkArray(v, p, checkTag)),
+    optional(k, 'deviceTags', path, (v, p) => checkArray(v, p, checkTagMatch)),
     () => checkEnum(k.addressFilterType, ADDRESS_FILTER_TYPES, `${path}.addressFilterType`),
     () => strings(k.addresses, `${path}.addresses`),
     () => checkEnum(k.filterType, TOPIC_FILTER_TYPES, `${path}.filterType`),
@@ -180,6 +191,9 @@ function checkUnique(items: readonly unknown[], collection: string, field: strin
  * (e.g. `keys[3].status: must be "active" or "inactive"`), or null when the document is usable.
  */
 export function validateStoreData(raw: unknown): Problem {
+  // A hand-edited file could carry {"__proto__": …}; refuse it by path before any record is copied.
+  const proto = findPrototypeKey(raw, '');
+  if (proto !== null) return prototypeKeyMessage(proto);
   if (!isObject(raw)) return 'top level: must be an object {version, applicationId, devices, keys}';
   if (raw.version === undefined) return `version: missing (this Keyport reads version ${STORE_VERSION})`;
   if (raw.version !== STORE_VERSION) {

@@ -65,13 +65,35 @@ test('create a device with a tag', async () => {
   expect(device.tags).toEqual([{ key: 'site', value: 'greenhouse' }]);
 });
 
+test('the "matches N devices now" preview is inclusive: ANY one tag row, a blank side meaning any', async () => {
+  await open(page, '#/keys');
+  await page.getByRole('button', { name: 'Add Access Key' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Allow only the following devices to connect…').check();
+  const preview = dialog.getByRole('status');
+  // A row that matches nothing, then a key-only row (site=*) that matches the greenhouse sensor.
+  await dialog.getByRole('button', { name: '+ Add tag' }).click();
+  await dialog.getByLabel('Tag 1 key').fill('site');
+  await dialog.getByLabel('Tag 1 value').fill('nowhere');
+  await expect(preview).toHaveText('No existing device matches yet.');
+  await dialog.getByRole('button', { name: '+ Add tag' }).click();
+  await dialog.getByLabel('Tag 2 key').fill('site');
+  await expect(preview).toHaveText('Matches 1 device now: Greenhouse sensor');
+  // A value-only row (*=greenhouse) alone matches it too.
+  await dialog.getByLabel('Tag 2 key').fill('');
+  await dialog.getByLabel('Tag 2 value').fill('greenhouse');
+  await expect(preview).toHaveText('Matches 1 device now: Greenhouse sensor');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+});
+
 test('create a tag-restricted key, see the secret once, save it, close only after ticking the box', async () => {
   await open(page, '#/keys');
   await page.getByRole('button', { name: 'Add Access Key' }).click();
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel(/^Name/).fill('greenhouse key');
   await dialog.getByLabel('Allow only the following devices to connect…').check();
-  await dialog.getByRole('button', { name: '+ Add tag pair' }).click();
+  await dialog.getByRole('button', { name: '+ Add tag' }).click();
   await dialog.getByLabel('Tag 1 key').fill('site');
   await dialog.getByLabel('Tag 1 value').fill('greenhouse');
   await page.screenshot({ path: `${shots}/key-create-form.png`, fullPage: true });

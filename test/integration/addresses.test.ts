@@ -275,6 +275,9 @@ describe('WebSocket: X-Forwarded-For from the default trusted proxy (loopback)',
     ['garbage', 'not-an-ip'],
     ['one bad entry among good ones', '203.0.113.7, 999.1.1.1'],
     ['an empty entry', '203.0.113.7,,198.51.100.9'],
+    // issue 12: this was read as 10.0.0.5; a zone id is never stripped from a forwarded entry
+    ['an IPv4-mapped entry with a zone id', '::ffff:10.0.0.5%eth0'],
+    ['a bracketed link-local entry with a zone id', '[fe80::1%eth0]:443'],
   ])('a malformed header (%s) fails closed: CONNACK 5, address.malformed', async (_label, header) => {
     // Even a key with no address rule is refused: the address cannot be known.
     const k = await deviceWithKey(h, {});

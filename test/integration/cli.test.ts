@@ -209,6 +209,19 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
       filterType: 'all',
     });
 
+    // --tag k (or k=) is key-only (any value), --tag =v value-only (any key): Losant's key=* / *=value.
+    const oneSided = await keyportJson<CreatedKey>(dir, [
+      'keys',
+      'create',
+      '--tag',
+      'zone',
+      '--tag',
+      'room=',
+      '--tag',
+      '=blue',
+    ]);
+    expect(oneSided.accessKey.deviceTags).toEqual([{ key: 'zone' }, { key: 'room' }, { value: 'blue' }]);
+
     keys.both = await keyportJson<CreatedKey>(dir, [
       'keys',
       'create',
@@ -252,7 +265,7 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
 
   it.sequential('keys list: --json, --query with --json, and the table', async () => {
     const all = await keyportJson<AccessKey[]>(dir, ['keys', 'list']);
-    expect(all).toHaveLength(5);
+    expect(all).toHaveLength(6);
     for (const k of all) expect(JSON.stringify(k)).not.toMatch(/secret/i);
     const wl = await keyportJson<AccessKey[]>(dir, ['keys', 'list', '--query', '{"filterType":"whitelist"}']);
     expect(wl.map((k) => k.id)).toEqual([keys.both!.accessKey.id]);
@@ -265,7 +278,10 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
     expect(tagged.map((k) => k.id).sort()).toEqual([keys.all!.accessKey.id, keys.tags!.accessKey.id].sort());
     const t = await keyport(dir, ['keys', 'list']);
     expect(t.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+KEY\s+STATUS\s+RESTRICTIONS$/);
-    expect(t.stdout.trimEnd().split('\n')).toHaveLength(6);
+    expect(t.stdout.trimEnd().split('\n')).toHaveLength(7);
+    // The summary says the restriction is inclusive: ANY one listed tag lets a device in.
+    expect(t.stdout).toContain('devices tagged any of env=prod, floor=2');
+    expect(t.stdout).toContain('devices tagged any of zone=*, room=*, *=blue');
   });
 
   it.sequential('keys set-status, keys delete, devices delete', async () => {
@@ -281,7 +297,7 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
     expect([r.code, r.stdout, r.stderr]).toEqual([0, `deleted device ${plain.id} (Plain)\n`, '']);
     const store = storeContents(dir);
     expect(store.devices).toHaveLength(2);
-    expect(store.keys).toHaveLength(4);
+    expect(store.keys).toHaveLength(5);
     // No secret ever reaches the store file; the lock was released by every command.
     const raw = readFileSync(join(dir, 'keyport.json'), 'utf8');
     for (const k of Object.values(keys)) expect(raw.includes(k.secret)).toBe(false);
@@ -359,6 +375,11 @@ const BAD_INPUT: Array<[string, string[], RegExp]> = [
   ['bad --class', ['devices', 'create', '--name', 'x', '--class', 'toaster'], /toaster/],
   ['bad --gateway', ['devices', 'create', '--name', 'x', '--class', 'peripheral', '--gateway', UNKNOWN], /gateway/i],
   ['no device restriction', ['keys', 'create'], /--all-devices/],
+  [
+    'an empty --tag',
+    ['keys', 'create', '--tag', '='],
+    /--tag "=" must look like key=value, key \(any value\) or =value/,
+  ],
   ['--all-devices with --device', ['keys', 'create', '--all-devices', '--device', UNKNOWN], /--all-devices.*--device/],
   [
     '--allow-address with --deny-address',

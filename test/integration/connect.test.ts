@@ -519,3 +519,97 @@ describe.skipIf(!HAVE_MOSQUITTO)('CONNECT with mosquitto_pub', () => {
     expect(e).toMatchObject({ reason: 'connect.accepted', transport: 'tls', keyId: k.accessKey.id });
   });
 });
+
+// Issue 14: device restrictions are inclusive, as Losant documents device queries
+// (https://docs.losant.com/devices/device-queries/: "Queries are inclusive, meaning that if any
+// condition in the query returns true, the device ID or tagged devices are returned"). A device is
+// in scope when its id is listed OR it carries ANY one listed tag item; an item with only a key
+// matches any value of that key, one with only a value matches that value under any key.
+// Tag values are unique per test: the harness (and its devices) is shared by the whole file.
+describe('inclusive tag restrictions at CONNECT (Losant device queries)', () => {
+  const scenario = async () => {
+    const u = hex24();
+    const type = { key: 'type', value: `thermostat-${u}` };
+    const floor = { key: 'floor', value: `2-${u}` };
+    const k = await h.key({ deviceTags: [type, floor] });
+    const onlyType = await h.device({ tags: [type, { key: 'floor', value: `1-${u}` }] });
+    const onlyFloor = await h.device({ tags: [{ key: 'type', value: `sensor-${u}` }, floor] });
+    const both = await h.device({ tags: [type, floor] });
+    const neither = await h.device({
+      tags: [
+        { key: 'type', value: `lamp-${u}` },
+        { key: 'floor', value: `1-${u}` },
+      ],
+    });
+    return { k, type, floor, onlyType, onlyFloor, both, neither };
+  };
+
+  it('mqtt.js: a key for type=thermostat + floor=2 admits a device with EITHER tag, refuses one with neither', async () => {
+    const { k, type, floor, onlyType, onlyFloor, both, neither } = await scenario();
+    const auth = { username: k.accessKey.key, password: k.secret };
+    for (const [d, item] of [
+      [onlyType, type],
+      [onlyFloor, floor],
+      [both, type],
+    ] as const) {
+      const c = await pool.connect(h.mqttUrl, { clientId: d.id, ...auth });
+      expect(c.connected).toBe(true);
+      const e = await connectDecision(d.id);
+      expect(e).toMatchObject({ result: 'allowed', reason: 'connect.accepted', keyId: k.accessKey.id });
+      expect(e.rule).toBe(`deviceTags entry "${item.key}=${item.value}"`);
+      expectNoSecret(e, k.secret);
+    }
+    const refusal = await pool.refusal(h.mqttUrl, { clientId: neither.id, ...auth });
+    expect(refusal.code).toBe(5);
+    expect(await connectDecision(neither.id)).toMatchObject({ result: 'denied', reason: 'device.out-of-scope' });
+  });
+
+  it('mqtt.js over WebSocket: a key-only item (any value) and a value-only item (any key)', async () => {
+    const u = hex24();
+    const keyOnly = await h.key({ deviceTags: [{ key: `zone-${u}` }] });
+    const valueOnly = await h.key({ deviceTags: [{ value: `blue-${u}` }] });
+    const anyValue = await h.device({ tags: [{ key: `zone-${u}`, value: 'whatever' }] });
+    const anyKey = await h.device({ tags: [{ key: 'colour', value: `blue-${u}` }] });
+    const auth = (k: typeof keyOnly) => ({ username: k.accessKey.key, password: k.secret });
+
+    await pool.connect(h.wsUrl, { clientId: anyValue.id, ...auth(keyOnly) });
+    expect((await connectDecision(anyValue.id)).rule).toBe(`deviceTags entry "zone-${u}=*"`);
+    await pool.connect(h.wsUrl, { clientId: anyKey.id, ...auth(valueOnly) });
+    expect((await connectDecision(anyKey.id)).rule).toBe(`deviceTags entry "*=blue-${u}"`);
+
+    // Crossed over, neither matches: the value "whatever" is not blue-…, and "colour" is not zone-….
+    const other = await h.device({ tags: [{ key: 'colour', value: 'whatever' }] });
+    expect((await pool.refusal(h.wsUrl, { clientId: other.id, ...auth(keyOnly) })).code).toBe(5);
+    expect(await connectDecision(other.id)).toMatchObject({ reason: 'device.out-of-scope' });
+  });
+
+  it.skipIf(!HAVE_MOSQUITTO)(
+    'mosquitto_pub: the floor-only device publishes state with the two-tag key; the device with neither tag exits 5',
+    async () => {
+      const { k, onlyFloor, neither } = await scenario();
+      const stored = nextState(h, onlyFloor.id);
+      const ok = await mosquitto('mosquitto_pub', [
+        ...mosquittoAuth(h.rt.ports.mqtt, onlyFloor.id, k.accessKey.key, k.secret),
+        '-q',
+        '1',
+        '-t',
+        `losant/${onlyFloor.id}/state`,
+        '-m',
+        '{"data":{"temp":20}}',
+      ]);
+      expect(ok).toMatchObject({ code: 0, stderr: '', timedOut: false });
+      expect((await stored).data).toEqual({ temp: 20 });
+      expect(await connectDecision(onlyFloor.id)).toMatchObject({ reason: 'connect.accepted' });
+
+      const refused = await mosquitto('mosquitto_pub', [
+        ...mosquittoAuth(h.rt.ports.mqtt, neither.id, k.accessKey.key, k.secret),
+        '-t',
+        `losant/${neither.id}/state`,
+        '-m',
+        '{"data":{"temp":20}}',
+      ]);
+      expect(refused.code).toBe(5);
+      expect(await connectDecision(neither.id)).toMatchObject({ reason: 'device.out-of-scope' });
+    },
+  );
+});

@@ -988,6 +988,32 @@ describe('devices: /applications/{appId}/devices', () => {
     }
   });
 
+  it('refuses __proto__/constructor/prototype in bodies and queries, naming the path (issue 12)', async () => {
+    // JSON.stringify cannot write an own __proto__, so the body goes raw, as an attacker would send it.
+    expectError(
+      await call('POST', devicesPath(), { token: admin, raw: '{"name":"x","__proto__":{"deviceClass":"gateway"}}' }),
+      400,
+      'BadRequest',
+      'body.__proto__: the property name "__proto__" is not allowed',
+    );
+    expectError(
+      await call('POST', devicesPath(), {
+        token: admin,
+        raw: '{"name":"x","tags":[{"key":"a","value":"b","constructor":1}]}',
+      }),
+      400,
+      'BadRequest',
+      'body.tags[0].constructor',
+    );
+    const q = encodeURIComponent('{"__proto__":{"name":"nothing"}}');
+    expectError(
+      await call('GET', `${devicesPath()}?query=${q}`, { token: admin }),
+      400,
+      'Validation',
+      'query.__proto__',
+    );
+  });
+
   it('refuses bad fields, other applications and unknown ids', async () => {
     expectError(await call('POST', devicesPath(), { token: admin, body: {} }), 400, 'Validation', 'name');
     expectError(

@@ -77,10 +77,19 @@ function expectScenarioOutcomes(name: ScenarioName, sims: SimulatedDevice[]): vo
 }
 
 describe('demo scenarios: what the user should see, from the decision feed', () => {
-  it('tag-scope: thermostat accepted, lamp refused (device.out-of-scope); tag removed while connected -> stays, scope changed; its reconnect is refused', async () => {
+  it('tag-scope: thermostat and floor-2 sensor accepted (ANY one listed tag), lamp refused (device.out-of-scope); tags removed while connected -> stays, scope changed; its reconnect is refused', async () => {
     const run = await runScenario(h.rt.simulator, 'tag-scope');
-    const [thermostat, lamp] = run.sims as [SimulatedDevice, SimulatedDevice];
-    expect([thermostat.config.name, lamp.config.name]).toEqual(['Tag scope: thermostat', 'Tag scope: lamp']);
+    const [thermostat, lamp, sensor] = run.sims as [SimulatedDevice, SimulatedDevice, SimulatedDevice];
+    expect([thermostat.config.name, lamp.config.name, sensor.config.name]).toEqual([
+      'Tag scope: thermostat',
+      'Tag scope: lamp',
+      'Tag scope: floor-2 sensor',
+    ]);
+    await until(sensor, (s) => s.connected, 'the floor-2 sensor connecting');
+    expect(feedOf(sensor.deviceId, (e) => e.action === 'connect')[0]).toMatchObject({
+      result: 'allowed',
+      rule: expect.stringContaining('deviceTags entry "floor=2"'),
+    });
     await run.done;
     await until(thermostat, (s) => s.status === 'stopped', 'the thermostat giving up');
     await until(lamp, (s) => s.status === 'stopped', 'the lamp giving up');

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../../core/client-address.ts';
 import { isId } from '../../core/ids.ts';
+import { findPrototypeKey, prototypeKeyMessage } from '../../core/prototype-keys.ts';
 import { ServiceError } from '../../service/errors.ts';
 import type { KeyportService } from '../../service/service.ts';
 import { StoreRecordError } from '../../store/store.ts';
@@ -93,11 +94,15 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limit 
   });
   const text = buf.toString('utf8');
   if (text.trim() === '') return {};
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch (err) {
     throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
   }
+  const proto = findPrototypeKey(body, 'body');
+  if (proto !== null) throw badRequest(prototypeKeyMessage(proto));
+  return body;
 }
 
 /** Management endpoints: the local admin token. A valid DEVICE token is authenticated but not allowed. */

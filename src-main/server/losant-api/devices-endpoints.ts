@@ -17,7 +17,7 @@ import {
   validation,
   type ApiContext,
 } from './context.ts';
-import { parseDeviceQuery } from './device-query.ts';
+import { parseDeviceQuery } from '../../core/device-query.ts';
 import { listPage, parseListParams, type ListSpec } from './listing.ts';
 import { connectionRank, deviceToLosant } from './shapes.ts';
 

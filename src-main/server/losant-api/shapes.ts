@@ -3,7 +3,8 @@
 // Keyport-only fields (name, addressFilterType, addresses, lastUsed, createdVia) are added
 // alongside; Losant's schemas allow extra properties in responses.
 import type { Command } from '../../core/payloads.ts';
-import type { AccessKey, Device } from '../../core/types.ts';
+import { copyTagMatch } from '../../core/device-scope.ts';
+import type { AccessKey, Device, TagMatch } from '../../core/types.ts';
 
 export interface LosantKey {
   id: string;
@@ -16,7 +17,7 @@ export interface LosantKey {
   name?: string;
   description: string;
   deviceIds?: string[];
-  deviceTags?: { key: string; value: string }[];
+  deviceTags?: TagMatch[];
   filterType: AccessKey['filterType'];
   pubTopics: string[];
   subTopics: string[];
@@ -38,7 +39,7 @@ export function keyToLosant(k: AccessKey, applicationId: string): LosantKey {
     ...(k.name !== undefined ? { name: k.name } : {}),
     description: k.description ?? '',
     ...(k.deviceIds?.length ? { deviceIds: [...k.deviceIds] } : {}),
-    ...(k.deviceTags?.length ? { deviceTags: k.deviceTags.map((t) => ({ key: t.key, value: t.value })) } : {}),
+    ...(k.deviceTags?.length ? { deviceTags: k.deviceTags.map(copyTagMatch) } : {}),
     filterType: k.filterType,
     pubTopics: [...k.pubTopics],
     subTopics: [...k.subTopics],

@@ -1,5 +1,5 @@
 // The access-key form's data (create and edit) and the requests built from it. Pure.
-import type { AccessKey, AddressFilterType, Tag, TopicFilterType } from '../../../src-main/core/types.ts';
+import type { AccessKey, AddressFilterType, Tag, TagMatch, TopicFilterType } from '../../../src-main/core/types.ts';
 
 /** What the edit form changes (everything but the device restriction, which is immutable). */
 export interface EditableKeyFields {
@@ -16,6 +16,7 @@ export interface KeyForm extends EditableKeyFields {
   /** false = all devices. */
   restricted: boolean;
   deviceIds: string[];
+  /** The tag rows as typed: an empty side means "any" (key only `type=*`, value only `*=2`). */
   deviceTags: Tag[];
 }
 
@@ -52,10 +53,19 @@ export function cleanList(values: readonly string[]): string[] {
   return values.map((v) => v.trim()).filter((v) => v !== '');
 }
 
-export function cleanTags(tags: readonly Tag[]): Tag[] {
+/** The rows as restriction items: blank rows dropped, a blank side left out (it matches anything). */
+export function cleanTags(tags: readonly Tag[]): TagMatch[] {
   return tags
     .filter((t) => t.key.trim() !== '' || t.value.trim() !== '')
-    .map((t) => ({ key: t.key.trim(), value: t.value }));
+    .map((t) => ({
+      ...(t.key.trim() !== '' ? { key: t.key.trim() } : {}),
+      ...(t.value.trim() !== '' ? { value: t.value } : {}),
+    }));
+}
+
+/** Restriction items back into editable rows (a missing side becomes an empty input). */
+export function tagRows(items: readonly TagMatch[]): Tag[] {
+  return items.map((t) => ({ key: t.key ?? '', value: t.value ?? '' }));
 }
 
 const usesTopicLists = (t: TopicFilterType): boolean => t === 'whitelist' || t === 'blacklist';
@@ -96,7 +106,7 @@ export function patchRequest(f: EditableKeyFields, before: AccessKey): Record<st
 /** Client-side checks the server cannot make for us (it would read "no ids, no tags" as "all devices"). */
 export function precheck(f: KeyForm): Record<string, string> {
   if (f.restricted && f.deviceIds.length === 0 && cleanTags(f.deviceTags).length === 0) {
-    return { deviceIds: 'Pick at least one device or add a tag pair — or choose “Allow all devices”.' };
+    return { deviceIds: 'Pick at least one device or add a tag — or choose “Allow all devices”.' };
   }
   return {};
 }

@@ -9,7 +9,7 @@ export interface SimpleKeyFilter {
   status: 'any' | KeyStatus;
   /** A device id the key lists in deviceIds; '' = any. */
   deviceId: string;
-  /** "key=value" (a key restricted to that tag pair) or "key" (any value). */
+  /** "key=value" (a key restricted to that tag pair), "key" (any value) or "=value" (any key). */
   tag: string;
 }
 
@@ -17,15 +17,16 @@ export const EMPTY_FILTER: SimpleKeyFilter = { name: '', status: 'any', deviceId
 
 export type KeyQueryObject = Record<string, unknown>;
 
-/** "type=thermostat" -> {key, value}; "type" -> {key, value: null}; "" -> null. */
-export function parseTagFilter(text: string): { key: string; value: string | null } | null {
+/** "type=thermostat" -> {key, value}; "type" -> {key, value: null}; "=2" -> {key: null, value}; "" -> null. */
+export function parseTagFilter(text: string): { key: string | null; value: string | null } | null {
   const t = text.trim();
   if (!t) return null;
   const eq = t.indexOf('=');
   if (eq < 0) return { key: t, value: null };
   const key = t.slice(0, eq).trim();
   const value = t.slice(eq + 1).trim();
-  return { key, value: value === '' ? null : value };
+  if (key === '' && value === '') return null;
+  return { key: key === '' ? null : key, value: value === '' ? null : value };
 }
 
 /** One condition per filled-in field; several are combined with $and. null when nothing is set. */
@@ -36,7 +37,15 @@ export function buildKeyQuery(f: SimpleKeyFilter): KeyQueryObject | null {
   if (f.status !== 'any') parts.push({ status: f.status });
   if (f.deviceId) parts.push({ deviceIds: f.deviceId });
   const tag = parseTagFilter(f.tag);
-  if (tag) parts.push({ deviceTags: tag.value === null ? { $tagKey: tag.key } : { [tag.key]: tag.value } });
+  if (tag) {
+    const cond =
+      tag.key === null
+        ? { $tagValue: tag.value }
+        : tag.value === null
+          ? { $tagKey: tag.key }
+          : { [tag.key]: tag.value };
+    parts.push({ deviceTags: cond });
+  }
   if (parts.length === 0) return null;
   if (parts.length === 1) return parts[0] ?? null;
   return { $and: parts };

@@ -97,6 +97,25 @@ describe('effectiveClientAddress', () => {
     ['127.0.0.1', '[2001:db8::1', loopback, malformed('X-Forwarded-For entry "[2001:db8::1" is not an IP address')],
     ['127.0.0.1', '[2001:db8::1]x', loopback, malformed('X-Forwarded-For entry "[2001:db8::1]x" is not an IP address')],
     ['127.0.0.1', '[1.2.3.4]:80', loopback, malformed('X-Forwarded-For entry "[1.2.3.4]:80" is not an IP address')],
+    // a zone id in a forwarded entry fails closed (issue 12): it is never stripped there, only from the peer
+    ...([
+      '::ffff:10.0.0.5%eth0',
+      'fe80::1%eth0',
+      '[fe80::1%eth0]:443',
+      '10.0.0.5%eth0',
+      '203.0.113.7, fe80::1%25eth0',
+    ].map(
+      (header) =>
+        [
+          '127.0.0.1',
+          header,
+          loopback,
+          malformed(
+            `X-Forwarded-For entry ${JSON.stringify(header.split(', ').pop())} has a zone id (%…), which is refused in forwarded addresses`,
+          ),
+        ] as const,
+    ) as never[]),
+    ['fe80::1%eth0', '203.0.113.7', parseTrustedProxies(['fe80::/10']), fromHeader('203.0.113.7')],
     // IPv6 and IPv4-mapped entries
     ['::1', '2001:db8::1', loopback, fromHeader('2001:db8::1')],
     ['127.0.0.1', '2001:db8::1, ::1', loopback, fromHeader('2001:db8::1')],

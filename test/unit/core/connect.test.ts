@@ -122,8 +122,8 @@ const rows: Row[] = [
     rule: ME,
   },
   {
-    name: 'device carrying only one of two required tags',
-    key: { deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] },
+    name: 'device carrying none of the listed tags (key-only and value-only items too)',
+    key: { deviceTags: [tag('room', 'hall'), { key: 'kind' }, { value: 'sensor' }] },
     reason: 'device.out-of-scope',
     returnCode: 5,
   },
@@ -199,7 +199,29 @@ const rows: Row[] = [
     key: { deviceTags: [tag('room', 'kitchen')] },
     reason: 'connect.accepted',
     returnCode: 0,
-    rule: 'deviceTags room=kitchen',
+    rule: 'deviceTags entry "room=kitchen"',
+  },
+  {
+    // Inclusive, as Losant documents device queries: ANY one listed tag is enough.
+    name: 'accepted by one of two tags',
+    key: { deviceTags: [tag('kind', 'sensor'), tag('room', 'kitchen')] },
+    reason: 'connect.accepted',
+    returnCode: 0,
+    rule: 'deviceTags entry "room=kitchen"',
+  },
+  {
+    name: 'accepted by a key-only tag item',
+    key: { deviceTags: [{ key: 'room' }] },
+    reason: 'connect.accepted',
+    returnCode: 0,
+    rule: 'deviceTags entry "room=*"',
+  },
+  {
+    name: 'accepted by a value-only tag item',
+    key: { deviceTags: [{ value: 'kitchen' }] },
+    reason: 'connect.accepted',
+    returnCode: 0,
+    rule: 'deviceTags entry "*=kitchen"',
   },
   {
     name: 'accepted from a whitelisted address',

@@ -41,21 +41,48 @@ describe('deviceMatches / matchRule', () => {
     ['all-devices key, any device', { deviceIds: [], deviceTags: [] }, hallSensor, 'all devices'],
     ['listed id', { deviceIds: [A, C] }, hallSensor, `deviceIds entry "${C}"`],
     ['id not listed', { deviceIds: [A] }, kitchenOnly, null],
-    ['one tag, carried', { deviceTags: [tag('room', 'kitchen')] }, kitchenOnly, 'deviceTags room=kitchen'],
+    ['one tag, carried', { deviceTags: [tag('room', 'kitchen')] }, kitchenOnly, 'deviceTags entry "room=kitchen"'],
     ['one tag, other value', { deviceTags: [tag('room', 'kitchen')] }, hallSensor, null],
-    ['two tags, both carried', { deviceTags: two }, kitchenSensor, 'deviceTags room=kitchen, kind=sensor'],
-    ['two tags, only the first carried (EVERY pair required)', { deviceTags: two }, kitchenOnly, null],
-    ['two tags, only the second carried (EVERY pair required)', { deviceTags: two }, hallSensor, null],
+    // Inclusive (docs.losant.com/devices/device-queries): ANY one listed tag item is enough.
+    ['two tags, both carried', { deviceTags: two }, kitchenSensor, 'deviceTags entry "room=kitchen"'],
+    [
+      'two tags, only the first carried (ANY one is enough)',
+      { deviceTags: two },
+      kitchenOnly,
+      'deviceTags entry "room=kitchen"',
+    ],
+    [
+      'two tags, only the second carried (ANY one is enough)',
+      { deviceTags: two },
+      hallSensor,
+      'deviceTags entry "kind=sensor"',
+    ],
     ['two tags, untagged device', { deviceTags: two }, untagged, null],
     ['tag key matches but value case differs', { deviceTags: [tag('room', 'Kitchen')] }, kitchenOnly, null],
+    ['key only: any value of that key', { deviceTags: [{ key: 'room' }] }, hallSensor, 'deviceTags entry "room=*"'],
+    ['key only: device without that key', { deviceTags: [{ key: 'floor' }] }, kitchenSensor, null],
+    [
+      'value only: that value under any key',
+      { deviceTags: [{ value: 'sensor' }] },
+      hallSensor,
+      'deviceTags entry "*=sensor"',
+    ],
+    ['value only: no tag with that value', { deviceTags: [{ value: 'hall' }] }, kitchenOnly, null],
+    ['value only is exact, not a key', { deviceTags: [{ value: 'room' }] }, kitchenOnly, null],
     ['ids OR tags: matched by id only', { deviceIds: [C], deviceTags: two }, hallSensor, `deviceIds entry "${C}"`],
     [
       'ids OR tags: matched by tags only',
       { deviceIds: [C], deviceTags: two },
       kitchenSensor,
-      'deviceTags room=kitchen, kind=sensor',
+      'deviceTags entry "room=kitchen"',
     ],
-    ['ids OR tags: neither', { deviceIds: [C], deviceTags: two }, kitchenOnly, null],
+    ['ids OR tags: neither', { deviceIds: [C], deviceTags: two }, untagged, null],
+    [
+      'ids OR tags: neither (tags carried, none listed)',
+      { deviceIds: [C], deviceTags: [tag('room', 'hall')] },
+      kitchenOnly,
+      null,
+    ],
   ])('%s', (_what, r, d, rule) => {
     expect(deviceMatches(r, d)).toBe(rule !== null);
     const got = matchRule(r, d);
@@ -89,11 +116,22 @@ describe('resolveScope / inScope', () => {
     expect(inScope(scope, C)).toBe(false);
   });
 
-  it('a tag key lists devices once and keeps those carrying EVERY pair', () => {
+  it('a tag key lists devices once and keeps those carrying ANY one listed tag', () => {
     const list = vi.fn(() => all);
     const scope = resolveScope({ deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] }, list);
     expect(list).toHaveBeenCalledTimes(1);
-    expect(scope).toEqual({ kind: 'devices', ids: new Set([A]) });
+    expect(scope).toEqual({ kind: 'devices', ids: new Set([A, B, C]) });
+  });
+
+  it('key-only and value-only items resolve like the wildcards they are', () => {
+    expect(resolveScope({ deviceTags: [{ key: 'kind' }] }, () => all)).toEqual({
+      kind: 'devices',
+      ids: new Set([A, C]),
+    });
+    expect(resolveScope({ deviceTags: [{ value: 'kitchen' }] }, () => all)).toEqual({
+      kind: 'devices',
+      ids: new Set([A, B]),
+    });
   });
 
   it('ids OR tags: the union', () => {
@@ -128,15 +166,17 @@ describe('describeRestriction / describeTags', () => {
     [
       'tags',
       { deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] },
-      'devices tagged room=kitchen, kind=sensor',
+      'devices tagged any of room=kitchen, kind=sensor',
     ],
+    ['one-sided tags', { deviceTags: [{ key: 'room' }, { value: '2' }] }, 'devices tagged any of room=*, *=2'],
     ['id and tags', { deviceIds: [A], deviceTags: [tag('room', 'hall')] }, `device ${A} or devices tagged room=hall`],
   ])('%s → %j', (_what, r, text) => {
     expect(describeRestriction(r)).toBe(text);
   });
 
-  it('describeTags joins key=value pairs', () => {
+  it('describeTags joins key=value pairs, * for a missing side', () => {
     expect(describeTags([tag('a', '1'), tag('b', '2')])).toBe('a=1, b=2');
+    expect(describeTags([{ key: 'a' }, { value: '2' }])).toBe('a=*, *=2');
     expect(describeTags([])).toBe('');
   });
 });

@@ -304,53 +304,6 @@ describe('logical operators', () => {
   });
 });
 
-describe('deviceTags', () => {
-  it.each(
-    table([
-      [{ deviceTags: { $tagKey: 'type' } }, ['k1', 'k4', 'k5']],
-      [{ deviceTags: { $tagKey: 'TYPE' } }, []],
-      [{ deviceTags: { $tagKey: { $eq: 'TYPE', $ci: true } } }, ['k1', 'k4', 'k5']],
-      [{ deviceTags: { $tagKey: { $startsWith: 'loc' } } }, ['k6']],
-      [{ deviceTags: { $tagKey: { $in: ['location', 'floor'] } } }, ['k1', 'k5', 'k6']],
-      [{ deviceTags: { $tagKey: { $nin: ['type'] } } }, ['k2', 'k3', 'k6']],
-      [{ deviceTags: { $tagKey: { $ne: 'floor' } } }, ['k2', 'k3', 'k4']],
-      [{ deviceTags: { $tagValue: 'thermostat' } }, ['k1']],
-      [{ deviceTags: { $tagValue: { $eq: 'thermostat', $ci: true } } }, ['k1', 'k4']],
-      [{ deviceTags: { $tagValue: { $contains: 'thermostat' } } }, ['k1', 'k6']],
-      [{ deviceTags: { $tagValue: { $endsWith: '-room' } } }, ['k6']],
-      [{ deviceTags: { $tagValue: { $in: ['sensor', 'Thermostat'] } } }, ['k4', 'k5']],
-      [{ deviceTags: { $tagValue: { $nin: ['1', '2'] } } }, ['k2', 'k3', 'k4']],
-      [{ deviceTags: { $tagKey: 'type', $tagValue: 'thermostat' } }, ['k1']],
-      [{ deviceTags: { $tagKey: 'type', $tagValue: { $eq: 'thermostat', $ci: true } } }, ['k1', 'k4']],
-      [{ deviceTags: { $tagKey: 'floor', $tagValue: '1' } }, ['k1', 'k6']],
-      // both must hold on the SAME pair: k6 has location=… and floor=1, but no location=1
-      [{ deviceTags: { $tagKey: 'location', $tagValue: '1' } }, []],
-      [{ deviceTags: { $tagKey: 'type', $tagValue: { $nin: ['thermostat'] } } }, ['k4', 'k5']],
-      [
-        { deviceTags: { $tagKey: { $in: ['type', 'location'] }, $tagValue: { $startsWith: 'thermostat' } } },
-        ['k1', 'k6'],
-      ],
-      [{ deviceTags: { $tagKey: 'type', $tagValue: null } }, ['k1', 'k4', 'k5']],
-      [{ deviceTags: { $tagKey: null } }, ['k1', 'k4', 'k5', 'k6']],
-      [{ deviceTags: { type: 'thermostat' } }, ['k1']],
-      [{ deviceTags: { type: 'thermostat', floor: '1' } }, ['k1']],
-      [{ deviceTags: { type: 'sensor', floor: '1' } }, []],
-      [{ deviceTags: { floor: { $in: ['1', '2'] } } }, ['k1', 'k5', 'k6']],
-      [{ deviceTags: { type: { $nin: ['thermostat'] } } }, except('k1')],
-      [{ deviceTags: { type: { $ne: 'thermostat', $ci: true } } }, except('k1', 'k4')],
-      [{ deviceTags: { type: { $eq: 'THERMOSTAT', $ci: true } } }, ['k1', 'k4']],
-      [{ deviceTags: { type: null } }, ['k1', 'k4', 'k5']],
-      [{ deviceTags: { floor: null, type: { $startsWith: 's' } } }, ['k5']],
-      [{ deviceTags: null }, ['k2', 'k3']],
-      [{ deviceTags: { $eq: { $tagKey: 'floor' } } }, ['k1', 'k5', 'k6']],
-      [{ deviceTags: { $ne: { type: 'thermostat' } } }, except('k1')],
-      [{ deviceTags: { $ne: { $tagKey: 'type', $tagValue: 'sensor' } } }, except('k5')],
-    ]),
-  )('$name', ({ q, want }) => {
-    expect(run(q)).toEqual(want);
-  });
-});
-
 describe('input forms and API', () => {
   it('accepts a JSON string', () => {
     expect(filterKeys(compile('{"status": "active", "name": {"$contains": "o"}}'), KEYS).map(label)).toEqual([
@@ -449,16 +402,6 @@ describe('errors name the bad part', () => {
         [{ name: { $startsWith: '' } }, 'query.name.$startsWith: must be a non-empty string'],
         [{ name: { $contains: 3 } }, 'query.name.$contains: must be a non-empty string'],
         [{ name: { $gt: null } }, 'query.name.$gt: must be a string'],
-        [{ deviceTags: 'type' }, 'query.deviceTags: must be a non-empty object'],
-        [{ deviceTags: {} }, 'query.deviceTags: must be a non-empty object'],
-        [{ deviceTags: { $tagKey: 'type', type: 'x' } }, 'query.deviceTags.type: cannot mix'],
-        [{ deviceTags: { $tagKey: 'type', $tagName: 'x' } }, 'query.deviceTags.$tagName: unknown operator "$tagName"'],
-        [{ deviceTags: { $tagName: 'x' } }, 'query.deviceTags.$tagName: unknown operator "$tagName"'],
-        [{ deviceTags: { 'bad key': 'x' } }, 'query.deviceTags["bad key"]: "bad key" is not a valid tag key'],
-        [{ deviceTags: { $tagKey: { $regex: 'x' } } }, 'query.deviceTags.$tagKey: unknown operator "$regex"'],
-        [{ deviceTags: { $tagKey: { $in: [null] } } }, 'query.deviceTags.$tagKey.$in[0]: null is not allowed here'],
-        [{ deviceTags: { type: { $eq: null } } }, 'query.deviceTags.type.$eq: null is not allowed here'],
-        [{ deviceTags: { $ne: 'x' } }, 'query.deviceTags.$ne: must be a non-empty object'],
         [{ $or: [{ creationDate: new Date(0) }] }, 'query.$or[0].creationDate: not a JSON value'],
         [{ name: { $in: ['a', undefined] } }, 'query.name.$in[1]: not a JSON value'],
         [{ name: Number.NaN }, 'query.name: NaN is not a JSON number'],

@@ -23,7 +23,9 @@ describe('parseState', () => {
     ['{"data":5}', '"data" object'],
     ['{"data":{"x":null}}', 'data.x must be'],
     ['{"data":{"x":1e400}}', 'data.x must be'],
-    ['{"data":{"__proto__":{"polluted":1}}}', 'data.__proto__ is not an allowed attribute name'],
+    ['{"data":{"__proto__":{"polluted":1}}}', 'state.data.__proto__: the property name "__proto__" is not allowed'],
+    ['{"data":{"cfg":{"constructor":{"x":1}}}}', 'state.data.cfg.constructor: the property name "constructor"'],
+    ['{"__proto__":{},"data":{"x":1}}', 'state.__proto__: the property name'],
     ['{"data":{"x":1},"extra":1}', 'unknown state field(s): extra'],
     ['{"data":{"x":1},"time":"yesterday"}', 'not a valid date'],
   ])('refuses %s', (text, message) => {
@@ -49,6 +51,13 @@ describe('parseCommand', () => {
 });
 
 describe('parseTime', () => {
+  it('refuses a prototype key anywhere in a command, naming where', () => {
+    expect(parseCommand('{"name":"set","payload":{"cfg":{"__proto__":{"admin":true}}}}', NOW)).toEqual({
+      ok: false,
+      error: expect.stringContaining('command.payload.cfg.__proto__: the property name "__proto__" is not allowed'),
+    });
+  });
+
   it('reads small numbers as epoch seconds and large ones as ms', () => {
     expect(parseTime(1, NOW)).toEqual(new Date(1000));
     expect(parseTime(1e12, NOW)).toEqual(new Date(1e12));

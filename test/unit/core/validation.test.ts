@@ -4,6 +4,7 @@ import {
   TAG_KEY_PATTERN,
   formatErrors,
   parseTagArg,
+  parseTagMatchArg,
   validateDeviceInput,
   validateKeyInput,
   validateKeyPatch,
@@ -180,6 +181,24 @@ describe('validateTags / TAG_KEY_PATTERN / parseTagArg', () => {
   ])('parseTagArg(%j)', (text, tag) => {
     expect(parseTagArg(text)).toEqual(tag);
   });
+
+  it.each([
+    ['room=kitchen', { key: 'room', value: 'kitchen' }],
+    ['expr=a=b', { key: 'expr', value: 'a=b' }],
+    ['room', { key: 'room' }],
+    ['room=', { key: 'room' }],
+    ['=kitchen', { value: 'kitchen' }],
+    ['==x', { value: '=x' }],
+    ['=', null],
+    ['', null],
+  ])('parseTagMatchArg(%j) (keys create --tag)', (text, item) => {
+    expect(parseTagMatchArg(text)).toEqual(item);
+  });
+
+  it('device tags need both sides; key restriction items may have one', () => {
+    expect(validateTags('tags', [{ key: 'room' }], 10).map((e) => e.field)).toEqual(['tags[0].value']);
+    expect(validateTags('deviceTags', [{ key: 'room' }, { value: '2' }], 10, true)).toEqual([]);
+  });
 });
 
 describe('validateKeyInput', () => {
@@ -191,6 +210,7 @@ describe('validateKeyInput', () => {
     ['1000 deviceIds', { deviceIds: ids(1000) }],
     ['100 deviceTags', { deviceTags: tags(100) }],
     ['ids and tags', { deviceIds: [hexId(1)], deviceTags: [{ key: 'room', value: 'kitchen' }] }],
+    ['a key-only and a value-only tag item', { deviceTags: [{ key: 'room' }, { value: 'kitchen' }] }],
     [
       'whitelist with v4, v6 and CIDRs',
       { addressFilterType: 'whitelist', addresses: ['10.0.0.1', '10.0.0.0/8', '2001:db8::/32', '::1'] },
@@ -219,6 +239,9 @@ describe('validateKeyInput', () => {
     ['deviceTags not an array', { deviceTags: 'room=kitchen' }, 'deviceTags', 'array'],
     ['a bad deviceTags key', { deviceTags: [{ key: 'a b', value: 'v' }] }, 'deviceTags[0].key', 'letters'],
     ['an empty deviceTags value', { deviceTags: [{ key: 'a', value: '' }] }, 'deviceTags[0].value', '1-255'],
+    ['a deviceTags item with neither side', { deviceTags: [{}] }, 'deviceTags[0]', 'a key, a value or both'],
+    ['a value-only item with a bad value', { deviceTags: [{ value: 7 }] }, 'deviceTags[0].value', '1-255'],
+    ['a key-only item with a bad key', { deviceTags: [{ key: 'a b' }] }, 'deviceTags[0].key', 'letters'],
     ['bad filterType', { filterType: 'some' }, 'filterType', 'none, all, whitelist, blacklist'],
     ['pubTopics not an array', { pubTopics: 'a/b' }, 'pubTopics', 'array'],
     ['pubTopics with $SYS', { filterType: 'whitelist', pubTopics: ['ok/x', '$SYS/#'] }, 'pubTopics[1]', 'system topic'],

@@ -57,6 +57,22 @@ describe('validateStoreData', () => {
     expect(validateStoreData(base())).toBeNull();
   });
 
+  it('accepts key tag items with both sides (files written before issue 14), a key only or a value only', () => {
+    const keys = [
+      makeKeyRecord({ deviceTags: [{ key: 'type', value: 'thermostat' }] }),
+      makeKeyRecord({ deviceTags: [{ key: 'type' }, { value: '2' }] }),
+    ];
+    expect(validateStoreData({ ...base(), keys })).toBeNull();
+  });
+
+  it('refuses a file with an own __proto__ property (as JSON.parse makes it), naming where', () => {
+    const text = JSON.stringify(base()).replace('"status":', '"__proto__":{"status":"inactive"},"status":');
+    expect(validateStoreData(JSON.parse(text))).toContain(
+      'keys[0].__proto__: the property name "__proto__" is not allowed',
+    );
+    expect(validateStoreData(JSON.parse('{"constructor": {}}'))).toContain('constructor: the property name');
+  });
+
   it.each([
     ['not an object', () => [], 'top level: must be an object'],
     ['no version', () => ({ ...base(), version: undefined }), 'version: missing (this Keyport reads version 1)'],
@@ -83,6 +99,16 @@ describe('validateStoreData', () => {
       'bad tag',
       () => ({ ...base(), devices: [{ ...makeDevice(), tags: [{ key: 'a' }] }] }),
       'devices[0].tags[0].value: must be a string',
+    ],
+    [
+      'key tag item with neither side',
+      () => ({ ...base(), keys: [makeKeyRecord({ deviceTags: [{}] })] }),
+      'keys[0].deviceTags[0]: must have a key, a value or both',
+    ],
+    [
+      'key tag item with an empty key',
+      () => ({ ...base(), keys: [makeKeyRecord({ deviceTags: [{ key: '' }] })] }),
+      'keys[0].deviceTags[0].key: must not be empty',
     ],
     [
       'bad date',
