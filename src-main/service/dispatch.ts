@@ -14,7 +14,7 @@ import type {
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { isId } from '../core/ids.ts';
 import type { Simulator } from '../simulator/simulator.ts';
-import { ServiceError } from './errors.ts';
+import { ServiceError } from '../shared/errors.ts';
 import type { KeyportService } from './service.ts';
 import { simulatorHandlers as sim } from './simulator-handlers.ts';
 

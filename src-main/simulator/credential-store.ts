@@ -3,7 +3,7 @@
 // Electron's safeStorage as the vault; headless there is none, and saving says so.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ServiceError } from '../service/errors.ts';
+import { ServiceError } from '../shared/errors.ts';
 import { writeFileAtomic } from '../shared/atomic-write.ts';
 import type { SimBehaviour, SimTransport } from './types.ts';
 

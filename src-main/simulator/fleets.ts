@@ -3,11 +3,11 @@
 // Progress goes out as `fleet` events: created n/N while creating, connected n/N while connecting.
 import type { FleetRequest } from '../contract.ts';
 import { newId } from '../core/ids.ts';
-import { ServiceError, validationError } from '../service/errors.ts';
+import { ServiceError, validationError } from '../shared/errors.ts';
 import { validateBehaviour } from './generators.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
 import type { Simulator } from './simulator.ts';
-import { keyedThrottle } from '../service/keyed-throttle.ts';
+import { keyedThrottle } from '../shared/keyed-throttle.ts';
 import type { FleetSummary, SimBehaviour, SimTransport } from './types.ts';
 
 export const MAX_FLEET = 2000;

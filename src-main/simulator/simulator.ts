@@ -5,9 +5,9 @@
 import type { ListenerInfo, SimAddRequest } from '../contract.ts';
 import { parseSecrets } from '../core/export-formats.ts';
 import { newId } from '../core/ids.ts';
-import { ServiceError, validationError } from '../service/errors.ts';
+import { ServiceError, validationError } from '../shared/errors.ts';
 import type { KeyportService } from '../service/service.ts';
-import { TypedEmitter } from '../service/typed-emitter.ts';
+import { TypedEmitter } from '../shared/typed-emitter.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { SavedCredentials, type CredentialVault } from './credential-store.ts';
 import { Fleets } from './fleets.ts';
