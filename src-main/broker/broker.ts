@@ -70,7 +70,6 @@ export class KeyportBroker {
   readonly published = new RateMeter();
   readonly delivered = new RateMeter();
   readonly #service: BrokerBackend;
-  readonly #trusted: TrustedProxies;
   readonly #log: (line: string) => void;
   /** Lookups for the CONNECT checks, made once (not per CONNECT). */
   readonly #connectEnv: ConnectEnv;
@@ -84,7 +83,6 @@ export class KeyportBroker {
     opts: BrokerOptions,
   ) {
     this.#service = opts.service;
-    this.#trusted = opts.trustedProxies;
     this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.#rateTimer = setInterval(() => {
       this.published.tick();

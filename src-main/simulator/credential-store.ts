@@ -60,7 +60,7 @@ export class SavedCredentials {
   /** Throws 'unavailable' unless credentials can be encrypted here. */
   requireVault(): CredentialVault {
     if (!this.vault) throw new ServiceError('unavailable', NO_VAULT_MESSAGE);
-    let ok = false;
+    let ok: boolean;
     try {
       ok = this.vault.available();
     } catch {
