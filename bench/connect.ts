@@ -154,6 +154,7 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
       ],
     };
   } finally {
-    await Promise.allSettled([driver.close(), keyport.stop(), aedes.stop(), mosq.stop()]);
+    driver.close(); // synchronous (returns void)
+    await Promise.allSettled([keyport.stop(), aedes.stop(), mosq.stop()]);
   }
 }

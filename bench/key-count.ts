@@ -48,7 +48,7 @@ function iso(i: number): string {
   return new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString();
 }
 
-function fillerKey(i: number, pepper: Buffer): AccessKeyRecord {
+function fillerKey(i: number): AccessKeyRecord {
   const kind = KINDS[i % KINDS.length] as string;
   const at = iso(i);
   return {
@@ -86,7 +86,7 @@ async function buildSide(
   const unregister = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const pepper = loadPepper(dataDir);
   const keys: AccessKeyRecord[] = connectors.map((c) => ({ ...c.key, secretVerifier: makeVerifier(c.secret, pepper) }));
-  for (let i = keys.length; i < total; i++) keys.push(fillerKey(i, pepper));
+  for (let i = keys.length; i < total; i++) keys.push(fillerKey(i));
   const store = createMemoryStore({ devices: connectors.map((c) => c.device), keys });
   const side = await startKeyport({ dataDir, store });
   const stop = side.stop;

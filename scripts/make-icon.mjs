@@ -15,6 +15,10 @@ const out = resolve(process.argv[2] ?? fileURLToPath(new URL('../resources/icon.
 // ---- shapes: (x, y) in pixel units -> inside? ----
 const C = SIZE / 2;
 
+/**
+ * @param {number} x
+ * @param {number} y
+ */
 function roundedSquare(x, y, margin = 16, r = 104) {
   const lo = margin,
     hi = SIZE - margin;
@@ -24,7 +28,12 @@ function roundedSquare(x, y, margin = 16, r = 104) {
   return (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
 }
 
-/** Pointy-top regular hexagon of circumradius R centred on the icon. */
+/**
+ * Pointy-top regular hexagon of circumradius R centred on the icon.
+ * @param {number} x
+ * @param {number} y
+ * @param {number} R
+ */
 function hexagon(x, y, R) {
   const dx = Math.abs(x - C),
     dy = Math.abs(y - C);
@@ -32,8 +41,13 @@ function hexagon(x, y, R) {
   return dx <= w && dy <= R - dx / Math.sqrt(3);
 }
 
+/** @type {(x: number, y: number) => boolean} */
 const hexRing = (x, y) => hexagon(x, y, 196) && !hexagon(x, y, 166);
 
+/**
+ * @param {number} x
+ * @param {number} y
+ */
 function key(x, y) {
   // The bow: a ring on the left.
   const bx = 196,
@@ -52,6 +66,21 @@ const TOP = [0x3b, 0x66, 0xe8];
 const BOTTOM = [0x23, 0x41, 0xa8];
 const WHITE = [0xff, 0xff, 0xff];
 
+/**
+ * Moves colour `from` towards colour `to` by the share t (0..1), channel by channel.
+ * @param {readonly number[]} from
+ * @param {readonly number[]} to
+ * @param {number} t
+ */
+function mix(from, to, t) {
+  return from.map((c, k) => c + ((to[k] ?? c) - c) * t);
+}
+
+/**
+ * @param {number} px
+ * @param {number} py
+ * @returns {[number, number, number, number]} RGBA
+ */
 function pixel(px, py) {
   let bg = 0,
     fg = 0;
@@ -67,10 +96,10 @@ function pixel(px, py) {
   const n = SS * SS;
   if (bg === 0) return [0, 0, 0, 0];
   const t = py / (SIZE - 1);
-  const base = TOP.map((c, k) => c + (BOTTOM[k] - c) * t);
+  const base = mix(TOP, BOTTOM, t);
   const f = fg / bg; // white share of the covered part
-  const rgb = base.map((c, k) => Math.round(c + (WHITE[k] - c) * f));
-  return [...rgb, Math.round((255 * bg) / n)];
+  const [r = 0, g = 0, b = 0] = mix(base, WHITE, f).map(Math.round);
+  return [r, g, b, Math.round((255 * bg) / n)];
 }
 
 // ---- PNG ----
@@ -80,12 +109,17 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   return c >>> 0;
 });
 
+/** @param {Buffer} buf */
 function crc32(buf) {
   let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  for (const b of buf) c = (CRC_TABLE[(c ^ b) & 0xff] ?? 0) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
+/**
+ * @param {string} type
+ * @param {Buffer} data
+ */
 function chunk(type, data) {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(data.length);

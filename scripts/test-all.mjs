@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, vitest (unit + integration) and Playwright e2e, then ONE closing line
+// `npm test`: lint, typecheck, vitest (unit + integration) and Playwright e2e, then ONE closing line
 // over all suites: "N passed, N failed" (", N skipped" added when anything was skipped; the skip
 // reasons are listed above it). CI reads only that line and the exit code. A skipped test is
 // never counted as passed.
@@ -32,27 +32,31 @@ function playwrightSkips(suites) {
   return out;
 }
 
+/**
+ * @param {string} label
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {Record<string, string>} [env]
+ */
 function run(label, cmd, args, env = {}) {
   console.log(`\n=== ${label}: ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   return r.status ?? 1;
 }
 
+/**
+ * @param {string} label
+ * @param {string} cmd
+ * @param {string[]} args
+ */
 function check(label, cmd, args) {
   const ok = run(label, cmd, args) === 0;
   ok ? passed++ : failed++;
   summary.push(`${label}: ${ok ? 'ok' : 'FAILED'}`);
 }
 
-check('tsc', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.node.json']);
-check('svelte-check', 'npx', [
-  'svelte-check',
-  '--tsconfig',
-  './tsconfig.web.json',
-  '--fail-on-warnings',
-  '--output',
-  'human',
-]);
+check('lint', 'npm', ['run', '--silent', 'lint']);
+check('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 
 const vitestJson = `${results}/vitest.json`;
 rmSync(vitestJson, { force: true });

@@ -14,6 +14,20 @@ import type {
   SimTransport,
 } from './simulator/types.ts';
 
+// The simulator's shapes, for the UI: the renderer imports them from here, never from simulator/.
+export type {
+  CommandReaction,
+  FleetSummary,
+  Generator,
+  ScenarioInfo,
+  ScenarioName,
+  SimBehaviour,
+  SimLogEntry,
+  SimSnapshot,
+  SimStatus,
+  SimTransport,
+} from './simulator/types.ts';
+
 export interface ListenerInfo {
   mqtt: number;
   ws: number;

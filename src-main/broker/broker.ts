@@ -25,15 +25,14 @@ import {
 } from '../core/topic-access.ts';
 import type { Decision, ReasonCode, Transport } from '../core/types.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
-import type { NewDecision } from '../service/decision-feed.ts';
-import type { KeyportService } from '../service/service.ts';
+import type { BrokerBackend, NewDecision } from './broker-backend.ts';
 import { Sessions, type LiveSession } from './sessions.ts';
 import { watchServiceChanges } from './session-policy.ts';
 import { RateMeter } from './rate-meter.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 
 export interface BrokerOptions {
-  service: KeyportService;
+  service: BrokerBackend;
   trustedProxies: TrustedProxies;
   /** Log line sink for unexpected errors (never given secrets). */
   log?: (line: string) => void;
@@ -70,8 +69,7 @@ export class KeyportBroker {
   readonly sessions = new Sessions();
   readonly published = new RateMeter();
   readonly delivered = new RateMeter();
-  readonly #service: KeyportService;
-  readonly #trusted: TrustedProxies;
+  readonly #service: BrokerBackend;
   readonly #log: (line: string) => void;
   /** Lookups for the CONNECT checks, made once (not per CONNECT). */
   readonly #connectEnv: ConnectEnv;
@@ -85,7 +83,6 @@ export class KeyportBroker {
     opts: BrokerOptions,
   ) {
     this.#service = opts.service;
-    this.#trusted = opts.trustedProxies;
     this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.#rateTimer = setInterval(() => {
       this.published.tick();

@@ -3,14 +3,14 @@
 // and is marked "scope changed since connect"; a deleted device is disconnected.
 import { deviceMatches } from '../core/device-scope.ts';
 import type { ReasonCode, Tag } from '../core/types.ts';
-import type { KeyportService } from '../service/service.ts';
+import type { BrokerBackend } from './broker-backend.ts';
 import type { LiveSession, Sessions } from './sessions.ts';
 
 const sameTags = (a: readonly Tag[], b: readonly Tag[]): boolean =>
   a.length === b.length && a.every((t, i) => t.key === b[i]?.key && t.value === b[i]?.value);
 
 export function watchServiceChanges(
-  service: KeyportService,
+  service: BrokerBackend,
   sessions: Sessions,
   close: (s: LiveSession, reason: ReasonCode) => void,
 ): () => void {

@@ -99,21 +99,21 @@ function validatePair(cert: string, key: string, certLabel: string, keyLabel: st
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new Error(`${certLabel}: not a valid PEM certificate (${reason(err)})`);
+    throw new Error(`${certLabel}: not a valid PEM certificate (${reason(err)})`, { cause: err });
   }
   try {
     createPrivateKey(key);
   } catch (err) {
-    throw new Error(`${keyLabel}: not a valid PEM private key (${reason(err)})`);
+    throw new Error(`${keyLabel}: not a valid PEM private key (${reason(err)})`, { cause: err });
   }
   try {
     createSecureContext({ cert, key });
   } catch (err) {
     const msg = reason(err);
     if (/key values mismatch|KEY_VALUES_MISMATCH/i.test(msg)) {
-      throw new Error(`TLS certificate and key do not match (${certLabel}, ${keyLabel})`);
+      throw new Error(`TLS certificate and key do not match (${certLabel}, ${keyLabel})`, { cause: err });
     }
-    throw new Error(`TLS certificate and key rejected (${certLabel}, ${keyLabel}): ${msg}`);
+    throw new Error(`TLS certificate and key rejected (${certLabel}, ${keyLabel}): ${msg}`, { cause: err });
   }
   return x509.fingerprint256;
 }
@@ -122,7 +122,7 @@ async function readPem(file: string, label: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`${label}: ${fileProblem(err)}`);
+    throw new Error(`${label}: ${fileProblem(err)}`, { cause: err });
   }
 }
 
@@ -131,7 +131,7 @@ async function readIfExists(file: string): Promise<string | undefined> {
     return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${file}: ${fileProblem(err)}`);
+    throw new Error(`${file}: ${fileProblem(err)}`, { cause: err });
   }
 }
 

@@ -4,7 +4,7 @@
 // thinned; the simulations then miss those log lines, never get a wrong one.
 import { WebSocket } from 'ws';
 import type { DecisionEvent } from '../core/decision-event.ts';
-import { TypedEmitter } from '../service/typed-emitter.ts';
+import { TypedEmitter } from '../shared/typed-emitter.ts';
 import type { DecisionSource } from '../simulator/outcomes.ts';
 
 export interface BridgeFeed extends DecisionSource {

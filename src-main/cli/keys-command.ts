@@ -1,6 +1,6 @@
 // keyport keys create|list|set-status|delete
 import { restrictionSummary } from '../core/key-summary.ts';
-import type { AccessKey, TopicFilterType } from '../core/types.ts';
+import type { TopicFilterType } from '../core/types.ts';
 import { withBackend, type Backend } from './backend.ts';
 import { parse, strings, tagMatchesFrom } from './args.ts';
 import { printJson, table } from './output.ts';

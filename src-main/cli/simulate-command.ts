@@ -14,7 +14,7 @@ import { attachDecisionFeed } from '../simulator/outcomes.ts';
 import { SimulatedDevice } from '../simulator/simulated-device.ts';
 import { brokerUrl } from '../simulator/simulator.ts';
 import type { Generator, SimBehaviour, SimConfig, SimTransport } from '../simulator/types.ts';
-import { ServiceError } from '../service/errors.ts';
+import { ServiceError } from '../shared/errors.ts';
 import { checkSourceAddress, checkUrl } from '../service/simulator-handlers.ts';
 import { intFlag, numberFlag, parse, strings, tagsFrom } from './args.ts';
 import { outcomeJson, outcomeLine, Tally } from './simulate-output.ts';

@@ -44,6 +44,7 @@ function csvCell(s: string): string {
 
 // A key name is free text (it may hold line breaks); on a one-line comment it must not end the
 // comment and turn the rest into code (C header) or into NAME=value lines (env).
+// eslint-disable-next-line no-control-regex -- replacing control characters is the point
 const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ');
 
 function header(comment: string, b: SecretBundle): string {

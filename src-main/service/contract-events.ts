@@ -3,7 +3,7 @@
 import type { BrokerStatus, EventName, Events } from '../contract.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
 import type { Simulator } from '../simulator/simulator.ts';
-import { keyedThrottle } from './keyed-throttle.ts';
+import { keyedThrottle } from '../shared/keyed-throttle.ts';
 import type { KeyportService } from './service.ts';
 
 export type EventSink = <E extends EventName>(event: E, payload: Events[E]) => void;

@@ -1,7 +1,7 @@
 // The decision feed (docs/design.md §8): every broker and device-auth decision, in a bounded ring in memory,
 // followed live through an event, exportable as JSON lines. Events never carry a secret.
 import type { DecisionEvent } from '../core/decision-event.ts';
-import { TypedEmitter } from './typed-emitter.ts';
+import { TypedEmitter } from '../shared/typed-emitter.ts';
 
 export const DEFAULT_FEED_CAPACITY = 10_000;
 

@@ -3,9 +3,9 @@ import { newId } from '../core/ids.ts';
 import { validateDeviceInput, validateTags } from '../core/validation.ts';
 import type { ConnectionStatus, Device, Tag } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
-import { notFound, ServiceError, validationError } from './errors.ts';
+import { notFound, ServiceError, validationError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
-import type { TypedEmitter } from './typed-emitter.ts';
+import type { TypedEmitter } from '../shared/typed-emitter.ts';
 
 export class DeviceService {
   constructor(

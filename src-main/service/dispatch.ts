@@ -15,7 +15,7 @@ import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { isId } from '../core/ids.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import type { Simulator } from '../simulator/simulator.ts';
-import { ServiceError } from './errors.ts';
+import { ServiceError } from '../shared/errors.ts';
 import type { KeyportService } from './service.ts';
 import { simulatorHandlers as sim } from './simulator-handlers.ts';
 

@@ -6,9 +6,9 @@ import { generateKey, generateSecret, makeVerifier } from '../core/secrets.ts';
 import { validateKeyInput, validateKeyPatch } from '../core/validation.ts';
 import type { AccessKey, AccessKeyRecord } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
-import { notFound, ServiceError, validationError } from './errors.ts';
+import { notFound, ServiceError, validationError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
-import type { TypedEmitter } from './typed-emitter.ts';
+import type { TypedEmitter } from '../shared/typed-emitter.ts';
 
 export interface CreatedKey {
   accessKey: AccessKey;

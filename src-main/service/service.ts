@@ -5,7 +5,7 @@ import type { ServiceEvents } from './events.ts';
 import { KeyService } from './keys.ts';
 import { DecisionFeed } from './decision-feed.ts';
 import { Telemetry } from './telemetry.ts';
-import { TypedEmitter } from './typed-emitter.ts';
+import { TypedEmitter } from '../shared/typed-emitter.ts';
 
 export interface ServiceOptions {
   store: Store;

@@ -9,7 +9,7 @@ import { MAX_FLEET } from '../simulator/fleets.ts';
 import { runScenario, scenarioInfo } from '../simulator/scenarios.ts';
 import type { AddRequest, Simulator } from '../simulator/simulator.ts';
 import { SCENARIOS, type ScenarioName, type SimTransport } from '../simulator/types.ts';
-import { ServiceError, validationError } from './errors.ts';
+import { ServiceError, validationError } from '../shared/errors.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

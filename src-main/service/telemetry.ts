@@ -3,9 +3,9 @@
 import { parseState, validateCommand, type Command } from '../core/payloads.ts';
 import { allow, deny, type Decision, type DeviceState } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
-import { notFound, ServiceError } from './errors.ts';
+import { notFound, ServiceError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
-import type { TypedEmitter } from './typed-emitter.ts';
+import type { TypedEmitter } from '../shared/typed-emitter.ts';
 
 export const STATE_HISTORY = 500;
 export const COMMAND_HISTORY = 100;

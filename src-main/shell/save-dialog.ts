@@ -25,6 +25,7 @@ export class SaveRequestError extends Error {
 
 const ALLOWED_FIELDS = new Set(['suggestedName', 'content']);
 // Path separators, Windows drive/stream separator and reserved characters, control characters.
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const BAD_NAME_CHARS = /[/\\:<>"|?*\u0000-\u001f\u007f]/;
 
 export function validateSaveRequest(req: unknown): SaveSecretsRequest {

@@ -3,8 +3,8 @@
 // Electron's safeStorage as the vault; headless there is none, and saving says so.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ServiceError } from '../service/errors.ts';
-import { writeFileAtomic } from '../store/lowdb-store.ts';
+import { ServiceError } from '../shared/errors.ts';
+import { writeFileAtomic } from '../shared/atomic-write.ts';
 import type { SimBehaviour, SimTransport } from './types.ts';
 
 /** What the desktop shell passes (Electron safeStorage fits it). */
@@ -60,7 +60,7 @@ export class SavedCredentials {
   /** Throws 'unavailable' unless credentials can be encrypted here. */
   requireVault(): CredentialVault {
     if (!this.vault) throw new ServiceError('unavailable', NO_VAULT_MESSAGE);
-    let ok = false;
+    let ok: boolean;
     try {
       ok = this.vault.available();
     } catch {

@@ -3,12 +3,12 @@
 // Progress goes out as `fleet` events: created n/N while creating, connected n/N while connecting.
 import type { FleetRequest } from '../contract.ts';
 import { newId } from '../core/ids.ts';
-import { ServiceError, validationError } from '../service/errors.ts';
+import { ServiceError, validationError } from '../shared/errors.ts';
 import { validateBehaviour } from './generators.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
-import type { Simulator } from './simulator.ts';
-import { keyedThrottle } from '../service/keyed-throttle.ts';
-import type { FleetSummary, SimBehaviour, SimTransport } from './types.ts';
+import type { SimulatorBackend } from './simulator-backend.ts';
+import { keyedThrottle } from '../shared/keyed-throttle.ts';
+import type { FleetSummary, SimBehaviour, SimConfig, SimTransport } from './types.ts';
 
 export const MAX_FLEET = 2000;
 const CREATE_CHUNK = 100;
@@ -42,13 +42,29 @@ export function settled(sim: SimulatedDevice, ms = 15_000): Promise<void> {
   });
 }
 
+/**
+ * What fleets need from the Simulator that owns them (declared here, so that fleets.ts does not
+ * import simulator.ts, which imports fleets.ts).
+ */
+export interface FleetHost {
+  readonly service: Pick<SimulatorBackend, 'devices' | 'keys'>;
+  readonly events: {
+    on(event: 'changed', listener: (e: { id: string }) => void): () => void;
+    emit(event: 'fleet', payload: FleetSummary): void;
+    emit(event: 'removed', payload: { id: string }): void;
+  };
+  find(id: string): SimulatedDevice | undefined;
+  create(config: SimConfig, extras: { fleetId: string; keyId: string; start: boolean }): SimulatedDevice;
+  remove(id: string, fromFleet: boolean): Promise<unknown>;
+}
+
 export class Fleets {
   readonly #fleets = new Map<string, FleetState>();
   readonly #throttle = keyedThrottle(500, (id) => this.#emit(id));
   readonly #off: () => void;
 
   constructor(
-    private readonly sim: Simulator,
+    private readonly sim: FleetHost,
     private readonly concurrency: number,
   ) {
     // Member changes (connected, refused, ...) update the fleet's summary, at most twice a second.

@@ -3,7 +3,7 @@
 // with stages (a tag removed, a key switched off) run them in the background, pausing
 // `scenarioStepMs` between stages so a person can watch each one.
 import type { Tag } from '../core/types.ts';
-import { ServiceError } from '../service/errors.ts';
+import { ServiceError } from '../shared/errors.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
 import type { Simulator } from './simulator.ts';
 import { SCENARIOS, type ScenarioInfo, type ScenarioName, type SimBehaviour, type SimTransport } from './types.ts';

@@ -5,7 +5,7 @@
 // stops after a bounded number of attempts; a publish the broker refused (it closes the
 // connection) is remembered and never published again, and the reconnect waits its back-off.
 import type { StateValue } from '../core/types.ts';
-import { TypedEmitter } from '../service/typed-emitter.ts';
+import { TypedEmitter } from '../shared/typed-emitter.ts';
 import { backoffDelay, backoffOptions, type Backoff, type BackoffOptions } from './backoff.ts';
 import {
   closedAfterPublishOutcome,

@@ -5,19 +5,19 @@
 import type { ListenerInfo, SimAddRequest } from '../contract.ts';
 import { parseSecrets } from '../core/export-formats.ts';
 import { newId } from '../core/ids.ts';
-import { ServiceError, validationError } from '../service/errors.ts';
-import type { KeyportService } from '../service/service.ts';
-import { TypedEmitter } from '../service/typed-emitter.ts';
+import { ServiceError, validationError } from '../shared/errors.ts';
+import { TypedEmitter } from '../shared/typed-emitter.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { SavedCredentials, type CredentialVault } from './credential-store.ts';
 import { Fleets } from './fleets.ts';
 import { validateBehaviour } from './generators.ts';
 import { attachDecisionFeed, attachScopeWatch } from './outcomes.ts';
 import { SimulatedDevice } from './simulated-device.ts';
+import type { SimulatorBackend } from './simulator-backend.ts';
 import type { FleetSummary, SimConfig, SimSnapshot, SimStatus } from './types.ts';
 
 export interface SimulatorOptions {
-  service: KeyportService;
+  service: SimulatorBackend;
   dataDir: string;
   /** This Keyport's listeners (null until they listen). */
   listeners: () => ListenerInfo | null;
@@ -58,7 +58,7 @@ export function brokerUrl(l: ListenerInfo, transport: SimConfig['transport']): s
 
 export class Simulator {
   readonly events = new TypedEmitter<SimulatorEvents>();
-  readonly service: KeyportService;
+  readonly service: SimulatorBackend;
   readonly fleets: Fleets;
   readonly scenarioStepMs: number;
   readonly #opts: SimulatorOptions;

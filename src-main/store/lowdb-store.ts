@@ -5,23 +5,24 @@
 //    file (and name the problem) before Keyport uses it, and never write over a file we refused;
 //  - JSONFile's writer (steno 4) writes `.keyport.json.tmp` with the default mode (0644 under the
 //    usual umask), never fsyncs, and leaves the temp file behind when a write fails.
-// writeFileAtomic below keeps steno's idea (temp file + rename, so a reader or a crash sees the old
-// file or the new one, never half of one) and adds mode 0600, fsync of the file and its
-// directory, and removal of the temp file on failure.
+// writeFileAtomic (shared/atomic-write.ts) keeps steno's idea (temp file + rename, so a reader or
+// a crash sees the old file or the new one, never half of one) and adds mode 0600, fsync of the
+// file and its directory, and removal of the temp file on failure.
 //
 // Writes are serialised (never two in flight) and coalesced: every change made while a write is
 // in flight (or in the same tick) goes out in the next write, and each put's promise resolves
 // only after a write that includes its change has been renamed into place. Lazy puts (live
 // bookkeeping, see PutOptions) ride along with the next write, or get one of their own after at
 // most LAZY_WRITE_MS.
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Low } from 'lowdb';
 import type { Adapter } from 'lowdb';
 import { MemoryStore, newApplicationId } from './memory-store.ts';
 import { LAZY_WRITE_MS, STORE_VERSION, StoreFileError } from './store.ts';
 import type { Store, StoreData } from './store.ts';
 import { validateStoreData } from './validate-data.ts';
+import { writeFileAtomic, type AtomicWriteOptions } from '../shared/atomic-write.ts';
 
 export const STORE_FILE = 'keyport.json';
 
@@ -31,68 +32,6 @@ export interface LowdbStoreOptions {
   onWrite?: (info: { bytes: number }) => void;
   /** Called after the temp file is written and synced, before it is renamed over the store file. */
   beforeRename?: (tempFile: string) => void | Promise<void>;
-}
-
-export interface AtomicWriteOptions {
-  mode?: number;
-  beforeRename?: (tempFile: string) => void | Promise<void>;
-}
-
-let tempCounter = 0;
-
-async function renameWithRetry(from: string, to: string): Promise<void> {
-  // Windows refuses to replace a file another process (an indexer, an antivirus) has open for a
-  // moment; steno retries too. Elsewhere rename over an existing file is atomic and just works.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await rename(from, to);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const transient = process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY');
-      if (!transient || attempt >= 10) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-    }
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // Makes the rename itself durable. Not possible on every platform (Windows): best effort.
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // ignored: the data itself was fsynced before the rename
-  }
-}
-
-/**
- * Replaces `file` atomically: writes a uniquely named temp file next to it (created fresh, with
- * `mode`, default 0600), fsyncs it, renames it over `file`, fsyncs the directory. On failure the
- * temp file is removed and `file` is untouched.
- */
-export async function writeFileAtomic(file: string, data: string, options: AtomicWriteOptions = {}): Promise<void> {
-  const mode = options.mode ?? 0o600;
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${++tempCounter}.tmp`);
-  try {
-    const handle = await open(temp, 'wx', mode);
-    try {
-      await handle.chmod(mode); // the umask may have narrowed it; never widened past `mode`
-      await handle.writeFile(data, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await options.beforeRename?.(temp);
-    await renameWithRetry(temp, file);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  await syncDirectory(dirname(file));
 }
 
 /** lowdb adapter for keyport.json: validating read, atomic 0600 write. */

@@ -110,7 +110,7 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
       const r = await keyport(dir, ['devices', 'create', '--name', 'Plain']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const m = /^created device ([0-9a-f]{24})  Plain  \[standalone\]\n$/.exec(r.stdout);
+      const m = /^created device ([0-9a-f]{24}) {2}Plain {2}\[standalone\]\n$/.exec(r.stdout);
       expect(m, r.stdout).not.toBeNull();
       plain = { id: m![1]! } as Device;
     },

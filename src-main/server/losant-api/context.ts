@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../../core/client-address.ts';
 import { isId } from '../../core/ids.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../../core/prototype-keys.ts';
-import { ServiceError } from '../../service/errors.ts';
+import { ServiceError } from '../../shared/errors.ts';
 import type { KeyportService } from '../../service/service.ts';
 import { StoreRecordError } from '../../store/store.ts';
 import { bearerToken, HttpError, tokenMatches } from '../http-util.ts';

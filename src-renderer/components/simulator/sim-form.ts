@@ -2,7 +2,7 @@
 // into a SimBehaviour (with the same checks the backend makes, so mistakes show as you type),
 // and the tones used for statuses and reason codes.
 import type { StateValue } from '../../../src-main/core/types.ts';
-import type { CommandReaction, Generator, SimBehaviour, SimStatus } from '../../../src-main/simulator/types.ts';
+import type { CommandReaction, Generator, SimBehaviour, SimStatus } from '../../../src-main/contract.ts';
 
 export type GeneratorKind = Generator['kind'];
 

@@ -1,7 +1,7 @@
 // The Simulator view's live state: simulated devices and fleets, kept in sync by the
 // `simulator.*` events, plus the demo scenarios. The view calls loadSimulator() on mount;
 // the event subscriptions are made once and outlive the view, so nothing is missed between visits.
-import type { FleetSummary, ScenarioInfo, ScenarioName, SimSnapshot } from '../../../src-main/simulator/types.ts';
+import type { FleetSummary, ScenarioInfo, ScenarioName, SimSnapshot } from '../../../src-main/contract.ts';
 import { api, errorMessage } from '../../lib/api.ts';
 
 /**

@@ -116,7 +116,7 @@ describe('renderSecrets: every format carries what firmware needs', () => {
     expect(text).toContain('[env]\nbuild_flags =\n');
     expect(text).toContain(`  -D LOSANT_ACCESS_KEY='"${b.key}"'`);
     expect(text).toContain('  -D MQTT_PORT=1883');
-    for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^(;|\[env\]$|build_flags =$|  -D [A-Z_]+=)/);
+    for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^(;|\[env\]$|build_flags =$| {2}-D [A-Z_]+=)/);
   });
 
   it('json: one object, or an array for several keys', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../../src-main/store/memory-store.ts';
 import { KeyportService } from '../../../src-main/service/service.ts';
-import { ServiceError } from '../../../src-main/service/errors.ts';
+import { ServiceError } from '../../../src-main/shared/errors.ts';
 
 const service = () => new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 3) });
 

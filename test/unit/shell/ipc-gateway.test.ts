@@ -2,8 +2,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 
-type Handler = (event: unknown, ...args: unknown[]) => unknown;
-
 // A stand-in for Electron's ipcMain.handle/removeHandler, with its rule that a channel has one handler.
 const fake = vi.hoisted(() => {
   const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();

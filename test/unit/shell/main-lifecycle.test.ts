@@ -1,6 +1,6 @@
 // src-main/index.ts under a fake Electron: single instance, startup (with the port fallback),
 // a data-dir error, second instance, quit. The real runtime is replaced; it has its own tests.
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const h = vi.hoisted(() => {
