@@ -1,8 +1,8 @@
 // keyport simulate (SPEC §7, §12): one simulated device with given credentials, or a fleet of N
 // devices each with its own new single-device key, headless. Prints every outcome as it happens,
 // stops on SIGINT/SIGTERM or after --duration, then prints a summary by reason code.
-//   keyport simulate --device ID --key K --secret S [--every S] [--transport tcp|ws] [--url URL]
-//                    [--source ADDR] [--attr name=generator]... [--duration S] [--json]
+//   keyport simulate (--secret-file F | --device ID --key K [--secret -]) [--every S] [--transport tcp|ws]
+//                    [--url URL] [--source ADDR] [--attr name=generator]... [--duration S] [--json]
 //   keyport simulate --fleet N [--tag k=v]... [--every S] [--duration S] [--url URL] [--keep] [--json]
 import { newId } from '../core/ids.ts';
 import type { Tag } from '../core/types.ts';
@@ -19,6 +19,9 @@ import { checkSourceAddress, checkUrl } from '../service/simulator-handlers.ts';
 import { intFlag, numberFlag, parse, strings, tagsFrom } from './args.ts';
 import { outcomeJson, outcomeLine, Tally } from './simulate-output.ts';
 import { deviceNameOf, keyIdOf, openTarget, type SimTarget } from './simulate-target.ts';
+import type { CliIo } from './io.ts';
+import { readSecret } from './secret-input.ts';
+import { uiDir } from './ui-dir.ts';
 import { UsageError } from './usage.ts';
 
 const MAX_CLI_FLEET = 2000;
@@ -43,11 +46,12 @@ function asUsage<T>(fn: () => T): T {
   }
 }
 
-function parsePlan(args: string[]): Plan {
+async function parsePlan(args: string[], io: CliIo): Promise<Plan> {
   const { values: v, positionals } = parse(args, {
     device: { type: 'string' },
     key: { type: 'string' },
     secret: { type: 'string' },
+    'secret-file': { type: 'string' },
     name: { type: 'string' },
     fleet: { type: 'string' },
     tag: { type: 'string', multiple: true },
@@ -61,8 +65,9 @@ function parsePlan(args: string[]): Plan {
     attr: { type: 'string', multiple: true },
   });
   if (positionals.length) throw new UsageError(`simulate takes no arguments (got "${positionals[0]}")`);
-  if ((v.device === undefined) === (v.fleet === undefined))
-    throw new UsageError('simulate needs either --device ID --key K --secret S, or --fleet N');
+  const single = v.device !== undefined || (v['secret-file'] !== undefined && v.fleet === undefined);
+  if (single === (v.fleet !== undefined))
+    throw new UsageError('simulate needs either --device ID --key K with a secret (--secret-file F), or --fleet N');
   const transport = v.transport ?? 'tcp';
   if (transport !== 'tcp' && transport !== 'ws')
     throw new UsageError(`--transport must be tcp or ws (got "${String(transport)}")`);
@@ -94,7 +99,7 @@ function parsePlan(args: string[]): Plan {
     ...(duration !== undefined ? { duration } : {}),
   };
   if (v.fleet !== undefined) {
-    for (const f of ['key', 'secret', 'name'] as const)
+    for (const f of ['key', 'secret', 'secret-file', 'name'] as const)
       if (v[f] !== undefined) throw new UsageError(`--${f} is for --device; a fleet gets a new key per device`);
     const count = intFlag('fleet', v.fleet, 1, MAX_CLI_FLEET) as number;
     const prefix = (v['name-prefix'] as string | undefined) ?? 'Fleet device';
@@ -103,13 +108,32 @@ function parsePlan(args: string[]): Plan {
   }
   if (v.tag !== undefined || v['name-prefix'] !== undefined || v.keep !== undefined)
     throw new UsageError('--tag, --name-prefix and --keep are for --fleet');
-  const device = String(v.device);
+  const creds = await readSecret(
+    {
+      ...(typeof v.secret === 'string' ? { secret: v.secret } : {}),
+      ...(typeof v['secret-file'] === 'string' ? { secretFile: v['secret-file'] } : {}),
+    },
+    io,
+  );
+  // A secrets file names its key and device; flags that say otherwise are a mistake, not an override.
+  for (const [flag, given, saved] of [
+    ['--key', v.key, creds?.key],
+    ['--device', v.device, creds?.deviceId],
+  ] as const)
+    if (typeof given === 'string' && saved !== undefined && given !== saved)
+      throw new UsageError(`${flag} "${given}" is not the one in ${creds!.from} ("${saved}")`);
+  const device = typeof v.device === 'string' ? v.device : creds?.deviceId;
+  if (device === undefined) throw new UsageError(`--device ID is needed (${creds?.from ?? 'the file'} names none)`);
   if (device.length < 1 || device.length > 255) throw new UsageError('--device must be a device id');
-  if (typeof v.key !== 'string' || !v.key) throw new UsageError('--device needs --key K (the access key)');
-  if (typeof v.secret !== 'string' || !v.secret) throw new UsageError('--device needs --secret S (the access secret)');
+  const key = typeof v.key === 'string' ? v.key : creds?.key;
+  if (!key) throw new UsageError('--device needs --key K (the access key)');
+  if (!creds)
+    throw new UsageError(
+      '--device needs the access secret: --secret-file FILE, KEYPORT_SECRET=…, or --secret - (read from stdin)',
+    );
   return {
     ...common,
-    single: { deviceId: device, key: v.key, secret: v.secret, ...(typeof v.name === 'string' ? { name: v.name } : {}) },
+    single: { deviceId: device, key, secret: creds.secret, ...(typeof v.name === 'string' ? { name: v.name } : {}) },
   };
 }
 
@@ -175,10 +199,11 @@ async function removeMade(target: SimTarget, made: Made): Promise<void> {
   }
 }
 
-export async function simulateCommand(args: string[], dataDir: string): Promise<number> {
-  const plan = parsePlan(args);
-  const say: Say = (human, json) => process.stdout.write((plan.json ? JSON.stringify(json) : human) + '\n');
+export async function simulateCommand(args: string[], dataDir: string, io: CliIo): Promise<number> {
+  const plan = await parsePlan(args, io);
+  const say: Say = (human, json) => io.stdout.write((plan.json ? JSON.stringify(json) : human) + '\n');
   const target = await openTarget(dataDir, {
+    uiDir: uiDir(),
     ...(plan.url ? { url: plan.url } : {}),
     needApi: plan.fleet !== undefined,
   });
@@ -220,7 +245,7 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
       });
       sim.events.on('log', ({ entry }) => {
         tally.add(entry);
-        process.stdout.write(
+        io.stdout.write(
           (plan.json
             ? outcomeJson({ name: config.name ?? config.deviceId, deviceId: config.deviceId }, entry)
             : outcomeLine(config.name ?? config.deviceId, entry)) + '\n',
@@ -246,7 +271,7 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
         });
       }
     }
-    const why = await waitForEnd(sims, plan.duration);
+    const why = await waitForEnd(sims, io, plan.duration);
     const connected = sims.filter((s) => s.connected).length;
     await Promise.all(
       sims.map((s) =>
@@ -267,14 +292,14 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
         ...(gaveUp ? { gaveUp: true } : {}),
       });
     else
-      process.stdout.write(
+      io.stdout.write(
         tally.lines(
           `summary after ${seconds} s: ${sims.length} device(s), ${connected} connected when stopped${gaveUp ? ' (every device gave up)' : ''}; outcomes by reason code:`,
         ),
       );
     if (gaveUp) {
       const last = sims.map((s) => s.snapshot(0).stopReason).find((r) => r !== undefined) ?? 'stopped';
-      process.stderr.write(`keyport: every simulated device stopped (${last})\n`);
+      io.stderr.write(`keyport: every simulated device stopped (${last})\n`);
       return 1;
     }
     return 0;
@@ -291,7 +316,11 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
 }
 
 /** Resolves with why the run ends: the duration elapsed, a signal came, or every device gave up. */
-function waitForEnd(sims: SimulatedDevice[], duration?: number): Promise<'duration' | 'signal' | 'all-stopped'> {
+function waitForEnd(
+  sims: SimulatedDevice[],
+  io: CliIo,
+  duration?: number,
+): Promise<'duration' | 'signal' | 'all-stopped'> {
   return new Promise((resolve) => {
     const offs: (() => void)[] = [];
     let done = false;
@@ -302,11 +331,11 @@ function waitForEnd(sims: SimulatedDevice[], duration?: number): Promise<'durati
       resolve(why);
     };
     const onSignal = () => finish('signal');
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    io.signals.once('SIGINT', onSignal);
+    io.signals.once('SIGTERM', onSignal);
     offs.push(
-      () => process.off('SIGINT', onSignal),
-      () => process.off('SIGTERM', onSignal),
+      () => io.signals.off('SIGINT', onSignal),
+      () => io.signals.off('SIGTERM', onSignal),
     );
     if (duration !== undefined) {
       const t = setTimeout(() => finish('duration'), duration * 1000);
