@@ -82,7 +82,14 @@ export async function keyport(dataDir: string, args: string[], opts: RunOptions 
 export function keyportProcess(
   dataDir: string,
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: string; cwd?: string; bin?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    stdin?: string;
+    cwd?: string;
+    bin?: string;
+    /** Once stdout satisfies this, the child gets SIGTERM, once. */
+    until?: (stdout: string) => boolean;
+  } = {},
   timeoutMs = 30_000,
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
@@ -94,7 +101,16 @@ export function keyportProcess(
     if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let signalled = false;
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      // Once: the command stops listening for signals while it shuts down, so a second SIGTERM
+      // would end it by the default action instead of its own exit code.
+      if (!signalled && opts.until?.(stdout)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
