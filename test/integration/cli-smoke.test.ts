@@ -3,7 +3,7 @@
 // serve.test.ts, simulate-cli.test.ts). These check what only a process shows: that the bin runs
 // the built bundle (no note on stderr), exit codes, the serve ready line and a real SIGTERM, a
 // secret that goes to a file and is used from it, and the fallback when the bundle is stale.
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleState } from '../../bin/cli-bundle.mjs';
@@ -55,7 +55,10 @@ describe('the keyport bin', () => {
       r.chunks.forEach((c) => walk(c.slice(2)));
     };
     walk('main.js');
-    expect([...packages].sort()).toEqual(['ipaddr.js', 'lowdb']);
+    // ipaddr.js and lowdb are bundled in (scripts/build-cli.mjs INLINE); nothing else is loaded.
+    expect([...packages]).toEqual([]);
+    const text = [...seen].map((f) => readFileSync(join(REPO, 'out', 'cli', f), 'utf8')).join('\n');
+    expect(text).not.toMatch(/from "(aedes|mqtt|ws|selfsigned)"/);
     // serve and simulate are chunks of their own, reached only by import().
     const main = readFileSync(join(REPO, 'out', 'cli', 'main.js'), 'utf8');
     expect(main).toMatch(/import\("\.\/serve-command-[A-Z0-9]+\.js"\)/);
@@ -81,6 +84,11 @@ describe('the keyport bin', () => {
     const dir = await newDir();
     const serve = await startServeProcess(dir);
     expect(serve.pid).not.toBe(process.pid);
+    // The bundle finds the built UI (out/renderer) from out/cli as the sources do from src-main/cli.
+    const ui = await fetch(`http://127.0.0.1:${serve.ready.http}/`);
+    const built = existsSync(join(REPO, 'out', 'renderer', 'index.html'));
+    expect(ui.status).toBe(built ? 200 : 503);
+    if (built) expect(await ui.text()).toMatch(/<html/i);
     const device = JSON.parse(
       (await keyportProcess(dir, ['devices', 'create', '--name', 'smoke', '--json'])).stdout,
     ) as { id: string };
