@@ -59,6 +59,8 @@ export async function readSecret(flags: SecretFlags, io: CliIo): Promise<Credent
     throw new UsageError('--secret and --secret-file cannot be combined');
   if (flags.secretFile !== undefined) return fromFile(flags.secretFile);
   if (flags.secret === '-') {
+    if ((io.stdin as { isTTY?: boolean }).isTTY)
+      io.stderr.write('keyport: reading the access secret from stdin (end with Ctrl-D)\n');
     const secret = (await readAll(io.stdin)).trim();
     if (!secret) throw new UsageError('--secret -: stdin was empty (pipe the access secret in)');
     if (/\s/.test(secret)) throw new UsageError('--secret -: stdin must hold only the access secret');

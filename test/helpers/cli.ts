@@ -76,8 +76,9 @@ export async function keyport(dataDir: string, args: string[], opts: RunOptions 
 
 /**
  * Runs the real `node bin/keyport.mjs ...args` with KEYPORT_DATA=dataDir; never rejects on a
- * non-zero exit. 30 s: a spawned start is about 0.3 s, but the tsx fallback (stale bundle) on a
- * busy 2-core machine has been seen to take 18 s cold; past that the process is stuck, not slow.
+ * non-zero exit. 15 s: a spawn of the built CLI takes about 0.3 s (1 s on a loaded machine); the
+ * bound sits under the 20 s test timeout so a hung child is killed and reported with its stderr
+ * instead of leaking. A caller that runs the tsx fallback passes more (see cli-smoke.test.ts).
  */
 export function keyportProcess(
   dataDir: string,
@@ -90,7 +91,7 @@ export function keyportProcess(
     /** Once stdout satisfies this, the child gets SIGTERM, once. */
     until?: (stdout: string) => boolean;
   } = {},
-  timeoutMs = 30_000,
+  timeoutMs = 15_000,
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
@@ -226,9 +227,10 @@ const children = new Set<ChildProcess>();
 
 /**
  * Spawns `node bin/keyport.mjs serve --json` on port 0 and resolves with the parsed ready line;
- * rejects if the process exits before printing it. 30 s: see keyportProcess.
+ * rejects if the process exits before printing it. 15 s: as keyportProcess (a broker start adds
+ * about 0.5 s).
  */
-export function startServeProcess(dataDir: string, extra: string[] = [], timeoutMs = 30_000): Promise<ServeRun> {
+export function startServeProcess(dataDir: string, extra: string[] = [], timeoutMs = 15_000): Promise<ServeRun> {
   const child = spawn(process.execPath, [BIN, ...SERVE_ARGS, ...extra], {
     cwd: REPO,
     env: childEnv(dataDir),
