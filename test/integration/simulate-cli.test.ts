@@ -3,9 +3,12 @@
 // fleet, --url straight at the broker (client-side outcomes), every source of the secret, and bad
 // flags (exit 2). Runs end on an event (SIGTERM once the awaited line is printed, see `until` in
 // helpers/cli.ts); the --duration they also pass only ends a run whose line never came.
+import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main.ts';
 import type { AccessKey, Device } from '../../src-main/core/types.ts';
 import { keyport, tempDir, type CliResult } from '../helpers/cli.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
@@ -253,6 +256,31 @@ describe('keyport simulate: where the secret comes from (issue 12)', () => {
     const r = await connectOnce([...creds(), '--secret', '-'], { stdin: `${key.secret}\n` });
     connected(r);
     expect(r.stderr).toBe('');
+  });
+
+  it('--secret - from a terminal says it is reading (so the command does not look hung)', async () => {
+    const stdin = Object.assign(Readable.from([`${key.secret}\n`]), { isTTY: true });
+    let stdout = '';
+    let stderr = '';
+    const signals = new EventEmitter();
+    const code = await main(
+      ['simulate', ...creds(), '--secret', '-', '--url', h.mqttUrl, '--every', '5', ...BACKSTOP, '--data', out],
+      {
+        stdin,
+        env: {},
+        signals,
+        stdout: {
+          write: (t: string) => {
+            stdout += t;
+            if (/connack\.accepted/.test(stdout)) setImmediate(() => signals.emit('SIGTERM'));
+            return true;
+          },
+        },
+        stderr: { write: (t: string) => (stderr += t) },
+      },
+    );
+    expect(code, stderr).toBe(0);
+    expect(stderr).toBe('keyport: reading the access secret from stdin (end with Ctrl-D)\n');
   });
 
   it('--secret S still works but warns once on stderr, without echoing the secret', async () => {
