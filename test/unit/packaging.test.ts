@@ -33,7 +33,9 @@ const validate = (config: unknown) => validateConfiguration(config, { isEnabled:
 const Ajv = (
   require('ajv') as {
     default: new (o: object) => {
-      compile(s: object): ((d: unknown) => boolean) & {
+      compile(
+        s: object,
+      ): ((d: unknown) => boolean) & {
         errors?: Array<{ instancePath: string; keyword: string; params: Record<string, unknown> }> | null;
       };
     };
