@@ -145,7 +145,7 @@ export function renderReadmeSection(result: J): string {
     const tsx = row('devices list through tsx');
     out.push('### CLI start-up', '');
     out.push(
-      `\`keyport devices list\` with no server running, spawned, spawn to exit (${String(cli.rounds)} runs, ${String(cli.date ?? result.date ?? '').slice(0, 10)}): p50 ${fmt(n(list.p50))} ms, best ${fmt(n(list.min))} ms (target < 300 ms), where bare \`node -e 0\` took p50 ${fmt(n(node.p50))} / best ${fmt(n(node.min))} ms in the same run; the bin before the bundle (tsx) took p50 ${fmt(n(tsx.p50))} ms. \`npm run bench -- --only cli\`.`,
+      `\`keyport devices list\` with no server running, spawned, spawn to exit (${String(cli.rounds)} runs, ${String(cli.date ?? result.date ?? '').slice(0, 10)}${cli.machine ? `, ${String(cli.machine)}` : ''}): p50 ${fmt(n(list.p50))} ms, best ${fmt(n(list.min))} ms (target < 300 ms), where bare \`node -e 0\` took p50 ${fmt(n(node.p50))} / best ${fmt(n(node.min))} ms in the same run; the bin before the bundle (tsx) took p50 ${fmt(n(tsx.p50))} ms. \`npm run bench -- --only cli\`.`,
       '',
     );
   }
