@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only connect|publish|keys|fleet]`: what access keys cost
+// `npm run bench [-- --quick] [-- --only connect|publish|keys|fleet|cli]`: what access keys cost
 // against plain aedes and mosquitto. Prints tables, writes bench/results/latest.json, and after a
 // full run (no --quick, no --only) also bench/results/reference.json (committed).
 // Everything runs on 127.0.0.1, every loop is bounded in count and time, and a watchdog ends the
@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchCliStart } from './cli-start.ts';
 import { benchConnect } from './connect.ts';
 import { benchFleet } from './fleet.ts';
 import { benchKeyCount } from './key-count.ts';
@@ -17,18 +18,19 @@ import { renderTable } from './lib/table.ts';
 import './lib/cleanup.ts';
 import { mosquittoVersion } from './lib/mosquitto.ts';
 
-const SECTIONS = ['connect', 'publish', 'keys', 'fleet'] as const;
+const SECTIONS = ['connect', 'publish', 'keys', 'fleet', 'cli'] as const;
 type SectionId = (typeof SECTIONS)[number];
 const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   connect: benchConnect,
   publish: benchPublish,
   keys: benchKeyCount,
   fleet: benchFleet,
+  cli: benchCliStart,
 };
 
 function usage(msg: string): never {
   process.stderr.write(
-    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet[,…]] | --readme\n`,
+    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet|cli[,…]] | --readme\n`,
   );
   process.exit(2);
 }

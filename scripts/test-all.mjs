@@ -96,7 +96,7 @@ if (existsSync(vitestJson)) {
 if (existsSync('playwright.config.ts')) {
   const pwJson = `${results}/playwright.json`;
   rmSync(pwJson, { force: true });
-  const build = run('build', 'npx', ['electron-vite', 'build']);
+  const build = run('build', 'npm', ['run', 'build']); // the CLI bundle (e2e spawns it) and the app
   if (build !== 0) {
     failed++;
     summary.push('build: FAILED');

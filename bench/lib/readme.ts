@@ -137,12 +137,25 @@ export function renderReadmeSection(result: J): string {
     '',
   );
 
+  const cli = o(s.cli);
+  if (cli.devicesListP50 !== undefined) {
+    const row = (name: string) => arr(cli.results).find((r) => String(r.name).startsWith(name)) ?? {};
+    const list = row('keyport devices list');
+    const node = row('node -e 0');
+    const tsx = row('devices list through tsx');
+    out.push('### CLI start-up', '');
+    out.push(
+      `\`keyport devices list\` with no server running, spawned, spawn to exit (${String(cli.rounds)} runs, ${String(cli.date ?? result.date ?? '').slice(0, 10)}${cli.machine ? `, ${String(cli.machine)}` : ''}): p50 ${fmt(n(list.p50))} ms, best ${fmt(n(list.min))} ms (target < 300 ms), where bare \`node -e 0\` took p50 ${fmt(n(node.p50))} / best ${fmt(n(node.min))} ms in the same run; the bin before the bundle (tsx) took p50 ${fmt(n(tsx.p50))} ms. \`npm run bench -- --only cli\`.`,
+      '',
+    );
+  }
+
   out.push('### Reproduce', '');
   out.push(
     '```sh',
     `npm run bench                      # full run (${fmt(n(result.seconds))} s on the machine above); writes bench/results/latest.json, reference.json and this section`,
     'npm run bench -- --quick           # under two minutes, smaller counts',
-    'npm run bench -- --only publish    # one part: connect | publish | keys | fleet (comma-separated for several)',
+    'npm run bench -- --only publish    # one part: connect | publish | keys | fleet | cli (comma-separated for several)',
     'npm run bench -- --readme          # rewrite bench/README-section.md from bench/results/reference.json',
     '```',
     '',

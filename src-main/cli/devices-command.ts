@@ -2,7 +2,7 @@
 import { withBackend, type Backend } from './backend.ts';
 import { describeTags } from '../core/device-scope.ts';
 import { parse, tagsFrom } from './args.ts';
-import { printJson, table } from './output.ts';
+import { printJson, table, type CliIo } from './io.ts';
 import { UsageError } from './usage.ts';
 import type { Device } from '../core/types.ts';
 
@@ -16,7 +16,9 @@ export async function devicesCommand(
   sub: string | undefined,
   args: string[],
   open: () => Promise<Backend>,
+  io: CliIo,
 ): Promise<void> {
+  const out = io.stdout;
   switch (sub) {
     case 'create': {
       const { values } = parse(args, {
@@ -36,7 +38,7 @@ export async function devicesCommand(
       };
       await withBackend(open, async (b) => {
         const d = await b.api.call('devices.create', req);
-        values.json ? printJson(d) : process.stdout.write(`created device ${show(d)}`);
+        values.json ? printJson(out, d) : out.write(`created device ${show(d)}`);
       });
       return;
     }
@@ -44,10 +46,10 @@ export async function devicesCommand(
       const { values } = parse(args, {});
       await withBackend(open, async (b) => {
         const list = await b.api.call('devices.list', {});
-        if (values.json) return printJson(list);
+        if (values.json) return printJson(out, list);
         if (list.length === 0)
-          return void process.stdout.write('no devices yet: create one with `keyport devices create --name NAME`\n');
-        process.stdout.write(
+          return void out.write('no devices yet: create one with `keyport devices create --name NAME`\n');
+        out.write(
           table(
             ['ID', 'NAME', 'CLASS', 'STATUS', 'TAGS'],
             list.map((d) => [
@@ -67,9 +69,7 @@ export async function devicesCommand(
       const tags = tagsFrom(values.tag);
       await withBackend(open, async (b) => {
         const d = await b.api.call('devices.update', { id: positionals[0] as string, patch: { tags } });
-        values.json
-          ? printJson(d)
-          : process.stdout.write(`tags of ${d.id} are now: ${describeTags(d.tags) || '(none)'}\n`);
+        values.json ? printJson(out, d) : out.write(`tags of ${d.id} are now: ${describeTags(d.tags) || '(none)'}\n`);
       });
       return;
     }
@@ -77,7 +77,7 @@ export async function devicesCommand(
       const { values, positionals } = parse(args, {}, ['device ID']);
       await withBackend(open, async (b) => {
         const d = await b.api.call('devices.delete', { id: positionals[0] as string });
-        values.json ? printJson(d) : process.stdout.write(`deleted device ${d.id} (${d.name})\n`);
+        values.json ? printJson(out, d) : out.write(`deleted device ${d.id} (${d.name})\n`);
       });
       return;
     }

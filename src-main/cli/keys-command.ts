@@ -1,9 +1,10 @@
 // keyport keys create|list|set-status|delete
+import { resolve } from 'node:path';
 import { restrictionSummary } from '../core/key-summary.ts';
 import type { TopicFilterType } from '../core/types.ts';
 import { withBackend, type Backend } from './backend.ts';
 import { parse, strings, tagMatchesFrom } from './args.ts';
-import { printJson, table } from './output.ts';
+import { printJson, table, type CliIo } from './io.ts';
 import { openSecretsFile, pickFormat, type PendingSecretsFile } from './save-secrets.ts';
 import { UsageError } from './usage.ts';
 
@@ -46,7 +47,8 @@ function buildCreateRequest(values: Record<string, unknown>): Record<string, unk
   };
 }
 
-async function create(args: string[], open: () => Promise<Backend>): Promise<void> {
+async function create(args: string[], open: () => Promise<Backend>, io: CliIo): Promise<void> {
+  const out = io.stdout;
   const { values } = parse(args, {
     name: { type: 'string' },
     description: { type: 'string' },
@@ -90,9 +92,12 @@ async function create(args: string[], open: () => Promise<Backend>): Promise<voi
         tlsPort: l?.tls ?? 8883,
       },
     ]);
-    if (values.json) return printJson({ accessKey: k, secret, ...(save ? { savedTo: save } : {}) });
-    process.stdout.write(`created access key ${k.id} (${restrictionSummary(k)})\n  key:    ${k.key}\n`);
-    process.stdout.write(
+    // Issue 12: a secret that went to a file stays off stdout, which ends up in terminals' scroll-back
+    // and CI logs. The document says where it went instead.
+    if (values.json)
+      return printJson(out, save ? { accessKey: k, secretSavedTo: resolve(save) } : { accessKey: k, secret });
+    out.write(`created access key ${k.id} (${restrictionSummary(k)})\n  key:    ${k.key}\n`);
+    out.write(
       save
         ? `  secret: saved to ${save} (mode 0600); it is not shown again\n`
         : `  secret: ${secret}\nThe secret is shown once and Keyport does not keep it: copy it now.\n`,
@@ -104,22 +109,24 @@ export async function keysCommand(
   sub: string | undefined,
   args: string[],
   open: () => Promise<Backend>,
+  io: CliIo,
 ): Promise<void> {
+  const out = io.stdout;
   switch (sub) {
     case 'create':
-      return create(args, open);
+      return create(args, open, io);
     case 'list': {
       const { values } = parse(args, { query: { type: 'string' } });
       await withBackend(open, async (b) => {
         const list = await b.api.call('keys.list', values.query !== undefined ? { query: values.query } : {});
-        if (values.json) return printJson(list);
+        if (values.json) return printJson(out, list);
         if (list.length === 0)
-          return void process.stdout.write(
+          return void out.write(
             values.query
               ? 'no access keys match the query\n'
               : 'no access keys yet: create one with `keyport keys create --device ID`\n',
           );
-        process.stdout.write(
+        out.write(
           table(
             ['ID', 'NAME', 'KEY', 'STATUS', 'RESTRICTIONS'],
             list.map((k) => [k.id, k.name ?? '', k.key, k.status, restrictionSummary(k)]),
@@ -135,7 +142,7 @@ export async function keysCommand(
         throw new UsageError(`status must be active or inactive (got "${status}")`);
       await withBackend(open, async (b) => {
         const k = await b.api.call('keys.update', { id: positionals[0] as string, patch: { status } });
-        values.json ? printJson(k) : process.stdout.write(`access key ${k.id} is now ${k.status}\n`);
+        values.json ? printJson(out, k) : out.write(`access key ${k.id} is now ${k.status}\n`);
       });
       return;
     }
@@ -143,9 +150,7 @@ export async function keysCommand(
       const { values, positionals } = parse(args, {}, ['key ID']);
       await withBackend(open, async (b) => {
         const k = await b.api.call('keys.delete', { id: positionals[0] as string });
-        values.json
-          ? printJson(k)
-          : process.stdout.write(`deleted access key ${k.id}${k.name ? ` (${k.name})` : ''}\n`);
+        values.json ? printJson(out, k) : out.write(`deleted access key ${k.id}${k.name ? ` (${k.name})` : ''}\n`);
       });
       return;
     }

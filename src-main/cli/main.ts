@@ -5,58 +5,49 @@ import { resolveDataDir } from '../service/data-dir.ts';
 import { StoreFileError } from '../store/store.ts';
 import { openBackend } from './backend.ts';
 import { devicesCommand } from './devices-command.ts';
+import { processIo, type CliIo } from './io.ts';
 import { keysCommand } from './keys-command.ts';
 import { USAGE, UsageError } from './usage.ts';
 
-export type CommandRunner = (sub: string | undefined, args: string[], dataDir: string) => Promise<number | void>;
-
-/** Commands added by later modules (serve, simulate) register here. */
-const extra = new Map<string, CommandRunner>();
-export function registerCommand(name: string, run: CommandRunner): void {
-  extra.set(name, run);
-}
-
 /** --data DIR can appear anywhere; pick it out before the subcommand parses its own flags. */
-function dataDirFrom(args: string[]): string {
+function dataDirFrom(args: string[], env: NodeJS.ProcessEnv): string {
   const i = args.findIndex((a) => a === '--data' || a.startsWith('--data='));
-  if (i < 0) return resolveDataDir();
+  if (i < 0) return resolveDataDir(undefined, env);
   const a = args[i] as string;
   const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[i + 1];
   if (!v || v.startsWith('--')) throw new UsageError('--data needs a directory');
-  return resolveDataDir(v);
+  return resolveDataDir(v, env);
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return command === undefined ? 2 : 0;
   }
-  const dataDir = dataDirFrom(rest);
+  const dataDir = dataDirFrom(rest, io.env);
   const open = () => openBackend(dataDir);
   const [sub, ...args] = rest;
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
+    io.stdout.write(USAGE + '\n');
     return 0;
   }
   switch (command) {
     case 'devices':
-      await devicesCommand(sub, args, open);
+      await devicesCommand(sub, args, open, io);
       return 0;
     case 'keys':
-      await keysCommand(sub, args, open);
+      await keysCommand(sub, args, open, io);
       return 0;
     case 'serve':
-      // Loaded on demand: the broker, TLS and HTTP stack would double every other command's start-up.
-      return (await import('./serve-command.ts')).serveCommand(rest, dataDir);
+      // Loaded on demand (a separate chunk of the built CLI): the broker, TLS and HTTP stack would
+      // double every other command's start-up.
+      return (await import('./serve-command.ts')).serveCommand(rest, dataDir, io);
     case 'simulate':
       // Loaded on demand, like serve: mqtt.js and (without a server) the whole broker.
-      return (await import('./simulate-command.ts')).simulateCommand(rest, dataDir);
-    default: {
-      const runner = extra.get(command);
-      if (!runner) throw new UsageError(`unknown command "${command}" (try: keyport help)`);
-      return (await runner(sub, args, dataDir)) ?? 0;
-    }
+      return (await import('./simulate-command.ts')).simulateCommand(rest, dataDir, io);
+    default:
+      throw new UsageError(`unknown command "${command}" (try: keyport help)`);
   }
 }
 
@@ -83,12 +74,16 @@ function withFlag(err: ApiError): string {
   return flag ? `${err.message} (${flag})` : err.message;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs one `keyport` command and resolves with its exit code; never exits the process and never
+ * rejects. `io` is the process by default; tests pass their own (see ./io.ts).
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
-    return await run(argv);
+    return await run(argv, io);
   } catch (err) {
     const message = err instanceof ApiError ? withFlag(err) : err instanceof Error ? err.message : String(err);
-    process.stderr.write(`keyport: ${message.split('\n')[0]}\n`);
+    io.stderr.write(`keyport: ${message.split('\n')[0]}\n`);
     if (err instanceof UsageError) return 2;
     if (err instanceof ApiError) return err.isInputError ? 2 : 1;
     if (err instanceof StoreFileError) return 1;

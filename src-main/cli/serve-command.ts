@@ -2,9 +2,16 @@
 // SIGINT/SIGTERM, then closes the listeners, flushes the store and exits 0.
 import { startRuntime, DEFAULT_PORTS, type Runtime } from '../server/runtime.ts';
 import { intFlag, parse, strings } from './args.ts';
+import type { CliIo } from './io.ts';
+import { uiDir } from './ui-dir.ts';
 import { UsageError } from './usage.ts';
 
-export async function serveCommand(args: string[], dataDir: string, onReady?: (rt: Runtime) => void): Promise<number> {
+export async function serveCommand(
+  args: string[],
+  dataDir: string,
+  io: CliIo,
+  onReady?: (rt: Runtime) => void,
+): Promise<number> {
   const { values, positionals } = parse(args, {
     host: { type: 'string' },
     'mqtt-port': { type: 'string' },
@@ -22,6 +29,7 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
   const port = (name: string, def: number) => intFlag(name, values[name], 0, 65535) ?? def;
   const rt = await startRuntime({
     dataDir,
+    uiDir: uiDir(),
     ...(values.host !== undefined ? { host: values.host as string } : {}),
     mqttPort: port('mqtt-port', DEFAULT_PORTS.mqtt),
     wsPort: port('ws-port', DEFAULT_PORTS.ws),
@@ -35,7 +43,7 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
   const p = rt.ports;
   if (values.json) {
     // docs/design.md §12: ONE line, so a script can read a single line and parse it.
-    process.stdout.write(
+    io.stdout.write(
       JSON.stringify({
         mqtt: p.mqtt,
         ws: p.ws,
@@ -48,7 +56,7 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
       }) + '\n',
     );
   } else {
-    process.stdout.write(
+    io.stdout.write(
       [
         `Keyport is running (data: ${rt.dataDir})`,
         `  UI:          ${rt.uiUrl}`,
@@ -64,19 +72,23 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
   onReady?.(rt);
   return new Promise<number>((resolve) => {
     let stopping = false;
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      if (!values.json) process.stdout.write(`\n${signal}: closing listeners and flushing the store…\n`);
+      io.signals.off('SIGINT', onInt);
+      io.signals.off('SIGTERM', onTerm);
+      if (!values.json) io.stdout.write(`\n${signal}: closing listeners and flushing the store…\n`);
       rt.close().then(
         () => resolve(0),
         (err: unknown) => {
-          process.stderr.write(`keyport: shutdown failed: ${(err as Error).message}\n`);
+          io.stderr.write(`keyport: shutdown failed: ${(err as Error).message}\n`);
           resolve(1);
         },
       );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    io.signals.once('SIGINT', onInt);
+    io.signals.once('SIGTERM', onTerm);
   });
 }

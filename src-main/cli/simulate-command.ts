@@ -1,117 +1,20 @@
 // keyport simulate (docs/design.md §7, §12): one simulated device with given credentials, or a fleet of N
 // devices each with its own new single-device key, headless. Prints every outcome as it happens,
 // stops on SIGINT/SIGTERM or after --duration, then prints a summary by reason code.
-//   keyport simulate --device ID --key K --secret S [--every S] [--transport tcp|ws] [--url URL]
-//                    [--source ADDR] [--attr name=generator]... [--duration S] [--json]
+//   keyport simulate (--secret-file F | --device ID --key K [--secret -]) [--every S] [--transport tcp|ws]
+//                    [--url URL] [--source ADDR] [--attr name=generator]... [--duration S] [--json]
 //   keyport simulate --fleet N [--tag k=v]... [--every S] [--duration S] [--url URL] [--keep] [--json]
 import { newId } from '../core/ids.ts';
-import type { Tag } from '../core/types.ts';
-import { formatErrors } from '../core/validation.ts';
-import { ATTRIBUTE_NAME } from '../simulator/behaviour.ts';
-import { defaultBehaviour, parseGeneratorSpec, validateBehaviour } from '../simulator/generators.ts';
 import { settled } from '../simulator/fleets.ts';
 import { attachDecisionFeed } from '../simulator/outcomes.ts';
 import { SimulatedDevice } from '../simulator/simulated-device.ts';
 import { brokerUrl } from '../simulator/simulator.ts';
-import type { Generator, SimBehaviour, SimConfig, SimTransport } from '../simulator/types.ts';
-import { ServiceError } from '../shared/errors.ts';
-import { checkSourceAddress, checkUrl } from '../service/simulator-handlers.ts';
-import { intFlag, numberFlag, parse, strings, tagsFrom } from './args.ts';
+import type { SimConfig } from '../simulator/types.ts';
+import type { CliIo } from './io.ts';
 import { outcomeJson, outcomeLine, Tally } from './simulate-output.ts';
+import { parsePlan, type Plan } from './simulate-plan.ts';
 import { deviceNameOf, keyIdOf, openTarget, type SimTarget } from './simulate-target.ts';
-import { UsageError } from './usage.ts';
-
-const MAX_CLI_FLEET = 2000;
-
-interface Plan {
-  single?: { deviceId: string; key: string; secret: string; name?: string };
-  fleet?: { count: number; tags: Tag[]; prefix: string; keep: boolean };
-  behaviour: SimBehaviour;
-  transport: SimTransport;
-  url?: string;
-  source?: string;
-  duration?: number;
-  json: boolean;
-}
-
-function asUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ServiceError) throw new UsageError(`--${err.message.replace(/^sourceAddress/, 'source')}`);
-    throw err;
-  }
-}
-
-function parsePlan(args: string[]): Plan {
-  const { values: v, positionals } = parse(args, {
-    device: { type: 'string' },
-    key: { type: 'string' },
-    secret: { type: 'string' },
-    name: { type: 'string' },
-    fleet: { type: 'string' },
-    tag: { type: 'string', multiple: true },
-    'name-prefix': { type: 'string' },
-    keep: { type: 'boolean' },
-    every: { type: 'string' },
-    duration: { type: 'string' },
-    transport: { type: 'string' },
-    url: { type: 'string' },
-    source: { type: 'string' },
-    attr: { type: 'string', multiple: true },
-  });
-  if (positionals.length) throw new UsageError(`simulate takes no arguments (got "${positionals[0]}")`);
-  if ((v.device === undefined) === (v.fleet === undefined))
-    throw new UsageError('simulate needs either --device ID --key K --secret S, or --fleet N');
-  const transport = v.transport ?? 'tcp';
-  if (transport !== 'tcp' && transport !== 'ws')
-    throw new UsageError(`--transport must be tcp or ws (got "${String(transport)}")`);
-  const every = numberFlag('every', v.every, 0.1, 86_400) ?? 5;
-  const duration = numberFlag('duration', v.duration, 0.1, 365 * 86_400);
-  const attributes: Record<string, Generator> = {};
-  for (const a of strings(v.attr)) {
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : '';
-    if (!ATTRIBUTE_NAME.test(name))
-      throw new UsageError(`--attr "${a}" must look like name=generator (e.g. temp=float:18..26)`);
-    const g = parseGeneratorSpec(a.slice(eq + 1));
-    if (typeof g === 'string') throw new UsageError(`--attr ${name}: ${g}`);
-    attributes[name] = g;
-  }
-  const behaviour: SimBehaviour = Object.keys(attributes).length
-    ? { attributes, everySeconds: every }
-    : defaultBehaviour(every);
-  const checked = validateBehaviour(behaviour);
-  if (!checked.ok) throw new UsageError(`--attr: ${formatErrors(checked.errors)}`);
-  const url = v.url === undefined ? undefined : asUsage(() => checkUrl(v.url));
-  const source = v.source === undefined ? undefined : asUsage(() => checkSourceAddress(v.source, transport));
-  const common = {
-    behaviour,
-    transport: transport as SimTransport,
-    json: v.json === true,
-    ...(url ? { url } : {}),
-    ...(source ? { source } : {}),
-    ...(duration !== undefined ? { duration } : {}),
-  };
-  if (v.fleet !== undefined) {
-    for (const f of ['key', 'secret', 'name'] as const)
-      if (v[f] !== undefined) throw new UsageError(`--${f} is for --device; a fleet gets a new key per device`);
-    const count = intFlag('fleet', v.fleet, 1, MAX_CLI_FLEET) as number;
-    const prefix = (v['name-prefix'] as string | undefined) ?? 'Fleet device';
-    if (prefix.length < 1 || prefix.length > 200) throw new UsageError('--name-prefix must be 1-200 characters');
-    return { ...common, fleet: { count, tags: tagsFrom(v.tag), prefix, keep: v.keep === true } };
-  }
-  if (v.tag !== undefined || v['name-prefix'] !== undefined || v.keep !== undefined)
-    throw new UsageError('--tag, --name-prefix and --keep are for --fleet');
-  const device = String(v.device);
-  if (device.length < 1 || device.length > 255) throw new UsageError('--device must be a device id');
-  if (typeof v.key !== 'string' || !v.key) throw new UsageError('--device needs --key K (the access key)');
-  if (typeof v.secret !== 'string' || !v.secret) throw new UsageError('--device needs --secret S (the access secret)');
-  return {
-    ...common,
-    single: { deviceId: device, key: v.key, secret: v.secret, ...(typeof v.name === 'string' ? { name: v.name } : {}) },
-  };
-}
+import { uiDir } from './ui-dir.ts';
 
 type Say = (human: string, json: Record<string, unknown>) => void;
 /** Devices and keys this run made (removed at the end unless --keep). */
@@ -175,10 +78,11 @@ async function removeMade(target: SimTarget, made: Made): Promise<void> {
   }
 }
 
-export async function simulateCommand(args: string[], dataDir: string): Promise<number> {
-  const plan = parsePlan(args);
-  const say: Say = (human, json) => process.stdout.write((plan.json ? JSON.stringify(json) : human) + '\n');
+export async function simulateCommand(args: string[], dataDir: string, io: CliIo): Promise<number> {
+  const plan = await parsePlan(args, io);
+  const say: Say = (human, json) => io.stdout.write((plan.json ? JSON.stringify(json) : human) + '\n');
   const target = await openTarget(dataDir, {
+    uiDir: uiDir(),
     ...(plan.url ? { url: plan.url } : {}),
     needApi: plan.fleet !== undefined,
   });
@@ -220,7 +124,7 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
       });
       sim.events.on('log', ({ entry }) => {
         tally.add(entry);
-        process.stdout.write(
+        io.stdout.write(
           (plan.json
             ? outcomeJson({ name: config.name ?? config.deviceId, deviceId: config.deviceId }, entry)
             : outcomeLine(config.name ?? config.deviceId, entry)) + '\n',
@@ -246,7 +150,7 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
         });
       }
     }
-    const why = await waitForEnd(sims, plan.duration);
+    const why = await waitForEnd(sims, io, plan.duration);
     const connected = sims.filter((s) => s.connected).length;
     await Promise.all(
       sims.map((s) =>
@@ -267,14 +171,14 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
         ...(gaveUp ? { gaveUp: true } : {}),
       });
     else
-      process.stdout.write(
+      io.stdout.write(
         tally.lines(
           `summary after ${seconds} s: ${sims.length} device(s), ${connected} connected when stopped${gaveUp ? ' (every device gave up)' : ''}; outcomes by reason code:`,
         ),
       );
     if (gaveUp) {
       const last = sims.map((s) => s.snapshot(0).stopReason).find((r) => r !== undefined) ?? 'stopped';
-      process.stderr.write(`keyport: every simulated device stopped (${last})\n`);
+      io.stderr.write(`keyport: every simulated device stopped (${last})\n`);
       return 1;
     }
     return 0;
@@ -291,7 +195,11 @@ export async function simulateCommand(args: string[], dataDir: string): Promise<
 }
 
 /** Resolves with why the run ends: the duration elapsed, a signal came, or every device gave up. */
-function waitForEnd(sims: SimulatedDevice[], duration?: number): Promise<'duration' | 'signal' | 'all-stopped'> {
+function waitForEnd(
+  sims: SimulatedDevice[],
+  io: CliIo,
+  duration?: number,
+): Promise<'duration' | 'signal' | 'all-stopped'> {
   return new Promise((resolve) => {
     const offs: (() => void)[] = [];
     let done = false;
@@ -302,11 +210,11 @@ function waitForEnd(sims: SimulatedDevice[], duration?: number): Promise<'durati
       resolve(why);
     };
     const onSignal = () => finish('signal');
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    io.signals.once('SIGINT', onSignal);
+    io.signals.once('SIGTERM', onSignal);
     offs.push(
-      () => process.off('SIGINT', onSignal),
-      () => process.off('SIGTERM', onSignal),
+      () => io.signals.off('SIGINT', onSignal),
+      () => io.signals.off('SIGTERM', onSignal),
     );
     if (duration !== undefined) {
       const t = setTimeout(() => finish('duration'), duration * 1000);

@@ -25,7 +25,10 @@ export interface SimTarget {
   close(): Promise<void>;
 }
 
-export async function openTarget(dataDir: string, opts: { url?: string; needApi: boolean }): Promise<SimTarget> {
+export async function openTarget(
+  dataDir: string,
+  opts: { url?: string; needApi: boolean; uiDir: string },
+): Promise<SimTarget> {
   if (opts.url !== undefined) {
     if (!opts.needApi) return { description: `${opts.url} (client-side outcomes only)`, close: async () => {} };
     // A fleet against another broker still needs this Keyport to issue the devices' keys.
@@ -65,7 +68,7 @@ export async function openTarget(dataDir: string, opts: { url?: string; needApi:
   }
   // Loaded on demand: the broker, TLS and HTTP stack.
   const { startRuntime } = await import('../server/runtime.ts');
-  const rt = await startRuntime({ dataDir, mqttPort: 0, wsPort: 0, tlsPort: 0, httpPort: 0 });
+  const rt = await startRuntime({ dataDir, uiDir: opts.uiDir, mqttPort: 0, wsPort: 0, tlsPort: 0, httpPort: 0 });
   const ctx = { service: rt.service, dataDir, listeners: () => rt.ports, simulator: rt.simulator };
   const api: KeyportApi = {
     async call<M extends MethodName>(method: M, req: Req<M>): Promise<Res<M>> {

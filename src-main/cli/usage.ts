@@ -14,11 +14,16 @@ export const USAGE = `usage: keyport <command> [options]
               [--allow-address A... | --deny-address A...]
               [--topics none|all | --pub-topic T... --sub-topic T... --topics whitelist|blacklist]
               [--save FILE [--format env|json|csv|c-header|arduino|platformio]] [--json]
+              (with --save the secret goes only to FILE, mode 0600; --json then says secretSavedTo)
   keys list [--query JSON] [--json]
   keys set-status ID active|inactive
   keys delete ID
-  simulate --device ID --key K --secret S [--every SECONDS] [--transport tcp|ws] [--url URL]
-           [--source ADDR] [--attr name=GENERATOR]... [--duration SECONDS] [--json]
+  simulate (--secret-file FILE | --device ID --key K [--secret -]) [--every SECONDS]
+           [--transport tcp|ws] [--url URL] [--source ADDR] [--attr name=GENERATOR]...
+           [--duration SECONDS] [--json]
+           the secret: --secret-file FILE (written by keys create --save; gives key and device too),
+           KEYPORT_SECRET in the environment, or --secret - (one line on stdin); --secret S works
+           but warns, since a command line is visible to other users in ps
   simulate --fleet N [--tag k=v]... [--every SECONDS] [--duration SECONDS] [--url URL]
            [--transport tcp|ws] [--name-prefix P] [--keep] [--json]
            GENERATOR: static:V | int:MIN..MAX | float:MIN..MAX[:DECIMALS] | string:N | boolean

@@ -1,12 +1,20 @@
-// The `keyport` command as a user runs it: `node bin/keyport.mjs …` in a child process with a
-// given KEYPORT_DATA. `keyport()` resolves with {code, stdout, stderr} once the process exits;
-// `startServe()` spawns `keyport serve --json` on port 0 and resolves with the parsed ready line.
-// Every wait is on a process event or a line of output, never a sleep.
+// The `keyport` command in two forms.
+//  - In this process (most tests): `keyport()` / `keyportJson()` / `startServe()` call the CLI's
+//    main(argv, io) with captured stdout/stderr, an environment holding only KEYPORT_DATA (plus what
+//    the test adds) and an emitter standing in for SIGINT/SIGTERM. No process start-up, so nothing
+//    here waits on module loading; commands on different data directories may overlap.
+//  - As a user runs it (the smoke tests): `keyportProcess()` / `startServeProcess()` spawn
+//    `node bin/keyport.mjs ...`, which runs the built CLI in out/cli.
+// Every wait is on a process event, a promise or a line of output, never a sleep.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { main } from '../../src-main/cli/main.ts';
+import type { CliIo } from '../../src-main/cli/io.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const BIN = join(REPO, 'bin', 'keyport.mjs');
@@ -25,18 +33,86 @@ function childEnv(dataDir: string): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `keyport ...args` with KEYPORT_DATA=dataDir; never rejects on a non-zero exit. */
-export function keyport(dataDir: string, args: string[], timeoutMs = 15_000): Promise<CliResult> {
+/** What an in-process run gets besides its arguments. */
+export interface RunOptions {
+  /** Added to the environment (which otherwise holds only KEYPORT_DATA). */
+  env?: Record<string, string>;
+  /** The whole of stdin. */
+  stdin?: string;
+  /**
+   * For commands that run until a signal (simulate, serve): once stdout satisfies this, SIGTERM is
+   * sent, and sent again on every later write until the command ends (so a signal that arrives
+   * before the command listens is not lost). The way to end a run on an event instead of a timer.
+   */
+  until?: (stdout: string) => boolean;
+}
+
+function captureIo(dataDir: string, opts: RunOptions, onStdout?: (text: string) => void) {
+  const out = { stdout: '', stderr: '' };
+  const signals = new EventEmitter();
+  const io: CliIo = {
+    stdout: {
+      write: (t: string) => {
+        out.stdout += t;
+        onStdout?.(t);
+        if (opts.until?.(out.stdout)) setImmediate(() => signals.emit('SIGTERM'));
+        return true;
+      },
+    },
+    stderr: { write: (t: string) => ((out.stderr += t), true) },
+    stdin: Readable.from(opts.stdin !== undefined ? [opts.stdin] : []),
+    env: { KEYPORT_DATA: dataDir, ...opts.env },
+    signals,
+  };
+  return { io, out, signals };
+}
+
+/** Runs `keyport ...args` in this process with KEYPORT_DATA=dataDir; never rejects on a non-zero exit. */
+export async function keyport(dataDir: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  const { io, out } = captureIo(dataDir, opts);
+  const code = await main(args, io);
+  return { code, signal: null, ...out };
+}
+
+/**
+ * Runs the real `node bin/keyport.mjs ...args` with KEYPORT_DATA=dataDir; never rejects on a
+ * non-zero exit. 15 s: a spawn of the built CLI takes about 0.3 s (1 s on a loaded machine); the
+ * bound sits under the 20 s test timeout so a hung child is killed and reported with its stderr
+ * instead of leaking. A caller that runs the tsx fallback passes more (see cli-smoke.test.ts).
+ */
+export function keyportProcess(
+  dataDir: string,
+  args: string[],
+  opts: {
+    env?: Record<string, string>;
+    stdin?: string;
+    cwd?: string;
+    bin?: string;
+    /** Once stdout satisfies this, the child gets SIGTERM, once. */
+    until?: (stdout: string) => boolean;
+  } = {},
+  timeoutMs = 15_000,
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO,
-      env: childEnv(dataDir),
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...childEnv(dataDir), ...opts.env },
+      stdio: [opts.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    let signalled = false;
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      // Once: the command stops listening for signals while it shuts down, so a second SIGTERM
+      // would end it by the default action instead of its own exit code.
+      if (!signalled && opts.until?.(stdout)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`keyport ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
@@ -52,9 +128,9 @@ export function keyport(dataDir: string, args: string[], timeoutMs = 15_000): Pr
   });
 }
 
-/** Runs a command that must succeed (exit 0) and parses its --json output. */
-export async function keyportJson<T = unknown>(dataDir: string, args: string[]): Promise<T> {
-  const r = await keyport(dataDir, [...args, '--json']);
+/** Runs a command in this process that must succeed (exit 0) and parses its --json output. */
+export async function keyportJson<T = unknown>(dataDir: string, args: string[], opts: RunOptions = {}): Promise<T> {
+  const r = await keyport(dataDir, [...args, '--json'], opts);
   if (r.code !== 0) throw new Error(`keyport ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -71,57 +147,108 @@ export interface ReadyLine {
   adminTokenFile: string;
 }
 
-export interface ServeProcess {
-  child: ChildProcess;
+/** A running `keyport serve --json`, in this process or a child. */
+export interface ServeRun {
+  /** The pid that owns the data directory (this process, for an in-process serve). */
   pid: number;
   ready: ReadyLine;
   /** The ready line exactly as printed (without the newline). */
   readyText: string;
   stderr(): string;
   stdout(): string;
-  /** Sends `signal` and resolves with the exit once the process has ended. */
+  /** True until the command has returned / the process has exited. */
+  running(): boolean;
+  /** Sends `signal` and resolves with the exit once serve has finished. */
   stop(signal?: NodeJS.Signals): Promise<CliResult>;
-  /** Resolves when the process exits (for whatever reason). */
+  /** Resolves when serve ends (for whatever reason). */
   exited: Promise<CliResult>;
 }
 
-const running = new Set<ChildProcess>();
+const SERVE_ARGS = ['serve', '--json', '--mqtt-port', '0', '--ws-port', '0', '--tls-port', '0', '--http-port', '0'];
+
+function parseReady(line: string): ReadyLine {
+  try {
+    return JSON.parse(line) as ReadyLine;
+  } catch (err) {
+    throw new Error(
+      `the first line of keyport serve --json is not a JSON document: ${line} (${(err as Error).message})`,
+    );
+  }
+}
+
+const inProcess = new Set<ServeRun>();
 
 /**
- * Spawns `keyport serve --json --mqtt-port 0 --ws-port 0 --tls-port 0 --http-port 0 ...extra`.
- * Resolves with the parsed first stdout line; rejects if the process exits before printing it.
+ * `keyport serve --json` on port 0 in this process (main(argv, io)), stopped through the io's
+ * signal emitter. Resolves with the parsed first stdout line; rejects if serve returns before it.
+ * No timeout of its own: serve either prints the line or returns (an error), and the test's timeout
+ * bounds a hang.
  */
-export function startServe(dataDir: string, extra: string[] = [], timeoutMs = 15_000): Promise<ServeProcess> {
-  const args = [
-    'serve',
-    '--json',
-    '--mqtt-port',
-    '0',
-    '--ws-port',
-    '0',
-    '--tls-port',
-    '0',
-    '--http-port',
-    '0',
-    ...extra,
-  ];
-  const child = spawn(process.execPath, [BIN, ...args], {
+export function startServe(dataDir: string, extra: string[] = []): Promise<ServeRun> {
+  let firstLine: (line: string) => void = () => {};
+  const gotLine = new Promise<string>((res) => (firstLine = res));
+  let buffered = '';
+  const { io, out, signals } = captureIo(dataDir, {}, (t) => {
+    buffered += t;
+    const nl = buffered.indexOf('\n');
+    if (nl >= 0) firstLine(buffered.slice(0, nl));
+  });
+  let done = false;
+  const exited = main([...SERVE_ARGS, ...extra], io).then((code): CliResult => {
+    done = true;
+    return { code, signal: null, ...out };
+  });
+  return Promise.race([
+    gotLine.then((line): ServeRun => {
+      const run: ServeRun = {
+        pid: process.pid,
+        ready: parseReady(line),
+        readyText: line,
+        stderr: () => out.stderr,
+        stdout: () => out.stdout,
+        running: () => !done,
+        stop(signal = 'SIGTERM') {
+          if (!done) signals.emit(signal);
+          return exited;
+        },
+        exited,
+      };
+      inProcess.add(run);
+      void exited.then(() => inProcess.delete(run));
+      return run;
+    }),
+    exited.then((r): never => {
+      throw new Error(`keyport serve returned ${r.code} before it was ready: ${r.stderr}`);
+    }),
+  ]);
+}
+
+const children = new Set<ChildProcess>();
+
+/**
+ * Spawns `node bin/keyport.mjs serve --json` on port 0 and resolves with the parsed ready line;
+ * rejects if the process exits before printing it. 15 s: as keyportProcess (a broker start adds
+ * about 0.5 s).
+ */
+export function startServeProcess(dataDir: string, extra: string[] = [], timeoutMs = 15_000): Promise<ServeRun> {
+  const child = spawn(process.execPath, [BIN, ...SERVE_ARGS, ...extra], {
     cwd: REPO,
     env: childEnv(dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  children.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<CliResult>((res) => {
     child.once('close', (code, signal) => {
-      running.delete(child);
+      children.delete(child);
       res({ code, signal, stdout, stderr });
     });
   });
-  return new Promise<ServeProcess>((resolvePromise, reject) => {
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return new Promise<ServeRun>((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`keyport serve printed no ready line within ${timeoutMs} ms; stderr: ${stderr}`));
@@ -132,25 +259,21 @@ export function startServe(dataDir: string, extra: string[] = [], timeoutMs = 15
       rl.close();
       let ready: ReadyLine;
       try {
-        ready = JSON.parse(line) as ReadyLine;
+        ready = parseReady(line);
       } catch (err) {
         child.kill('SIGKILL');
-        return reject(
-          new Error(
-            `the first line of keyport serve --json is not a JSON document: ${line} (${(err as Error).message})`,
-          ),
-        );
+        return reject(err as Error);
       }
       resolvePromise({
-        child,
         pid: child.pid ?? 0,
         ready,
         readyText: line,
         stderr: () => stderr,
         stdout: () => stdout,
+        running: alive,
         exited,
         stop(signal = 'SIGTERM') {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          if (alive()) child.kill(signal);
           return exited;
         },
       });
@@ -162,11 +285,11 @@ export function startServe(dataDir: string, extra: string[] = [], timeoutMs = 15
   });
 }
 
-/** Kills (SIGKILL) every serve process still running: for afterAll, after a failed test. */
+/** Ends every serve still running (after a failed test): in-process ones by SIGTERM, children by SIGKILL. */
 export async function killAllServes(): Promise<void> {
-  const all = [...running];
+  await Promise.all([...inProcess].map((s) => s.stop('SIGTERM')));
   await Promise.all(
-    all.map(
+    [...children].map(
       (c) =>
         new Promise<void>((res) => {
           if (c.exitCode !== null || c.signalCode !== null) return res();

@@ -35,7 +35,7 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /**
  * Tracks every mqtt.js client a test opens so afterEach can end them all.
- * Defaults: reconnectPeriod 0 (never reconnect on its own), connectTimeout 5 s.
+ * Defaults: reconnectPeriod 0 (never reconnect on its own), connectTimeout 5 s (a loopback CONNACK takes ms; past 5 s mqtt.js reports the hang itself).
  */
 export class ClientPool {
   readonly #clients = new Set<MqttClient>();
@@ -91,6 +91,9 @@ export class ClientPool {
 }
 
 /** Resolves when the client's connection closes (immediately if it already has). */
+// The 5 s defaults below bound waits for one event on loopback (a close, a message, a status
+// change) that takes milliseconds; they exist to fail with a message naming the awaited event
+// rather than the bare test timeout (20 s), and leave room for a machine busy 100x over.
 export function closed(client: MqttClient, ms = 5_000): Promise<void> {
   if (!client.connected) return Promise.resolve();
   return within(new Promise<void>((resolve) => client.once('close', () => resolve())), ms, "the client's 'close'");
@@ -160,7 +163,7 @@ export interface ProcessResult {
 export function mosquitto(
   tool: 'mosquitto_pub' | 'mosquitto_sub',
   args: string[],
-  timeoutMs = 8_000,
+  timeoutMs = 8_000, // a mosquitto client run is ~10 ms; 8 s is a hung process (killed), not a slow one
 ): Promise<ProcessResult> {
   const file = tool === 'mosquitto_pub' ? MOSQUITTO_PUB : MOSQUITTO_SUB;
   return new Promise((resolve, reject) => {

@@ -32,6 +32,7 @@ export async function startHarness(opts: Partial<RuntimeOptions> = {}): Promise<
     tlsUrl: `mqtts://127.0.0.1:${rt.ports.tls}`,
     device: (input = {}) => rt.service.devices.create({ name: `device ${++n}`, ...input }),
     key: (input) => rt.service.keys.create(input),
+    // 5 s: a decision follows its packet within milliseconds; the bound only names what never came.
     decision(pred, timeoutMs = 5000) {
       const found = rt.service.feed.list().find(pred);
       if (found) return Promise.resolve(found);

@@ -42,6 +42,8 @@ function connectFrom(
       transport === 'tcp'
         ? netConnect({ host: '127.0.0.1', port, localAddress })
         : tlsConnect({ socket: netConnect({ host: '127.0.0.1', port, localAddress }), rejectUnauthorized: false }),
+    // connectTimeout 5 s / within 6 s: a loopback CONNACK takes ms; mqtt.js gives up first (5 s),
+    // so its own error is what the test reports, and `within` only catches a client that never does.
     { reconnectPeriod: 0, connectTimeout: 5_000, protocolVersion: 4, ...opts },
   );
   bound.add(client);

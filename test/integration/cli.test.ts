@@ -1,8 +1,9 @@
-// The `keyport` CLI without a server (it takes the data directory lock itself), as a user runs it:
-// `node bin/keyport.mjs …` with KEYPORT_DATA set. Happy paths, --save in every format, and bad
-// input: exit 2 with ONE line on stderr naming what was wrong, and nothing created.
+// The `keyport` CLI without a server (it takes the data directory lock itself), run in this process
+// through main(argv, io) with KEYPORT_DATA set and captured output (the spawned bin has its own
+// smoke tests in cli-smoke.test.ts). Happy paths, --save in every format (the secret only in the
+// file), and bad input: exit 2 with ONE line on stderr naming what was wrong, and nothing created.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSecrets } from '../../src-main/core/export-formats.ts';
 import type { AccessKey, Device } from '../../src-main/core/types.ts';
@@ -11,7 +12,11 @@ import { keyport, keyportJson, tempDir, type CliResult } from '../helpers/cli.ts
 interface CreatedKey {
   accessKey: AccessKey;
   secret: string;
-  savedTo?: string;
+}
+/** `keys create --save FILE --json`: no secret, where it went instead. */
+interface SavedKey {
+  accessKey: AccessKey;
+  secretSavedTo: string;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -317,23 +322,41 @@ describe.concurrent('keys create --save', () => {
     deviceId = (await keyportJson<Device>(dir, ['devices', 'create', '--name', 'saved'])).id;
   });
 
-  it.sequential.each(FORMATS)('--format %s writes a mode 0600 file that parses back', async (format) => {
-    const file = join(out, `secrets-${format}.out`);
-    const created = await keyportJson<CreatedKey>(dir, [
-      'keys',
-      'create',
-      '--device',
-      deviceId,
-      '--save',
-      file,
-      '--format',
-      format,
-    ]);
-    expect(created.savedTo).toBe(file);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    const text = readFileSync(file, 'utf8');
-    expect(parseSecrets(text)).toEqual({ key: created.accessKey.key, secret: created.secret, deviceId });
-    expect(text).toContain('127.0.0.1'); // broker host so firmware can use the file as is
+  it.sequential.each(FORMATS)(
+    '--format %s writes a mode 0600 file that parses back; --json says where the secret went, not what it is',
+    async (format) => {
+      const file = join(out, `secrets-${format}.out`);
+      const r = await keyport(dir, [
+        'keys',
+        'create',
+        '--device',
+        deviceId,
+        '--save',
+        file,
+        '--format',
+        format,
+        '--json',
+      ]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const created = JSON.parse(r.stdout) as SavedKey;
+      expect(Object.keys(created).sort()).toEqual(['accessKey', 'secretSavedTo']);
+      expect(created.secretSavedTo).toBe(file);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const text = readFileSync(file, 'utf8');
+      const saved = parseSecrets(text);
+      expect(saved).toEqual({ key: created.accessKey.key, secret: saved.secret, deviceId });
+      expect(saved.secret).toMatch(/^[0-9a-f]{64}$/);
+      // Issue 12: stdout (CI logs, scroll-back) never holds a secret that went to a file.
+      expect(r.stdout).not.toContain(saved.secret);
+      expect(text).toContain('127.0.0.1'); // broker host so firmware can use the file as is
+    },
+  );
+
+  it.sequential('--save with a relative path: secretSavedTo is the absolute path it was written to', async () => {
+    const rel = join(relative(process.cwd(), out), 'relative.env');
+    const created = await keyportJson<SavedKey>(dir, ['keys', 'create', '--device', deviceId, '--save', rel]);
+    expect(created.secretSavedTo).toBe(join(out, 'relative.env'));
+    expect(parseSecrets(readFileSync(created.secretSavedTo, 'utf8')).key).toBe(created.accessKey.key);
   });
 
   it.sequential('infers the format from the extension, and the human output does not print the secret', async () => {

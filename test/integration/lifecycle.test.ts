@@ -357,6 +357,7 @@ describe('disconnect reasons and connectionStatus', () => {
       transport: 'ws',
     });
     const down = nextStatus(h, d.id, isStatus('disconnected'));
+    // 5 s: names the awaited event if it never comes (it takes ms); see helpers/mqtt-clients.ts
     await within(c.endAsync(), 5_000, 'end');
     expect((await down).connectionStatus).toMatchObject({
       status: 'disconnected',

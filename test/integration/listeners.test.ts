@@ -55,6 +55,7 @@ afterAll(async () => {
 });
 
 async function connect(url: string, extra: IClientOptions = {}): Promise<MqttClient> {
+  // connectTimeout 5 s: a loopback CONNACK takes ms; mqtt.js reports a hang with its own error.
   const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...extra });
   clients.push(client);
   return client;
@@ -255,9 +256,9 @@ describe('Listeners.close', () => {
       connect(`mqtts://${HOST}:${own.ports.tls}`, { ca: cert }),
     ]);
     const closes = conns.map((c) => new Promise<void>((resolve) => c.once('close', () => resolve())));
-    const started = performance.now();
+    // "Promptly" = without waiting for the clients to leave on their own (keepalive is 60 s): a
+    // close() that waited would hang past the test's timeout. No wall-clock bound (busy machines).
     await own.close();
-    expect(performance.now() - started).toBeLessThan(2_000);
     await Promise.all(closes);
     await own.close(); // idempotent
     await expect(canBind(own.ports.mqtt)).resolves.toBe(true);

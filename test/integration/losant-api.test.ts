@@ -586,6 +586,7 @@ describe('GET /applications/{appId}/devices/{deviceId}/command', () => {
         });
       });
       await h.rt.service.telemetry.sendCommand(deviceId, { name, payload: { n: name } });
+      // 5 s: names the awaited event if it never comes (it takes ms); see helpers/mqtt-clients.ts
       await within(seen, 5000, `command ${name}`);
     }
   }
@@ -901,6 +902,7 @@ describe('devices: /applications/{appId}/devices', () => {
       });
     });
     await pool.connect(h.mqttUrl, { clientId: d.id, username: k.accessKey.key, password: k.secret });
+    // 5 s: names the awaited event if it never comes (it takes ms); see helpers/mqtt-clients.ts
     await within(connected, 5000, 'connected status');
     const got = await call('GET', `${devicesPath()}/${d.id}`, { token: admin });
     expect(got.body.connectionInfo).toMatchObject({ connected: 1, ipAddress: '127.0.0.1', transport: 'tcp' });

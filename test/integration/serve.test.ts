@@ -1,5 +1,7 @@
-// `keyport serve --json` as a user runs it (docs/design.md §11, §12): a real child process on port 0, the
-// CLI going through it while it owns the data directory, real MQTT clients, real signals.
+// `keyport serve --json` (docs/design.md §11, §12) on port 0, run in this process through main(argv, io) with
+// an emitter for SIGINT/SIGTERM; the CLI going through it while it owns the data directory, real
+// MQTT clients (mqtt.js, mosquitto_pub) on real sockets. The spawned process with real signals is
+// in cli-smoke.test.ts.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import {
   parseEnvFile,
   startServe,
   tempDir,
-  type ServeProcess,
+  type ServeRun,
 } from '../helpers/cli.ts';
 import { ClientPool, closed, HAVE_MOSQUITTO, mosquitto } from '../helpers/mqtt-clients.ts';
 
@@ -60,7 +62,7 @@ function expectNoSecretIn(text: string): void {
 // other and stay in order (it.sequential); the failure cases are independent of each other.
 describe.concurrent('keyport serve --json, one data directory across two runs', () => {
   let dir: string;
-  let serve: ServeProcess;
+  let serve: ServeRun;
   const deviceIds: string[] = [];
   const keyIds: string[] = [];
   let envFile: string;
@@ -126,7 +128,7 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
       ]);
       deviceIds.push(device.id);
       envFile = join(await newDir(), 'device.env');
-      const created = await keyportJson<CreatedKey>(dir, [
+      const created = await keyportJson<{ accessKey: CreatedKey['accessKey'] }>(dir, [
         'keys',
         'create',
         '--name',
@@ -139,15 +141,15 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
         'env',
       ]);
       keyIds.push(created.accessKey.id);
-      secrets.push(created.secret);
       // The server still owns the directory: the commands did not take the lock.
       expect((JSON.parse(readFileSync(join(dir, 'keyport.lock'), 'utf8')) as { pid: number }).pid).toBe(serve.pid);
       expect(statSync(envFile).mode & 0o777).toBe(0o600);
       const env = parseEnvFile(readFileSync(envFile, 'utf8'));
+      secrets.push(env.LOSANT_ACCESS_SECRET!);
+      expect(env.LOSANT_ACCESS_SECRET).toMatch(/^[0-9a-f]{64}$/);
       expect(env).toMatchObject({
         LOSANT_DEVICE_ID: device.id,
         LOSANT_ACCESS_KEY: created.accessKey.key,
-        LOSANT_ACCESS_SECRET: created.secret,
         MQTT_HOST: '127.0.0.1',
         MQTT_PORT: String(serve.ready.mqtt), // the running server's real ports, not the defaults
         MQTT_WS_PORT: String(serve.ready.ws),
@@ -207,7 +209,7 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(String(serve.pid));
     expect(lines[0]).toContain(dir);
-    expect(serve.child.exitCode).toBeNull(); // the first one is unaffected
+    expect(serve.running()).toBe(true); // the first one is unaffected
   });
 
   it.sequential(

@@ -35,6 +35,8 @@ beforeAll(async () => {
 afterAll(() => h?.stop());
 
 const sim = (id: string): SimulatedDevice => h.rt.simulator.get(id);
+// 10 s: simulated devices connect, back off (50 ms base here) and reconnect; a few rounds take well
+// under a second, and the bound names the awaited state instead of a bare test timeout.
 const until = (s: SimulatedDevice, pred: (s: SimulatedDevice) => boolean, what: string, ms = 10_000) =>
   waitForSim(s, pred, ms, what);
 const logOf = (s: SimulatedDevice): SimLogEntry[] => s.snapshot().log;
@@ -659,7 +661,7 @@ describe('the simulator.* contract', () => {
       expect(restored.snapshot()).toMatchObject({ status: 'stopped', credentialsSaved: true, name: 'kept' });
       expect(restored.config.credentials.secret).toBe(secret);
       restored.start();
-      await waitForSim(restored, (x) => x.connected, 10_000, 'the restored simulation connecting');
+      await waitForSim(restored, (x) => x.connected, 10_000, 'the restored simulation connecting'); // as `until`
     } finally {
       await b.close();
     }
@@ -687,7 +689,7 @@ class EventLog {
       new Promise((resolve) =>
         this.#waiters.push({ name, pred: pred as (p: unknown) => boolean, resolve: resolve as (p: unknown) => void }),
       ),
-      5000,
+      5000, // names the awaited event if it never comes (it takes ms)
       `a ${name} event`,
     );
   }

@@ -57,6 +57,7 @@ function nextCommandEvent(id: string): Promise<Command> {
       if (e.deviceId === id) resolve(e.command);
     });
   });
+  // 5 s: names the awaited event if it never comes (it takes ms); see helpers/mqtt-clients.ts
   return within(p, 5_000, `a device.command event for ${id}`).finally(() => off());
 }
 
@@ -186,7 +187,7 @@ describe('commands (losant/{id}/command) sent as the platform', () => {
         };
         h.rt.broker.aedes.on('subscribe', on);
       }),
-      5_000,
+      5_000, // names the awaited subscription if it never comes (it takes ms)
       `mosquitto_sub's subscription to ${topic}`,
     );
     const sub = mosquitto('mosquitto_sub', [

@@ -180,6 +180,7 @@ describe('the docs/design.md §5 topic table, SUBSCRIBE', () => {
     });
     await expectPublishAllowed(a, f.A.id, `losant/${f.B.id}/command`);
     expect(JSON.parse((await command).payload)).toEqual(JSON.parse(COMMAND));
+    // 5 s: names the awaited event if it never comes (it takes ms); see helpers/mqtt-clients.ts
     expect(await within(recorded, 5_000, 'device.command').finally(off)).toBe('blink');
     expect(h.rt.service.telemetry.commands(f.B.id).map((c) => c.name)).toEqual(['blink']);
 

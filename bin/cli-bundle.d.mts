@@ -1,0 +1,8 @@
+// Types for cli-bundle.mjs (plain JavaScript so the bin can load it without a build).
+export declare const BUNDLE_DIR: string;
+export declare const MANIFEST: string;
+export declare const ENTRY: string;
+export declare function hashFile(file: string): string;
+export type BundleState =
+  { state: 'fresh' | 'no-sources'; entry: string } | { state: 'missing' | 'stale'; why: string };
+export declare function bundleState(root: string): BundleState;
