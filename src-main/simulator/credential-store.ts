@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../service/errors.ts';
-import { writeFileAtomic } from '../store/lowdb-store.ts';
+import { writeFileAtomic } from '../shared/atomic-write.ts';
 import type { SimBehaviour, SimTransport } from './types.ts';
 
 /** What the desktop shell passes (Electron safeStorage fits it). */

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './lowdb-store.ts';
+import { writeFileAtomic } from '../shared/atomic-write.ts';
 
 export const LOCK_FILE = 'keyport.lock';
 
