@@ -12,6 +12,7 @@ import { KeyportService } from '../service/service.ts';
 import type { BackoffOptions } from '../simulator/backoff.ts';
 import type { CredentialVault } from '../simulator/credential-store.ts';
 import { Simulator } from '../simulator/simulator.ts';
+import { removeLeftoverTempFiles } from '../shared/temp-files.ts';
 import { acquireLock, type DataDirLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
 import type { Store } from '../store/store.ts';
@@ -90,10 +91,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   try {
     const lock: DataDirLock = await acquireLock(dataDir, {});
     undo.push(() => lock.release());
+    // Ours now: what a process killed mid-write left in it can go (the TLS pair lives in tls/).
+    await removeLeftoverTempFiles([dataDir, join(dataDir, 'tls')], log);
     const store = opts.store ?? (await openLowdbStore(dataDir));
     undo.push(() => store.close());
-    const service = new KeyportService({ store, pepper: loadPepper(dataDir) });
-    const adminToken = loadAdminToken(dataDir);
+    const service = new KeyportService({ store, pepper: await loadPepper(dataDir) });
+    const adminToken = await loadAdminToken(dataDir);
     const adminTokenFile = join(dataDir, ADMIN_TOKEN_FILE);
     const cert = await loadOrCreateCertificate(dataDir, opts.tlsCert);
     const broker = await KeyportBroker.create({ service, trustedProxies: trusted, log });
