@@ -93,7 +93,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     undo.push(() => lock.release());
     // Ours now: what a process killed mid-write left in it can go (the TLS pair lives in tls/).
     await removeLeftoverTempFiles([dataDir, join(dataDir, 'tls')], log);
-    const store = opts.store ?? (await openLowdbStore(dataDir));
+    const store = opts.store ?? (await openLowdbStore(dataDir, { log }));
     undo.push(() => store.close());
     const service = new KeyportService({ store, pepper: await loadPepper(dataDir) });
     const adminToken = await loadAdminToken(dataDir);
