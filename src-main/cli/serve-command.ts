@@ -1,7 +1,10 @@
 // keyport serve: the headless backend (SPEC §12). Prints where everything listens, runs until
-// SIGINT/SIGTERM, then closes the listeners, flushes the store and exits 0.
+// SIGINT/SIGTERM/SIGHUP or until its parent process exits (parent-watch.ts), then closes the
+// listeners, flushes the store (every acknowledged change and state report), releases the lock
+// and exits 0.
 import { startRuntime, DEFAULT_PORTS, type Runtime } from '../server/runtime.ts';
 import { intFlag, parse, strings } from './args.ts';
+import { watchParent } from './parent-watch.ts';
 import { UsageError } from './usage.ts';
 
 export async function serveCommand(args: string[], dataDir: string, onReady?: (rt: Runtime) => void): Promise<number> {
@@ -64,9 +67,11 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
   onReady?.(rt);
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let unwatch = () => {};
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      unwatch();
       if (!values.json) process.stdout.write(`\n${signal}: closing listeners and flushing the store…\n`);
       rt.close().then(
         () => resolve(0),
@@ -78,5 +83,12 @@ export async function serveCommand(args: string[], dataDir: string, onReady?: (r
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGHUP', () => stop('SIGHUP')); // the terminal went away
+    unwatch = watchParent(() => {
+      // Whoever reads our output may have gone with the parent: a broken pipe must not stop the flush.
+      for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
+      process.stderr.write(`keyport: the parent process exited; stopping\n`);
+      stop('parent exited');
+    });
   });
 }
