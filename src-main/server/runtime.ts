@@ -155,8 +155,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           await listeners.close();
           await broker.close();
           await closeHttp();
-          await store.close();
-          await lock.release();
+          try {
+            await store.close(); // writes every acknowledged change and state report still pending
+          } finally {
+            await lock.release(); // even when that last write failed: this process is leaving
+          }
         })()),
     };
   } catch (err) {

@@ -13,7 +13,8 @@ export interface SeededDevice {
   secret: string;
 }
 
-export async function seedDataDir(dir: string, count: number): Promise<SeededDevice[]> {
+/** `keys: false`: devices only (a store of some size for write tests). */
+export async function seedDataDir(dir: string, count: number, opts: { keys?: boolean } = {}): Promise<SeededDevice[]> {
   const seeded = Array.from({ length: count }, (_, i) => {
     const device = makeDevice({ name: `fault device ${i}` });
     const { record, secret } = makeKeyWithSecret({ deviceIds: [device.id] }, undefined, TEST_PEPPER);
@@ -23,7 +24,7 @@ export async function seedDataDir(dir: string, count: number): Promise<SeededDev
     version: 1,
     applicationId: 'f'.repeat(24),
     devices: seeded.map((s) => s.device),
-    keys: seeded.map((s) => s.key),
+    keys: opts.keys === false ? [] : seeded.map((s) => s.key),
   };
   await writeFile(join(dir, 'keyport.json'), JSON.stringify(data), { mode: 0o600 });
   await writeFile(join(dir, 'pepper.key'), TEST_PEPPER, { mode: 0o600 });
