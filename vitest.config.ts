@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/fault/**/*.test.ts'],
     environment: 'node',
     // Builds out/cli for the spawned CLI smoke tests when it is missing or stale.
     globalSetup: ['test/helpers/cli-global-setup.ts'],

@@ -84,7 +84,7 @@ async function buildSide(
 ): Promise<Built> {
   const dataDir = await mkdtemp(join(tmpdir(), 'keyport-bench-keys-'));
   const unregister = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
-  const pepper = loadPepper(dataDir);
+  const pepper = await loadPepper(dataDir);
   const keys: AccessKeyRecord[] = connectors.map((c) => ({ ...c.key, secretVerifier: makeVerifier(c.secret, pepper) }));
   for (let i = keys.length; i < total; i++) keys.push(fillerKey(i));
   const store = createMemoryStore({ devices: connectors.map((c) => c.device), keys });
@@ -149,7 +149,7 @@ async function creation(count: number, inFlight: number): Promise<{ ms: number; 
         bytes = w.bytes;
       },
     });
-    const service = new KeyportService({ store, pepper: loadPepper(dir) });
+    const service = new KeyportService({ store, pepper: await loadPepper(dir) });
     writes = 0;
     let next = 0;
     const t0 = performance.now();

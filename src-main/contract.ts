@@ -158,7 +158,15 @@ export type Req<M extends MethodName> = Methods[M]['req'];
 export type Res<M extends MethodName> = Methods[M]['res'];
 
 export type ErrorCode =
-  'validation' | 'not-found' | 'conflict' | 'unavailable' | 'unauthorized' | 'bad-request' | 'internal';
+  | 'validation'
+  | 'not-found'
+  | 'conflict'
+  | 'unavailable'
+  | 'unauthorized'
+  | 'bad-request'
+  /** The change could not be written (disk full, read-only, I/O error) and was not made. HTTP 507. */
+  | 'storage'
+  | 'internal';
 
 /** How an error crosses a transport. */
 export interface ContractError {

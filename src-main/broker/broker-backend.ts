@@ -36,6 +36,10 @@ export interface BrokerBackend {
   readonly telemetry: {
     setPublisher(p: PlatformPublisher | null): void;
     recordCommand(deviceId: string, command: Command): void;
-    recordState(deviceId: string, payload: Buffer | string, options?: { lazy?: boolean }): Promise<Decision>;
+    /** Stores an authorised MQTT state report before its PUBACK (see service/telemetry.ts). */
+    acceptReport(
+      deviceId: string,
+      payload: Buffer | string,
+    ): { decision: Decision; stored: boolean; durable: Promise<void> };
   };
 }

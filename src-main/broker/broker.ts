@@ -286,7 +286,13 @@ export class KeyportBroker {
     if (client.closed && s.closingReason && REVOKED.has(s.closingReason)) return cb(new Error(s.closingReason));
     const d = publishDecision(view, packet.topic);
     this.#record(client, 'publish', d, undefined, packet.topic);
-    if (d.allowed) return cb(null);
+    if (d.allowed) {
+      // A state report is stored now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
+      // its delivery does (service/telemetry.ts acceptReport). One the store refuses (it is
+      // closing) is not acknowledged: the client sends it again to whoever runs next.
+      if (!this.#acceptState(client, packet)) return cb(new Error('the store is closed'));
+      return cb(null);
+    }
     // MQTT 3.1.1 has no negative PUBACK: a denied PUBLISH closes the connection. aedes also asks
     // here for the last will while it is already closing the client; a refused will must not
     // overwrite why that connection is closing (key.deleted, connection.lost, ...).
@@ -329,20 +335,24 @@ export class KeyportBroker {
     this.published.add();
     if (packet.topic.startsWith('$')) return;
     const c = classifyTopic(packet.topic);
-    if (c.kind !== 'device') return;
+    // State reports were stored when authorised (#acceptState), not here behind delivery.
+    if (c.kind !== 'device' || c.channel !== 'command') return;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    if (c.channel === 'command') {
-      const parsed = parseCommand(payload, new Date());
-      if (parsed.ok) this.#service.telemetry.recordCommand(c.deviceId, parsed.command);
-      return;
-    }
-    if (!client) return; // platform-published state was recorded by whoever published it
-    this.#service.telemetry.recordState(c.deviceId, payload, { lazy: true }).then(
-      (d) => {
-        if (!d.allowed) this.#record(client, 'state', d, undefined, packet.topic);
-      },
-      (e: unknown) => this.#log(`keyport: could not store state for ${c.deviceId}: ${(e as Error).message}`),
+    const parsed = parseCommand(payload, new Date());
+    if (parsed.ok) this.#service.telemetry.recordCommand(c.deviceId, parsed.command);
+  }
+
+  /** Stores an authorised state report; false when the store refused it. */
+  #acceptState(client: Client, packet: PublishPacket): boolean {
+    const c = classifyTopic(packet.topic);
+    if (c.kind !== 'device' || c.channel !== 'state') return true;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const intake = this.#service.telemetry.acceptReport(c.deviceId, payload);
+    if (!intake.decision.allowed) this.#record(client, 'state', intake.decision, undefined, packet.topic);
+    intake.durable.catch((e: unknown) =>
+      this.#log(`keyport: could not store state for ${c.deviceId}: ${(e as Error).message}`),
     );
+    return intake.stored || !intake.decision.allowed;
   }
 
   #onDisconnect(client: Client): void {

@@ -2,10 +2,11 @@
 // (--tls-cert / --tls-key) or a self-signed one made on first run under <dataDir>/tls and reused
 // afterwards. Every problem becomes an Error naming the file and what is wrong with it.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { generate } from 'selfsigned';
+import { writeFileAtomic } from '../shared/atomic-write.ts';
 
 export interface CertificateFiles {
   certFile: string;
@@ -55,8 +56,8 @@ export async function loadOrCreateCertificate(dataDir: string, custom?: Certific
   await chmod(dir, 0o700);
   // Key first, certificate last: a crash in between leaves no certificate, so the next run
   // regenerates instead of loading a mismatched pair.
-  await writeAtomically(keyFile, pems.key, 0o600);
-  await writeAtomically(certFile, pems.cert, 0o644);
+  await writeFileAtomic(keyFile, pems.key, { mode: 0o600 });
+  await writeFileAtomic(certFile, pems.cert, { mode: 0o644 });
   return { cert: pems.cert, key: pems.key, certFile, keyFile, fingerprint, generated: true };
 }
 
@@ -133,13 +134,6 @@ async function readIfExists(file: string): Promise<string | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${file}: ${fileProblem(err)}`, { cause: err });
   }
-}
-
-async function writeAtomically(file: string, text: string, mode: number): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode });
-  await chmod(tmp, mode); // writeFile's mode is filtered by the umask
-  await rename(tmp, file);
 }
 
 function fileProblem(err: unknown): string {

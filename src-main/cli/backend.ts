@@ -1,11 +1,13 @@
 // How a CLI command reaches the backend: through the running server's API when a server owns
 // the data directory (docs/design.md §11), otherwise by taking the lock and opening the store itself.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KeyportApi, ListenerInfo, MethodName, Reply, Req, Res } from '../contract.ts';
 import { ApiError } from '../service/api-error.ts';
 import { ensureDataDir, loadPepper } from '../service/data-dir.ts';
 import { dispatch } from '../service/dispatch.ts';
 import { KeyportService } from '../service/service.ts';
+import { removeLeftoverTempFiles } from '../shared/temp-files.ts';
 import { acquireLock, readLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
 
@@ -77,8 +79,9 @@ export async function openBackend(dataDir: string): Promise<Backend> {
   ensureDataDir(dataDir);
   const lock = await acquireLock(dataDir, {});
   try {
+    await removeLeftoverTempFiles([dataDir, join(dataDir, 'tls')], (l) => process.stderr.write(l + '\n'));
     const store = await openLowdbStore(dataDir);
-    const service = new KeyportService({ store, pepper: loadPepper(dataDir) });
+    const service = new KeyportService({ store, pepper: await loadPepper(dataDir) });
     const ctx = { service, dataDir, listeners: () => null };
     return {
       api: { call: async (method, req) => unwrap(await dispatch(ctx, method, req)) as never },

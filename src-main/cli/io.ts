@@ -7,10 +7,10 @@ export interface Out {
   write(text: string): unknown;
 }
 
-/** Where SIGINT/SIGTERM come from (`process` in the bin). */
+/** Where SIGINT/SIGTERM/SIGHUP come from (`process` in the bin). */
 export interface SignalSource {
-  once(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
-  off(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  once(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', listener: () => void): unknown;
+  off(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', listener: () => void): unknown;
 }
 
 export interface CliIo {
@@ -19,10 +19,19 @@ export interface CliIo {
   stdin: Readable;
   env: NodeJS.ProcessEnv;
   signals: SignalSource;
+  /** Stop `serve` when the parent process goes away (parent-watch.ts); only the real process does. */
+  watchParent?: boolean;
 }
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signals: process };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    signals: process,
+    watchParent: true,
+  };
 }
 
 /** Human output: aligned tables. */

@@ -1,8 +1,11 @@
 // keyport serve: the headless backend (docs/design.md §12). Prints where everything listens, runs until
-// SIGINT/SIGTERM, then closes the listeners, flushes the store and exits 0.
+// SIGINT/SIGTERM/SIGHUP or until its parent process exits (parent-watch.ts), then closes the
+// listeners, flushes the store (every acknowledged change and state report), releases the lock
+// and exits 0.
 import { startRuntime, DEFAULT_PORTS, type Runtime } from '../server/runtime.ts';
 import { intFlag, parse, strings } from './args.ts';
 import type { CliIo } from './io.ts';
+import { watchParent } from './parent-watch.ts';
 import { uiDir } from './ui-dir.ts';
 import { UsageError } from './usage.ts';
 
@@ -74,11 +77,15 @@ export async function serveCommand(
     let stopping = false;
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
+    const onHup = () => stop('SIGHUP'); // the terminal went away
+    let unwatch = () => {};
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      unwatch();
       io.signals.off('SIGINT', onInt);
       io.signals.off('SIGTERM', onTerm);
+      io.signals.off('SIGHUP', onHup);
       if (!values.json) io.stdout.write(`\n${signal}: closing listeners and flushing the store…\n`);
       rt.close().then(
         () => resolve(0),
@@ -90,5 +97,14 @@ export async function serveCommand(
     };
     io.signals.once('SIGINT', onInt);
     io.signals.once('SIGTERM', onTerm);
+    io.signals.once('SIGHUP', onHup);
+    if (io.watchParent === true) {
+      unwatch = watchParent(() => {
+        // Whoever reads our output may have gone with the parent: a broken pipe must not stop the flush.
+        for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
+        io.stderr.write(`keyport: the parent process exited; stopping\n`);
+        stop('parent exited');
+      });
+    }
   });
 }

@@ -2,7 +2,8 @@
 // the mount point for the Losant-compatible API, the UI and its WebSocket bridge.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { dispatch, type DispatchContext } from '../service/dispatch.ts';
+import { FileWriteError } from '../shared/atomic-write.ts';
+import { dispatch, storageMessage, type DispatchContext } from '../service/dispatch.ts';
 import { bearerToken, HttpError, readJsonBody, sendJson, tokenMatches } from './http-util.ts';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -21,6 +22,7 @@ const RPC_STATUS: Record<string, number> = {
   conflict: 409,
   unauthorized: 401,
   unavailable: 503,
+  storage: 507, // RFC 4918 §11.5 Insufficient Storage: the change could not be stored
   internal: 500,
 };
 
@@ -49,6 +51,8 @@ export function createHttpServer(opts: HttpOptions): Server {
     })().catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
       if (err instanceof HttpError) return sendJson(res, err.status, { type: err.type, message: err.message });
+      if (err instanceof FileWriteError)
+        return sendJson(res, 507, { type: 'InsufficientStorage', message: storageMessage(err) });
       sendJson(res, 500, { type: 'InternalError', message: 'internal error' });
       process.stderr.write(`keyport: HTTP ${req.method} ${url.pathname} failed: ${(err as Error).message}\n`);
     });

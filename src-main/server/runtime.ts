@@ -12,6 +12,7 @@ import { KeyportService } from '../service/service.ts';
 import type { BackoffOptions } from '../simulator/backoff.ts';
 import type { CredentialVault } from '../simulator/credential-store.ts';
 import { Simulator } from '../simulator/simulator.ts';
+import { removeLeftoverTempFiles } from '../shared/temp-files.ts';
 import { acquireLock, type DataDirLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
 import type { Store } from '../store/store.ts';
@@ -90,10 +91,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   try {
     const lock: DataDirLock = await acquireLock(dataDir, {});
     undo.push(() => lock.release());
-    const store = opts.store ?? (await openLowdbStore(dataDir));
+    // Ours now: what a process killed mid-write left in it can go (the TLS pair lives in tls/).
+    await removeLeftoverTempFiles([dataDir, join(dataDir, 'tls')], log);
+    const store = opts.store ?? (await openLowdbStore(dataDir, { log }));
     undo.push(() => store.close());
-    const service = new KeyportService({ store, pepper: loadPepper(dataDir) });
-    const adminToken = loadAdminToken(dataDir);
+    const service = new KeyportService({ store, pepper: await loadPepper(dataDir) });
+    const adminToken = await loadAdminToken(dataDir);
     const adminTokenFile = join(dataDir, ADMIN_TOKEN_FILE);
     const cert = await loadOrCreateCertificate(dataDir, opts.tlsCert);
     const broker = await KeyportBroker.create({ service, trustedProxies: trusted, log });
@@ -152,8 +155,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           await listeners.close();
           await broker.close();
           await closeHttp();
-          await store.close();
-          await lock.release();
+          try {
+            await store.close(); // writes every acknowledged change and state report still pending
+          } finally {
+            await lock.release(); // even when that last write failed: this process is leaving
+          }
         })()),
     };
   } catch (err) {

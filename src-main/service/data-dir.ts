@@ -1,10 +1,12 @@
 // The data directory: where the store, the pepper, the admin token and the lock live (docs/design.md §11).
 // Secrets-adjacent files are created with mode 0600 inside a 0700 directory.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generatePepper } from '../core/secrets.ts';
+import { createFileExclusive } from '../shared/atomic-write.ts';
 
 export const PEPPER_FILE = 'pepper.key';
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -18,29 +20,48 @@ export function ensureDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
-function readOrCreate(file: string, make: () => Buffer, check: (b: Buffer) => boolean, what: string): Buffer {
-  if (existsSync(file)) {
-    const data = readFileSync(file);
-    if (!check(data))
-      throw new Error(
-        `${file}: ${what} is damaged (unexpected length or content); restore it from a backup or remove it (keys made with it will stop verifying)`,
-      );
-    return data;
+async function readIfExists(file: string): Promise<Buffer | null> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
-  const data = make();
-  writeFileSync(file, data, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return data;
+}
+
+/**
+ * Reads `file`, or creates it (0600, whole: createFileExclusive, so a crash never leaves half a
+ * pepper) when absent. A file that fails `check` is reported, never replaced.
+ */
+async function readOrCreate(
+  file: string,
+  make: () => Buffer,
+  check: (b: Buffer) => boolean,
+  what: string,
+): Promise<Buffer> {
+  for (;;) {
+    const existing = await readIfExists(file);
+    if (existing) {
+      if (!check(existing))
+        throw new Error(
+          `${file}: ${what} is damaged (unexpected length or content); restore it from a backup or remove it (keys made with it will stop verifying)`,
+        );
+      return existing;
+    }
+    const data = make();
+    if (await createFileExclusive(file, data, { mode: 0o600 })) return data;
+    // Someone created it between our read and our create: use theirs.
+  }
 }
 
 /** The install-wide pepper for secret verifiers. Kept OUT of the store file on purpose. */
-export function loadPepper(dir: string): Buffer {
+export function loadPepper(dir: string): Promise<Buffer> {
   return readOrCreate(join(dir, PEPPER_FILE), generatePepper, (b) => b.length === 32, 'the pepper file');
 }
 
 /** The local admin token that management calls must present (HTTP API, UI bridge). */
-export function loadAdminToken(dir: string): string {
-  const token = readOrCreate(
+export async function loadAdminToken(dir: string): Promise<string> {
+  const token = await readOrCreate(
     join(dir, ADMIN_TOKEN_FILE),
     () => Buffer.from(randomBytes(24).toString('hex') + '\n'),
     (b) => /^[0-9a-f]{48}\n?$/.test(b.toString('utf8')),

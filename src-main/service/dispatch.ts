@@ -14,6 +14,7 @@ import type {
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { isId } from '../core/ids.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
+import { FileWriteError } from '../shared/atomic-write.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import { ServiceError } from '../shared/errors.ts';
 import type { KeyportService } from './service.ts';
@@ -137,10 +138,16 @@ export function isMethod(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.hasOwn(handlers, name);
 }
 
+/** "disk full writing DIR/keyport.json (ENOSPC); the change was not saved". */
+export function storageMessage(err: FileWriteError): string {
+  return `${err.message}; the change was not saved`;
+}
+
 export function toContractError(err: unknown): ContractError {
   if (err instanceof ServiceError)
     return { code: err.code, message: err.message, ...(err.errors.length ? { errors: err.errors } : {}) };
   if (err instanceof BadRequest) return { code: 'bad-request', message: err.message };
+  if (err instanceof FileWriteError) return { code: 'storage', message: storageMessage(err) };
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 

@@ -1,7 +1,7 @@
 // Device state and commands (docs/design.md §5): valid state is stored as the device's last state plus a
 // bounded recent history; invalid state is reported as state.invalid and not stored.
 import { parseState, validateCommand, type Command } from '../core/payloads.ts';
-import { allow, deny, type Decision, type DeviceState } from '../core/types.ts';
+import { allow, deny, type Decision, type Device, type DeviceState } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import { notFound, ServiceError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
@@ -20,6 +20,18 @@ function push<T>(map: Map<string, T[]>, id: string, item: T, cap: number): void 
   if (list.length > cap) list.splice(0, list.length - cap);
 }
 
+/** A parsed report: with `next` (and its `state`) when the device record changes. */
+type Prepared =
+  | { decision: Decision; state?: DeviceState; next?: undefined }
+  | { decision: Decision; state: DeviceState; next: Device };
+
+/** What acceptReport did with a report (see there). */
+export interface StateIntake {
+  decision: Decision;
+  stored: boolean;
+  durable: Promise<void>;
+}
+
 export class Telemetry {
   readonly #history = new Map<string, DeviceState[]>();
   readonly #commands = new Map<string, Command[]>();
@@ -36,44 +48,66 @@ export class Telemetry {
   }
 
   /**
-   * Store a state report for a device. Returns state.stored or state.invalid with the reason.
-   * `lazy` (MQTT reports, which nobody waits on: the PUBACK does not wait for the disk): a lazy
-   * store put (see PutOptions), announced at once and written with the next store write, so a
-   * fleet reporting state does not rewrite the whole store file once per report. The HTTP state
-   * endpoint answers "stored", so it does not pass it.
+   * Store a state report for a device (the HTTP state endpoint): resolves once it is on disk with
+   * state.stored, or state.invalid with the reason. MQTT reports use acceptReport.
    */
-  async recordState(deviceId: string, payload: Buffer | string, options: { lazy?: boolean } = {}): Promise<Decision> {
+  async recordState(deviceId: string, payload: Buffer | string): Promise<Decision> {
+    const step = this.#prepare(deviceId, payload);
+    if (!step.next) return step.decision;
+    await this.store.putDevice(step.next);
+    this.events.emit('device.state', { deviceId, state: step.state });
+    this.events.emit('device.status', step.next);
+    return step.decision;
+  }
+
+  /**
+   * An MQTT state report, stored the moment it is authorised, before its PUBACK and independent of
+   * its delivery: in memory at once, and on disk with the next store write (a lazy put, within
+   * LAZY_WRITE_MS, see PutOptions) or at flush()/close(), so a clean shutdown writes every report
+   * that was acknowledged. Synchronous, so the broker answers only after it.
+   * `stored` is false when the store refused it (closed): then the report must not be acknowledged.
+   * `durable` resolves when the report is on disk (rejects if that write failed).
+   */
+  acceptReport(deviceId: string, payload: Buffer | string): StateIntake {
+    const step = this.#prepare(deviceId, payload);
+    if (!step.next) return { decision: step.decision, stored: step.decision.allowed, durable: Promise.resolve() };
+    const before = this.store.getDevice(deviceId);
+    const durable = this.store.putDevice(step.next, { lazy: true });
+    // putDevice changes memory synchronously or refuses (rejects) without changing anything.
+    const stored = this.store.getDevice(deviceId) !== before;
+    if (stored) {
+      this.events.emit('device.state', { deviceId, state: step.state });
+      this.events.emit('device.status', step.next);
+    }
+    return { decision: step.decision, stored, durable };
+  }
+
+  /** Parses a report and works out the device's next record; `next` absent: nothing to put. */
+  #prepare(deviceId: string, payload: Buffer | string): Prepared {
     const device = this.store.getDevice(deviceId);
-    if (!device) return deny('device.unknown', `no device ${deviceId}`);
+    if (!device) return { decision: deny('device.unknown', `no device ${deviceId}`) };
     const parsed = parseState(payload, this.now());
-    if (!parsed.ok) return deny('state.invalid', parsed.error);
+    if (!parsed.ok) return { decision: deny('state.invalid', parsed.error) };
     const state = parsed.state;
     push(this.#history, deviceId, state, STATE_HISTORY);
     // A late report (older than what is stored) goes to the history but does not move the
     // device's last state back in time.
     if (device.lastState && state.time < device.lastState.time) {
       this.events.emit('device.state', { deviceId, state });
-      return allow(
-        'state.stored',
-        `${Object.keys(state.data).length} attribute(s) kept in history (older than the last state)`,
-      );
+      return {
+        decision: allow(
+          'state.stored',
+          `${Object.keys(state.data).length} attribute(s) kept in history (older than the last state)`,
+        ),
+        state,
+      };
     }
     const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
-    const next = { ...device, lastState };
-    if (options.lazy) {
-      const durable = this.store.putDevice(next, { lazy: true });
-      // putDevice changes memory synchronously or refuses (rejects) without changing anything.
-      if (this.store.getDevice(deviceId) !== device) {
-        this.events.emit('device.state', { deviceId, state });
-        this.events.emit('device.status', next);
-      }
-      await durable;
-    } else {
-      await this.store.putDevice(next);
-      this.events.emit('device.state', { deviceId, state });
-      this.events.emit('device.status', next);
-    }
-    return allow('state.stored', `${Object.keys(state.data).length} attribute(s) stored`);
+    return {
+      decision: allow('state.stored', `${Object.keys(state.data).length} attribute(s) stored`),
+      state,
+      next: { ...device, lastState },
+    };
   }
 
   recordCommand(deviceId: string, command: Command): void {

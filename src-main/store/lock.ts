@@ -2,14 +2,18 @@
 // a JSON document {pid, startedAt, httpPort?, url?, adminTokenFile?} (mode 0600) saying how to
 // reach it, so a CLI command can go through the owning server's API instead of racing on the file.
 //
-// The lock is created exclusively and whole: the content is written to a temp file which is then
-// hard-linked to keyport.lock (link fails with EEXIST if a lock exists), so nobody ever reads a
-// half-written lock. Where hard links are unsupported it falls back to open(..., 'wx').
-// A lock whose pid is no longer alive is stale and is replaced.
+// The lock is created exclusively and whole (createFileExclusive: a temp file hard-linked to
+// keyport.lock, so nobody ever reads a half-written lock).
+// A lock whose pid is no longer alive is stale and is replaced. A lock naming THIS process's pid
+// that this process does not hold is stale too: in a container Keyport is often pid 1 on every
+// run, so the lock left by a kill -9 of the previous run carries our own pid.
 import { readFileSync } from 'node:fs';
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../shared/atomic-write.ts';
+import { createFileExclusive, writeFileAtomic } from '../shared/atomic-write.ts';
+import { isProcessAlive } from '../shared/process-alive.ts';
+
+export { isProcessAlive };
 
 export const LOCK_FILE = 'keyport.lock';
 
@@ -79,16 +83,6 @@ function parseLock(file: string, text: string): LockInfo {
   return raw as LockInfo;
 }
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 function serialize(info: LockInfo): string {
   return `${JSON.stringify(info, null, 2)}\n`;
 }
@@ -110,41 +104,27 @@ async function readRaw(file: string): Promise<string | null> {
   }
 }
 
-let tempCounter = 0;
+/**
+ * Locks this process holds or is taking ("file\nstartedAt" -> how many): our own pid in any other
+ * lock means stale. Counted from before the create, so a concurrent acquire in this process never
+ * takes a lock that is being made for mine as stale.
+ */
+const heldHere = new Map<string, number>();
 
-/** Creates `file` with `text` only if it does not exist. False when it already exists. */
-async function createExclusive(file: string, text: string): Promise<boolean> {
-  const temp = `${file}.${process.pid}.${++tempCounter}.tmp`;
-  try {
-    await writeFileAtomic(temp, text, { mode: 0o600 });
-    await link(temp, file);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EXDEV') throw err;
-  } finally {
-    await rm(temp, { force: true });
-  }
-  // No hard links on this file system: exclusive create, then write.
-  let handle;
-  try {
-    handle = await open(file, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return true;
+function hold(key: string, delta: 1 | -1): void {
+  const n = (heldHere.get(key) ?? 0) + delta;
+  if (n > 0) heldHere.set(key, n);
+  else heldHere.delete(key);
+}
+
+function holderAlive(file: string, holder: LockInfo): boolean {
+  if (holder.pid === process.pid) return heldHere.has(`${file}\n${holder.startedAt}`);
+  return isProcessAlive(holder.pid);
 }
 
 class HeldLock implements DataDirLock {
   #info: LockInfo;
+  #released = false;
 
   constructor(
     readonly dir: string,
@@ -180,6 +160,9 @@ class HeldLock implements DataDirLock {
 
   async release(): Promise<void> {
     if (await this.#stillOurs()) await rm(this.file, { force: true });
+    if (this.#released) return;
+    this.#released = true;
+    hold(`${this.file}\n${this.#info.startedAt}`, -1);
   }
 }
 
@@ -193,11 +176,19 @@ export async function acquireLock(dir: string, details: LockDetails = {}): Promi
   const file = join(dir, LOCK_FILE);
   const mine: LockInfo = { pid: process.pid, startedAt: new Date().toISOString(), ...pickDetails(details) };
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await createExclusive(file, serialize(mine))) return new HeldLock(dir, file, mine);
+    const key = `${file}\n${mine.startedAt}`;
+    hold(key, 1);
+    let created = false;
+    try {
+      created = await createFileExclusive(file, serialize(mine), { mode: 0o600 });
+    } finally {
+      if (!created) hold(key, -1);
+    }
+    if (created) return new HeldLock(dir, file, mine);
     const text = await readRaw(file);
     if (text === null) continue; // released meanwhile: try again
     const holder = parseLock(file, text);
-    if (isProcessAlive(holder.pid)) throw new DataDirLockedError(dir, holder);
+    if (holderAlive(file, holder)) throw new DataDirLockedError(dir, holder);
     // Stale. Remove it only if it is still the same stale lock: if another process replaced it
     // in the meantime we must not delete theirs. (A window remains between this read and the rm;
     // the exclusive create below still guarantees at most one winner among those who get there.)

@@ -9,25 +9,34 @@
 // a crash sees the old file or the new one, never half of one) and adds mode 0600, fsync of the
 // file and its directory, and removal of the temp file on failure.
 //
-// Writes are serialised (never two in flight) and coalesced: every change made while a write is
-// in flight (or in the same tick) goes out in the next write, and each put's promise resolves
-// only after a write that includes its change has been renamed into place. Lazy puts (live
-// bookkeeping, see PutOptions) ride along with the next write, or get one of their own after at
-// most LAZY_WRITE_MS.
+// Writes are serialised (never two in flight) and coalesced (write-coalescer.ts): every change
+// made while a write is in flight (or in the same tick) goes out in the next write, and each put's
+// promise resolves only after a write that includes its change has been renamed into place. Lazy
+// puts (live bookkeeping, see PutOptions) ride along with the next write, or get one of their own
+// after at most LAZY_WRITE_MS.
+//
+// A write that fails (disk full, read-only, I/O error) is taken back: memory returns to what the
+// file holds (UndoJournal), every put waiting on it or queued behind it rejects with the
+// FileWriteError, and nothing of it is written later. Memory never runs ahead of the file for
+// longer than one write.
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import type { Adapter } from 'lowdb';
+import { writeFileAtomic, type AtomicWriteOptions } from '../shared/atomic-write.ts';
 import { MemoryStore, newApplicationId } from './memory-store.ts';
-import { LAZY_WRITE_MS, STORE_VERSION, StoreFileError } from './store.ts';
+import { STORE_VERSION, StoreFileError } from './store.ts';
+import { UndoJournal } from './undo-journal.ts';
+import { WriteCoalescer } from './write-coalescer.ts';
 import type { Store, StoreData } from './store.ts';
 import { validateStoreData } from './validate-data.ts';
-import { writeFileAtomic, type AtomicWriteOptions } from '../shared/atomic-write.ts';
 
 export const STORE_FILE = 'keyport.json';
 
-/** Internal options, for tests: observe writes and inject failures. */
 export interface LowdbStoreOptions {
+  /** Where a failed write is reported (default: stderr). Never given a secret. */
+  log?: (line: string) => void;
+  // For tests: observe writes and inject failures.
   /** Called after each completed write of the store file. */
   onWrite?: (info: { bytes: number }) => void;
   /** Called after the temp file is written and synced, before it is renamed over the store file. */
@@ -67,6 +76,7 @@ class KeyportFile implements Adapter<StoreData> {
 
   async write(data: StoreData): Promise<void> {
     // Serialised here, synchronously, before any await: later changes cannot leak into this write.
+    // (Low.write() calls this before its own first await.)
     const text = `${JSON.stringify(data, null, 2)}\n`;
     const atomic: AtomicWriteOptions = { mode: 0o600 };
     if (this.options.beforeRename) atomic.beforeRename = this.options.beforeRename;
@@ -75,118 +85,37 @@ class KeyportFile implements Adapter<StoreData> {
   }
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-/**
- * One write at a time; everything requested while one runs goes out together in the next.
- * Each write captures ALL of memory when it starts, so a lazy waiter is satisfied by any write
- * that starts after its change, whoever asked for it.
- */
-export class WriteCoalescer {
-  #waiters: Waiter[] = [];
-  #lazy: Waiter[] = [];
-  #lazyTimer: NodeJS.Timeout | null = null;
-  #idle: Waiter[] = [];
-  #running = false;
-  /** Memory is ahead of the file because the last write failed. */
-  #failed: { error: unknown } | null = null;
-
-  constructor(
-    private readonly write: () => Promise<void>,
-    private readonly lazyMs = LAZY_WRITE_MS,
-  ) {}
-
-  /** Resolves after a write that starts after this call has completed. */
-  request(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-      this.#start();
-    });
-  }
-
-  /** Like request(), but the write may start up to `lazyMs` later (sooner if anything else writes). */
-  requestLazy(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#lazy.push({ resolve, reject });
-      this.#lazyTimer ??= setTimeout(() => {
-        this.#lazyTimer = null;
-        this.#promoteLazy();
-      }, this.lazyMs);
-    });
-  }
-
-  #start(): void {
-    if (!this.#running) {
-      this.#running = true;
-      // A microtask, so the puts made in the same synchronous run share one write.
-      queueMicrotask(() => void this.#drain());
-    }
-  }
-
-  /** Lazy waiters become ordinary ones (their timer fired, or someone wants everything on disk). */
-  #promoteLazy(): void {
-    if (this.#lazyTimer) {
-      clearTimeout(this.#lazyTimer);
-      this.#lazyTimer = null;
-    }
-    if (this.#lazy.length === 0) return;
-    this.#waiters.push(...this.#lazy.splice(0));
-    this.#start();
-  }
-
-  /** Resolves when memory is on disk: waits for writes in flight, retries after a failure. */
-  flush(): Promise<void> {
-    this.#promoteLazy();
-    if (this.#failed && !this.#running) return this.request();
-    if (!this.#running) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => this.#idle.push({ resolve, reject }));
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#waiters.length > 0) {
-      // The write below serialises memory before its first await, so it carries every lazy
-      // change made so far too.
-      const batch = this.#waiters.splice(0);
-      if (this.#lazy.length > 0) {
-        batch.push(...this.#lazy.splice(0));
-        if (this.#lazyTimer) {
-          clearTimeout(this.#lazyTimer);
-          this.#lazyTimer = null;
-        }
-      }
-      try {
-        await this.write();
-        this.#failed = null;
-        for (const waiter of batch) waiter.resolve();
-      } catch (err) {
-        this.#failed = { error: err };
-        for (const waiter of batch) waiter.reject(err);
-      }
-    }
-    this.#running = false;
-    const idle = this.#idle.splice(0);
-    const failed = this.#failed;
-    for (const waiter of idle) {
-      if (failed) waiter.reject(failed.error);
-      else waiter.resolve();
-    }
-  }
-}
-
 class LowdbStore extends MemoryStore {
   readonly #db: Low<StoreData>;
   readonly #writes: WriteCoalescer;
+  readonly #log: (line: string) => void;
 
-  constructor(db: Low<StoreData>) {
+  constructor(db: Low<StoreData>, log: (line: string) => void) {
     super(db.data.applicationId, db.data);
     this.#db = db;
-    this.#writes = new WriteCoalescer(() => {
-      this.#db.data = this.state.toData(this.applicationId);
-      return this.#db.write();
-    });
+    this.#log = log;
+    this.state.journal = new UndoJournal();
+    this.#writes = new WriteCoalescer(() => this.#write());
+  }
+
+  /** Writes all of memory; on failure puts memory back to what the file holds, then rejects. */
+  async #write(): Promise<void> {
+    // Everything changed so far rides in this write (serialised before the first await below);
+    // changes made while it is in flight are journalled afresh, for the next one.
+    const covered = this.state.journal ?? new UndoJournal();
+    this.state.journal = new UndoJournal();
+    this.#db.data = this.state.toData(this.applicationId);
+    try {
+      await this.#db.write();
+    } catch (err) {
+      const queued = this.state.journal;
+      const undo = UndoJournal.merge(covered, queued);
+      this.state.restore(undo);
+      this.state.journal = new UndoJournal();
+      const what = err instanceof Error ? err.message : String(err);
+      this.#log(`keyport: ${what}; ${undo.size} changed record(s) taken back, the store file is unchanged`);
+      throw err;
+    }
   }
 
   protected override persist(lazy = false): Promise<void> {
@@ -220,7 +149,7 @@ export async function openLowdbStore(dir: string, options: LowdbStoreOptions = {
   const fresh: StoreData = { version: STORE_VERSION, applicationId: newApplicationId(), devices: [], keys: [] };
   const db = new Low<StoreData>(adapter, fresh);
   await db.read();
-  const store = new LowdbStore(db);
   if (!adapter.existed) await db.write();
+  const store = new LowdbStore(db, options.log ?? ((l) => process.stderr.write(l + '\n')));
   return store;
 }

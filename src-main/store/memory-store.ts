@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccessKeyRecord, Device } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
 import type { PutOptions, Store, StoreData } from './store.ts';
+import { UndoJournal } from './undo-journal.ts';
 import { validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
 
 export function newApplicationId(): string {
@@ -80,6 +81,8 @@ export class StoreState {
   readonly keys = new Map<string, AccessKeyRecord>();
   /** Public key (MQTT username) -> record: getKeyByKey is a lookup, never a scan. */
   readonly byKey = new Map<string, AccessKeyRecord>();
+  /** Pre-images of the changes not yet covered by a write (the lowdb store turns this on). */
+  journal: UndoJournal | null = null;
 
   /** Loads already-validated data (validateStoreData passed). */
   load(data: Pick<StoreData, 'devices' | 'keys'>): void {
@@ -95,10 +98,15 @@ export class StoreState {
   putDevice(device: Device): void {
     const problem = validateDevice(device, 'device');
     if (problem) throw new StoreRecordError(problem);
-    this.devices.set(device.id, freezeCopy(device));
+    const record = freezeCopy(device);
+    this.journal?.noteDevice(record.id, this.devices.get(record.id));
+    this.devices.set(record.id, record);
   }
 
   deleteDevice(id: string): boolean {
+    const previous = this.devices.get(id);
+    if (!previous) return false;
+    this.journal?.noteDevice(id, previous);
     return this.devices.delete(id);
   }
 
@@ -112,6 +120,7 @@ export class StoreState {
     }
     const record = freezeCopy(key);
     const previous = this.keys.get(record.id);
+    this.journal?.noteKey(record.id, previous);
     if (previous && previous.key !== record.key) this.byKey.delete(previous.key);
     this.keys.set(record.id, record);
     this.byKey.set(record.key, record);
@@ -120,9 +129,33 @@ export class StoreState {
   deleteKey(id: string): boolean {
     const previous = this.keys.get(id);
     if (!previous) return false;
+    this.journal?.noteKey(id, previous);
     this.keys.delete(id);
     this.byKey.delete(previous.key);
     return true;
+  }
+
+  /**
+   * Puts back the pre-images in `undo` (already validated values, so no checks): memory returns
+   * to what it was before those changes. The public-key index is unhooked for every reverted key
+   * first, then rebuilt from the pre-images, so a key string that moved between records ends up
+   * where it was.
+   */
+  restore(undo: UndoJournal): void {
+    for (const [id, before] of undo.devices) {
+      if (before) this.devices.set(id, before);
+      else this.devices.delete(id);
+    }
+    for (const id of undo.keys.keys()) {
+      const current = this.keys.get(id);
+      if (current && this.byKey.get(current.key) === current) this.byKey.delete(current.key);
+    }
+    for (const [id, before] of undo.keys) {
+      if (before) {
+        this.keys.set(id, before);
+        this.byKey.set(before.key, before);
+      } else this.keys.delete(id);
+    }
   }
 
   /** The document to persist. Shares the frozen records (they are never mutated). */

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLowdbStore, STORE_FILE, WriteCoalescer } from '../../../src-main/store/lowdb-store.ts';
+import { openLowdbStore, STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
+import { WriteCoalescer } from '../../../src-main/store/write-coalescer.ts';
 import { LAZY_WRITE_MS, type Store } from '../../../src-main/store/store.ts';
 import { makeDevice, makeTempDir, removeTempDir } from '../../helpers/fixtures.ts';
 

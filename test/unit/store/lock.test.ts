@@ -87,6 +87,21 @@ describe('acquireLock', () => {
     expect((await readLockFile(dir)).httpPort).toBe(4000);
   });
 
+  it('replaces a lock with our own pid that this process does not hold (pid 1 again in a container after kill -9)', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, startedAt: '2026-01-01T00:00:00.000Z' }));
+    const lock = await acquire(dir);
+    expect(lock.info.startedAt).not.toBe('2026-01-01T00:00:00.000Z');
+    expect((await readLockFile(dir)).startedAt).toBe(lock.info.startedAt);
+    await expect(acquireLock(dir)).rejects.toBeInstanceOf(DataDirLockedError); // but ours, held, stays ours
+  });
+
+  it('leaves no temp file behind, whoever wins', async () => {
+    const dir = await tempDir();
+    await Promise.allSettled(Array.from({ length: 4 }, () => acquire(dir)));
+    expect(await readdir(dir)).toEqual([LOCK_FILE]);
+  });
+
   it('refuses a corrupt lock file with an error naming the file, and leaves it', async () => {
     const dir = await tempDir();
     const file = join(dir, LOCK_FILE);
