@@ -30,6 +30,7 @@ import type { KeyportService } from '../service/service.ts';
 import { Sessions, type LiveSession } from './sessions.ts';
 import { watchServiceChanges } from './session-policy.ts';
 import { RateMeter } from './rate-meter.ts';
+import { withDeliveryQos } from './retained-qos.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 
 export interface BrokerOptions {
@@ -321,7 +322,7 @@ export class KeyportBroker {
     }
     s.messagesToClient++;
     this.delivered.add();
-    return packet;
+    return withDeliveryQos(client, packet);
   }
 
   #published(packet: AedesPublishPacket, client: Client | null, cb: (err?: Error | null) => void): void {
