@@ -46,7 +46,7 @@ export function grantedQos(subs: Subscriptions, topic: string, wanted: number): 
 export function deliveryQos(client: Pick<Client, 'clean'>, subs: Subscriptions, packet: AedesPublishPacket): number {
   const published = packet.qos;
   if (published === 0) return 0;
-  let qos = published;
+  let qos: number = published;
   const granted = grantedQos(subs, packet.topic, published);
   // No matching filter (a queued message whose subscription has since gone): aedes chose the
   // subscription that delivers it, so keep its QoS rather than invent one.
@@ -60,5 +60,5 @@ export function withDeliveryQos(client: Client, packet: AedesPublishPacket): Aed
   if (packet.qos === 0) return packet;
   const subs = (client as unknown as { subscriptions: Subscriptions }).subscriptions;
   const qos = deliveryQos(client, subs, packet);
-  return qos === packet.qos ? packet : { ...packet, qos: qos as AedesPublishPacket['qos'] };
+  return qos === packet.qos ? packet : ({ ...packet, qos } as unknown as AedesPublishPacket);
 }

@@ -33,13 +33,27 @@ export type WireViolation =
       /** True when the varint itself was longer than MQTT allows (4 bytes, [MQTT-2.2.3]). */
       malformedLength: boolean;
       cap: number;
+      /**
+       * Which cap refused it: `connect` the pre-login cap on the first packet (the CONNECT,
+       * [MQTT-3.1.0-1]); `pre-login` what is left of the pre-login budget for packets sent
+       * behind an unanswered CONNECT; `packet` the per-packet limit (--max-packet).
+       */
+      limit: 'connect' | 'pre-login' | 'packet';
+      /** True when the client had not logged in yet. */
       beforeConnect: boolean;
     };
 
+/**
+ * The first packet (the CONNECT) may claim at most `maxPacketBeforeConnect`. Clients such as
+ * mosquitto_pub send their PUBLISH right behind the CONNECT without waiting for CONNACK, so a
+ * packet after it may claim up to `maxPacket` even before login, but everything framed before
+ * login together never exceeds maxPacketBeforeConnect + maxPacket: that is the most an
+ * unauthenticated socket can make the broker hold.
+ */
 export interface WireCaps {
-  /** Largest remaining length accepted before the client is logged in. */
+  /** Largest remaining length of the CONNECT, and the pre-login budget beyond one packet. */
   maxPacketBeforeConnect: number;
-  /** Largest remaining length accepted once it is. */
+  /** Largest remaining length of any packet. */
   maxPacket: number;
 }
 
@@ -87,6 +101,9 @@ export class WireFramer {
   /** Bytes of that prefix copied so far, when it straddles reads. */
   #got = 0;
   #buf: Buffer | null = null;
+  #packets = 0;
+  /** Bytes of the packets framed before login (fixed headers included). */
+  #preLogin = 0;
   violation: WireViolation | null = null;
 
   constructor(
@@ -119,7 +136,16 @@ export class WireFramer {
         const more = (b & 0x80) !== 0;
         if (more && this.#lenBytes < 4) continue;
         const before = !this.loggedIn();
-        const cap = before ? this.caps.maxPacketBeforeConnect : this.caps.maxPacket;
+        const size = 1 + this.#lenBytes + this.#len;
+        let cap = this.caps.maxPacket;
+        let limit: 'connect' | 'pre-login' | 'packet' = 'packet';
+        if (before && this.#packets === 0) {
+          cap = this.caps.maxPacketBeforeConnect;
+          limit = 'connect';
+        } else if (before && this.#len <= cap) {
+          const budget = this.caps.maxPacketBeforeConnect + this.caps.maxPacket - this.#preLogin - (size - this.#len);
+          if (this.#len > budget) [cap, limit] = [Math.max(0, budget), 'pre-login'];
+        }
         if (more || this.#len > cap) {
           this.violation = {
             kind: 'size',
@@ -127,10 +153,13 @@ export class WireFramer {
             claimed: more ? MAX_REMAINING + 1 : this.#len,
             malformedLength: more,
             cap,
+            limit,
             beforeConnect: before,
           };
           return packetStart;
         }
+        this.#packets++;
+        if (before) this.#preLogin += size;
         this.#startBody();
       } else {
         const avail = Math.min(this.#remaining, n - i);
@@ -257,4 +286,28 @@ export class WireFramer {
     };
     return false;
   }
+}
+
+/**
+ * Puts a WireFramer in front of aedes' parser for this client: every read goes through `feed`
+ * first; on a violation the bytes before the bad packet still reach aedes, then `onViolation`
+ * runs once (it closes the connection) and nothing more is parsed.
+ */
+export function installWireGuard(
+  parser: { parse(buf: Buffer): number },
+  framer: WireFramer,
+  onViolation: (v: WireViolation) => void,
+): void {
+  const parse = parser.parse;
+  let reported = false;
+  parser.parse = function guardedParse(this: unknown, buf: Buffer): number {
+    const ok = framer.feed(buf);
+    if (ok === buf.length) return parse.call(this, buf);
+    if (ok > 0) parse.call(this, buf.subarray(0, ok));
+    if (!reported && framer.violation) {
+      reported = true;
+      onViolation(framer.violation);
+    }
+    return 0;
+  };
 }

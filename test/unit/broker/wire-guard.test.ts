@@ -53,7 +53,7 @@ function parsedCount(chunks: Buffer[]): number {
 }
 
 /**
- * Feeds `bytes` whole and byte by byte; both must find the same violation, and the parser must
+ * Feeds `bytes` whole and in small reads; both must find the same violation, and the parser must
  * get the same complete packets either way (never the bad one). Returns [bytes passed whole,
  * violation].
  */
@@ -62,10 +62,13 @@ function run(bytes: Buffer, loggedIn = true): [number, WireViolation | null] {
   const passed = whole.feed(bytes);
   const split = new WireFramer(caps, () => loggedIn);
   const passedChunks: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i++) {
-    const ok = split.feed(bytes.subarray(i, i + 1));
-    if (ok === 0) break;
-    passedChunks.push(bytes.subarray(i, i + 1));
+  // One byte at a time for small inputs (every boundary); 1,013-byte reads for large ones.
+  const step = bytes.length < 5_000 ? 1 : 1_013;
+  for (let i = 0; i < bytes.length; i += step) {
+    const chunk = bytes.subarray(i, i + step);
+    const ok = split.feed(chunk);
+    if (ok > 0) passedChunks.push(chunk.subarray(0, ok));
+    if (ok < chunk.length) break;
   }
   expect(split.violation).toEqual(whole.violation);
   expect(parsedCount(passedChunks)).toBe(parsedCount([bytes.subarray(0, passed)]));
@@ -141,6 +144,7 @@ describe('packet-size caps, from the fixed header alone', () => {
       claimed: 268_435_455,
       malformedLength: false,
       cap: 64 * 1024,
+      limit: 'connect',
       beforeConnect: true,
     });
     expect(f.feed(Buffer.alloc(10))).toBe(0); // nothing after it passes
@@ -149,7 +153,13 @@ describe('packet-size caps, from the fixed header alone', () => {
   it('uses the larger cap once logged in, and refuses a remaining length longer than 4 bytes', () => {
     const big = publish(Buffer.from('a/b'), Buffer.alloc(100_000));
     expect(run(big, true)).toEqual([big.length, null]);
-    expect(run(big, false)[1]).toMatchObject({ kind: 'size', cap: 65_536, beforeConnect: true });
+    // As the first packet (where only a CONNECT belongs) the pre-login cap applies…
+    expect(run(big, false)[1]).toMatchObject({ kind: 'size', cap: 65_536, limit: 'connect' });
+    // …behind a CONNECT (pipelined, as mosquitto_pub does) the packet limit, within a budget.
+    const connect = mqttPacket.generate({ cmd: 'connect', clientId: 'd', protocolVersion: 4 } as mqttPacket.Packet);
+    expect(run(Buffer.concat([connect, big]), false)).toEqual([connect.length + big.length, null]);
+    const budget = run(Buffer.concat([connect, big, big, big, big]), false)[1];
+    expect(budget).toMatchObject({ kind: 'size', limit: 'pre-login', beforeConnect: true });
     const over = Buffer.from([0x30, ...varint(256 * 1024 + 1)]);
     expect(run(over)[1]).toMatchObject({ kind: 'size', packet: 'PUBLISH', claimed: 262_145, cap: 262_144 });
     expect(run(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))[1]).toMatchObject({ malformedLength: true });
