@@ -43,8 +43,9 @@ export function guardSlowConsumer(
   const verdict = (why: SlowVerdict['why']): void => {
     if (done) return;
     done = true;
+    const waitedMs = Date.now() - since;
     clear();
-    onSlow({ why, queuedBytes: conn.writableLength, waitedMs: Date.now() - since, limits });
+    onSlow({ why, queuedBytes: conn.writableLength, waitedMs, limits });
   };
   const clear = (): void => {
     if (timer) clearTimeout(timer);
