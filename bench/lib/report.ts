@@ -8,7 +8,7 @@ export interface Table {
 }
 
 export interface Section {
-  id: 'connect' | 'publish' | 'keys' | 'fleet';
+  id: 'connect' | 'publish' | 'keys' | 'fleet' | 'wire';
   title: string;
   tables: Table[];
   /** Figures for results JSON (numbers rounded). */
