@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only connect|publish|keys|fleet|cli]`: what access keys cost
+// `npm run bench [-- --quick] [-- --only connect|publish|keys|fleet|cli|wire]`: what access keys cost
 // against plain aedes and mosquitto. Prints tables, writes bench/results/latest.json, and after a
 // full run (no --quick, no --only) also bench/results/reference.json (committed).
 // Everything runs on 127.0.0.1, every loop is bounded in count and time, and a watchdog ends the
@@ -12,13 +12,14 @@ import { benchConnect } from './connect.ts';
 import { benchFleet } from './fleet.ts';
 import { benchKeyCount } from './key-count.ts';
 import { benchPublish } from './publish.ts';
+import { benchWire } from './wire.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
 import { renderReadmeSection } from './lib/readme.ts';
 import { renderTable } from './lib/table.ts';
 import './lib/cleanup.ts';
 import { mosquittoVersion } from './lib/mosquitto.ts';
 
-const SECTIONS = ['connect', 'publish', 'keys', 'fleet', 'cli'] as const;
+const SECTIONS = ['connect', 'publish', 'keys', 'fleet', 'cli', 'wire'] as const;
 type SectionId = (typeof SECTIONS)[number];
 const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   connect: benchConnect,
@@ -26,11 +27,12 @@ const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   keys: benchKeyCount,
   fleet: benchFleet,
   cli: benchCliStart,
+  wire: benchWire,
 };
 
 function usage(msg: string): never {
   process.stderr.write(
-    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet|cli[,…]] | --readme\n`,
+    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet|cli|wire[,…]] | --readme\n`,
   );
   process.exit(2);
 }

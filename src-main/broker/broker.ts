@@ -29,6 +29,20 @@ import type { BrokerBackend, NewDecision } from './broker-backend.ts';
 import { Sessions, type LiveSession } from './sessions.ts';
 import { watchServiceChanges } from './session-policy.ts';
 import { RateMeter } from './rate-meter.ts';
+import { withDeliveryQos } from './retained-qos.ts';
+import { parserOf } from './aedes-internals.ts';
+import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
+import { describeSlow, guardSlowConsumer, type SlowVerdict } from './slow-consumer.ts';
+import {
+  batchOf,
+  stepBatch,
+  summaryRefused,
+  tagSubscribe,
+  tooManyFiltersRule,
+  type SubscribeBoundsLimits,
+} from './subscribe-bounds.ts';
+import { wireDecision, wsTooLargeDecision, type WireDecision } from './wire-decisions.ts';
+import { installWireGuard, WireFramer, type WireViolation } from './wire-guard.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 
 export interface BrokerOptions {
@@ -36,6 +50,10 @@ export interface BrokerOptions {
   trustedProxies: TrustedProxies;
   /** Log line sink for unexpected errors (never given secrets). */
   log?: (line: string) => void;
+  /** Per-connection limits (broker-limits.ts); defaults for what is not given. */
+  limits?: Partial<BrokerLimits>;
+  /** The WebSocket listener's message limit, to name it when ws refuses a frame. */
+  wsMaxMessageBytes?: number;
 }
 
 interface ClientInfo {
@@ -47,7 +65,15 @@ interface ClientInfo {
 
 /** Closes for which the session's authority is gone (no will, result "denied" in the feed). */
 const REVOKED: ReadonlySet<ReasonCode> = new Set(['key.inactive', 'key.deleted', 'device.unknown']);
-const POLICY_CLOSES: ReadonlySet<ReasonCode> = new Set([...REVOKED, 'publish.denied', 'session.taken-over']);
+const POLICY_CLOSES: ReadonlySet<ReasonCode> = new Set([
+  ...REVOKED,
+  'publish.denied',
+  'session.taken-over',
+  'topic.invalid',
+  'packet.too-large',
+  'payload.too-large',
+  'client.slow',
+]);
 
 const NO_RULES: TopicRules = { filterType: 'none', pubTopics: [], subTopics: [] };
 
@@ -73,6 +99,9 @@ export class KeyportBroker {
   readonly #log: (line: string) => void;
   /** Lookups for the CONNECT checks, made once (not per CONNECT). */
   readonly #connectEnv: ConnectEnv;
+  readonly limits: BrokerLimits;
+  readonly #bounds: SubscribeBoundsLimits;
+  readonly #wsMaxMessageBytes: number;
   #closing = false;
   #unwatch: () => void = () => {};
   /** Closes the rate meters' one-second buckets. */
@@ -84,6 +113,9 @@ export class KeyportBroker {
   ) {
     this.#service = opts.service;
     this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+    this.limits = resolveBrokerLimits(opts.limits);
+    this.#bounds = { maxFilters: this.limits.maxFiltersPerSubscribe, maxDecisions: this.limits.maxDecisionsPerPacket };
+    this.#wsMaxMessageBytes = opts.wsMaxMessageBytes ?? 2 * this.limits.maxPacket;
     this.#rateTimer = setInterval(() => {
       this.published.tick();
       this.delivered.tick();
@@ -101,7 +133,10 @@ export class KeyportBroker {
 
   static async create(opts: BrokerOptions): Promise<KeyportBroker> {
     let self: KeyportBroker | undefined;
+    const limits = resolveBrokerLimits(opts.limits); // fails before anything starts
     const aedes = await Aedes.createBroker({
+      // Only a fallback: each connection's waitForDrain is replaced (slow-consumer.ts).
+      drainTimeout: limits.drainTimeoutMs,
       // aedes refuses MQTT 3.1 client ids longer than 23 characters (CONNACK 2), but the client id
       // IS the device id (24 hex characters), so MQTT 3.1 devices could never connect.
       maxClientsIdLength: 65535,
@@ -126,7 +161,49 @@ export class KeyportBroker {
   readonly handle = (stream: Duplex, req: IncomingMessage | undefined, transport: Transport): void => {
     const client = this.aedes.handle(stream, req);
     (client as WithInfo)[INFO] = { transport };
+    const parser = parserOf(client);
+    const framer = new WireFramer(this.limits, () => client.connected);
+    installWireGuard(parser, framer, (v) => this.#onWireViolation(client, stream, v));
+    guardSlowConsumer(client, stream, this.limits, (v) => this.#onSlow(client, stream, v));
+    const bounds = this.#bounds;
+    parser.prependListener('packet', (p) => {
+      if (p.cmd === 'subscribe') tagSubscribe(p as { subscriptions?: Array<{ topic: string }> }, bounds);
+    });
   };
+
+  // The wire guard found an oversized or ill-formed packet: say so, then close at once.
+  #onWireViolation(client: Client, stream: Duplex, v: WireViolation): void {
+    this.#closeForWire(client, stream, wireDecision(v, client.connected));
+  }
+
+  #onSlow(client: Client, stream: Duplex, v: SlowVerdict): void {
+    this.#closeForWire(client, stream, { action: 'deliver', reason: 'client.slow', rule: describeSlow(v) });
+  }
+
+  #closeForWire(client: Client, stream: Duplex, d: WireDecision): void {
+    const info = this.#info(client);
+    const s = info.session;
+    const decision: Decision = { allowed: false, reason: d.reason, rule: d.rule };
+    if (s) {
+      if (!s.closingReason) {
+        s.closingReason = d.reason;
+        s.closingRule = d.rule;
+      }
+      if (d.action) this.#record(client, d.action, decision, d.topic !== undefined ? { topic: d.topic } : undefined);
+    } else {
+      const { peer, forwardedFor } = peerOf(client, info.transport);
+      const xff = joinHeader(forwardedFor);
+      this.#record(client, d.action ?? 'connect', decision, {
+        // The id the CONNECT claimed, when aedes has read it (unauthenticated, like other refusals).
+        ...(client.id ? { deviceId: client.id } : {}),
+        sourceAddress: peer,
+        ...(xff ? { forwardedFor: xff } : {}),
+        ...(d.topic !== undefined ? { topic: d.topic } : {}),
+      });
+    }
+    stream.destroy(); // no more bytes read from it
+    client.close();
+  }
 
   #info(client: Client): ClientInfo {
     return ((client as WithInfo)[INFO] ??= { transport: 'tcp' });
@@ -307,8 +384,26 @@ export class KeyportBroker {
   ): void {
     const view = this.#info(client).view;
     if (!view) return cb(new Error('not authenticated'));
+    const batch = batchOf(sub);
+    if (batch?.over) {
+      // One decision for the whole packet; every filter gets SUBACK 0x80 (subscribe-bounds.ts).
+      if (batch.seen++ === 0) {
+        const rule = tooManyFiltersRule(batch, this.#bounds);
+        this.#record(client, 'subscribe', { allowed: false, reason: 'subscribe.too-many-filters', rule });
+      }
+      return cb(null, null);
+    }
     const d = subscribeDecision(view, sub.topic);
-    this.#record(client, 'subscribe', d, undefined, sub.topic);
+    const step = batch ? stepBatch(batch, this.#bounds, d) : undefined;
+    if (!step || step.record) this.#record(client, 'subscribe', d, undefined, sub.topic);
+    else if (step.summary !== undefined && batch) {
+      const refused = summaryRefused(batch);
+      this.#record(client, 'subscribe', {
+        allowed: !refused,
+        reason: 'decisions.summarised',
+        rule: step.summary,
+      });
+    }
     cb(null, d.allowed ? sub : null); // null -> SUBACK 0x80 for this filter only
   }
 
@@ -324,7 +419,7 @@ export class KeyportBroker {
     }
     s.messagesToClient++;
     this.delivered.add();
-    return packet;
+    return withDeliveryQos(client, packet);
   }
 
   #published(packet: AedesPublishPacket, client: Client | null, cb: (err?: Error | null) => void): void {
@@ -361,12 +456,21 @@ export class KeyportBroker {
     const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
     const reason: ReasonCode =
       s.closingReason ?? (this.#closing ? 'broker.shutdown' : clean ? 'client.disconnect' : 'connection.lost');
-    this.#record(client, 'disconnect', { allowed: !POLICY_CLOSES.has(reason), reason, rule: reasonText(reason) });
+    this.#record(client, 'disconnect', {
+      allowed: !POLICY_CLOSES.has(reason),
+      reason,
+      rule: s.closingRule ?? reasonText(reason),
+    });
     this.sessions.remove(s);
     if (!this.sessions.forDevice(s.deviceId)) this.#persistStatus(s, 'disconnected', reason);
   }
 
   #onClientError(client: Client, err: Error): void {
+    // ws refused a frame over the listener's limit from its header (before buffering it).
+    if ((err as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      const conn = client.conn as unknown as Duplex;
+      return this.#closeForWire(client, conn, wsTooLargeDecision(this.#wsMaxMessageBytes, client.connected));
+    }
     const s = this.#info(client).session;
     if (s && !s.closingReason && /parse|invalid|malformed|unknown/i.test(err.message)) {
       this.#log(`keyport: malformed MQTT packet from device ${s.deviceId}: ${err.message}`);
@@ -457,6 +561,14 @@ export function reasonText(reason: ReasonCode): string {
       return 'closed after a denied PUBLISH (MQTT 3.1.1 has no negative PUBACK)';
     case 'broker.shutdown':
       return 'the broker is shutting down';
+    case 'topic.invalid':
+      return 'closed after a topic or filter that is not well-formed UTF-8 [MQTT-1.5.3-1]';
+    case 'packet.too-large':
+      return 'closed: a packet before login was larger than the pre-CONNECT limit';
+    case 'payload.too-large':
+      return 'closed: a packet was larger than the limit (--max-packet)';
+    case 'client.slow':
+      return 'closed: the client stopped reading (outgoing queue or drain timeout exceeded)';
     default:
       return reason;
   }

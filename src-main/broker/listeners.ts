@@ -17,6 +17,11 @@ export interface ListenerOptions {
   wsPort: number;
   tlsPort: number;
   tls: { cert: string; key: string };
+  /**
+   * Largest WebSocket message accepted (ws refuses it from the frame header, before buffering).
+   * The runtime passes twice the broker's packet limit; default WS_MAX_PAYLOAD.
+   */
+  wsMaxMessageBytes?: number;
 }
 export interface ListenerPorts {
   mqtt: number;
@@ -135,7 +140,7 @@ export async function startListeners(handle: ConnectionHandler, opts: ListenerOp
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: WS_MAX_PAYLOAD,
+    maxPayload: opts.wsMaxMessageBytes ?? WS_MAX_PAYLOAD,
     handleProtocols: (protocols: Set<string>) => {
       if (protocols.has('mqtt')) return 'mqtt';
       if (protocols.has('mqttv3.1')) return 'mqttv3.1';

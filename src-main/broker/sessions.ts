@@ -16,6 +16,8 @@ export interface LiveSession {
   scopeChangedSinceConnect: boolean;
   /** Why the broker is closing this session, when it is the one closing it. */
   closingReason?: ReasonCode;
+  /** The rule for the disconnect decision, when the closer has more to say than the reason. */
+  closingRule?: string;
   close(): void;
 }
 

@@ -8,6 +8,7 @@ import type { CliIo } from './io.ts';
 import { watchParent } from './parent-watch.ts';
 import { uiDir } from './ui-dir.ts';
 import { UsageError } from './usage.ts';
+import { MQTT_MAX_REMAINING, resolveBrokerLimits } from '../broker/broker-limits.ts';
 
 export async function serveCommand(
   args: string[],
@@ -24,13 +25,35 @@ export async function serveCommand(
     'trusted-proxy': { type: 'string', multiple: true },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'max-packet': { type: 'string' },
+    'max-queue': { type: 'string' },
+    'drain-timeout': { type: 'string' },
+    'max-filters': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
     throw new UsageError('--tls-cert and --tls-key go together');
   const trusted = strings(values['trusted-proxy']);
   const port = (name: string, def: number) => intFlag(name, values[name], 0, 65535) ?? def;
+  const maxPacket = intFlag('max-packet', values['max-packet'], 128, MQTT_MAX_REMAINING);
+  const maxQueue = intFlag('max-queue', values['max-queue'], 1024, 2 ** 40);
+  const drainTimeout = intFlag('drain-timeout', values['drain-timeout'], 0, 3_600_000);
+  const maxFilters = intFlag('max-filters', values['max-filters'], 1, 65_535);
+  const brokerLimits = {
+    ...(maxPacket !== undefined ? { maxPacket } : {}),
+    ...(maxQueue !== undefined ? { maxQueuedBytes: maxQueue } : {}),
+    ...(drainTimeout !== undefined ? { drainTimeoutMs: drainTimeout } : {}),
+    ...(maxFilters !== undefined ? { maxFiltersPerSubscribe: maxFilters } : {}),
+  };
+  try {
+    resolveBrokerLimits(brokerLimits);
+  } catch (err) {
+    throw new UsageError(
+      (err as Error).message.replace('maxQueuedBytes', '--max-queue').replace('maxPacket', '--max-packet'),
+    );
+  }
   const rt = await startRuntime({
+    brokerLimits,
     dataDir,
     uiDir: uiDir(),
     ...(values.host !== undefined ? { host: values.host as string } : {}),

@@ -133,6 +133,12 @@ export const REASON_CODES = [
   'key.deleted',
   'publish.denied',
   'broker.shutdown',
+  // the wire: sizes, slow consumers, per-packet bounds (README "Limits")
+  'packet.too-large',
+  'payload.too-large',
+  'client.slow',
+  'subscribe.too-many-filters',
+  'decisions.summarised',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

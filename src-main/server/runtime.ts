@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ListenerInfo } from '../contract.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../core/client-address.ts';
 import { KeyportBroker } from '../broker/broker.ts';
+import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.ts';
 import { startListeners, type Listeners } from '../broker/listeners.ts';
 import { loadOrCreateCertificate } from '../broker/tls-cert.ts';
 import { ADMIN_TOKEN_FILE, ensureDataDir, loadAdminToken, loadPepper } from '../service/data-dir.ts';
@@ -33,6 +34,8 @@ export interface RuntimeOptions {
   /** Peers whose X-Forwarded-For is believed (IPs/CIDRs). Default: loopback only. */
   trustedProxies?: readonly string[];
   tlsCert?: { certFile: string; keyFile: string };
+  /** Per-connection broker limits (packet sizes, slow consumers, SUBSCRIBE bounds). */
+  brokerLimits?: Partial<BrokerLimits>;
   /** Extra HTTP routes (the API, the UI). */
   routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => Route[];
   /** Tests may hand in a store; otherwise the lowdb store in dataDir. */
@@ -99,7 +102,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const adminToken = await loadAdminToken(dataDir);
     const adminTokenFile = join(dataDir, ADMIN_TOKEN_FILE);
     const cert = await loadOrCreateCertificate(dataDir, opts.tlsCert);
-    const broker = await KeyportBroker.create({ service, trustedProxies: trusted, log });
+    const limits = resolveBrokerLimits(opts.brokerLimits);
+    // A WebSocket message may carry more than one MQTT packet; twice the packet limit bounds what
+    // ws buffers per connection while never splitting a legitimate largest packet.
+    const wsMaxMessageBytes = 2 * limits.maxPacket;
+    const broker = await KeyportBroker.create({ service, trustedProxies: trusted, log, limits, wsMaxMessageBytes });
     undo.push(() => broker.close());
     const listeners: Listeners = await startListeners(broker.handle, {
       host,
@@ -107,6 +114,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       wsPort: opts.wsPort ?? DEFAULT_PORTS.ws,
       tlsPort: opts.tlsPort ?? DEFAULT_PORTS.tls,
       tls: { cert: cert.cert, key: cert.key },
+      wsMaxMessageBytes,
     });
     undo.push(() => listeners.close());
     let ports: ListenerInfo | null = null;

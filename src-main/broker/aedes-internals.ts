@@ -1,0 +1,28 @@
+// The one place Keyport reaches into aedes 1.2.0's private Client fields (pinned in
+// package.json). Each accessor checks the field is there and throws naming it when an aedes
+// upgrade moved it, so the wire guard and slow-consumer bound can never silently switch off.
+// Issue 11's hook redesign is the place to replace these with public hooks if aedes grows them.
+import type { Client } from 'aedes';
+
+/** aedes' per-connection mqtt-packet parser: `client._parser` (lib/client.js). */
+export interface PacketParser {
+  parse(buf: Buffer): number;
+  prependListener(event: 'packet', fn: (packet: { cmd: string }) => void): unknown;
+}
+
+export function parserOf(client: Client): PacketParser {
+  const p = (client as unknown as { _parser?: PacketParser })._parser;
+  if (!p || typeof p.parse !== 'function' || typeof p.prependListener !== 'function')
+    throw new Error('aedes Client has no _parser.parse: the wire guard needs aedes 1.2.0 (see package.json)');
+  return p;
+}
+
+type DrainCallback = (err: Error | null, client: Client) => void;
+
+/** Replaces `client.waitForDrain` (lib/client.js, called by lib/write.js) for this client. */
+export function replaceWaitForDrain(client: Client, fn: (cb: DrainCallback) => void): void {
+  const c = client as unknown as { waitForDrain?: unknown };
+  if (typeof c.waitForDrain !== 'function')
+    throw new Error('aedes Client has no waitForDrain: the slow-consumer bound needs aedes 1.2.0');
+  c.waitForDrain = fn;
+}
