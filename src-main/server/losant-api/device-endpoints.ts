@@ -3,23 +3,26 @@
 //   POST /applications/{appId}/devices/{deviceId}/state        device token → stored + published
 //   GET  /applications/{appId}/devices/{deviceId}/command      recent commands
 // Authentication runs evaluateConnect: the SAME checks, in the same order, as an MQTT CONNECT.
-// Every token use re-reads the key (exists, active) and resolves the key's scope NOW.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// Every token use is re-checked by service/access-control.ts (key exists, active and unchanged
+// since issue; the address rule for this request's client address; the token's device exists
+// and still matches the key) and the key's scope is resolved NOW.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { effectiveClientAddress } from '../../core/client-address.ts';
 import { evaluateConnect } from '../../core/connect.ts';
 import { resolveScope } from '../../core/device-scope.ts';
 import { parseState } from '../../core/payloads.ts';
 import { deliverDecision, publishDecision, type SessionView } from '../../core/topic-access.ts';
 import type { AccessKeyRecord, Decision, ReasonCode } from '../../core/types.ts';
+import { checkCredentialUse } from '../../service/access-control.ts';
 import type { NewDecision } from '../../service/decision-feed.ts';
+import { HttpError } from '../http-errors.ts';
 import { bearerToken, sendJson } from '../http-util.ts';
 import {
-  AUTH_BODY_LIMIT,
+  bodyOf,
   forbidden,
   isAdmin,
   isObj,
   notFound,
-  readBody,
   rejectUnknownFields,
   requireApp,
   requireIdShape,
@@ -40,7 +43,7 @@ interface Origin {
   xff?: string;
 }
 
-function originOf(ctx: ApiContext, req: IncomingMessage): Origin {
+function originOf(ctx: ApiContext, req: FastifyRequest): Origin {
   const peer = req.socket.remoteAddress ?? '';
   const forwardedFor = req.headers['x-forwarded-for'];
   const where = effectiveClientAddress(peer, forwardedFor, ctx.trusted);
@@ -87,8 +90,24 @@ function authFailure(reason: ReasonCode, rule: string): string {
   }
 }
 
-export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readBody(req, res, AUTH_BODY_LIMIT);
+/**
+ * /auth/device takes application/json only (415 otherwise), checked before the body is read: a
+ * cross-site page can POST text/plain without a preflight, never application/json.
+ */
+export async function requireJsonBody(req: FastifyRequest): Promise<void> {
+  if (req.method !== 'POST') return;
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpError(
+      415,
+      'UnsupportedMediaType',
+      `Content-Type must be application/json (got ${type === '' ? 'none' : JSON.stringify(type)})`,
+    );
+  }
+}
+
+export async function authDevice(ctx: ApiContext, req: FastifyRequest, res: FastifyReply): Promise<void> {
+  const body = bodyOf(req);
   if (!isObj(body))
     throw validation('body: device credentials must be a JSON object {deviceId, key, secret, tokenTTL?}');
   rejectUnknownFields(body, AUTH_FIELDS, 'device credentials');
@@ -143,12 +162,12 @@ export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: Ser
   }
   const key = outcome.key;
   await ctx.service.keys.touch(key.id).catch(() => {});
-  const { token } = signDeviceToken(
+  const { token } = await signDeviceToken(
     ctx.tokenKey,
-    { deviceId: outcome.device.id, keyId: key.id, ttlSeconds: ttl.ttl },
+    { deviceId: outcome.device.id, keyId: key.id, keyRevision: key.lastUpdated, ttlSeconds: ttl.ttl },
     ctx.nowMs(),
   );
-  sendJson(res, 200, {
+  void sendJson(res, 200, {
     applicationId: ctx.service.applicationId,
     deviceId: outcome.device.id,
     deviceClass: outcome.device.deviceClass,
@@ -160,52 +179,45 @@ export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: Ser
 }
 
 /**
- * Who is calling a device endpoint: the admin (the platform), or a device whose token verifies and
- * whose key still exists and is active; the key's scope is resolved now, for this request.
+ * Who is calling a device endpoint: the admin (the platform), or a device whose token verifies
+ * and passes the access-control re-check now; the key's scope is resolved now, for this request.
  */
 type Caller =
   { kind: 'admin' } | { kind: 'device'; claims: DeviceTokenClaims; key: AccessKeyRecord; view: SessionView };
 
-function deviceCaller(
+/** Re-check failures the holder can only cure by authenticating again: 401. The rest: 403. */
+const TOKEN_DEAD: ReadonlySet<ReasonCode> = new Set(['key.deleted', 'key.inactive', 'key.changed', 'device.unknown']);
+
+async function deviceCaller(
   ctx: ApiContext,
-  req: IncomingMessage,
+  req: FastifyRequest,
   origin: Origin,
   topic: string,
   action: 'publish' | 'subscribe',
-): Caller {
+): Promise<Caller> {
   if (isAdmin(ctx, req)) return { kind: 'admin' };
-  const token = bearerToken(req);
+  const token = bearerToken(req.headers);
   if (token === undefined)
     throw unauthorized('missing device token (Authorization: Bearer <token from POST /auth/device>)');
-  const check = verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs());
+  const check = await verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs());
   if (!check.ok) throw unauthorized(`invalid device token: ${check.message}`);
   const claims = check.claims;
   const store = ctx.service.store;
   const key = store.getKey(claims.keyId);
-  const who = { deviceId: claims.sub, keyId: claims.keyId, topic };
-  if (!key) {
-    record(
-      ctx,
-      origin,
-      action,
-      { allowed: false, reason: 'key.deleted', rule: 'the access key of this token was deleted' },
-      who,
-    );
-    throw unauthorized('invalid device token: its access key was deleted');
-  }
-  if (key.status !== 'active') {
-    record(ctx, origin, action, { allowed: false, reason: 'key.inactive', rule: 'the key is set to inactive' }, who);
-    throw unauthorized('invalid device token: its access key is set to inactive');
-  }
-  if (!store.getDevice(claims.sub)) {
-    record(
-      ctx,
-      origin,
-      action,
-      { allowed: false, reason: 'device.unknown', rule: `device ${claims.sub} was deleted` },
-      who,
-    );
-    throw unauthorized('invalid device token: its device was deleted');
+  const d = checkCredentialUse(
+    {
+      key,
+      deviceId: claims.sub,
+      client: { peer: origin.peer, forwardedFor: origin.forwardedFor },
+      issued: { keyRevision: claims.rev },
+    },
+    { trustedProxies: ctx.trusted, getDevice: (id) => store.getDevice(id) },
+  );
+  if (!d.allowed || !key) {
+    const decision: Decision = { allowed: false, reason: d.reason, rule: d.rule };
+    record(ctx, origin, action, decision, { deviceId: claims.sub, keyId: claims.keyId, topic });
+    if (TOKEN_DEAD.has(d.reason)) throw unauthorized(`invalid device token (${d.reason}): ${d.rule}`);
+    throw forbidden(`device token refused (${d.reason}): ${d.rule}`);
   }
   const view: SessionView = {
     deviceId: claims.sub,
@@ -230,14 +242,14 @@ function validateStates(body: unknown, nowMs: number): string[] {
 
 export async function postState(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
   deviceId: string,
 ): Promise<void> {
   const origin = originOf(ctx, req);
   const topic = `losant/${deviceId}/state`;
-  const caller = deviceCaller(ctx, req, origin, topic, 'publish');
+  const caller = await deviceCaller(ctx, req, origin, topic, 'publish');
   requireApp(ctx, appId);
   requireIdShape(deviceId, 'Device');
   const who =
@@ -251,7 +263,7 @@ export async function postState(
     }
   }
   if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
-  const body = await readBody(req, res);
+  const body = bodyOf(req);
   let texts: string[];
   try {
     texts = validateStates(body, ctx.nowMs());
@@ -269,7 +281,7 @@ export async function postState(
     record(ctx, origin, 'publish', allowed, who);
     await ctx.broker.publishAsPlatform(topic, text);
   }
-  sendJson(res, 200, { success: true });
+  void sendJson(res, 200, { success: true });
 }
 
 function commandParams(q: URLSearchParams): { limit: number; since?: number; sortDirection: 'asc' | 'desc' } {
@@ -295,15 +307,15 @@ function commandParams(q: URLSearchParams): { limit: number; since?: number; sor
 
 export async function getCommands(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   url: URL,
   appId: string,
   deviceId: string,
 ): Promise<void> {
   const origin = originOf(ctx, req);
   const topic = `losant/${deviceId}/command`;
-  const caller = deviceCaller(ctx, req, origin, topic, 'subscribe');
+  const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
   requireApp(ctx, appId);
   requireIdShape(deviceId, 'Device');
   if (caller.kind === 'device') {
@@ -323,5 +335,5 @@ export async function getCommands(
   // Oldest first as stored; take the newest `limit`, then order as asked.
   list = list.slice(Math.max(0, list.length - p.limit));
   if (p.sortDirection === 'desc') list.reverse();
-  sendJson(res, 200, list.map(commandToLosant));
+  void sendJson(res, 200, list.map(commandToLosant));
 }
