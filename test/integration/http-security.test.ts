@@ -121,6 +121,22 @@ describe('Host and Origin', () => {
   });
 });
 
+describe('upgrades', () => {
+  it('closes a WebSocket opened on a path that is not the bridge (no socket is left hanging)', async () => {
+    // On main the server ignored such upgrades and the socket stayed open until the client left.
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc/app.info`);
+    ws.on('error', () => {});
+    const closed = await new Promise<boolean>((resolve) => ws.once('close', () => resolve(true)));
+    expect(closed).toBe(true);
+  });
+
+  it('GET /bridge without an upgrade says it is a WebSocket (426)', async () => {
+    const r = await call('GET', '/bridge', { headers: admin() });
+    expect(r.status).toBe(426);
+    expect(r.body.message).toContain('keyport.bridge');
+  });
+});
+
 describe('bodies, escapes and content types', () => {
   it('POST /rpc/%E0%A4%A (a malformed %-escape) answers 404 in Losant shape, not 500', async () => {
     const r = await call('POST', '/rpc/%E0%A4%A', { headers: admin() });
