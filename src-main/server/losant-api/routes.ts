@@ -16,7 +16,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '../http-app.ts';
 import { HttpError } from '../http-errors.ts';
 import { AUTH_BODY_LIMIT, makeContext, type ApiContext, type LosantApiDeps } from './context.ts';
-import { authDevice, getCommands, postState, requireJsonBody } from './device-endpoints.ts';
+import { authDevice, requireJsonBody } from './device-auth.ts';
+import { getCommands, postState } from './device-endpoints.ts';
 import { createDevice, deleteDevice, getDevice, listDevices, patchDevice } from './devices-endpoints.ts';
 import { createKey, deleteKey, getKey, listKeys, patchKey } from './keys-endpoints.ts';
 
