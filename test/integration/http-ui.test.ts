@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect as connectSocket } from 'node:net';
 import WebSocket from 'ws';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
@@ -153,5 +154,30 @@ describe('UI bridge', () => {
     });
     expect(r.opened).toBe(false);
     expect(r.status).toBe(403);
+  });
+
+  it('shutdown drops a bridge client that never answers the close handshake (no 30 s wait)', async () => {
+    const own = await startHarness({ uiDir });
+    const port = own.rt.ports.http;
+    const sock = connectSocket(port, '127.0.0.1');
+    const upgraded = new Promise<string>((resolve) => {
+      let got = '';
+      sock.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.includes('\r\n\r\n')) resolve(got);
+      });
+    });
+    sock.write(
+      `GET /bridge HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+        `Sec-WebSocket-Protocol: keyport.bridge, token.${own.rt.adminToken}\r\n\r\n`,
+    );
+    expect(await upgraded).toMatch(/^HTTP\/1\.1 101/);
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    sock.on('error', () => {});
+    // This socket reads nothing and never answers a close frame; stop() must not wait for it
+    // (the test's default 20 s timeout is below ws's 30 s close timeout, so waiting would fail).
+    await own.stop();
+    await closed;
   });
 });
