@@ -12,9 +12,10 @@ export interface BridgeFeed extends DecisionSource {
 }
 
 export function openBridgeFeed(httpUrl: string, token: string, timeoutMs = 5000): Promise<BridgeFeed> {
-  const url = `${httpUrl.replace(/^http/, 'ws')}/bridge?token=${encodeURIComponent(token)}`;
+  const url = `${httpUrl.replace(/^http/, 'ws')}/bridge`;
   const events = new TypedEmitter<{ decision: DecisionEvent }>();
-  const ws = new WebSocket(url);
+  // The admin token in a header, never in the URL (the server refuses it there).
+  const ws = new WebSocket(url, ['keyport.bridge'], { headers: { authorization: `Bearer ${token}` } });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.terminate();

@@ -131,6 +131,8 @@ export const REASON_CODES = [
   'connection.lost',
   'session.taken-over',
   'key.deleted',
+  // a credential (device token) used after its key was edited
+  'key.changed',
   'publish.denied',
   'broker.shutdown',
   // the wire: sizes, slow consumers, per-packet bounds (README "Limits")

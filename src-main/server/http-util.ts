@@ -1,56 +1,43 @@
-// Small HTTP helpers: bounded JSON bodies, JSON replies, bearer tokens compared in constant time.
+// Small HTTP helpers: one JSON body parser, JSON replies, bearer tokens compared in constant time.
+import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { HttpError } from './http-errors.ts';
 
+/** The largest body any route reads (1 MiB); /auth/device sets its own, smaller limit. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      // Stop reading and close the connection after the reply, so a keep-alive client is not
-      // left with half a body on the wire.
-      req.socket.setKeepAlive(false);
-      req.headers.connection = 'close';
-      throw new HttpError(413, 'PayloadTooLarge', `request body is larger than ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+/**
+ * The ONE body reader of the server (every route, every content type; /auth/device refuses
+ * non-JSON types before this runs). An empty body is "no body" (undefined); the Losant API reads
+ * that as {} (losant-rest sends nothing when there is nothing to say), the contract as no request.
+ */
+export function parseJsonBody(buf: Buffer): unknown {
+  const text = buf.toString('utf8');
   if (text.trim() === '') return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text) as unknown;
   } catch (err) {
     throw new HttpError(400, 'BadRequest', `request body is not valid JSON: ${(err as Error).message}`);
   }
+  // __proto__/constructor/prototype keys are refused at every entry point (core/prototype-keys.ts).
+  const proto = findPrototypeKey(body, 'body');
+  if (proto !== null) throw new HttpError(400, 'BadRequest', prototypeKeyMessage(proto));
+  return body;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  if (status === 413) res.shouldKeepAlive = false;
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...(status === 413 ? { connection: 'close' } : {}),
-  });
-  res.end(text);
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(JSON.stringify(body));
 }
 
-export function bearerToken(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
+export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
+  const h = headers.authorization;
   if (!h) return undefined;
   const m = /^Bearer\s+(\S+)$/i.exec(h);
   return m?.[1];

@@ -1,6 +1,6 @@
 // Starts the whole backend on a data directory: lock, store, service, broker with its three
 // listeners, and the HTTP server. Used by `keyport serve`, the Electron main process and tests.
-import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { ListenerInfo } from '../contract.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../core/client-address.ts';
@@ -17,10 +17,11 @@ import { removeLeftoverTempFiles } from '../shared/temp-files.ts';
 import { acquireLock, type DataDirLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
 import type { Store } from '../store/store.ts';
-import { createHttpServer, type Route } from './http-server.ts';
-import { staticUi } from './static-ui.ts';
+import { createHttpApp, type RouteModule } from './http-app.ts';
 import { losantApiRoutes } from './losant-api/routes.ts';
-import { attachUiBridge } from './ui-bridge.ts';
+import { rpcRoutes } from './rpc-routes.ts';
+import { staticUi } from './static-ui.ts';
+import { uiBridge } from './ui-bridge.ts';
 
 export const DEFAULT_PORTS = { mqtt: 1883, ws: 8083, tls: 8883, http: 8484 } as const;
 
@@ -36,8 +37,8 @@ export interface RuntimeOptions {
   tlsCert?: { certFile: string; keyFile: string };
   /** Per-connection broker limits (packet sizes, slow consumers, SUBSCRIBE bounds). */
   brokerLimits?: Partial<BrokerLimits>;
-  /** Extra HTTP routes (the API, the UI). */
-  routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => Route[];
+  /** Route modules mounted IN PLACE OF the default Losant API (tests mount it with their own clock or proxies). */
+  routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => RouteModule[];
   /** Tests may hand in a store; otherwise the lowdb store in dataDir. */
   store?: Store;
   log?: (line: string) => void;
@@ -61,24 +62,19 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-function listenHttp(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      reject(
-        new Error(
-          err.code === 'EADDRINUSE'
-            ? `HTTP listener: port ${port} on ${host} is already in use (choose another with --http-port, or 0 for any free port)`
-            : `HTTP listener: ${err.message}`,
-        ),
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : port);
-    });
-  });
+async function listenHttp(app: FastifyInstance, host: string, port: number): Promise<number> {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(
+      e.code === 'EADDRINUSE'
+        ? `HTTP listener: port ${port} on ${host} is already in use (choose another with --http-port, or 0 for any free port)`
+        : `HTTP listener: ${e.message}`,
+    );
+  }
+  const a = app.server.address();
+  return typeof a === 'object' && a ? a.port : port;
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
@@ -129,24 +125,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       simulator,
       ...(opts.mode ? { mode: opts.mode } : {}),
     };
-    const http = createHttpServer({
-      ctx,
-      adminToken,
-      routes: [
-        ...(opts.routes?.(base) ?? []),
-        ...losantApiRoutes({ ...base, trustedProxies: trusted }),
+    let httpPort = 0;
+    const http = await createHttpApp({
+      hosts: { listenHost: host, port: () => httpPort },
+      log,
+      modules: [
+        rpcRoutes(ctx, adminToken),
+        ...(opts.routes?.(base) ?? losantApiRoutes({ ...base, trustedProxies: trusted })),
+        uiBridge(ctx, adminToken),
         staticUi(opts.uiDir),
       ],
     });
-    const detachBridge = attachUiBridge(http, ctx, adminToken);
-    const httpPort = await listenHttp(http, host, opts.httpPort ?? DEFAULT_PORTS.http);
-    const closeHttp = () =>
-      new Promise<void>((resolve) => {
-        detachBridge();
-        (http as Server & { destroyAll?: () => void }).destroyAll?.();
-        http.close(() => resolve());
-      });
-    undo.push(closeHttp);
+    undo.push(() => http.close());
+    httpPort = await listenHttp(http, host, opts.httpPort ?? DEFAULT_PORTS.http);
+    const closeHttp = () => http.close();
     ports = { host, mqtt: listeners.ports.mqtt, ws: listeners.ports.ws, tls: listeners.ports.tls, http: httpPort };
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     const url = `http://${urlHost}:${httpPort}`;

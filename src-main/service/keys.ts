@@ -89,7 +89,10 @@ export class KeyService {
     const v = validateKeyPatch(patch, current);
     if (!v.ok) throw validationError(v.errors);
     const p = v.value;
-    const next: AccessKeyRecord = { ...current, lastUpdated: this.now().toISOString() };
+    // lastUpdated is the key's revision (device tokens carry it): strictly later on every edit,
+    // even two edits within one millisecond, so "switched off and on again" is always seen.
+    const at = Math.max(this.now().getTime(), Date.parse(current.lastUpdated) + 1);
+    const next: AccessKeyRecord = { ...current, lastUpdated: new Date(at).toISOString() };
     if (p.name === null) delete next.name;
     else if (p.name !== undefined) next.name = p.name;
     if (p.description !== undefined) next.description = p.description;

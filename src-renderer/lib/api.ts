@@ -50,8 +50,10 @@ function pick(): KeyportBridge {
   const token = takeToken();
   connection.mode = 'headless';
   if (!token) connection.state = 'unauthorized';
+  // The token travels as a WebSocket subprotocol, never in the URL (URLs end up in logs).
   return createWsBridge(
-    `${proto}//${location.host}/bridge?token=${encodeURIComponent(token)}`,
+    `${proto}//${location.host}/bridge`,
+    ['keyport.bridge', ...(token ? [`token.${token}`] : [])],
     (s) => (connection.state = s),
   );
 }

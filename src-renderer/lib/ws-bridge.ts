@@ -1,5 +1,5 @@
 // The browser transport of the contract: a WebSocket to /bridge on the serving host, carrying
-// the admin token. Reconnects with back-off; calls made while disconnected wait for the socket.
+// the admin token as a subprotocol (`keyport.bridge, token.<token>`). Reconnects with back-off; calls made while disconnected wait for the socket.
 import type {
   ContractError,
   EventName,
@@ -20,7 +20,7 @@ export class BridgeError extends Error {
 type Listener = (payload: unknown) => void;
 export type BridgeState = 'connecting' | 'open' | 'closed' | 'unauthorized';
 
-export function createWsBridge(url: string, onState: (s: BridgeState) => void): KeyportBridge {
+export function createWsBridge(url: string, protocols: string[], onState: (s: BridgeState) => void): KeyportBridge {
   let ws: WebSocket | null = null;
   let nextId = 1;
   let delay = 250;
@@ -31,7 +31,7 @@ export function createWsBridge(url: string, onState: (s: BridgeState) => void): 
 
   const connect = () => {
     onState('connecting');
-    const sock = new WebSocket(url);
+    const sock = new WebSocket(url, protocols);
     ws = sock;
     sock.onopen = () => {
       delay = 250;

@@ -1,6 +1,6 @@
 // The e2e server: `keyport serve --json` on port 0 in a temp data dir, shared by the spec files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +19,8 @@ export interface E2eServer {
 }
 
 export const SERVER_FILE = join(process.cwd(), 'test-results', 'e2e-server.json');
+/** Everything the server writes to stderr (its log), for specs that assert on log lines. */
+export const SERVER_LOG = join(process.cwd(), 'test-results', 'e2e-server.log');
 
 export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyport-e2e-'));
@@ -45,7 +47,12 @@ export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }>
     },
   );
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  mkdirSync(join(process.cwd(), 'test-results'), { recursive: true });
+  const log = createWriteStream(SERVER_LOG);
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 65536) stderr += d.toString();
+    log.write(d);
+  });
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     let json = '';
@@ -87,4 +94,8 @@ export async function rpc<T>(info: E2eServer, method: string, req: unknown): Pro
   const reply = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
   if (!reply.ok) throw new Error(reply.error?.message);
   return reply.result;
+}
+
+export function serverLog(): string {
+  return readFileSync(SERVER_LOG, 'utf8');
 }

@@ -480,17 +480,20 @@ describe('POST /applications/{appId}/devices/{deviceId}/state', () => {
     expectError(await call('POST', path, { token, body: { data: { n: 2 } } }), 403, 'Forbidden');
   });
 
-  it('re-checks the key on every request: inactive or deleted → 401', async () => {
+  it('re-checks the key on every request: inactive, changed since issue or deleted → 401', async () => {
     const d = await h.device();
     const k = await h.key({ deviceIds: [d.id] });
     const token = await deviceToken(d.id, k.accessKey.key, k.secret);
     const path = `/applications/${appId}/devices/${d.id}/state`;
     await h.rt.service.keys.update(k.accessKey.id, { status: 'inactive' });
     expectError(await call('POST', path, { token, body: { data: { n: 1 } } }), 401, 'Unauthorized', 'inactive');
+    // Switched back on: a token issued before the switch-off stays dead (issue 12); a new one works.
     await h.rt.service.keys.update(k.accessKey.id, { status: 'active' });
-    expect((await call('POST', path, { token, body: { data: { n: 1 } } })).status).toBe(200);
+    expectError(await call('POST', path, { token, body: { data: { n: 1 } } }), 401, 'Unauthorized', 'key.changed');
+    const fresh = await deviceToken(d.id, k.accessKey.key, k.secret);
+    expect((await call('POST', path, { token: fresh, body: { data: { n: 1 } } })).status).toBe(200);
     await h.rt.service.keys.remove(k.accessKey.id);
-    expectError(await call('POST', path, { token, body: { data: { n: 1 } } }), 401, 'Unauthorized', 'deleted');
+    expectError(await call('POST', path, { token: fresh, body: { data: { n: 1 } } }), 401, 'Unauthorized', 'deleted');
   });
 
   it('refuses an expired token (tokenTTL 1, the API clock moved on)', async () => {
@@ -529,6 +532,7 @@ describe('POST /applications/{appId}/devices/{deviceId}/state', () => {
       const ok = await other.key({ deviceIds: [od.id] });
       const r = await fetch(`http://127.0.0.1:${other.rt.ports.http}/auth/device`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ deviceId: od.id, key: ok.accessKey.key, secret: ok.secret }),
       });
       const foreign = ((await r.json()) as { token: string }).token;

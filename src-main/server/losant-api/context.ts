@@ -1,13 +1,13 @@
 // What every Losant-API endpoint shares: its dependencies, Losant-shaped errors, admin-token and
-// application checks, bounded JSON bodies, and ServiceError → HTTP status mapping.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// application checks, and the request body (parsed and bounded by the server's one body parser).
+import type { FastifyRequest } from 'fastify';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../../core/client-address.ts';
 import { isId } from '../../core/ids.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../../core/prototype-keys.ts';
 import { ServiceError } from '../../shared/errors.ts';
 import type { KeyportService } from '../../service/service.ts';
-import { StoreRecordError } from '../../store/store.ts';
-import { bearerToken, HttpError, tokenMatches } from '../http-util.ts';
+import { HttpError } from '../http-errors.ts';
+import { bearerToken, tokenMatches } from '../http-util.ts';
 import { deriveTokenKey, verifyDeviceToken } from './device-token.ts';
 
 export interface LosantApiDeps {
@@ -45,8 +45,7 @@ export function makeContext(deps: LosantApiDeps): ApiContext {
   };
 }
 
-/** Largest body the management and state endpoints read (1 MiB); /auth/device reads far less. */
-export const API_BODY_LIMIT = 1024 * 1024;
+/** /auth/device reads far less than the server's 1 MiB. */
 export const AUTH_BODY_LIMIT = 16 * 1024;
 
 export const badRequest = (message: string): HttpError => new HttpError(400, 'BadRequest', message);
@@ -58,58 +57,16 @@ export const notFound = (what: string): HttpError => new HttpError(404, 'NotFoun
 export const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * A JSON body; an empty body reads as {} (losant-rest sends `{}` when there is nothing to say).
- * Over the limit → 413 with `Connection: close`: the rest of the upload is drained and dropped
- * (never buffered), and the client will not reuse a connection it was still writing on.
- */
-export async function readBody(req: IncomingMessage, res: ServerResponse, limit = API_BODY_LIMIT): Promise<unknown> {
-  const tooLarge = (): HttpError => {
-    if (!res.headersSent) res.setHeader('connection', 'close');
-    return new HttpError(413, 'PayloadTooLarge', `request body is larger than ${limit} bytes`);
-  };
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const buf = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (err) => {
-      if (!over) reject(err);
-    });
-  });
-  const text = buf.toString('utf8');
-  if (text.trim() === '') return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text) as unknown;
-  } catch (err) {
-    throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
-  }
-  const proto = findPrototypeKey(body, 'body');
-  if (proto !== null) throw badRequest(prototypeKeyMessage(proto));
-  return body;
+/** The request's JSON body; no body reads as {} (losant-rest sends nothing when there is nothing to say). */
+export function bodyOf(req: FastifyRequest): unknown {
+  return req.body === undefined ? {} : req.body;
 }
 
 /** Management endpoints: the local admin token. A valid DEVICE token is authenticated but not allowed. */
-export function requireAdmin(ctx: ApiContext, req: IncomingMessage): void {
-  const token = bearerToken(req);
+export async function requireAdmin(ctx: ApiContext, req: FastifyRequest): Promise<void> {
+  const token = bearerToken(req.headers);
   if (tokenMatches(token, ctx.adminToken)) return;
-  if (token !== undefined && verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs()).ok) {
+  if (token !== undefined && (await verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs())).ok) {
     throw forbidden(
       'device tokens cannot manage keys or devices; use the admin token (admin-token file in the data directory)',
     );
@@ -121,8 +78,8 @@ export function requireAdmin(ctx: ApiContext, req: IncomingMessage): void {
   );
 }
 
-export function isAdmin(ctx: ApiContext, req: IncomingMessage): boolean {
-  return tokenMatches(bearerToken(req), ctx.adminToken);
+export function isAdmin(ctx: ApiContext, req: FastifyRequest): boolean {
+  return tokenMatches(bearerToken(req.headers), ctx.adminToken);
 }
 
 export function requireApp(ctx: ApiContext, appId: string): void {
@@ -134,24 +91,12 @@ export function requireIdShape(id: string, what: string): void {
   if (!isId(id)) throw notFound(what);
 }
 
-/** Runs a service call, turning its errors into Losant-shaped HTTP errors. */
+/** Runs a service call; "not found" names the API's resource, every other error goes to the server's mapper. */
 export async function serviceCall<T>(fn: () => T | Promise<T>, what: string): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ServiceError) {
-      switch (err.code) {
-        case 'validation':
-          throw validation(err.message);
-        case 'not-found':
-          throw notFound(what);
-        case 'conflict':
-          throw new HttpError(409, 'Conflict', err.message);
-        case 'unavailable':
-          throw new HttpError(503, 'ServiceUnavailable', err.message);
-      }
-    }
-    if (err instanceof StoreRecordError) throw validation(err.problem);
+    if (err instanceof ServiceError && err.code === 'not-found') throw notFound(what);
     throw err;
   }
 }

@@ -1,211 +1,72 @@
 // Device endpoints of the Losant-compatible API (docs/design.md §9):
-//   POST /auth/device                                          credentials → device token
 //   POST /applications/{appId}/devices/{deviceId}/state        device token → stored + published
 //   GET  /applications/{appId}/devices/{deviceId}/command      recent commands
-// Authentication runs evaluateConnect: the SAME checks, in the same order, as an MQTT CONNECT.
-// Every token use re-reads the key (exists, active) and resolves the key's scope NOW.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { effectiveClientAddress } from '../../core/client-address.ts';
-import { evaluateConnect } from '../../core/connect.ts';
+// (POST /auth/device is in device-auth.ts.)
+// Every token use is re-checked by service/access-control.ts (key exists, active and unchanged
+// since issue; the address rule for this request's client address; the token's device exists
+// and still matches the key) and the key's scope is resolved NOW.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { resolveScope } from '../../core/device-scope.ts';
 import { parseState } from '../../core/payloads.ts';
 import { deliverDecision, publishDecision, type SessionView } from '../../core/topic-access.ts';
 import type { AccessKeyRecord, Decision, ReasonCode } from '../../core/types.ts';
-import type { NewDecision } from '../../service/decision-feed.ts';
+import { checkCredentialUse } from '../../service/access-control.ts';
 import { bearerToken, sendJson } from '../http-util.ts';
 import {
-  AUTH_BODY_LIMIT,
+  bodyOf,
   forbidden,
   isAdmin,
-  isObj,
   notFound,
-  readBody,
-  rejectUnknownFields,
   requireApp,
   requireIdShape,
   unauthorized,
   validation,
   type ApiContext,
 } from './context.ts';
-import { parseTokenTtl, signDeviceToken, verifyDeviceToken, type DeviceTokenClaims } from './device-token.ts';
+import { originOf, recordDecision as record, type Origin } from './device-origin.ts';
+import { verifyDeviceToken, type DeviceTokenClaims } from './device-token.ts';
 import { commandToLosant } from './shapes.ts';
 
-const joinHeader = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h.join(', ') : h);
-
-interface Origin {
-  peer: string;
-  forwardedFor?: string | string[];
-  /** The effective address for the feed (after trusted X-Forwarded-For), or the peer. */
-  address: string;
-  xff?: string;
-}
-
-function originOf(ctx: ApiContext, req: IncomingMessage): Origin {
-  const peer = req.socket.remoteAddress ?? '';
-  const forwardedFor = req.headers['x-forwarded-for'];
-  const where = effectiveClientAddress(peer, forwardedFor, ctx.trusted);
-  const xff = joinHeader(forwardedFor);
-  return {
-    peer,
-    ...(forwardedFor !== undefined ? { forwardedFor } : {}),
-    address: where.ok ? where.address : peer,
-    ...(xff ? { xff } : {}),
-  };
-}
-
-function record(
-  ctx: ApiContext,
-  origin: Origin,
-  action: NewDecision['action'],
-  d: Decision,
-  extra: Partial<NewDecision>,
-): void {
-  ctx.service.feed.record({
-    transport: 'http',
-    action,
-    result: d.allowed ? 'allowed' : 'denied',
-    reason: d.reason,
-    rule: d.rule,
-    sourceAddress: origin.address,
-    ...(origin.xff ? { forwardedFor: origin.xff } : {}),
-    ...extra,
-  });
-}
-
-const AUTH_FIELDS = ['deviceId', 'key', 'secret', 'tokenTTL', 'requestedScopes'] as const;
-
-/** The 401 message: credential failures are not told apart (like CONNACK 4); later checks name their reason. */
-function authFailure(reason: ReasonCode, rule: string): string {
-  switch (reason) {
-    case 'credentials.missing':
-      return 'Authorization failed: key and secret are both required';
-    case 'key.unknown':
-    case 'secret.mismatch':
-      return 'Authorization failed: invalid access key or secret';
-    default:
-      return `Authorization failed (${reason}): ${rule}`;
-  }
-}
-
-export async function authDevice(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readBody(req, res, AUTH_BODY_LIMIT);
-  if (!isObj(body))
-    throw validation('body: device credentials must be a JSON object {deviceId, key, secret, tokenTTL?}');
-  rejectUnknownFields(body, AUTH_FIELDS, 'device credentials');
-  if (body.deviceId === undefined) throw validation('deviceId: is required');
-  if (typeof body.deviceId !== 'string') throw validation('deviceId: must be a string');
-  for (const f of ['key', 'secret'] as const) {
-    if (body[f] !== undefined && typeof body[f] !== 'string') throw validation(`${f}: must be a string`);
-  }
-  const ttl = parseTokenTtl(body.tokenTTL);
-  if (!ttl.ok) throw validation(ttl.message);
-  if (
-    body.requestedScopes !== undefined &&
-    (!Array.isArray(body.requestedScopes) || !body.requestedScopes.every((s) => typeof s === 'string'))
-  ) {
-    throw validation(
-      'requestedScopes: must be an array of scope names (Keyport device tokens always have the all.Device scope)',
-    );
-  }
-  const deviceId = body.deviceId;
-  const origin = originOf(ctx, req);
-  const store = ctx.service.store;
-  const outcome = evaluateConnect(
-    {
-      transport: 'http',
-      clientId: deviceId,
-      ...(typeof body.key === 'string' ? { username: body.key } : {}),
-      ...(typeof body.secret === 'string' ? { password: body.secret } : {}),
-      peerAddress: origin.peer,
-      ...(origin.forwardedFor !== undefined ? { forwardedFor: origin.forwardedFor } : {}),
-    },
-    {
-      pepper: ctx.service.pepper,
-      trustedProxies: ctx.trusted,
-      getKeyByKey: (k) => store.getKeyByKey(k),
-      getDevice: (id) => store.getDevice(id),
-      listDevices: () => store.listDevices(),
-    },
-  );
-  ctx.service.feed.record({
-    transport: 'http',
-    action: 'auth',
-    result: outcome.decision.allowed ? 'allowed' : 'denied',
-    reason: outcome.decision.reason,
-    rule: outcome.decision.rule,
-    ...(deviceId ? { deviceId } : {}),
-    ...(outcome.key ? { keyId: outcome.key.id } : {}),
-    sourceAddress: outcome.address ?? origin.peer,
-    ...(origin.xff ? { forwardedFor: origin.xff } : {}),
-  });
-  if (outcome.returnCode !== 0 || !outcome.key || !outcome.device) {
-    throw unauthorized(authFailure(outcome.decision.reason, outcome.decision.rule));
-  }
-  const key = outcome.key;
-  await ctx.service.keys.touch(key.id).catch(() => {});
-  const { token } = signDeviceToken(
-    ctx.tokenKey,
-    { deviceId: outcome.device.id, keyId: key.id, ttlSeconds: ttl.ttl },
-    ctx.nowMs(),
-  );
-  sendJson(res, 200, {
-    applicationId: ctx.service.applicationId,
-    deviceId: outcome.device.id,
-    deviceClass: outcome.device.deviceClass,
-    token,
-    filterType: key.filterType,
-    pubTopics: [...key.pubTopics],
-    subTopics: [...key.subTopics],
-  });
-}
-
 /**
- * Who is calling a device endpoint: the admin (the platform), or a device whose token verifies and
- * whose key still exists and is active; the key's scope is resolved now, for this request.
+ * Who is calling a device endpoint: the admin (the platform), or a device whose token verifies
+ * and passes the access-control re-check now; the key's scope is resolved now, for this request.
  */
 type Caller =
   { kind: 'admin' } | { kind: 'device'; claims: DeviceTokenClaims; key: AccessKeyRecord; view: SessionView };
 
-function deviceCaller(
+/** Re-check failures the holder can only cure by authenticating again: 401. The rest: 403. */
+const TOKEN_DEAD: ReadonlySet<ReasonCode> = new Set(['key.deleted', 'key.inactive', 'key.changed', 'device.unknown']);
+
+async function deviceCaller(
   ctx: ApiContext,
-  req: IncomingMessage,
+  req: FastifyRequest,
   origin: Origin,
   topic: string,
   action: 'publish' | 'subscribe',
-): Caller {
+): Promise<Caller> {
   if (isAdmin(ctx, req)) return { kind: 'admin' };
-  const token = bearerToken(req);
+  const token = bearerToken(req.headers);
   if (token === undefined)
     throw unauthorized('missing device token (Authorization: Bearer <token from POST /auth/device>)');
-  const check = verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs());
+  const check = await verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs());
   if (!check.ok) throw unauthorized(`invalid device token: ${check.message}`);
   const claims = check.claims;
   const store = ctx.service.store;
   const key = store.getKey(claims.keyId);
-  const who = { deviceId: claims.sub, keyId: claims.keyId, topic };
-  if (!key) {
-    record(
-      ctx,
-      origin,
-      action,
-      { allowed: false, reason: 'key.deleted', rule: 'the access key of this token was deleted' },
-      who,
-    );
-    throw unauthorized('invalid device token: its access key was deleted');
-  }
-  if (key.status !== 'active') {
-    record(ctx, origin, action, { allowed: false, reason: 'key.inactive', rule: 'the key is set to inactive' }, who);
-    throw unauthorized('invalid device token: its access key is set to inactive');
-  }
-  if (!store.getDevice(claims.sub)) {
-    record(
-      ctx,
-      origin,
-      action,
-      { allowed: false, reason: 'device.unknown', rule: `device ${claims.sub} was deleted` },
-      who,
-    );
-    throw unauthorized('invalid device token: its device was deleted');
+  const d = checkCredentialUse(
+    {
+      key,
+      deviceId: claims.sub,
+      client: { peer: origin.peer, forwardedFor: origin.forwardedFor },
+      issued: { keyRevision: claims.rev },
+    },
+    { trustedProxies: ctx.trusted, getDevice: (id) => store.getDevice(id) },
+  );
+  if (!d.allowed || !key) {
+    const decision: Decision = { allowed: false, reason: d.reason, rule: d.rule };
+    record(ctx, origin, action, decision, { deviceId: claims.sub, keyId: claims.keyId, topic });
+    if (TOKEN_DEAD.has(d.reason)) throw unauthorized(`invalid device token (${d.reason}): ${d.rule}`);
+    throw forbidden(`device token refused (${d.reason}): ${d.rule}`);
   }
   const view: SessionView = {
     deviceId: claims.sub,
@@ -230,14 +91,14 @@ function validateStates(body: unknown, nowMs: number): string[] {
 
 export async function postState(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
   deviceId: string,
 ): Promise<void> {
   const origin = originOf(ctx, req);
   const topic = `losant/${deviceId}/state`;
-  const caller = deviceCaller(ctx, req, origin, topic, 'publish');
+  const caller = await deviceCaller(ctx, req, origin, topic, 'publish');
   requireApp(ctx, appId);
   requireIdShape(deviceId, 'Device');
   const who =
@@ -251,7 +112,7 @@ export async function postState(
     }
   }
   if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
-  const body = await readBody(req, res);
+  const body = bodyOf(req);
   let texts: string[];
   try {
     texts = validateStates(body, ctx.nowMs());
@@ -269,7 +130,7 @@ export async function postState(
     record(ctx, origin, 'publish', allowed, who);
     await ctx.broker.publishAsPlatform(topic, text);
   }
-  sendJson(res, 200, { success: true });
+  void sendJson(res, 200, { success: true });
 }
 
 function commandParams(q: URLSearchParams): { limit: number; since?: number; sortDirection: 'asc' | 'desc' } {
@@ -295,15 +156,15 @@ function commandParams(q: URLSearchParams): { limit: number; since?: number; sor
 
 export async function getCommands(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   url: URL,
   appId: string,
   deviceId: string,
 ): Promise<void> {
   const origin = originOf(ctx, req);
   const topic = `losant/${deviceId}/command`;
-  const caller = deviceCaller(ctx, req, origin, topic, 'subscribe');
+  const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
   requireApp(ctx, appId);
   requireIdShape(deviceId, 'Device');
   if (caller.kind === 'device') {
@@ -323,5 +184,5 @@ export async function getCommands(
   // Oldest first as stored; take the newest `limit`, then order as asked.
   list = list.slice(Math.max(0, list.length - p.limit));
   if (p.sortDirection === 'desc') list.reverse();
-  sendJson(res, 200, list.map(commandToLosant));
+  void sendJson(res, 200, list.map(commandToLosant));
 }

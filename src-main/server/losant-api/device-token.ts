@@ -1,8 +1,14 @@
-// Device tokens for the Losant-compatible HTTP API (POST /auth/device): compact HS256 JWTs.
-// The signing key is derived from the install-wide pepper, HMAC(pepper, 'keyport device token'),
-// so tokens survive restarts, die with the data directory, and never need to be stored.
-// Pure: the caller passes the clock (`nowMs`) so expiry can be tested without waiting.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// Device tokens for the Losant-compatible HTTP API (POST /auth/device): HS256 JWTs signed and
+// verified with `jose`. The signing key is derived from the install-wide pepper,
+// HMAC(pepper, 'keyport device token'), so tokens survive restarts, die with the data directory,
+// and never need to be stored. The clock is the caller's (`nowMs`) so expiry is tested without
+// waiting.
+//
+// A token carries: sub (the device it was issued for), keyId, rev (the key's lastUpdated when it
+// was issued), iat, exp, iss. It proves who authenticated, nothing more: every use is re-checked
+// against the key and device as they are NOW (service/access-control.ts).
+import { createHmac } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
 import { isId } from '../../core/ids.ts';
 
 /** Seconds. Losant documents no default; Keyport issues one-hour tokens unless asked otherwise. */
@@ -10,12 +16,15 @@ export const DEFAULT_TOKEN_TTL = 3600;
 /** Seconds: one year (365 days), the longest token Keyport issues. */
 export const MAX_TOKEN_TTL = 365 * 24 * 3600;
 export const TOKEN_ISSUER = 'keyport';
+const MAX_TOKEN_LENGTH = 4096;
 
 export interface DeviceTokenClaims {
   /** The device id. */
   sub: string;
   /** The access key's id (never the key or the secret). */
   keyId: string;
+  /** The key's lastUpdated when the token was issued: any later change to the key ends the token. */
+  rev: string;
   /** Issued at, seconds since the epoch. */
   iat: number;
   /** Expires at, seconds since the epoch. The token is refused from this second on. */
@@ -26,13 +35,6 @@ export interface DeviceTokenClaims {
 export type TokenCheck =
   | { ok: true; claims: DeviceTokenClaims }
   | { ok: false; reason: 'malformed' | 'signature' | 'expired'; message: string };
-
-const HEADER = b64url(Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })));
-const B64URL = /^[A-Za-z0-9_-]+$/;
-
-function b64url(buf: Buffer): string {
-  return buf.toString('base64url');
-}
 
 /** The token signing key: HMAC-SHA256(pepper, 'keyport device token'). */
 export function deriveTokenKey(pepper: Buffer): Buffer {
@@ -54,71 +56,80 @@ export function parseTokenTtl(value: unknown): { ok: true; ttl: number } | { ok:
   return { ok: true, ttl: value === 0 ? MAX_TOKEN_TTL : value };
 }
 
-export function signDeviceToken(
+export async function signDeviceToken(
   key: Buffer,
-  claims: { deviceId: string; keyId: string; ttlSeconds: number },
+  claims: { deviceId: string; keyId: string; keyRevision: string; ttlSeconds: number },
   nowMs: number,
-): { token: string; claims: DeviceTokenClaims } {
+): Promise<{ token: string; claims: DeviceTokenClaims }> {
   const iat = Math.floor(nowMs / 1000);
   const payload: DeviceTokenClaims = {
     sub: claims.deviceId,
     keyId: claims.keyId,
+    rev: claims.keyRevision,
     iat,
     exp: iat + claims.ttlSeconds,
     iss: TOKEN_ISSUER,
   };
-  const body = `${HEADER}.${b64url(Buffer.from(JSON.stringify(payload)))}`;
-  const sig = createHmac('sha256', key).update(body).digest();
-  return { token: `${body}.${b64url(sig)}`, claims: payload };
+  const token = await new SignJWT({ keyId: payload.keyId, rev: payload.rev })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(payload.sub)
+    .setIssuedAt(iat)
+    .setExpirationTime(payload.exp)
+    .setIssuer(TOKEN_ISSUER)
+    .sign(key);
+  return { token, claims: payload };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function parseJsonPart(part: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Checks shape, signature (constant time) and expiry. Never throws. */
-export function verifyDeviceToken(key: Buffer, token: string, nowMs: number): TokenCheck {
+/** Checks shape, signature, issuer and expiry (jose, HS256 only). Never throws. */
+export async function verifyDeviceToken(key: Buffer, token: string, nowMs: number): Promise<TokenCheck> {
   const malformed = (message: string): TokenCheck => ({ ok: false, reason: 'malformed', message });
-  if (token.length > 4096) return malformed('the token is too long');
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p)))
+  if (token.length > MAX_TOKEN_LENGTH) return malformed('the token is too long');
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      issuer: TOKEN_ISSUER,
+      requiredClaims: ['sub', 'iat', 'exp'],
+      currentDate: new Date(nowMs),
+    });
+    const c = payload as Record<string, unknown>;
+    if (
+      !isId(c.sub) ||
+      typeof c.keyId !== 'string' ||
+      typeof c.rev !== 'string' ||
+      !Number.isInteger(c.iat) ||
+      !Number.isInteger(c.exp)
+    ) {
+      return malformed('the token claims are not a Keyport device token (authenticate again with POST /auth/device)');
+    }
+    const claims: DeviceTokenClaims = {
+      sub: c.sub,
+      keyId: c.keyId,
+      rev: c.rev,
+      iat: c.iat as number,
+      exp: c.exp as number,
+      iss: TOKEN_ISSUER,
+    };
+    return { ok: true, claims };
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) {
+      const exp = (err.payload as { exp?: unknown }).exp;
+      const at = typeof exp === 'number' ? new Date(exp * 1000).toISOString() : 'an earlier time';
+      return {
+        ok: false,
+        reason: 'expired',
+        message: `the token expired at ${at}; authenticate again with POST /auth/device`,
+      };
+    }
+    if (err instanceof errors.JWSSignatureVerificationFailed) {
+      return {
+        ok: false,
+        reason: 'signature',
+        message: 'the token signature does not verify (it was not issued by this Keyport data directory)',
+      };
+    }
+    if (err instanceof errors.JOSEAlgNotAllowed) return malformed('the token header is not an HS256 JWT header');
+    if (err instanceof errors.JWTClaimValidationFailed)
+      return malformed(`the token claims are not a Keyport device token (${err.claim}: ${err.reason})`);
     return malformed('the token is not a JWT (header.payload.signature)');
-  const [h, p, s] = parts as [string, string, string];
-  const header = parseJsonPart(h);
-  if (!isObj(header) || header.alg !== 'HS256') return malformed('the token header is not an HS256 JWT header');
-  const expected = createHmac('sha256', key).update(`${h}.${p}`).digest();
-  const given = Buffer.from(s, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return {
-      ok: false,
-      reason: 'signature',
-      message: 'the token signature does not verify (it was not issued by this Keyport data directory)',
-    };
   }
-  const c = parseJsonPart(p);
-  if (
-    !isObj(c) ||
-    !isId(c.sub) ||
-    typeof c.keyId !== 'string' ||
-    !Number.isInteger(c.iat) ||
-    !Number.isInteger(c.exp) ||
-    c.iss !== TOKEN_ISSUER
-  ) {
-    return malformed('the token claims are not a Keyport device token');
-  }
-  const claims = c as unknown as DeviceTokenClaims;
-  if (Math.floor(nowMs / 1000) >= claims.exp) {
-    return {
-      ok: false,
-      reason: 'expired',
-      message: `the token expired at ${new Date(claims.exp * 1000).toISOString()}; authenticate again with POST /auth/device`,
-    };
-  }
-  return { ok: true, claims };
 }

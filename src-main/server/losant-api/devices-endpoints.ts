@@ -3,13 +3,13 @@
 //   GET|PATCH|DELETE /applications/{appId}/devices/{deviceId}
 // Losant's `attributes` (declared state attributes) are accepted and ignored: Keyport stores any
 // attribute a device reports. Other Losant-only fields (parentId, systemInterval, …) get a 400.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICE_CLASSES, type Device } from '../../core/types.ts';
 import { TAG_KEY_PATTERN } from '../../core/validation.ts';
 import { sendJson } from '../http-util.ts';
 import {
   isObj,
-  readBody,
+  bodyOf,
   requireAdmin,
   requireApp,
   requireIdShape,
@@ -35,8 +35,8 @@ export const DEVICE_LIST: ListSpec<Device> = {
   id: (d) => d.id,
 };
 
-function manage(ctx: ApiContext, req: IncomingMessage, appId: string): void {
-  requireAdmin(ctx, req);
+async function manage(ctx: ApiContext, req: FastifyRequest, appId: string): Promise<void> {
+  await requireAdmin(ctx, req);
   requireApp(ctx, appId);
 }
 
@@ -83,12 +83,12 @@ const truthy = (v: string | null): boolean => v !== null && v !== '' && v !== 'f
 
 export async function listDevices(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   url: URL,
   appId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   const q = url.searchParams;
   const rawQuery = q.get('query');
   const hasQuery = rawQuery !== null && rawQuery !== '';
@@ -128,7 +128,7 @@ export async function listDevices(
   const page = listPage(devices, params, DEVICE_LIST, (d) =>
     deviceToLosant(d, appIdNow, { excludeConnectionInfo: exclude }),
   );
-  sendJson(res, 200, { ...page, applicationId: appIdNow, ...echo });
+  void sendJson(res, 200, { ...page, applicationId: appIdNow, ...echo });
 }
 
 /** Drops Losant's `attributes` after checking its shape; everything else goes to the validator. */
@@ -145,28 +145,28 @@ function deviceInput(body: unknown, what: string): Record<string, unknown> {
 
 export async function createDevice(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
-  const input = deviceInput(await readBody(req, res), 'device');
+  await manage(ctx, req, appId);
+  const input = deviceInput(bodyOf(req), 'device');
   const device = await serviceCall(() => ctx.service.devices.create(input), 'Device');
-  sendJson(res, 201, deviceToLosant(device, ctx.service.applicationId));
+  void sendJson(res, 201, deviceToLosant(device, ctx.service.applicationId));
 }
 
 export async function getDevice(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   url: URL,
   appId: string,
   deviceId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
   const device = await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
-  sendJson(
+  void sendJson(
     res,
     200,
     deviceToLosant(device, ctx.service.applicationId, {
@@ -177,28 +177,28 @@ export async function getDevice(
 
 export async function patchDevice(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
   deviceId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
   await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
-  const input = deviceInput(await readBody(req, res), 'device update');
+  const input = deviceInput(bodyOf(req), 'device update');
   const device = await serviceCall(() => ctx.service.devices.update(deviceId, input), 'Device');
-  sendJson(res, 200, deviceToLosant(device, ctx.service.applicationId));
+  void sendJson(res, 200, deviceToLosant(device, ctx.service.applicationId));
 }
 
 export async function deleteDevice(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
   deviceId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
   await serviceCall(() => ctx.service.devices.remove(deviceId), 'Device');
-  sendJson(res, 200, { success: true });
+  void sendJson(res, 200, { success: true });
 }

@@ -2,13 +2,13 @@
 //   GET|POST /applications/{appId}/keys
 //   GET|PATCH|DELETE /applications/{appId}/keys/{applicationKeyId}
 // The secret appears once, in the POST response. Device restrictions cannot be patched (400).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseKeyQuery, filterKeys } from '../../core/key-query.ts';
 import type { AccessKey } from '../../core/types.ts';
 import { sendJson } from '../http-util.ts';
 import {
   isObj,
-  readBody,
+  bodyOf,
   requireAdmin,
   requireApp,
   requireIdShape,
@@ -39,19 +39,19 @@ export const KEY_LIST: ListSpec<AccessKey> = {
   id: (k) => k.id,
 };
 
-function manage(ctx: ApiContext, req: IncomingMessage, appId: string): void {
-  requireAdmin(ctx, req);
+async function manage(ctx: ApiContext, req: FastifyRequest, appId: string): Promise<void> {
+  await requireAdmin(ctx, req);
   requireApp(ctx, appId);
 }
 
 export async function listKeys(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   url: URL,
   appId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   const q = url.searchParams;
   const rawQuery = q.get('query');
   const hasQuery = rawQuery !== null && rawQuery !== '';
@@ -67,62 +67,57 @@ export async function listKeys(
   }
   const appIdNow = ctx.service.applicationId;
   const page = listPage(keys, params, KEY_LIST, (k) => keyToLosant(k, appIdNow));
-  sendJson(res, 200, { ...page, applicationId: appIdNow, ...(source ? { query: source } : {}) });
+  void sendJson(res, 200, { ...page, applicationId: appIdNow, ...(source ? { query: source } : {}) });
 }
 
-export async function createKey(
-  ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  appId: string,
-): Promise<void> {
-  manage(ctx, req, appId);
-  const body = await readBody(req, res);
+export async function createKey(ctx: ApiContext, req: FastifyRequest, res: FastifyReply, appId: string): Promise<void> {
+  await manage(ctx, req, appId);
+  const body = bodyOf(req);
   if (!isObj(body)) throw validation('body: the access key must be a JSON object');
   if (body.createdVia !== undefined)
     throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
   const created = await serviceCall(() => ctx.service.keys.create({ ...body, createdVia: 'api' }), 'Application key');
-  sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.service.applicationId), secret: created.secret });
+  void sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.service.applicationId), secret: created.secret });
 }
 
 export async function getKey(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
   keyId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
   const key = await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
-  sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
+  void sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
 }
 
 export async function patchKey(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
   keyId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
   await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
-  const body = await readBody(req, res);
+  const body = bodyOf(req);
   if (!isObj(body)) throw validation('body: the access key update must be a JSON object');
   const key = await serviceCall(() => ctx.service.keys.update(keyId, body), 'Application key');
-  sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
+  void sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
 }
 
 export async function deleteKey(
   ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FastifyRequest,
+  res: FastifyReply,
   appId: string,
   keyId: string,
 ): Promise<void> {
-  manage(ctx, req, appId);
+  await manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
   await serviceCall(() => ctx.service.keys.remove(keyId), 'Application key');
-  sendJson(res, 200, { success: true });
+  void sendJson(res, 200, { success: true });
 }

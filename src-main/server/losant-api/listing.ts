@@ -1,7 +1,7 @@
 // Losant's collection parameters: sortField, sortDirection, page (0-based), perPage, filterField
 // and filter (a glob: `*` matches any run of characters, case-insensitive), and the collection
 // envelope {items, count, totalCount, perPage, page, sortField, sortDirection, …}.
-import { HttpError } from '../http-util.ts';
+import { HttpError } from '../http-errors.ts';
 
 export const DEFAULT_PER_PAGE = 100;
 export const MAX_PER_PAGE = 1000;

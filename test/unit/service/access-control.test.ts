@@ -1,0 +1,114 @@
+// The one re-check of a credential at each use (service/access-control.ts), case by case, in
+// the order the checks run: first failure wins.
+import { describe, expect, it } from 'vitest';
+import { parseTrustedProxies } from '../../../src-main/core/client-address.ts';
+import type { AccessKeyRecord, Device } from '../../../src-main/core/types.ts';
+import { checkCredentialUse, type CredentialUse } from '../../../src-main/service/access-control.ts';
+
+const A = 'a'.repeat(24);
+const B = 'b'.repeat(24);
+const REV = '2026-01-01T00:00:00.000Z';
+const device = (id: string, tags: Device['tags'] = []): Device => ({
+  id,
+  name: id,
+  description: '',
+  tags,
+  deviceClass: 'standalone',
+  creationDate: REV,
+  lastUpdated: REV,
+});
+const key = (over: Partial<AccessKeyRecord> = {}): AccessKeyRecord => ({
+  id: 'c'.repeat(24),
+  key: 'k',
+  status: 'active',
+  addressFilterType: 'all',
+  addresses: [],
+  filterType: 'none',
+  pubTopics: [],
+  subTopics: [],
+  creationDate: REV,
+  lastUpdated: REV,
+  createdVia: 'api',
+  secretVerifier: 'v',
+  ...over,
+});
+const devices = new Map([
+  [A, device(A, [{ key: 'site', value: 'north' }])],
+  [B, device(B)],
+]);
+const env = { trustedProxies: parseTrustedProxies(['127.0.0.0/8']), getDevice: (id: string) => devices.get(id) };
+const use = (over: Partial<CredentialUse> = {}): CredentialUse => ({
+  key: key(),
+  deviceId: A,
+  client: { peer: '127.0.0.1' },
+  issued: { keyRevision: REV },
+  ...over,
+});
+
+describe('checkCredentialUse', () => {
+  it.each<[string, Partial<CredentialUse>, string]>([
+    ['the key was deleted', { key: undefined }, 'key.deleted'],
+    ['the key is inactive', { key: key({ status: 'inactive' }) }, 'key.inactive'],
+    [
+      'the key changed after issue (e.g. off and on again)',
+      { key: key({ lastUpdated: '2026-01-02T00:00:00.000Z' }) },
+      'key.changed',
+    ],
+    [
+      'the address rule refuses this request',
+      { key: key({ addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }) },
+      'address.denied',
+    ],
+    ['a trusted proxy forwards garbage', { client: { peer: '127.0.0.1', forwardedFor: 'x' } }, 'address.malformed'],
+    ['the device was deleted', { deviceId: 'd'.repeat(24) }, 'device.unknown'],
+    [
+      'the device no longer matches the tag restriction',
+      { key: key({ deviceTags: [{ key: 'site', value: 'south' }] }) },
+      'device.out-of-scope',
+    ],
+    ['the device is not in the id list', { key: key({ deviceIds: [B] }) }, 'device.out-of-scope'],
+  ])('refuses when %s', (_what, over, reason) => {
+    const d = checkCredentialUse(use(over), env);
+    expect(d.allowed).toBe(false);
+    expect(d.reason).toBe(reason);
+    expect(d.rule.length).toBeGreaterThan(0);
+  });
+
+  it('allows an unchanged key, a matching device and an allowed address, naming the rule and the address', () => {
+    const d = checkCredentialUse(
+      use({
+        key: key({
+          deviceTags: [{ key: 'site', value: 'north' }],
+          addressFilterType: 'whitelist',
+          addresses: ['10.0.0.0/8'],
+        }),
+        client: { peer: '127.0.0.1', forwardedFor: '10.0.0.5' },
+      }),
+      env,
+    );
+    expect(d).toMatchObject({ allowed: true, reason: 'connect.accepted', address: '10.0.0.5' });
+    expect(d.rule).toContain('site=north');
+  });
+
+  it('ignores X-Forwarded-For from an untrusted peer, like an MQTT WebSocket CONNECT', () => {
+    const d = checkCredentialUse(
+      use({
+        key: key({ addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }),
+        client: { peer: '192.0.2.7', forwardedFor: '10.0.0.5' },
+      }),
+      env,
+    );
+    expect(d).toMatchObject({ allowed: false, reason: 'address.denied', address: '192.0.2.7' });
+  });
+
+  it('checks the key before the address and the address before the device', () => {
+    const all = use({
+      key: key({ status: 'inactive', addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }),
+      deviceId: 'd'.repeat(24),
+    });
+    expect(checkCredentialUse(all, env).reason).toBe('key.inactive');
+    expect(
+      checkCredentialUse({ ...all, key: key({ addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }) }, env).reason,
+    ).toBe('address.denied');
+  });
+});
