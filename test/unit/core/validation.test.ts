@@ -98,7 +98,12 @@ describe('validateDeviceInput', () => {
     ['tag with an unknown field', { name: 'n', tags: [{ key: 'k', value: 'v', extra: 1 }] }, 'tags[0]', 'extra'],
     ['unknown field', { name: 'n', color: 'red' }, 'color', 'unknown field "color"'],
     ['id is not settable', { name: 'n', id: hexId(1) }, 'id', 'unknown field'],
-    ['bad class', { name: 'n', deviceClass: 'router' }, 'deviceClass', 'standalone, gateway, peripheral, system'],
+    [
+      'bad class',
+      { name: 'n', deviceClass: 'router' },
+      'deviceClass',
+      'standalone, gateway, peripheral, floating, edgeCompute, embedded, system',
+    ],
     ['class in upper case', { name: 'n', deviceClass: 'Gateway' }, 'deviceClass', 'one of'],
     [
       'gatewayId not an id',
