@@ -108,6 +108,13 @@ export interface AccessKey {
   createdVia: CreatedVia;
 }
 
+/** What keys.create and devices.generateKey return: the one time a secret crosses (docs/design.md §3). */
+export interface CreatedKey {
+  accessKey: AccessKey;
+  /** Shown once; Keyport keeps no copy. */
+  secret: string;
+}
+
 /** What the store keeps: the public key plus a verifier of the secret (docs/design.md §3). */
 export interface AccessKeyRecord extends AccessKey {
   secretVerifier: string;

@@ -4,6 +4,8 @@
 // This checks shapes, enums, ids and integrity (unique ids, unique public keys, no secrets);
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
 import { isId } from '../core/ids.ts';
+import { AttributeList } from '../core/schemas/device-schemas.ts';
+import { schemaErrors } from '../core/schemas/schema-errors.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import {
   ADDRESS_FILTER_TYPES,
@@ -137,6 +139,7 @@ export function validateDevice(value: unknown, path: string): Problem {
     () => checkArray(d.tags, `${path}.tags`, checkTag),
     () => checkEnum(d.deviceClass, DEVICE_CLASSES, `${path}.deviceClass`),
     optional(d, 'gatewayId', path, checkId),
+    optional(d, 'attributes', path, (v, p) => schemaErrors(AttributeList, v, { prefix: p })[0]?.message ?? null),
     () => checkDate(d.creationDate, `${path}.creationDate`),
     () => checkDate(d.lastUpdated, `${path}.lastUpdated`),
     optional(d, 'connectionStatus', path, checkConnectionStatus),
