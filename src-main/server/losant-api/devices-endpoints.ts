@@ -1,8 +1,9 @@
 // Device management in Losant's shapes (losant-rest devices / device):
 //   GET|POST /applications/{appId}/devices
 //   GET|PATCH|DELETE /applications/{appId}/devices/{deviceId}
-// Losant's `attributes` (declared state attributes) are accepted and ignored: Keyport stores any
-// attribute a device reports. Other Losant-only fields (parentId, systemInterval, …) get a 400.
+// Losant's `attributes` (declared state attributes, {name, dataType}) are stored and state is checked
+// against them (core/attribute-values.ts); an attribute's optional Losant fields (description,
+// attributeTags, contentType) are dropped. Other Losant-only fields (parentId, systemInterval, …) get a 400.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICE_CLASSES, type Device } from '../../core/types.ts';
 import { TAG_KEY_PATTERN } from '../../core/validation.ts';
@@ -131,16 +132,17 @@ export async function listDevices(
   void sendJson(res, 200, { ...page, applicationId: appIdNow, ...echo });
 }
 
-/** Drops Losant's `attributes` after checking its shape; everything else goes to the validator. */
+/** Losant's optional attribute fields Keyport does not keep (its Device schema has name and dataType). */
+const DROPPED_ATTRIBUTE_FIELDS = new Set(['description', 'attributeTags', 'contentType']);
+
+/** Drops the attribute fields Keyport does not keep; the service's schema checks the rest. */
 function deviceInput(body: unknown, what: string): Record<string, unknown> {
   if (!isObj(body)) throw validation(`body: the ${what} must be a JSON object`);
-  const { attributes, ...rest } = body;
-  if (attributes !== undefined) {
-    if (!Array.isArray(attributes) || !attributes.every((a) => isObj(a) && typeof a.name === 'string')) {
-      throw validation('attributes: must be an array of {name, dataType} objects');
-    }
-  }
-  return rest;
+  if (!Array.isArray(body.attributes)) return body;
+  const attributes = body.attributes.map((a: unknown) =>
+    isObj(a) ? Object.fromEntries(Object.entries(a).filter(([k]) => !DROPPED_ATTRIBUTE_FIELDS.has(k))) : a,
+  );
+  return { ...body, attributes };
 }
 
 export async function createDevice(

@@ -91,7 +91,7 @@ export interface LosantDevice {
   name: string;
   description: string;
   tags: { key: string; value: string }[];
-  attributes: never[];
+  attributes: { name: string; dataType: string }[];
   deviceClass: Device['deviceClass'];
   gatewayId?: string;
   connectionInfo?: LosantConnectionInfo;
@@ -111,7 +111,7 @@ export function deviceToLosant(
     name: d.name,
     description: d.description,
     tags: d.tags.map((t) => ({ key: t.key, value: t.value })),
-    attributes: [],
+    attributes: (d.attributes ?? []).map((a) => ({ name: a.name, dataType: a.dataType })),
     deviceClass: d.deviceClass,
     ...(d.gatewayId !== undefined ? { gatewayId: d.gatewayId } : {}),
     ...(opts.excludeConnectionInfo ? {} : { connectionInfo: connectionInfo(d) }),
