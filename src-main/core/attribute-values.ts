@@ -7,7 +7,7 @@ import type { DeviceAttribute, StateValue } from './types.ts';
 
 /** "lat,lon" in degrees, as Losant's GPS attributes accept from a device ("42.36,-71.06"). */
 const GPS_PATTERN = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/;
-/** Standard base64 (RFC 4648 §4), padded: Losant's blob attributes take a base64 string. */
+/** Standard base64 (RFC 4648, section 4), padded: Losant's blob attributes take a base64 string. */
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function describe(v: StateValue): string {
