@@ -33,7 +33,8 @@ function freePort() {
 async function main() {
   const root = process.cwd();
   let dir;
-  let version = '(unknown version)';
+  /** @type {string} */
+  let version;
   try {
     dir = electronPackageDir(process.env, root);
     version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
