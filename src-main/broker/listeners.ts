@@ -155,7 +155,7 @@ export async function startListeners(handle: ConnectionHandler, opts: ListenerOp
     },
   });
   wss.on('error', ignoreError);
-  // A plain GET (no Upgrade) on any path: 426, naming the URL to use [RFC 7231 §6.5.15].
+  // A plain GET (no Upgrade) on any path: 426, naming the URL to use (RFC 7231 section 6.5.15).
   const http: HttpServer = createHttpServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'close' });
     res.end(`Upgrade Required: connect with MQTT over WebSocket (any path, e.g. ${MQTT_WS_PATH} or /)\n`);

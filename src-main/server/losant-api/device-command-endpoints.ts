@@ -3,7 +3,7 @@
 //        published on losant/{deviceId}/command as the platform (Losant's schema: deviceCommand)
 //   GET  /applications/{appId}/devices/{deviceId}/command  recent commands (limit default 1, since)
 // The admin token is the platform. A device token may do over HTTP what its key allows over MQTT
-// (SPEC §5): send a command to a device in its key's scope, read commands of a device it could
+// (docs/design.md §5): send a command to a device in its key's scope, read commands of a device it could
 // subscribe to. Both checks go through deviceCaller (access-control re-check at every use).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { deliverDecision, publishDecision } from '../../core/topic-access.ts';

@@ -136,7 +136,7 @@ export async function postState(
 /**
  * Losant's device.getState: the device's recent state reports ({time, data}), newest first by
  * default, `limit` default 1. A device token reads a device it could subscribe to over MQTT
- * (losant/{id}/state in its key's scope, [SPEC §5]). Reports are kept in memory (the last
+ * (losant/{id}/state in its key's scope, docs/design.md §5). Reports are kept in memory (the last
  * STATE_HISTORY per device); after a restart only the stored last state is left, returned as
  * one entry.
  */
