@@ -82,6 +82,28 @@ export function connectionRank(d: Device): number {
   return c === null ? -1 : c;
 }
 
+/** Losant's device attribute (schema device.attributes[]): name + dataType, optional description. */
+export interface LosantAttribute {
+  name: string;
+  dataType: string;
+  description?: string;
+  contentType?: string;
+}
+
+/** A Device that may declare attributes (the Device type gains them with declared attributes). */
+type WithAttributes = { attributes?: readonly LosantAttribute[] };
+
+function attributesOf(d: Device): LosantAttribute[] {
+  const list = (d as Device & WithAttributes).attributes;
+  if (!Array.isArray(list)) return [];
+  return list.map((a) => ({
+    name: a.name,
+    dataType: a.dataType,
+    ...(a.description !== undefined ? { description: a.description } : {}),
+    ...(a.contentType !== undefined ? { contentType: a.contentType } : {}),
+  }));
+}
+
 export interface LosantDevice {
   id: string;
   deviceId: string;
@@ -91,7 +113,7 @@ export interface LosantDevice {
   name: string;
   description: string;
   tags: { key: string; value: string }[];
-  attributes: { name: string; dataType: string }[];
+  attributes: LosantAttribute[];
   deviceClass: Device['deviceClass'];
   gatewayId?: string;
   connectionInfo?: LosantConnectionInfo;
@@ -111,7 +133,7 @@ export function deviceToLosant(
     name: d.name,
     description: d.description,
     tags: d.tags.map((t) => ({ key: t.key, value: t.value })),
-    attributes: (d.attributes ?? []).map((a) => ({ name: a.name, dataType: a.dataType })),
+    attributes: attributesOf(d),
     deviceClass: d.deviceClass,
     ...(d.gatewayId !== undefined ? { gatewayId: d.gatewayId } : {}),
     ...(opts.excludeConnectionInfo ? {} : { connectionInfo: connectionInfo(d) }),
