@@ -90,18 +90,9 @@ export interface LosantAttribute {
   contentType?: string;
 }
 
-/** A Device that may declare attributes (the Device type gains them with declared attributes). */
-type WithAttributes = { attributes?: readonly LosantAttribute[] };
-
+/** The declared attributes in Losant's shape (Keyport keeps name and dataType; docs/design.md §2). */
 function attributesOf(d: Device): LosantAttribute[] {
-  const list = (d as Device & WithAttributes).attributes;
-  if (!Array.isArray(list)) return [];
-  return list.map((a) => ({
-    name: a.name,
-    dataType: a.dataType,
-    ...(a.description !== undefined ? { description: a.description } : {}),
-    ...(a.contentType !== undefined ? { contentType: a.contentType } : {}),
-  }));
+  return (d.attributes ?? []).map((a) => ({ name: a.name, dataType: a.dataType }));
 }
 
 export interface LosantDevice {
