@@ -13,7 +13,15 @@ import { BUNDLE_DIR, ENTRY, MANIFEST, hashFile } from '../bin/cli-bundle.mjs';
 // Bundled in: the small pure-JS packages every command loads (saves Node's package resolution and,
 // for ipaddr.js, its CommonJS loader on each start). Everything else (aedes, mqtt, ws, selfsigned)
 // stays a normal import from node_modules, loaded only by the chunks that need it.
-const INLINE = new Set(['ipaddr.js', 'lowdb', 'lowdb/node', 'steno']);
+const INLINE = new Set([
+  'ipaddr.js',
+  'lowdb',
+  'lowdb/node',
+  'steno',
+  '@sinclair/typebox',
+  '@sinclair/typebox/errors',
+  '@sinclair/typebox/value',
+]);
 /** @type {import('esbuild').Plugin} */
 const externalExceptSmall = {
   name: 'external-except-small',

@@ -17,16 +17,16 @@ const base: Device = {
 };
 
 describe('deviceToLosant', () => {
-  it('carries declared attributes (name, dataType, description) when the device has them', () => {
+  it('carries declared attributes (name, dataType) when the device has them', () => {
     const withAttrs = {
       ...base,
       attributes: [
-        { name: 'temp', dataType: 'number', description: 'room' },
+        { name: 'temp', dataType: 'number' },
         { name: 'on', dataType: 'boolean' },
       ],
-    } as Device;
+    } satisfies Device;
     expect(deviceToLosant(withAttrs, 'b'.repeat(24)).attributes).toEqual([
-      { name: 'temp', dataType: 'number', description: 'room' },
+      { name: 'temp', dataType: 'number' },
       { name: 'on', dataType: 'boolean' },
     ]);
     expect(deviceToLosant(base, 'b'.repeat(24)).attributes).toEqual([]);
