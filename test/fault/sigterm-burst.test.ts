@@ -60,6 +60,11 @@ function burst(clients: Array<{ id: string; client: MqttClient }>, onAck: (total
 async function stallDelivery(url: string, s: SeededDevice): Promise<Socket> {
   const { port } = new URL(url);
   const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+  // Listening from the start: since the wire-limits merge the broker's slow-consumer guard
+  // (broker/slow-consumer.ts) closes this socket once too much is queued for it, which can be
+  // while the loop below is still writing (ECONNRESET on write); the SIGTERM closes it too. Both
+  // are expected; without a listener the reset was an uncaught exception in the test process.
+  socket.on('error', () => {});
   await once(socket, 'connect');
   socket.pause();
   const topic = `losant/${s.device.id}/state`;
@@ -84,7 +89,6 @@ async function stallDelivery(url: string, s: SeededDevice): Promise<Socket> {
   }
   // Handed to the kernel: the broker is reading them, and its writes back to us pile up.
   await written;
-  socket.on('error', () => {}); // closed by the SIGTERM: expected
   return socket;
 }
 
