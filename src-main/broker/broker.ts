@@ -181,6 +181,7 @@ export class KeyportBroker {
     const bounds = this.#bounds;
     parser.prependListener('packet', (p) => {
       if (p.cmd === 'subscribe') tagSubscribe(p as { subscriptions?: Array<{ topic: string }> }, bounds);
+      if (p.cmd === 'subscribe') this.losant.inboundSubscribe(p as { subscriptions?: Subscription[] });
     });
   };
 

@@ -43,7 +43,9 @@ export interface LimitsHookOptions {
 
 const METER = Symbol('keyport.losantMeter');
 const CLEAN_FORCED = Symbol('keyport.cleanForced');
+const DOWNGRADED = Symbol('keyport.qosDowngraded');
 type Marked = { [METER]?: ConnectionMeter; [CLEAN_FORCED]?: boolean };
+type Downgraded = { [DOWNGRADED]?: boolean };
 
 export class LimitsHook {
   #mode: LimitsMode;
@@ -144,10 +146,19 @@ export class LimitsHook {
     return d ? this.#close(client, s, 'publish', packet.topic, d, true) : null;
   }
 
-  /** An allowed SUBSCRIBE filter: QoS 2 is granted as QoS 1. */
+  /** A SUBSCRIBE as parsed, before aedes reads the requested QoS it will grant: QoS 2 becomes 1. */
+  inboundSubscribe(p: { subscriptions?: Subscription[] }): void {
+    if (!this.on) return;
+    for (const sub of p.subscriptions ?? [])
+      if (sub.qos === 2) {
+        sub.qos = 1;
+        (sub as Downgraded)[DOWNGRADED] = true;
+      }
+  }
+
+  /** An allowed SUBSCRIBE filter that asked for QoS 2: say it was granted QoS 1. */
   subscribe(client: Client, sub: Subscription): void {
-    if (!this.on || sub.qos !== 2) return;
-    sub.qos = 1;
+    if (!(sub as Downgraded)[DOWNGRADED]) return;
     this.#record(
       client,
       'subscribe',
