@@ -539,6 +539,7 @@ export class KeyportBroker {
       })),
       rate: { published: this.published.perSecond(), delivered: this.delivered.perSecond() },
       totals: { published: this.published.total, delivered: this.delivered.total, decisions: this.#service.feed.size },
+      limits: this.losant.info(),
     };
   }
 

@@ -26,6 +26,7 @@ import {
 } from '../core/limits.ts';
 import { allow, deny, type Decision, type ReasonCode } from '../core/types.ts';
 import type { LiveSession } from './sessions.ts';
+import type { LimitsInfo } from '../contract.ts';
 
 export type LimitsAction = 'connect' | 'publish' | 'subscribe' | 'deliver';
 export type RecordLimit = (client: Client, action: LimitsAction, d: Decision, topic?: string) => void;
@@ -82,6 +83,20 @@ export class LimitsHook {
 
   bans(): Array<Ban & { deviceId: string }> {
     return this.app.activeBans(this.#now());
+  }
+
+  /** The mode and the bans in force, for the Broker view. */
+  info(): LimitsInfo {
+    const now = this.#now();
+    return {
+      mode: this.#mode,
+      bans: this.app.activeBans(now).map((b) => ({
+        deviceId: b.deviceId,
+        level: b.level,
+        until: new Date(b.until).toISOString(),
+        remainingMs: b.until - now,
+      })),
+    };
   }
 
   /** Before aedes reads the CONNECT: a persistent session request becomes a clean one. */

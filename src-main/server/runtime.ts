@@ -2,7 +2,7 @@
 // listeners, and the HTTP server. Used by `keyport serve`, the Electron main process and tests.
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import type { ListenerInfo } from '../contract.ts';
+import type { LimitsInfo, ListenerInfo } from '../contract.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../core/client-address.ts';
 import { KeyportBroker } from '../broker/broker.ts';
 import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.ts';
@@ -65,6 +65,8 @@ export interface Runtime {
   ports: ListenerInfo;
   uiUrl: string;
   tlsFingerprint: string;
+  /** Switches limits mode live and stores it (the Broker view's switch, through broker.setLimits). */
+  limits: { set(mode: LimitsMode): Promise<LimitsInfo> };
   close(): Promise<void>;
 }
 
@@ -132,12 +134,29 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     let ports: ListenerInfo | null = null;
     const simulator = new Simulator({ service, dataDir, listeners: () => ports, log, ...opts.simulator });
     undo.push(() => simulator.close());
-    const base = { service, broker, simulator, dataDir, adminToken, adminTokenFile, tlsFingerprint: cert.fingerprint };
+    const limitsControl = {
+      async set(mode: LimitsMode): Promise<LimitsInfo> {
+        await saveLimitsMode(dataDir, mode); // stored first: a failed write changes nothing
+        broker.losant.mode = mode;
+        return broker.losant.info();
+      },
+    };
+    const base = {
+      service,
+      broker,
+      simulator,
+      dataDir,
+      adminToken,
+      adminTokenFile,
+      tlsFingerprint: cert.fingerprint,
+      limits: limitsControl,
+    };
     const ctx = {
       service,
       dataDir,
       listeners: () => ports,
       brokerStatus: () => broker.status(ports),
+      limits: limitsControl,
       simulator,
       ...(opts.mode ? { mode: opts.mode } : {}),
     };

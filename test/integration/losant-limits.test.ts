@@ -1,9 +1,14 @@
 // Issue 14 item 3: Losant limits mode on the real broker, real mqtt.js clients, port 0. The rates
 // and bans follow https://docs.losant.com/references/message-throttling; the limits' clock is
 // injected (RuntimeOptions.now) and advanced here, so a 30 s ban expires without a 30 s wait.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessKey } from '../../src-main/core/types.ts';
+import { startRuntime } from '../../src-main/server/runtime.ts';
+import { dispatch } from '../../src-main/service/dispatch.ts';
 import { ClientPool, within } from '../helpers/mqtt-clients.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
 
@@ -174,5 +179,38 @@ describe('--limits off', () => {
     expect(grants[0]?.qos).toBe(2);
     expect(c.connected).toBe(true);
     expect(off.rt.service.feed.list().some((e) => e.reason.startsWith('limit.'))).toBe(false);
+  });
+});
+
+describe('the limits setting', () => {
+  it('broker.setLimits switches live, is stored in <data>/settings.json and comes back after a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keyport-limits-'));
+    const base = { dataDir: dir, mqttPort: 0, wsPort: 0, tlsPort: 0, httpPort: 0, log: () => {} };
+    const a = await startRuntime(base); // no --limits: the default
+    try {
+      expect(a.broker.losant.mode).toBe('losant');
+      const ctx = { service: a.service, dataDir: dir, listeners: () => a.ports, limits: a.limits };
+      const bad = await dispatch(ctx, 'broker.setLimits', { mode: 'aws' });
+      expect(bad).toMatchObject({ ok: false });
+      expect(JSON.stringify(bad)).toContain('mode must be \\"losant\\" or \\"off\\"');
+      const r = await dispatch(ctx, 'broker.setLimits', { mode: 'off' });
+      expect(r).toMatchObject({ ok: true, result: { mode: 'off', bans: [] } });
+      expect(a.broker.losant.mode).toBe('off');
+      expect(a.broker.status(null).limits?.mode).toBe('off');
+      expect(JSON.parse(await readFile(join(dir, 'settings.json'), 'utf8'))).toEqual({ limits: 'off' });
+    } finally {
+      await a.close();
+    }
+    const b = await startRuntime(base);
+    try {
+      expect(b.broker.losant.mode).toBe('off');
+    } finally {
+      await b.close();
+    }
+    await writeFile(join(dir, 'settings.json'), '{"limits":"strict"}');
+    await expect(startRuntime(base)).rejects.toThrow(
+      /settings\.json: limits must be "losant" or "off" \(got "strict"\)/,
+    );
+    await rm(dir, { recursive: true, force: true });
   });
 });
