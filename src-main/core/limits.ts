@@ -219,3 +219,30 @@ export function parseLimitsMode(v: unknown): LimitsMode {
   if (v === 'losant' || v === 'off') return v;
   throw new Error(`limits must be "losant" or "off" (got ${JSON.stringify(v)})`);
 }
+
+/**
+ * What a fleet of `count` devices, each reporting every `everySeconds` on its own state topic,
+ * would break with limits on (the fleet dialog shows these before it starts). The simulator
+ * connects a fleet in waves without pacing, so more than `connectsPerApplication` devices connect
+ * inside one window; each report is one message on one topic.
+ */
+export function fleetLimitWarnings(
+  count: number,
+  everySeconds: number | null,
+  limits: LosantLimits = LOSANT_LIMITS,
+): string[] {
+  const out: string[] = [];
+  const window = seconds(limits.windowMs);
+  if (count > limits.connectsPerApplication)
+    out.push(
+      `${count} devices connect within ${window}: Losant allows ${limits.connectsPerApplication} new device connections per ${window} per application, so ${count - limits.connectsPerApplication} would be refused (limit.connect-rate) and retry`,
+    );
+  if (everySeconds !== null && everySeconds > 0) {
+    const perWindow = Math.ceil(limits.windowMs / (everySeconds * 1000));
+    if (perWindow > limits.perTopic)
+      out.push(
+        `reporting every ${everySeconds} s is ${perWindow} messages per ${window} on each device's state topic: over Losant's ${limits.perTopic}, each device would be disconnected and banned (limit.topic-rate)`,
+      );
+  }
+  return out;
+}

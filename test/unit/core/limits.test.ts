@@ -9,6 +9,7 @@ import {
   LOSANT_LIMITS,
   SlidingWindow,
   describeDuration,
+  fleetLimitWarnings,
   parseLimitsMode,
 } from '../../../src-main/core/limits.ts';
 
@@ -130,5 +131,19 @@ describe('helpers', () => {
   it('parses the mode and names a bad one', () => {
     expect(parseLimitsMode('off')).toBe('off');
     expect(() => parseLimitsMode('aws')).toThrow(/limits must be "losant" or "off" \(got "aws"\)/);
+  });
+});
+
+describe('fleetLimitWarnings', () => {
+  it('warns when a fleet would exceed 300 connections in 15 s', () => {
+    expect(fleetLimitWarnings(300, 5)).toEqual([]);
+    const w = fleetLimitWarnings(301, 5);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain('301 devices connect within 15 s');
+    expect(w[0]).toContain('1 would be refused (limit.connect-rate)');
+  });
+  it('warns when the report interval breaks the per-topic rate', () => {
+    expect(fleetLimitWarnings(10, 0.5)).toEqual([]); // 30 per 15 s: exactly the limit
+    expect(fleetLimitWarnings(10, 0.4)[0]).toContain('38 messages per 15 s');
   });
 });
