@@ -135,6 +135,33 @@ export default tseslint.config(
     },
   },
   {
+    // core/schemas/ is one level down: `../` is still core/, `../../` must lead back into core/.
+    files: ['src-main/core/schemas/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./\\.\\./(?!core/)', message: 'core/ imports nothing of ours outside core/.' },
+            {
+              group: [
+                'node:fs',
+                'node:fs/*',
+                'node:net',
+                'node:http',
+                'node:child_process',
+                'electron',
+                'aedes',
+                'lowdb',
+              ],
+              message: 'core/ is pure: no I/O and no framework.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.svelte'],
     languageOptions: { globals: globals.browser },
     rules: rendererBoundary,

@@ -11,7 +11,11 @@ export const BUNDLE_DIR = join('out', 'cli');
 export const MANIFEST = 'manifest.json';
 export const ENTRY = 'main.js';
 
-/** SHA-256 (hex) of a file's bytes. */
+/**
+ * SHA-256 (hex) of a file's bytes.
+ * @param {string} file
+ * @returns {string}
+ */
 export function hashFile(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -21,6 +25,8 @@ export function hashFile(file) {
  *   { state: 'fresh', entry } — run it;
  *   { state: 'missing' | 'stale', why } — do not: `why` is one short phrase for a note on stderr;
  *   { state: 'no-sources', entry } — a bundle but no sources (an installed copy): run it.
+ * @param {string} root
+ * @returns {import('./cli-bundle.d.mts').BundleState}
  */
 export function bundleState(root) {
   const dir = join(root, BUNDLE_DIR);

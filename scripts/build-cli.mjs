@@ -14,6 +14,7 @@ import { BUNDLE_DIR, ENTRY, MANIFEST, hashFile } from '../bin/cli-bundle.mjs';
 // for ipaddr.js, its CommonJS loader on each start). Everything else (aedes, mqtt, ws, selfsigned)
 // stays a normal import from node_modules, loaded only by the chunks that need it.
 const INLINE = new Set(['ipaddr.js', 'lowdb', 'lowdb/node', 'steno']);
+/** @type {import('esbuild').Plugin} */
 const externalExceptSmall = {
   name: 'external-except-small',
   setup(b) {
@@ -23,6 +24,10 @@ const externalExceptSmall = {
   },
 };
 
+/**
+ * @param {string} [root] the repository
+ * @returns {Promise<{ outdir: string, inputs: number }>}
+ */
 export async function buildCli(root = resolve(fileURLToPath(import.meta.url), '../..')) {
   const outdir = join(root, BUNDLE_DIR);
   // Taken BEFORE reading the sources: a file saved during the build is newer and gets re-hashed.
@@ -44,6 +49,7 @@ export async function buildCli(root = resolve(fileURLToPath(import.meta.url), '.
     logLevel: 'warning',
     chunkNames: '[name]-[hash]',
   });
+  /** @type {Record<string, string>} */
   const inputs = {};
   for (const rel of Object.keys(result.metafile.inputs).sort()) inputs[rel] = hashFile(join(root, rel));
   writeFileSync(join(outdir, MANIFEST), JSON.stringify({ builtAtMs, entry: ENTRY, inputs }, null, 2) + '\n');

@@ -44,7 +44,7 @@ export function parseDoc(text, name) {
   lines.forEach((line, i) => {
     const m = SECTION_HEADING.exec(line);
     if (!m) return;
-    const id = m[1];
+    const id = m[1] ?? ''; // the pattern's one group always takes part in a match
     if (sections.has(id)) {
       problems.push(`${name}:${i + 1}: §${id} is defined twice (first at line ${sections.get(id)})`);
       return;
@@ -58,7 +58,10 @@ export function parseDoc(text, name) {
   return { sections, anchors, problems };
 }
 
-/** @param {string} dir */
+/**
+ * @param {string} dir
+ * @returns {Generator<string, void, undefined>}
+ */
 function* walk(dir) {
   for (const entry of readdirSync(dir)) {
     if (SKIP_DIRS.has(entry)) continue;
@@ -69,8 +72,12 @@ function* walk(dir) {
   }
 }
 
-/** @param {string} root */
+/**
+ * @param {string} root
+ * @returns {string[]}
+ */
 function scannedFiles(root) {
+  /** @type {string[]} */
   const files = [];
   for (const item of SCANNED) {
     const path = join(root, item);

@@ -8,7 +8,12 @@ const TTY_REDRAW_MS = 100;
 /** Without a Content-Length there are no percentages; report every this many bytes instead. */
 const UNSIZED_STEP = 10 * MB;
 
-/** `42% (43.1 of 102.3 MB)`, or `43.1 MB` when the size is unknown. */
+/**
+ * `42% (43.1 of 102.3 MB)`, or `43.1 MB` when the size is unknown.
+ * @param {number} transferred bytes so far
+ * @param {number | null} total bytes in all, or null when the server sent no length
+ * @returns {string}
+ */
 export function formatProgress(transferred, total) {
   const got = (transferred / MB).toFixed(1);
   if (!total) return `${got} MB`;
@@ -20,12 +25,14 @@ export function formatProgress(transferred, total) {
  * @param {{ write(s: string): unknown, isTTY?: boolean }} stream where progress goes (stdout)
  * @param {string} label e.g. "Downloading electron-v45.5.0-linux-x64.zip"
  * @param {{ isTTY?: boolean, now?: () => number }} [opts]
+ * @returns {import('./download-progress.d.mts').ProgressReporter}
  */
 export function createProgressReporter(stream, label, opts = {}) {
   const tty = opts.isTTY ?? Boolean(stream.isTTY);
   const now = opts.now ?? Date.now;
   let lastDraw = -Infinity;
   let lastStep = 0;
+  /** @type {{ transferred: number, total: number | null }} */
   let last = { transferred: 0, total: null };
   let drawn = false;
   let finished = false;

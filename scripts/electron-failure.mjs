@@ -2,6 +2,7 @@
 // checksum mismatch from sumchecker, an unzip or disk error) into ONE message a new user can act
 // on: what failed, how to retry, and that `npm run serve` gives the same UI in a browser.
 
+/** @type {Record<string, string>} */
 const NETWORK_CODES = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',
@@ -27,6 +28,11 @@ export class ElectronUnavailableError extends Error {
   }
 }
 
+/**
+ * The network error under a failed fetch (its `cause`), in words, or null when there is none.
+ * @param {any} err what fetch or @electron/get threw (any shape)
+ * @returns {{ code: string, text: string, host: string | null } | null}
+ */
 function networkCause(err) {
   let cause = err?.cause;
   if (cause?.errors?.length && !cause.code) cause = cause.errors[0]; // happy-eyeballs AggregateError

@@ -19,14 +19,25 @@ import { describeFailure, ElectronUnavailableError, failureMessage } from './ele
 
 const STAGING_PREFIX = 'dist.partial-';
 
-/** The electron package this project depends on (KEYPORT_ELECTRON_DIR overrides it, for tests). */
+/** @typedef {import('./download-progress.d.mts').ProgressReporter} ProgressReporter */
+
+/**
+ * The electron package this project depends on (KEYPORT_ELECTRON_DIR overrides it, for tests).
+ * @param {NodeJS.ProcessEnv} [env]
+ * @param {string} [projectRoot]
+ * @returns {string}
+ */
 export function electronPackageDir(env = process.env, projectRoot = process.cwd()) {
   if (env.KEYPORT_ELECTRON_DIR) return resolve(env.KEYPORT_ELECTRON_DIR);
   const req = createRequire(join(projectRoot, 'package.json'));
   return dirname(req.resolve('electron/package.json'));
 }
 
-/** Same switch as install.js's getPlatformPath. */
+/**
+ * Same switch as install.js's getPlatformPath.
+ * @param {NodeJS.ProcessEnv} [env]
+ * @returns {string}
+ */
 export function platformPath(env = process.env) {
   const platform = env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || osPlatform();
   switch (platform) {
@@ -47,6 +58,9 @@ export function platformPath(env = process.env) {
 /**
  * The installed executable, or null. Same test as install.js's isInstalled(): dist/version is
  * this package's version, path.txt names this platform's executable, and the executable exists.
+ * @param {string} dir the electron package
+ * @param {NodeJS.ProcessEnv} [env]
+ * @returns {string | null}
  */
 export function installedElectron(dir, env = process.env) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -65,11 +79,20 @@ export function installedElectron(dir, env = process.env) {
   return existsSync(exe) ? exe : null;
 }
 
-/** Resolves @electron/get and the unzipper the way install.js does: from the electron package. */
+/**
+ * Resolves @electron/get and the unzipper the way install.js does: from the electron package.
+ * They are loaded by path at run time, so they are typed here only as far as this file uses them.
+ * @param {string} dir the electron package
+ * @returns {Promise<{
+ *   downloadArtifact: (opts: object) => Promise<string>,
+ *   FetchDownloader: new () => { download(url: string, target: string, options?: object): Promise<void> },
+ *   extract: (zip: string, opts: { dir: string }) => Promise<void>,
+ * }>}
+ */
 async function electronDeps(dir) {
   const here = createRequire(join(dir, 'package.json'));
   const fallback = createRequire(import.meta.url);
-  const load = (name) => {
+  const load = (/** @type {string} */ name) => {
     let path;
     try {
       path = here.resolve(name);
@@ -82,7 +105,10 @@ async function electronDeps(dir) {
   return { downloadArtifact: get.downloadArtifact, FetchDownloader: get.FetchDownloader, extract: zip.extract };
 }
 
-/** Removes what an interrupted install can leave behind: staging dirs, a path.txt pointing at nothing. */
+/**
+ * Removes what an interrupted install can leave behind: staging dirs, a path.txt pointing at nothing.
+ * @param {string} dir the electron package
+ */
 function clearPartialInstall(dir) {
   for (const name of readdirSync(dir)) {
     if (name.startsWith(STAGING_PREFIX)) rmSync(join(dir, name), { recursive: true, force: true });
@@ -92,6 +118,7 @@ function clearPartialInstall(dir) {
 
 /**
  * Installs Electron into `dir` unless it already is. Progress goes to `out`.
+ * @param {{ dir?: string, env?: NodeJS.ProcessEnv, out?: { write(s: string): unknown, isTTY?: boolean } }} [opts]
  * @returns {Promise<{ executable: string, downloaded: boolean }>}
  * @throws {ElectronUnavailableError} with a message ready to print
  */
@@ -116,7 +143,9 @@ export async function ensureElectron({ dir = electronPackageDir(), env = process
     checksumSource: remoteChecksums ? 'the mirror’s SHASUMS256.txt' : `${join(dir, 'checksums.json')}`,
     dir,
   };
+  /** @type {ProgressReporter | null} */
   let progress = null;
+  /** @type {string | null} */
   let staging = null;
   try {
     clearPartialInstall(dir);
@@ -124,6 +153,11 @@ export async function ensureElectron({ dir = electronPackageDir(), env = process
     const fetcher = new FetchDownloader();
     // Wraps Electron's own downloader only to learn the URL (for messages) and to draw progress.
     const downloader = {
+      /**
+       * @param {string} url
+       * @param {string} target
+       * @param {{ getProgressCallback?: unknown } & Record<string, unknown>} [options]
+       */
       async download(url, target, options) {
         const isZip = url.endsWith('.zip');
         if (isZip) {
@@ -137,9 +171,15 @@ export async function ensureElectron({ dir = electronPackageDir(), env = process
         await fetcher.download(url, target, {
           ...rest,
           quiet: true, // @electron/get's own bar appears only after 30 s and only on a TTY
-          ...(isZip ? { getProgressCallback: (p) => progress.update(p) } : {}),
+          // The casts: `progress` is set above whenever isZip is, which tsc cannot follow.
+          ...(isZip
+            ? {
+                getProgressCallback: (/** @type {{ transferred: number, total: number | null }} */ p) =>
+                  /** @type {ProgressReporter} */ (progress).update(p),
+              }
+            : {}),
         });
-        if (isZip) progress.done();
+        if (isZip) /** @type {ProgressReporter} */ (progress).done();
       },
     };
     const zipPath = await downloadArtifact({
@@ -159,7 +199,8 @@ export async function ensureElectron({ dir = electronPackageDir(), env = process
     try {
       await extract(zipPath, { dir: staging });
     } catch (err) {
-      throw new ElectronUnavailableError(`cannot unpack ${zipPath}: ${err?.message ?? err}`, [
+      const why = /** @type {any} */ (err)?.message ?? err;
+      throw new ElectronUnavailableError(`cannot unpack ${zipPath}: ${why}`, [
         'the file in the download cache may be damaged: retry with force_no_cache=true',
       ]);
     }
@@ -183,7 +224,8 @@ export async function ensureElectron({ dir = electronPackageDir(), env = process
     }
     return { executable: exe, downloaded: Boolean(ctx.url) };
   } catch (err) {
-    progress?.abort();
+    // A cast: tsc does not see the assignment inside downloader.download and takes `progress` as null.
+    /** @type {ProgressReporter | null} */ (progress)?.abort();
     if (staging) rmSync(staging, { recursive: true, force: true });
     throw describeFailure(err, ctx);
   }

@@ -16,6 +16,7 @@ import { describeFailure, failureMessage } from './electron-failure.mjs';
  * A port the renderer dev server can have. electron-vite tells Electron the *configured* port
  * (ELECTRON_RENDERER_URL), not the one Vite fell back to when it was busy, so the config uses
  * this port with strictPort: a busy port is an error, never a window showing another app.
+ * @returns {Promise<number>}
  */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -28,10 +29,12 @@ function freePort() {
   });
 }
 
+/** @returns {Promise<number>} the exit code */
 async function main() {
   const root = process.cwd();
   let dir;
-  let version = '(unknown version)';
+  /** @type {string} */
+  let version;
   try {
     dir = electronPackageDir(process.env, root);
     version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
@@ -63,7 +66,7 @@ async function main() {
   });
   // Ctrl-C reaches electron-vite through the terminal's process group; a signal sent to this
   // process alone (kill PID) is passed on so electron-vite can stop Electron and its dev server.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
     process.on(sig, () => {
       if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     });

@@ -14,9 +14,26 @@ let skipped = 0;
 const summary = [];
 const skipReasons = [];
 
-/** "title — reason" for every skipped Playwright test (its test.skip annotation holds the reason). */
+/**
+ * The parts of Playwright's JSON report this script reads.
+ * @typedef {{ type: string, description?: string }} PwAnnotation
+ * @typedef {{ status: string, annotations?: PwAnnotation[] }} PwTest
+ * @typedef {{ title: string, tests?: PwTest[] }} PwSpec
+ * @typedef {{ title?: string, specs?: PwSpec[], suites?: PwSuite[] }} PwSuite
+ */
+
+/**
+ * "title — reason" for every skipped Playwright test (its test.skip annotation holds the reason).
+ * @param {PwSuite[]} suites
+ * @returns {string[]}
+ */
 function playwrightSkips(suites) {
+  /** @type {string[]} */
   const out = [];
+  /**
+   * @param {PwSuite} suite
+   * @param {string[]} path
+   */
   const walk = (suite, path) => {
     const here = suite.title ? [...path, suite.title] : path;
     for (const spec of suite.specs ?? []) {

@@ -5,7 +5,9 @@
 // crosses is the one returned once by keys.create / devices.generateKey.
 import type { LimitsMode } from './core/limits.ts';
 import type { DecisionEvent } from './core/decision-event.ts';
-import type { AccessKey, Command, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
+import type { DeviceInput, DevicePatch } from './core/schemas/device-schemas.ts';
+import type { KeyInput, KeyPatch } from './core/schemas/key-schemas.ts';
+import type { AccessKey, Command, CreatedKey, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
 import type {
   FleetSummary,
   ScenarioInfo,
@@ -65,11 +67,7 @@ export interface LimitsInfo {
   bans: Array<{ deviceId: string; level: number; until: string; remainingMs: number }>;
 }
 
-export interface CreatedKey {
-  accessKey: AccessKey;
-  /** Shown once; Keyport keeps no copy. */
-  secret: string;
-}
+export type { CreatedKey } from './core/types.ts';
 
 export interface DecisionFilter {
   deviceId?: string;
@@ -115,11 +113,8 @@ export interface Methods {
   'broker.setLimits': { req: { mode: LimitsMode }; res: LimitsInfo };
   'devices.list': { req: Record<string, never>; res: Device[] };
   'devices.get': { req: { id: string }; res: Device };
-  'devices.create': {
-    req: { name: string; description?: string; tags?: Tag[]; deviceClass?: Device['deviceClass']; gatewayId?: string };
-    res: Device;
-  };
-  'devices.update': { req: { id: string; patch: Record<string, unknown> }; res: Device };
+  'devices.create': { req: DeviceInput; res: Device };
+  'devices.update': { req: { id: string; patch: DevicePatch }; res: Device };
   'devices.delete': { req: { id: string }; res: Device };
   'devices.history': { req: { id: string }; res: DeviceState[] };
   'devices.commands': { req: { id: string }; res: Command[] };
@@ -128,8 +123,8 @@ export interface Methods {
   'devices.generateKey': { req: { id: string; name?: string }; res: CreatedKey };
   'keys.list': { req: { query?: unknown }; res: AccessKey[] };
   'keys.get': { req: { id: string }; res: AccessKey };
-  'keys.create': { req: Record<string, unknown>; res: CreatedKey };
-  'keys.update': { req: { id: string; patch: Record<string, unknown> }; res: AccessKey };
+  'keys.create': { req: KeyInput; res: CreatedKey };
+  'keys.update': { req: { id: string; patch: KeyPatch }; res: AccessKey };
   'keys.delete': { req: { id: string }; res: AccessKey };
   'simulator.list': { req: Record<string, never>; res: { sims: SimSnapshot[]; fleets: FleetSummary[] } };
   'simulator.add': { req: SimAddRequest; res: SimSnapshot };

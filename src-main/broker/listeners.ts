@@ -1,4 +1,4 @@
-// The three MQTT listeners (docs/design.md §1): plain TCP, WebSocket on path /mqtt, and TLS. Each hands
+// The three MQTT listeners (docs/design.md §1): plain TCP, WebSocket on any path, and TLS. Each hands
 // every accepted connection to one ConnectionHandler (the broker's `handle`) with its transport.
 // Any port may be 0 (the OS picks; `ports` reports the real ones). close() ends promptly even
 // with clients connected, because every socket is tracked and destroyed.
@@ -47,7 +47,13 @@ export type ConnectionHandler = (
  */
 export const LISTEN_BACKLOG = 4096;
 
-/** The WebSocket path MQTT clients connect to (ws://host:port/mqtt). */
+/**
+ * The WebSocket path Keyport advertises (ws://host:port/mqtt). Upgrades are accepted on EVERY path,
+ * as mosquitto's websockets listener does: clients disagree on the path. Losant's own client
+ * (losant-mqtt-js lib/mqtt.js) builds `ws://` + endpoint with no path, so mqtt.js sends `/`;
+ * EMQX, HiveMQ and most examples use `/mqtt`; others `/ws`. The path carries no meaning for
+ * MQTT (the CONNECT packet identifies the client), so refusing any of them only breaks clients.
+ */
 export const MQTT_WS_PATH = '/mqtt';
 /**
  * Largest single WebSocket message accepted. MQTT clients send one or a few packets per message;
@@ -149,24 +155,15 @@ export async function startListeners(handle: ConnectionHandler, opts: ListenerOp
     },
   });
   wss.on('error', ignoreError);
-  const http: HttpServer = createHttpServer((req, res) => {
-    const path = pathOf(req);
-    if (path === MQTT_WS_PATH || path === '/') {
-      res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'close' });
-      res.end(`Upgrade Required: connect with MQTT over WebSocket at ${MQTT_WS_PATH}\n`);
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end(`Not Found: MQTT over WebSocket is at ${MQTT_WS_PATH}\n`);
-    }
+  // A plain GET (no Upgrade) on any path: 426, naming the URL to use (RFC 7231 section 6.5.15).
+  const http: HttpServer = createHttpServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'close' });
+    res.end(`Upgrade Required: connect with MQTT over WebSocket (any path, e.g. ${MQTT_WS_PATH} or /)\n`);
   });
   http.on('clientError', (_err, socket: Duplex) => socket.destroy());
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', ignoreError);
-    if (pathOf(req) !== MQTT_WS_PATH) {
-      socket.once('finish', () => socket.destroy());
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+    // Every path is MQTT (see MQTT_WS_PATH). ws itself answers 400 to a malformed upgrade.
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
       safeHandle(stream, req, 'ws');
@@ -240,12 +237,4 @@ function stopServer(server: NetServer, socketSets: Array<Set<Socket>>): Promise<
     server.close(() => resolve()); // an error here only means "was not listening"
     for (const set of socketSets) for (const sock of set) sock.destroy();
   });
-}
-
-function pathOf(req: IncomingMessage): string {
-  try {
-    return new URL(req.url ?? '/', 'http://localhost').pathname;
-  } catch {
-    return '';
-  }
 }

@@ -1,6 +1,6 @@
 // Checks on the raw bytes a client sends, made BEFORE mqtt-packet buffers or decodes them
 // (issue 12 bullet 1, issue 13 bullet 1). A small framer follows the packet boundaries from each
-// fixed header (type byte + remaining-length varint, MQTT 3.1.1 §2.2) across socket reads and:
+// fixed header (type byte + remaining-length varint, MQTT 3.1.1 section 2.2) across socket reads and:
 //  - refuses a packet whose remaining length exceeds the cap as soon as the varint is complete,
 //    so `10 ff ff ff 7f` + 32 MB of junk costs one read, not 32 MB (mqtt-packet would append
 //    everything to its buffer list until the claimed length arrived);

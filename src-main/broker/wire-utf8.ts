@@ -41,7 +41,7 @@ export function describeBadUtf8(buf: Uint8Array, start: number, end: number): Ut
 }
 
 /**
- * Length of the well-formed sequence at buf[i] (RFC 3629 §4's table), or 0 when it is
+ * Length of the well-formed sequence at buf[i] (RFC 3629 section 4's table), or 0 when it is
  * ill-formed or U+0000. The allowed range of the SECOND byte depends on the lead: that is what
  * rules out overlongs (E0, F0), surrogates (ED) and code points above U+10FFFF (F4).
  */

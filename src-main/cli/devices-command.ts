@@ -4,12 +4,16 @@ import { describeTags } from '../core/device-scope.ts';
 import { parse, tagsFrom } from './args.ts';
 import { printJson, table, type CliIo } from './io.ts';
 import { UsageError } from './usage.ts';
+import { parseAttrArg } from '../core/validation.ts';
 import type { Device } from '../core/types.ts';
 
 export const DEVICE_SUBCOMMANDS = ['create', 'list', 'set-tags', 'delete'] as const;
 
 function show(d: Device): string {
-  return `${d.id}  ${d.name}  [${d.deviceClass}]${d.tags.length ? `  ${describeTags(d.tags)}` : ''}\n`;
+  const attrs = d.attributes?.length
+    ? `  attributes ${d.attributes.map((a) => `${a.name}:${a.dataType}`).join(' ')}`
+    : '';
+  return `${d.id}  ${d.name}  [${d.deviceClass}]${d.tags.length ? `  ${describeTags(d.tags)}` : ''}${attrs}\n`;
 }
 
 export async function devicesCommand(
@@ -27,14 +31,21 @@ export async function devicesCommand(
         tag: { type: 'string', multiple: true },
         class: { type: 'string' },
         gateway: { type: 'string' },
+        attr: { type: 'string', multiple: true },
       });
       if (values.name === undefined) throw new UsageError('devices create needs --name');
+      const attributes = ((values.attr as string[] | undefined) ?? []).map((text) => {
+        const a = parseAttrArg(text);
+        if (typeof a === 'string') throw new UsageError(a);
+        return a;
+      });
       const req = {
         name: values.name as string,
         ...(values.description !== undefined ? { description: values.description as string } : {}),
         tags: tagsFrom(values.tag),
         ...(values.class !== undefined ? { deviceClass: values.class as Device['deviceClass'] } : {}),
         ...(values.gateway !== undefined ? { gatewayId: values.gateway as string } : {}),
+        ...(attributes.length ? { attributes } : {}),
       };
       await withBackend(open, async (b) => {
         const d = await b.api.call('devices.create', req);

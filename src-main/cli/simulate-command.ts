@@ -6,6 +6,7 @@
 //   keyport simulate --fleet N [--tag k=v]... [--every S] [--duration S] [--url URL] [--keep] [--json]
 import { newId } from '../core/ids.ts';
 import { settled } from '../simulator/fleets.ts';
+import { declaredAttributes } from '../simulator/generators.ts';
 import { attachDecisionFeed } from '../simulator/outcomes.ts';
 import { SimulatedDevice } from '../simulator/simulated-device.ts';
 import { brokerUrl } from '../simulator/simulator.ts';
@@ -31,12 +32,17 @@ async function provisionFleet(
   const api = target.api!;
   const configs: { config: SimConfig; keyId: string }[] = [];
   const width = String(f.count).length;
+  const attributes = declaredAttributes(plan.behaviour);
   for (let i = 0; i < f.count; i += 50) {
     const batch = Array.from({ length: Math.min(50, f.count - i) }, (_, j) => i + j + 1);
     const out = await Promise.all(
       batch.map(async (n) => {
         const name = `${f.prefix} ${String(n).padStart(width, '0')}`;
-        const device = await api.call('devices.create', { name, ...(f.tags.length ? { tags: f.tags } : {}) });
+        const device = await api.call('devices.create', {
+          name,
+          ...(f.tags.length ? { tags: f.tags } : {}),
+          ...(attributes?.length ? { attributes } : {}),
+        });
         made.deviceIds.push(device.id);
         const k = await api.call('keys.create', {
           deviceIds: [device.id],

@@ -5,7 +5,7 @@ import { customFilterDecision, customTopicAllowed, customTopicDecision } from '.
 import { filtersIntersect, validateTopicFilter, validateTopicName } from './topics.ts';
 import { inScope, type DeviceScope } from './device-scope.ts';
 import { ID_PATTERN } from './ids.ts';
-import { allow, deny, type AccessKey, type Decision, type Device } from './types.ts';
+import { allow, deny, REPORTING_CLASSES, type AccessKey, type Decision, type Device } from './types.ts';
 
 export type TopicRules = Pick<AccessKey, 'filterType' | 'pubTopics' | 'subTopics'>;
 
@@ -48,10 +48,15 @@ export function classifyTopic(topic: string): TopicClass {
   return CUSTOM_TOPIC;
 }
 
-/** A gateway may report state for a peripheral bound to it (or bound to any gateway). */
+/**
+ * A gateway or Edge Compute device may report state for a peripheral bound to it (or bound to any
+ * gateway). Losant: "Edge Compute devices ... can also behave as Gateway devices", while embedded
+ * devices "may not report state on behalf of any device other than itself"
+ * (https://docs.losant.com/devices/overview/, https://docs.losant.com/devices/embedded/).
+ */
 function gatewayMayReportFor(session: SessionView, peripheralId: string): boolean {
   const me = session.getDevice(session.deviceId);
-  if (me?.deviceClass !== 'gateway') return false;
+  if (me === undefined || !REPORTING_CLASSES.includes(me.deviceClass)) return false;
   const p = session.getDevice(peripheralId);
   return p?.deviceClass === 'peripheral' && (p.gatewayId === undefined || p.gatewayId === me.id);
 }
@@ -82,7 +87,10 @@ export function publishDecision(session: SessionView, topic: string): Decision {
       if (inScope(session.scope, c.deviceId))
         return allow('publish.allowed', scopeRule(session, c.deviceId, c.channel));
       if (c.channel === 'state' && gatewayMayReportFor(session, c.deviceId)) {
-        return allow('publish.allowed', `gateway ${session.deviceId} reports for its peripheral ${c.deviceId}`);
+        return allow(
+          'publish.allowed',
+          `${session.getDevice(session.deviceId)?.deviceClass} ${session.deviceId} reports for its peripheral ${c.deviceId}`,
+        );
       }
       return outOfScope(c.deviceId);
     case 'custom': {

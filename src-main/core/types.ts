@@ -1,23 +1,47 @@
 // Domain types shared by the core, the store, the service, the broker and the renderer.
 // Field names follow Losant's REST schemas (docs/design.md §2). Pure types only: no runtime imports.
 
-export interface Tag {
-  key: string;
-  value: string;
-}
+import type { Static } from '@sinclair/typebox';
+import type { DeviceAttribute, TagInput, TagMatchInput } from './schemas/device-schemas.ts';
+import type {
+  DeviceClass,
+  AddressFilterType,
+  CreatedVia,
+  KeyStatus,
+  TopicFilterType,
+  Transport,
+} from './schemas/enums.ts';
+
+// The vocabularies live with the schemas (core/schemas/enums.ts); re-exported here for every caller.
+export {
+  ADDRESS_FILTER_TYPES,
+  ATTRIBUTE_DATA_TYPES,
+  CREATED_VIA,
+  DEVICE_CLASSES,
+  KEY_STATUSES,
+  REPORTING_CLASSES,
+  TOPIC_FILTER_TYPES,
+  TRANSPORTS,
+} from './schemas/enums.ts';
+export type {
+  AddressFilterType,
+  AttributeDataType,
+  CreatedVia,
+  DeviceClass,
+  KeyStatus,
+  TopicFilterType,
+  Transport,
+} from './schemas/enums.ts';
+export type { DeviceAttribute };
+
+export type Tag = Static<typeof TagInput>;
 
 /**
  * One item of an access key's device restriction (Losant's applicationKeyPost `deviceTags` items):
  * a tag key and value (`type=thermostat`), a key alone (`type=*`: any value) or a value alone
  * (`*=2`: any key). At least one side is present (core/validation.ts).
  */
-export interface TagMatch {
-  key?: string;
-  value?: string;
-}
-
-export const DEVICE_CLASSES = ['standalone', 'gateway', 'peripheral', 'system'] as const;
-export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+export type TagMatch = Static<typeof TagMatchInput>;
 
 export interface ConnectionStatus {
   status: 'connected' | 'disconnected';
@@ -52,20 +76,16 @@ export interface Device {
   deviceClass: DeviceClass;
   /** Peripherals only: the one gateway allowed to report for it; absent = any gateway. */
   gatewayId?: string;
+  /**
+   * Declared attributes (Losant: state for an undeclared attribute is refused). Absent or empty on a
+   * device made before attributes existed: it accepts any attribute (README "Differences from Losant").
+   */
+  attributes?: DeviceAttribute[];
   creationDate: string;
   lastUpdated: string;
   connectionStatus?: ConnectionStatus;
   lastState?: DeviceState;
 }
-
-export const KEY_STATUSES = ['active', 'inactive'] as const;
-export type KeyStatus = (typeof KEY_STATUSES)[number];
-export const ADDRESS_FILTER_TYPES = ['all', 'whitelist', 'blacklist'] as const;
-export type AddressFilterType = (typeof ADDRESS_FILTER_TYPES)[number];
-export const TOPIC_FILTER_TYPES = ['none', 'all', 'whitelist', 'blacklist'] as const;
-export type TopicFilterType = (typeof TOPIC_FILTER_TYPES)[number];
-export const CREATED_VIA = ['keys-page', 'device-page', 'simulator', 'api', 'cli'] as const;
-export type CreatedVia = (typeof CREATED_VIA)[number];
 
 /** An access key as everyone outside the store sees it: never a secret, never a verifier. */
 export interface AccessKey {
@@ -88,12 +108,17 @@ export interface AccessKey {
   createdVia: CreatedVia;
 }
 
+/** What keys.create and devices.generateKey return: the one time a secret crosses (docs/design.md §3). */
+export interface CreatedKey {
+  accessKey: AccessKey;
+  /** Shown once; Keyport keeps no copy. */
+  secret: string;
+}
+
 /** What the store keeps: the public key plus a verifier of the secret (docs/design.md §3). */
 export interface AccessKeyRecord extends AccessKey {
   secretVerifier: string;
 }
-
-export type Transport = 'tcp' | 'ws' | 'tls' | 'http';
 
 /**
  * Every reason code the product emits. A closed union: never free text (docs/design.md §8).

@@ -36,7 +36,7 @@ export const ERROR_STATUS: Record<
   'not-found': [404, 'NotFound'],
   conflict: [409, 'Conflict'],
   unavailable: [503, 'ServiceUnavailable'],
-  storage: [507, 'InsufficientStorage'], // RFC 4918 §11.5: the change could not be stored
+  storage: [507, 'InsufficientStorage'], // RFC 4918 section 11.5: the change could not be stored
   internal: [500, 'InternalError'],
 };
 

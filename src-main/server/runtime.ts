@@ -79,6 +79,7 @@ async function listenHttp(app: FastifyInstance, host: string, port: number): Pro
       e.code === 'EADDRINUSE'
         ? `HTTP listener: port ${port} on ${host} is already in use (choose another with --http-port, or 0 for any free port)`
         : `HTTP listener: ${e.message}`,
+      { cause: err },
     );
   }
   const a = app.server.address();

@@ -1,6 +1,6 @@
 // The one rule for "may this credential still act?", checked at EVERY use of a credential that
 // outlives its CONNECT or /auth/device: an HTTP device token on each request today, and (later)
-// a live MQTT session when a key or device changes (SPEC §4). Pure over the core: the caller hands
+// a live MQTT session when a key or device changes (docs/design.md §4). Pure over the core: the caller hands
 // in the key record and device as they are NOW; this returns a core Decision.
 //
 // Checked in this order, first failure wins:

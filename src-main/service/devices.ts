@@ -1,7 +1,7 @@
 // Device management: create, list, get, update, delete (docs/design.md §2).
 import { newId } from '../core/ids.ts';
 import { validateDeviceInput, validateTags } from '../core/validation.ts';
-import type { ConnectionStatus, Device, Tag } from '../core/types.ts';
+import { REPORTING_CLASSES, type ConnectionStatus, type Device, type Tag } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import { notFound, ServiceError, validationError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
@@ -29,9 +29,12 @@ export class DeviceService {
     const gw = this.store.getDevice(gatewayId);
     if (!gw)
       throw validationError([{ field: 'gatewayId', message: `gatewayId "${gatewayId}" is not an existing device` }]);
-    if (gw.deviceClass !== 'gateway')
+    if (!REPORTING_CLASSES.includes(gw.deviceClass))
       throw validationError([
-        { field: 'gatewayId', message: `gatewayId "${gatewayId}" is a ${gw.deviceClass} device, not a gateway` },
+        {
+          field: 'gatewayId',
+          message: `gatewayId "${gatewayId}" is a ${gw.deviceClass} device, not a gateway or edgeCompute device`,
+        },
       ]);
   }
 
@@ -47,6 +50,7 @@ export class DeviceService {
       tags: v.value.tags ?? [],
       deviceClass: v.value.deviceClass ?? 'standalone',
       ...(v.value.gatewayId !== undefined ? { gatewayId: v.value.gatewayId } : {}),
+      ...(v.value.attributes?.length ? { attributes: v.value.attributes } : {}),
       creationDate: at,
       lastUpdated: at,
       connectionStatus: { status: 'disconnected', messagesFromClient: 0, messagesToClient: 0 },
@@ -71,6 +75,7 @@ export class DeviceService {
       ...(p.name !== undefined ? { name: p.name } : {}),
       ...(p.description !== undefined ? { description: p.description } : {}),
       ...(p.tags !== undefined ? { tags: p.tags } : {}),
+      ...(p.attributes !== undefined ? { attributes: p.attributes } : {}),
       deviceClass,
       lastUpdated: this.now().toISOString(),
     };

@@ -4,17 +4,13 @@ import { newId } from '../core/ids.ts';
 import { parseKeyQuery, filterKeys } from '../core/key-query.ts';
 import { generateKey, generateSecret, makeVerifier } from '../core/secrets.ts';
 import { validateKeyInput, validateKeyPatch } from '../core/validation.ts';
-import type { AccessKey, AccessKeyRecord } from '../core/types.ts';
+import type { AccessKey, AccessKeyRecord, CreatedKey } from '../core/types.ts';
+
+export type { CreatedKey };
 import type { Store } from '../store/store.ts';
 import { notFound, ServiceError, validationError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
 import type { TypedEmitter } from '../shared/typed-emitter.ts';
-
-export interface CreatedKey {
-  accessKey: AccessKey;
-  /** Shown once. Not kept anywhere by Keyport. */
-  secret: string;
-}
 
 /** The public view of a stored key: the verifier never leaves the service. */
 export function publicKey(record: AccessKeyRecord): AccessKey {

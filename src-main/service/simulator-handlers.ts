@@ -1,14 +1,17 @@
-// The contract's simulator.* methods: request checks (every error names its field) and the calls
+// The contract's simulator.* methods: request checks (TypeBox schemas; every error names its field) and the calls
 // into the simulator, which exists only where the broker runs in this process (runtime.ts).
 import type { FleetRequest, SimAddRequest } from '../contract.ts';
 import { parseIp } from '../core/addresses.ts';
 import { isId } from '../core/ids.ts';
-import type { FieldError, Tag } from '../core/types.ts';
-import { validateTags } from '../core/validation.ts';
+import { ID_PATTERN } from '../core/ids.ts';
+import { TagList } from '../core/schemas/device-schemas.ts';
+import { schemaErrors } from '../core/schemas/schema-errors.ts';
 import { MAX_FLEET } from '../simulator/fleets.ts';
 import { runScenario, scenarioInfo } from '../simulator/scenarios.ts';
 import type { AddRequest, Simulator } from '../simulator/simulator.ts';
-import { SCENARIOS, type ScenarioName, type SimTransport } from '../simulator/types.ts';
+import { SCENARIOS, type ScenarioName, type SimBehaviour, type SimTransport } from '../simulator/types.ts';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { ServiceError, validationError } from '../shared/errors.ts';
 
 type Obj = Record<string, unknown>;
@@ -29,17 +32,6 @@ export function simId(req: unknown, what = 'simulation'): string {
   const id = isObj(req) ? req.id : undefined;
   if (!isId(id)) throw bad('id', `must be a ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`);
   return id;
-}
-
-function unknownFields(o: Obj, allowed: readonly string[]): FieldError[] {
-  return Object.keys(o)
-    .filter((k) => !allowed.includes(k))
-    .map((k) => ({ field: k, message: `${k}: unknown field (allowed: ${allowed.join(', ')})` }));
-}
-
-function transportOf(v: unknown, field: string): SimTransport {
-  if (v !== 'tcp' && v !== 'ws') throw bad(field, `must be tcp or ws (got ${JSON.stringify(v)})`);
-  return v;
 }
 
 /** TCP: a loopback IPv4 address to bind (127.x.y.z); WS: an X-Forwarded-For value to send. */
@@ -72,75 +64,94 @@ export function checkUrl(v: unknown): string {
   return v;
 }
 
-export function addRequest(req: unknown): AddRequest {
+const Behaviour = Type.Unsafe<SimBehaviour>(
+  Type.Object({}, { errorMessage: '{path}: must be an object {attributes, everySeconds, ...}' }),
+);
+const Transport = Type.Union([Type.Literal('tcp'), Type.Literal('ws')], {
+  errorMessage: '{path}: must be tcp or ws (got {value})',
+});
+
+/** simulator.add's shape; credentials, the source address and the URL have rules of their own below. */
+const AddShape = Type.Object(
+  {
+    deviceId: Type.String({
+      pattern: ID_PATTERN.source,
+      errorMessage: '{path}: must be a device id (24 lowercase hex characters), got {value}',
+    }),
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, errorMessage: '{path}: must be a string of 1-255 characters' }),
+    ),
+    credentials: Type.Unknown(),
+    behaviour: Behaviour,
+    transport: Transport,
+    sourceAddress: Type.Optional(Type.Unknown()),
+    start: Type.Optional(Type.Boolean({ errorMessage: '{path}: must be true or false' })),
+    url: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+/** simulator.createFleet's request. */
+const FleetShape = Type.Object(
+  {
+    count: Type.Integer({
+      minimum: 1,
+      maximum: MAX_FLEET,
+      errorMessage: `{path}: must be a whole number from 1 to ${MAX_FLEET}`,
+    }),
+    namePrefix: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, errorMessage: '{path}: must be a string of 1-200 characters' }),
+    ),
+    tags: Type.Optional(TagList(1000)),
+    behaviour: Behaviour,
+    transport: Type.Optional(Transport),
+  },
+  { additionalProperties: false },
+);
+
+/** Checks `req` against a request schema: the typed request, or a validation error naming each field. */
+function checked<T extends TSchema>(schema: T, req: unknown): Static<T> {
   const r = isObj(req) ? req : {};
-  const errors = unknownFields(r, [
-    'deviceId',
-    'name',
-    'credentials',
-    'behaviour',
-    'transport',
-    'sourceAddress',
-    'start',
-    'url',
-  ]);
-  if (errors.length) throw validationError(errors);
-  if (!isId(r.deviceId))
-    throw bad('deviceId', `must be a device id (24 lowercase hex characters), got ${JSON.stringify(r.deviceId)}`);
-  if (r.name !== undefined && (typeof r.name !== 'string' || r.name.length < 1 || r.name.length > 255))
-    throw bad('name', 'must be a string of 1-255 characters');
-  const c = r.credentials;
+  if (Value.Check(schema, r)) return r;
+  throw validationError(schemaErrors(schema, r, { requiredUsesRule: true, separator: ': ' }));
+}
+
+function credentialsOf(c: unknown): SimAddRequest['credentials'] {
   if (!isObj(c))
     throw bad('credentials', 'must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}');
-  let credentials: SimAddRequest['credentials'];
-  if (c.mode === 'generate') credentials = { mode: 'generate' };
-  else if (c.mode === 'paste') {
+  if (c.mode === 'generate') return { mode: 'generate' };
+  if (c.mode === 'paste') {
     if (typeof c.key !== 'string' || c.key.trim().length < 1 || c.key.length > 255)
       throw bad('credentials.key', 'must be the access key (1-255 characters)');
     if (typeof c.secret !== 'string' || c.secret.trim().length < 1 || c.secret.length > 1024)
       throw bad('credentials.secret', 'must be the access secret (1-1024 characters)');
-    credentials = { mode: 'paste', key: c.key, secret: c.secret };
-  } else if (c.mode === 'file') {
+    return { mode: 'paste', key: c.key, secret: c.secret };
+  }
+  if (c.mode === 'file') {
     if (typeof c.content !== 'string' || c.content.length < 1 || c.content.length > 65_536)
       throw bad('credentials.content', 'must be the text of a saved secrets file (at most 64 KiB)');
-    credentials = { mode: 'file', content: c.content };
-  } else throw bad('credentials.mode', `must be generate, paste or file (got ${JSON.stringify(c.mode)})`);
-  if (!isObj(r.behaviour)) throw bad('behaviour', 'must be an object {attributes, everySeconds, ...}');
-  const transport = transportOf(r.transport, 'transport');
-  if (r.start !== undefined && typeof r.start !== 'boolean') throw bad('start', 'must be true or false');
+    return { mode: 'file', content: c.content };
+  }
+  throw bad('credentials.mode', `must be generate, paste or file (got ${JSON.stringify(c.mode)})`);
+}
+
+export function addRequest(req: unknown): AddRequest {
+  const r = checked(AddShape, req);
+  const credentials = credentialsOf(r.credentials);
   return {
     deviceId: r.deviceId,
-    ...(r.name !== undefined ? { name: r.name as string } : {}),
+    ...(r.name !== undefined ? { name: r.name } : {}),
     credentials,
-    behaviour: r.behaviour as unknown as SimAddRequest['behaviour'],
-    transport,
-    ...(r.sourceAddress !== undefined ? { sourceAddress: checkSourceAddress(r.sourceAddress, transport) } : {}),
+    behaviour: r.behaviour,
+    transport: r.transport,
+    ...(r.sourceAddress !== undefined ? { sourceAddress: checkSourceAddress(r.sourceAddress, r.transport) } : {}),
     ...(r.url !== undefined ? { url: checkUrl(r.url) } : {}),
-    ...(r.start !== undefined ? { start: r.start as boolean } : {}),
+    ...(r.start !== undefined ? { start: r.start } : {}),
   };
 }
 
 export function fleetRequest(req: unknown): FleetRequest {
-  const r = isObj(req) ? req : {};
-  const errors = unknownFields(r, ['count', 'namePrefix', 'tags', 'behaviour', 'transport']);
-  if (errors.length) throw validationError(errors);
-  if (typeof r.count !== 'number' || !Number.isInteger(r.count) || r.count < 1 || r.count > MAX_FLEET)
-    throw bad('count', `must be a whole number from 1 to ${MAX_FLEET}`);
-  if (
-    r.namePrefix !== undefined &&
-    (typeof r.namePrefix !== 'string' || r.namePrefix.length < 1 || r.namePrefix.length > 200)
-  )
-    throw bad('namePrefix', 'must be a string of 1-200 characters');
-  const tagErrors = validateTags('tags', r.tags, 1000);
-  if (tagErrors.length) throw validationError(tagErrors);
-  if (!isObj(r.behaviour)) throw bad('behaviour', 'must be an object {attributes, everySeconds, ...}');
-  return {
-    count: r.count,
-    ...(r.namePrefix !== undefined ? { namePrefix: r.namePrefix as string } : {}),
-    ...(r.tags !== undefined ? { tags: r.tags as Tag[] } : {}),
-    behaviour: r.behaviour as unknown as FleetRequest['behaviour'],
-    ...(r.transport !== undefined ? { transport: transportOf(r.transport, 'transport') } : {}),
-  };
+  return checked(FleetShape, req);
 }
 
 function scenarioName(req: unknown): ScenarioName {

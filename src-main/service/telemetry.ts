@@ -1,5 +1,6 @@
 // Device state and commands (docs/design.md §5): valid state is stored as the device's last state plus a
 // bounded recent history; invalid state is reported as state.invalid and not stored.
+import { checkAttributes } from '../core/attribute-values.ts';
 import { parseState, validateCommand, type Command } from '../core/payloads.ts';
 import { allow, deny, type Decision, type Device, type DeviceState } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
@@ -89,6 +90,8 @@ export class Telemetry {
     const parsed = parseState(payload, this.now());
     if (!parsed.ok) return { decision: deny('state.invalid', parsed.error) };
     const state = parsed.state;
+    const undeclared = checkAttributes(device.attributes, state.data);
+    if (undeclared) return { decision: deny('state.invalid', undeclared) };
     push(this.#history, deviceId, state, STATE_HISTORY);
     // A late report (older than what is stored) goes to the history but does not move the
     // device's last state back in time.

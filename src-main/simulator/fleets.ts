@@ -4,7 +4,7 @@
 import type { FleetRequest } from '../contract.ts';
 import { newId } from '../core/ids.ts';
 import { ServiceError, validationError } from '../shared/errors.ts';
-import { validateBehaviour } from './generators.ts';
+import { declaredAttributes, validateBehaviour } from './generators.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
 import type { SimulatorBackend } from './simulator-backend.ts';
 import { keyedThrottle } from '../shared/keyed-throttle.ts';
@@ -131,6 +131,7 @@ export class Fleets {
     this.#emit(f.id);
     const { devices, keys } = this.sim.service;
     const width = String(count).length;
+    const attributes = declaredAttributes(req.behaviour);
     try {
       for (let i = 0; i < count; i += CREATE_CHUNK) {
         const batch = Array.from({ length: Math.min(CREATE_CHUNK, count - i) }, (_, j) => i + j + 1);
@@ -138,7 +139,11 @@ export class Fleets {
         const made = await Promise.all(
           batch.map(async (n) => {
             const name = `${prefix} ${String(n).padStart(width, '0')}`.slice(0, 255);
-            const device = await devices.create({ name, ...(req.tags?.length ? { tags: req.tags } : {}) });
+            const device = await devices.create({
+              name,
+              ...(req.tags?.length ? { tags: req.tags } : {}),
+              ...(attributes?.length ? { attributes } : {}),
+            });
             f.deviceIds.push(device.id);
             const key = await keys.create({
               deviceIds: [device.id],

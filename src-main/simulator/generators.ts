@@ -1,7 +1,7 @@
 // State attribute generators (docs/design.md §7) and the validation of a whole simulated-device behaviour.
 // A generator is a function of the seconds since the simulation started; `ramp` is the one with
 // memory: it advances one step per call (per report) and wraps from max back to min.
-import type { FieldError, Result, StateValue } from '../core/types.ts';
+import type { AttributeDataType, DeviceAttribute, FieldError, Result, StateValue } from '../core/types.ts';
 import type { Generator, SimBehaviour } from './types.ts';
 import { validateBehaviourFields } from './behaviour.ts';
 
@@ -52,7 +52,8 @@ export function makeGenerator(g: Generator, rand: () => number = Math.random): (
         const dLng = (r * Math.sin(theta)) / (METERS_PER_DEGREE * cosLat);
         const lat = Math.max(-90, Math.min(90, g.lat + dLat));
         const lng = ((g.lng + dLng + 540) % 360) - 180;
-        return { lat: round(lat, 6), lng: round(lng, 6) };
+        // Losant's GPS attributes take a "lat,lon" string (https://docs.losant.com/devices/attributes/).
+        return `${round(lat, 6)},${round(lng, 6)}`;
       };
     case 'sine': {
       const mid = (g.min + g.max) / 2;
@@ -82,6 +83,35 @@ export function makeAttributeSource(
     for (const [name, gen] of gens) out[name] = gen(t);
     return out;
   };
+}
+
+const DATA_TYPE: Record<Exclude<Generator['kind'], 'static'>, AttributeDataType> = {
+  int: 'number',
+  float: 'number',
+  sine: 'number',
+  ramp: 'number',
+  string: 'string',
+  boolean: 'boolean',
+  gps: 'gps',
+};
+
+/**
+ * The attributes a simulated device reports, to declare on the device a simulation creates (Losant
+ * refuses state for undeclared attributes). Undefined when they cannot all be typed up front (a
+ * static object value, or a command reaction setting an attribute no generator reports): such a
+ * device declares none and so accepts any attribute (README "Differences from Losant").
+ */
+export function declaredAttributes(b: Pick<SimBehaviour, 'attributes' | 'reactions'>): DeviceAttribute[] | undefined {
+  const out: DeviceAttribute[] = [];
+  for (const [name, g] of Object.entries(b.attributes)) {
+    if (g.kind !== 'static') out.push({ name, dataType: DATA_TYPE[g.kind] });
+    else if (typeof g.value === 'number' || typeof g.value === 'string' || typeof g.value === 'boolean')
+      out.push({ name, dataType: typeof g.value as AttributeDataType });
+    else return undefined;
+  }
+  const reacted = (b.reactions ?? []).flatMap((r) => Object.keys(r.set));
+  if (reacted.some((name) => !(name in b.attributes))) return undefined;
+  return out;
 }
 
 /** Checks a behaviour from outside (UI, CLI, API); errors name the field, e.g. `attributes.temp.max: must be ≥ min`. */

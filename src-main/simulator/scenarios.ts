@@ -2,7 +2,8 @@
 // and its outcome, live. Names are prefixed with the scenario ("Tag scope: thermostat"). Scenarios
 // with stages (a tag removed, a key switched off) run them in the background, pausing
 // `scenarioStepMs` between stages so a person can watch each one.
-import type { Tag } from '../core/types.ts';
+import type { DeviceAttribute, Tag } from '../core/types.ts';
+import { declaredAttributes } from './generators.ts';
 import { ServiceError } from '../shared/errors.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
 import type { Simulator } from './simulator.ts';
@@ -177,8 +178,20 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
   const step = sim.scenarioStepMs;
   const device = (
     n: string,
-    extra: { tags?: Tag[]; deviceClass?: 'gateway' | 'peripheral'; gatewayId?: string } = {},
-  ) => devices.create({ name: `${title}: ${n}`, description: `Made by the "${title}" simulator scenario`, ...extra });
+    extra: {
+      tags?: Tag[];
+      deviceClass?: 'gateway' | 'peripheral';
+      gatewayId?: string;
+      attributes?: DeviceAttribute[];
+    } = {},
+  ) =>
+    devices.create({
+      name: `${title}: ${n}`,
+      description: `Made by the "${title}" simulator scenario`,
+      // Most scenario devices report the climate attributes; the ones that do not say so.
+      attributes: declaredAttributes({ attributes: climate }),
+      ...extra,
+    });
   const key = (n: string, input: Record<string, unknown>) =>
     keys.create({ name: `Simulator: ${title}: ${n}`, createdVia: 'simulator', ...input });
   const run = (
@@ -204,7 +217,10 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
     case 'tag-scope': {
       const floor = (value: string): Tag => ({ key: 'floor', value });
       const thermostat = await device('thermostat', { tags: [{ key: 'type', value: 'thermostat' }, floor('1')] });
-      const lamp = await device('lamp', { tags: [{ key: 'type', value: 'lamp' }, floor('1')] });
+      const lamp = await device('lamp', {
+        tags: [{ key: 'type', value: 'lamp' }, floor('1')],
+        attributes: declaredAttributes({ attributes: { on: { kind: 'boolean' } } }),
+      });
       const sensor = await device('floor-2 sensor', { tags: [{ key: 'type', value: 'sensor' }, floor('2')] });
       // The one scenario key that is not single-device: the point is an (inclusive) tag restriction.
       const k = await key('type=thermostat or floor=2', {

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccessKeyRecord, Device } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
 import type { PutOptions, Store, StoreData } from './store.ts';
-import { UndoJournal } from './undo-journal.ts';
+import type { UndoJournal } from './undo-journal.ts';
 import { validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
 
 export function newApplicationId(): string {

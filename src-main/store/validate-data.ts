@@ -1,65 +1,31 @@
 // Shape validation of the store document (keyport.json) and of each record the store accepts.
 // The store refuses what it could not read back: every record put into a store passes the same
 // checks as a record loaded from the file, so the file Keyport writes always opens again (docs/design.md §11).
+// The shapes are the record schemas of core/schemas/record-schemas.ts; this adds integrity
+// (unique ids, unique public keys, no secrets) and the checks that span fields.
 // This checks shapes, enums, ids and integrity (unique ids, unique public keys, no secrets);
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
+import type { TSchema } from '@sinclair/typebox';
 import { isId } from '../core/ids.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
-import {
-  ADDRESS_FILTER_TYPES,
-  CREATED_VIA,
-  DEVICE_CLASSES,
-  KEY_STATUSES,
-  REASON_CODES,
-  TOPIC_FILTER_TYPES,
-} from '../core/types.ts';
+import { DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
+import { schemaErrors } from '../core/schemas/schema-errors.ts';
+import { REASON_CODES } from '../core/types.ts';
 import { STORE_VERSION } from './store.ts';
 
 /** A problem found, as "<path>: <what is wrong>", or null when the value is fine. */
 type Problem = string | null;
 type Obj = Record<string, unknown>;
 
-const TRANSPORTS = ['tcp', 'ws', 'tls', 'http'] as const;
-const CONNECTION_STATES = ['connected', 'disconnected'] as const;
-
 function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Present means "not undefined": JSON has no undefined, and an in-memory undefined is dropped on write. */
-function present(obj: Obj, field: string): boolean {
-  return obj[field] !== undefined;
-}
+const STORE_STYLE = { requiredUsesRule: true, separator: ': ' } as const;
 
-function quoteList(values: readonly string[]): string {
-  const quoted = values.map((v) => JSON.stringify(v));
-  if (quoted.length === 2) return `${quoted[0]} or ${quoted[1]}`;
-  return `one of ${quoted.join(', ')}`;
-}
-
-function checkId(value: unknown, path: string): Problem {
-  return isId(value) ? null : `${path}: must be 24 lowercase hex characters`;
-}
-
-function checkString(value: unknown, path: string, nonEmpty = false): Problem {
-  if (typeof value !== 'string') return `${path}: must be a string`;
-  if (nonEmpty && value.length === 0) return `${path}: must not be empty`;
-  return null;
-}
-
-function checkEnum(value: unknown, allowed: readonly string[], path: string): Problem {
-  return typeof value === 'string' && allowed.includes(value) ? null : `${path}: must be ${quoteList(allowed)}`;
-}
-
-function checkDate(value: unknown, path: string): Problem {
-  if (typeof value !== 'string' || !Number.isFinite(Date.parse(value))) {
-    return `${path}: must be an ISO 8601 date string`;
-  }
-  return null;
-}
-
-function checkCount(value: unknown, path: string): Problem {
-  return Number.isSafeInteger(value) && (value as number) >= 0 ? null : `${path}: must be a non-negative integer`;
+/** The first schema problem of `value`, named from `path`. */
+function firstProblem(schema: TSchema, value: unknown, path: string): Problem {
+  return schemaErrors(schema, value, { ...STORE_STYLE, prefix: path })[0]?.message ?? null;
 }
 
 function checkArray(value: unknown, path: string, item: (v: unknown, p: string) => Problem): Problem {
@@ -71,21 +37,6 @@ function checkArray(value: unknown, path: string, item: (v: unknown, p: string) 
   return null;
 }
 
-function checkTag(value: unknown, path: string): Problem {
-  if (!isObject(value)) return `${path}: must be an object {key, value}`;
-  return checkString(value.key, `${path}.key`, true) ?? checkString(value.value, `${path}.value`);
-}
-
-/** A key's restriction item: {key, value} (every file written before issue 14), {key} or {value}. */
-function checkTagMatch(value: unknown, path: string): Problem {
-  if (!isObject(value)) return `${path}: must be an object {key, value}, {key} or {value}`;
-  if (!present(value, 'key') && !present(value, 'value')) return `${path}: must have a key, a value or both`;
-  return first(
-    optional(value, 'key', path, (v, p) => checkString(v, p, true)),
-    optional(value, 'value', path, (v, p) => checkString(v, p, true)),
-  );
-}
-
 /** Runs checks in order and returns the first problem. */
 function first(...checks: Array<() => Problem>): Problem {
   for (const check of checks) {
@@ -95,81 +46,29 @@ function first(...checks: Array<() => Problem>): Problem {
   return null;
 }
 
-function optional(obj: Obj, field: string, path: string, check: (v: unknown, p: string) => Problem): () => Problem {
-  return () => (present(obj, field) ? check(obj[field], `${path}.${field}`) : null);
-}
-
-function checkConnectionStatus(value: unknown, path: string): Problem {
-  if (!isObject(value)) return `${path}: must be an object`;
-  const c = value;
-  return first(
-    () => checkEnum(c.status, CONNECTION_STATES, `${path}.status`),
-    optional(c, 'connectedAt', path, checkDate),
-    optional(c, 'disconnectedAt', path, checkDate),
-    optional(c, 'disconnectReason', path, (v, p) => checkEnum(v, REASON_CODES, p)),
-    optional(c, 'ipAddress', path, (v, p) => checkString(v, p)),
-    optional(c, 'transport', path, (v, p) => checkEnum(v, TRANSPORTS, p)),
-    () => checkCount(c.messagesFromClient, `${path}.messagesFromClient`),
-    () => checkCount(c.messagesToClient, `${path}.messagesToClient`),
-    optional(c, 'scopeChangedSinceConnect', path, (v, p) =>
-      typeof v === 'boolean' ? null : `${p}: must be true or false`,
-    ),
-  );
-}
-
-function checkDeviceState(value: unknown, path: string): Problem {
-  if (!isObject(value)) return `${path}: must be an object {time, data}`;
-  const s = value;
-  return first(
-    () => checkDate(s.time, `${path}.time`),
-    () => (isObject(s.data) ? null : `${path}.data: must be an object`),
-  );
-}
-
 /** Checks one device; `path` names it in the message, e.g. "devices[0]". */
 export function validateDevice(value: unknown, path: string): Problem {
-  if (!isObject(value)) return `${path}: must be an object`;
-  const d = value;
-  return first(
-    () => checkId(d.id, `${path}.id`),
-    () => checkString(d.name, `${path}.name`),
-    () => checkString(d.description, `${path}.description`),
-    () => checkArray(d.tags, `${path}.tags`, checkTag),
-    () => checkEnum(d.deviceClass, DEVICE_CLASSES, `${path}.deviceClass`),
-    optional(d, 'gatewayId', path, checkId),
-    () => checkDate(d.creationDate, `${path}.creationDate`),
-    () => checkDate(d.lastUpdated, `${path}.lastUpdated`),
-    optional(d, 'connectionStatus', path, checkConnectionStatus),
-    optional(d, 'lastState', path, checkDeviceState),
-  );
+  const problem = firstProblem(DeviceRecord, value, path);
+  if (problem) return problem;
+  const reason = (value as Obj & { connectionStatus?: { disconnectReason?: string } }).connectionStatus
+    ?.disconnectReason;
+  if (reason !== undefined && !(REASON_CODES as readonly string[]).includes(reason)) {
+    return `${path}.connectionStatus.disconnectReason: must be one of ${REASON_CODES.map((r) => JSON.stringify(r)).join(', ')}`;
+  }
+  return null;
 }
 
 /** Checks one access key record; `path` names it in the message, e.g. "keys[3]". */
 export function validateKeyRecord(value: unknown, path: string): Problem {
   if (!isObject(value)) return `${path}: must be an object`;
-  const k = value;
   // Checked first: a secret in the document is the one thing that must never be accepted (docs/design.md §3).
-  if ('secret' in k) return `${path} has a plaintext secret field; Keyport never stores secrets`;
-  const strings = (v: unknown, p: string): Problem => checkArray(v, p, (s, sp) => checkString(s, sp));
-  return first(
-    () => checkId(k.id, `${path}.id`),
-    () => checkString(k.key, `${path}.key`, true),
-    optional(k, 'name', path, (v, p) => checkString(v, p)),
-    optional(k, 'description', path, (v, p) => checkString(v, p)),
-    () => checkEnum(k.status, KEY_STATUSES, `${path}.status`),
-    optional(k, 'deviceIds', path, (v, p) => checkArray(v, p, checkId)),
-    optional(k, 'deviceTags', path, (v, p) => checkArray(v, p, checkTagMatch)),
-    () => checkEnum(k.addressFilterType, ADDRESS_FILTER_TYPES, `${path}.addressFilterType`),
-    () => strings(k.addresses, `${path}.addresses`),
-    () => checkEnum(k.filterType, TOPIC_FILTER_TYPES, `${path}.filterType`),
-    () => strings(k.pubTopics, `${path}.pubTopics`),
-    () => strings(k.subTopics, `${path}.subTopics`),
-    () => checkDate(k.creationDate, `${path}.creationDate`),
-    () => checkDate(k.lastUpdated, `${path}.lastUpdated`),
-    optional(k, 'lastUsed', path, checkDate),
-    () => checkEnum(k.createdVia, CREATED_VIA, `${path}.createdVia`),
-    () => checkString(k.secretVerifier, `${path}.secretVerifier`, true),
-  );
+  if ('secret' in value) return `${path} has a plaintext secret field; Keyport never stores secrets`;
+  const problem = firstProblem(KeyRecordSchema, value, path);
+  if (problem) return problem;
+  // A key's restriction item: {key, value} (every file written before issue 14), {key} or {value}.
+  const items = (value.deviceTags ?? []) as Obj[];
+  const empty = items.findIndex((t) => t.key === undefined && t.value === undefined);
+  return empty < 0 ? null : `${path}.deviceTags[${empty}]: must have a key, a value or both`;
 }
 
 /** Finds the first value of `field` that repeats, naming both places. */
@@ -202,7 +101,7 @@ export function validateStoreData(raw: unknown): Problem {
   const devices = raw.devices;
   const keys = raw.keys;
   return first(
-    () => checkId(raw.applicationId, 'applicationId'),
+    () => (isId(raw.applicationId) ? null : 'applicationId: must be 24 lowercase hex characters'),
     () => checkArray(devices, 'devices', validateDevice),
     () => checkArray(keys, 'keys', validateKeyRecord),
     () => checkUnique(devices as unknown[], 'devices', 'id'),

@@ -186,6 +186,7 @@ function parseReady(line: string): ReadyLine {
   } catch (err) {
     throw new Error(
       `the first line of keyport serve --json is not a JSON document: ${line} (${(err as Error).message})`,
+      { cause: err },
     );
   }
 }

@@ -112,6 +112,26 @@ describe.concurrent('keyport devices and keys: happy paths (local lock)', () => 
         'env=prod',
       ]);
       expect(peripheral).toMatchObject({ deviceClass: 'peripheral', gatewayId: gateway.id, description: 'a probe' });
+      const declared = await keyportJson<Device>(dir, [
+        'devices',
+        'create',
+        '--name',
+        'Declared',
+        '--class',
+        'edgeCompute',
+        '--attr',
+        'temp:number',
+        '--attr',
+        'where:gps',
+      ]);
+      expect(declared).toMatchObject({
+        deviceClass: 'edgeCompute',
+        attributes: [
+          { name: 'temp', dataType: 'number' },
+          { name: 'where', dataType: 'gps' },
+        ],
+      });
+      await keyport(dir, ['devices', 'delete', declared.id]);
       const r = await keyport(dir, ['devices', 'create', '--name', 'Plain']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -396,6 +416,16 @@ const BAD_INPUT: Array<[string, string[], RegExp]> = [
   ['bad --tag', ['devices', 'create', '--name', 'x', '--tag', 'novalue'], /--tag "novalue"/],
   ['bad --tag key', ['devices', 'create', '--name', 'x', '--tag', 'bad key=v'], /bad key/],
   ['bad --class', ['devices', 'create', '--name', 'x', '--class', 'toaster'], /toaster/],
+  [
+    'bad --attr type',
+    ['devices', 'create', '--name', 'x', '--attr', 'temp:int'],
+    /--attr "temp:int": the data type must be one of number, string, boolean, gps, blob/,
+  ],
+  [
+    'bad --attr name',
+    ['devices', 'create', '--name', 'x', '--attr', 'a b:number'],
+    /attributes\[0\]\.name must be 1-255 letters, digits, "_" or "-" \(got "a b"\)/,
+  ],
   ['bad --gateway', ['devices', 'create', '--name', 'x', '--class', 'peripheral', '--gateway', UNKNOWN], /gateway/i],
   ['no device restriction', ['keys', 'create'], /--all-devices/],
   [

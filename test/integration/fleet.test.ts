@@ -71,6 +71,14 @@ describe('a fleet of 500 devices with per-device keys', () => {
     keys.forEach((k, i) => expect(k).toMatchObject({ deviceIds: [members[i]!.deviceId], createdVia: 'simulator' }));
     expect(members.every((s) => s.connected && (s.snapshot(0).reports ?? 0) >= 1)).toBe(true);
     expect(members.every((s) => reported.has(s.deviceId))).toBe(true);
+    // Each device declares what its generators report (Losant refuses undeclared attributes), and
+    // its reports were stored against those declarations.
+    for (const s of members) {
+      expect(h.rt.service.devices.get(s.deviceId).attributes).toEqual([
+        { name: 'temp', dataType: 'number' },
+        { name: 'humidity', dataType: 'number' },
+      ]);
+    }
     // Progress: created n/N while creating, then connecting, then running.
     const creating = progress.filter((p) => p.phase === 'creating').map((p) => p.created);
     expect(creating.at(-1)).toBe(N);

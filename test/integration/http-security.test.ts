@@ -33,7 +33,7 @@ interface Reply {
 async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
   const r = await fetch(base + path, { method, ...init });
   const text = await r.text();
-  let body: Reply['body'] = {};
+  let body: Reply['body'];
   try {
     body = JSON.parse(text) as Reply['body'];
   } catch {
@@ -42,7 +42,6 @@ async function call(method: string, path: string, init: { headers?: Record<strin
   return { status: r.status, body, headers: r.headers } satisfies Reply;
 }
 
-const json = (v: unknown) => ({ 'content-type': 'application/json', body: JSON.stringify(v) });
 const admin = () => ({ authorization: `Bearer ${h.rt.adminToken}` });
 
 async function token(deviceId: string, key: string, secret: string, headers: Record<string, string> = {}) {

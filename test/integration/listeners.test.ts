@@ -144,7 +144,19 @@ describe('startListeners', () => {
     ).rejects.toThrow(/self[- ]signed/i);
   });
 
-  it('answers a plain HTTP GET with 426 on /mqtt and 404 elsewhere', async () => {
+  it('MQTT over WebSocket on any path: none (/), /mqtt, /ws, /some/deep/path', async () => {
+    // mqtt.js sends `/` for a URL without a path, as Losant's client (losant-mqtt-js) builds it.
+    const before = seen.length;
+    const base = `ws://${HOST}:${listeners.ports.ws}`;
+    const a = await connect(base);
+    const b = await connect(`${base}/ws`);
+    const c = await connect(`${base}/some/deep/path?x=1`);
+    expect(seen.slice(before)).toEqual(['ws', 'ws', 'ws']);
+    expect(await roundTrip(a, b, 'ws/any', 'no path to /ws')).toBe('no path to /ws');
+    expect(await roundTrip(c, a, 'ws/deep', 'to a deep path')).toBe('to a deep path');
+  });
+
+  it('answers a plain HTTP GET (no upgrade) with 426 on every path', async () => {
     const fetchStatus = async (path: string): Promise<{ status: number; body: string }> => {
       const req = httpGet({ host: HOST, port: listeners.ports.ws, path });
       const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
@@ -152,25 +164,22 @@ describe('startListeners', () => {
       for await (const chunk of res) body += String(chunk);
       return { status: res.statusCode ?? 0, body };
     };
-    const upgrade = await fetchStatus('/mqtt');
-    expect(upgrade.status).toBe(426);
-    expect(upgrade.body).toContain('Upgrade Required: connect with MQTT over WebSocket at /mqtt');
-    expect((await fetchStatus('/other')).status).toBe(404);
+    for (const path of ['/mqtt', '/', '/other']) {
+      const r = await fetchStatus(path);
+      expect(r.status, path).toBe(426);
+      expect(r.body).toContain('Upgrade Required: connect with MQTT over WebSocket');
+    }
   });
 
-  it('accepts the mqtt subprotocol and refuses WebSocket upgrades on other paths', async () => {
-    const ok = new WebSocket(`ws://${HOST}:${listeners.ports.ws}/mqtt`, ['mqttv3.1', 'mqtt']);
-    await once(ok, 'open');
-    expect(ok.protocol).toBe('mqtt');
-    const closed = once(ok, 'close');
-    ok.close();
-    await closed;
-
-    const bad = new WebSocket(`ws://${HOST}:${listeners.ports.ws}/other`, 'mqtt');
-    bad.on('error', () => {}); // terminate() below reports "closed before the connection was established"
-    const [, res] = (await once(bad, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
-    expect(res.statusCode).toBe(404);
-    bad.terminate();
+  it('accepts the mqtt subprotocol on /mqtt and on other paths', async () => {
+    for (const path of ['/mqtt', '/other']) {
+      const ok = new WebSocket(`ws://${HOST}:${listeners.ports.ws}${path}`, ['mqttv3.1', 'mqtt']);
+      await once(ok, 'open');
+      expect(ok.protocol).toBe('mqtt');
+      const closed = once(ok, 'close');
+      ok.close();
+      await closed;
+    }
   });
 
   it('survives clients that reset their connection on every transport', async () => {

@@ -867,6 +867,8 @@ describe('devices: /applications/{appId}/devices', () => {
       tags: [{ key: 'floor', value: '-1' }],
       deviceClass: 'standalone',
       connectionInfo: { connected: null },
+      // Declared attributes are kept and shown (https://docs.losant.com/devices/attributes/).
+      attributes: [{ name: 'temp', dataType: 'number' }],
     });
     expect(d.deviceId).toBe(d.id);
     expect(typeof d.creationDate).toBe('string');

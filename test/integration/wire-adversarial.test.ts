@@ -224,7 +224,7 @@ describe('SUBSCRIBE bounds', () => {
     const client = await pool.connect(h.mqttUrl, { clientId: d.id, username: k.accessKey.key, password: k.secret });
     const before = h.rt.service.feed.list(1)[0]?.seq ?? 0;
     const filters = Array.from({ length: 10_000 }, (_, i) => `many/${i}`);
-    let granted: number[] = [];
+    let granted: number[];
     try {
       granted = (await client.subscribeAsync(filters, { qos: 0 })).map((g) => g.qos);
     } catch (err) {
@@ -249,7 +249,7 @@ describe('SUBSCRIBE bounds', () => {
     const own = Array.from({ length: 30 }, (_, i) => (i % 2 ? `losant/${d.id}/command` : `losant/${d.id}/state`));
     const mine = [...new Set(own)];
     const others = Array.from({ length: 58 }, (_, i) => `losant/${i.toString(16).padStart(24, '0')}/state`);
-    let granted: number[] = [];
+    let granted: number[];
     try {
       granted = (await client.subscribeAsync([...mine, ...others], { qos: 0 })).map((g) => g.qos);
     } catch (err) {

@@ -3,7 +3,6 @@
 import type { FastifyRequest } from 'fastify';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../../core/client-address.ts';
 import { isId } from '../../core/ids.ts';
-import { findPrototypeKey, prototypeKeyMessage } from '../../core/prototype-keys.ts';
 import { ServiceError } from '../../shared/errors.ts';
 import type { KeyportService } from '../../service/service.ts';
 import { HttpError } from '../http-errors.ts';

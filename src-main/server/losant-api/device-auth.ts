@@ -1,4 +1,4 @@
-// POST /auth/device (SPEC §9): device credentials → a device token. Runs evaluateConnect, the
+// POST /auth/device (docs/design.md §9): device credentials → a device token. Runs evaluateConnect, the
 // SAME checks in the same order as an MQTT CONNECT; every attempt is one `auth` decision.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { evaluateConnect } from '../../core/connect.ts';

@@ -1,7 +1,7 @@
-// Device endpoints of the Losant-compatible API (docs/design.md §9):
+// Device endpoints of the Losant-compatible API (docs/design.md §9), and the caller check they share:
 //   POST /applications/{appId}/devices/{deviceId}/state        device token → stored + published
-//   GET  /applications/{appId}/devices/{deviceId}/command      recent commands
-// (POST /auth/device is in device-auth.ts.)
+//   GET  /applications/{appId}/devices/{deviceId}/state        recent states (limit, since)
+// (POST /auth/device is in device-auth.ts; …/command in device-command-endpoints.ts.)
 // Every token use is re-checked by service/access-control.ts (key exists, active and unchanged
 // since issue; the address rule for this request's client address; the token's device exists
 // and still matches the key) and the key's scope is resolved NOW.
@@ -25,19 +25,19 @@ import {
 } from './context.ts';
 import { originOf, recordDecision as record, type Origin } from './device-origin.ts';
 import { verifyDeviceToken, type DeviceTokenClaims } from './device-token.ts';
-import { commandToLosant } from './shapes.ts';
+import { parseHistoryParams, selectHistory } from './history-params.ts';
 
 /**
  * Who is calling a device endpoint: the admin (the platform), or a device whose token verifies
  * and passes the access-control re-check now; the key's scope is resolved now, for this request.
  */
-type Caller =
+export type Caller =
   { kind: 'admin' } | { kind: 'device'; claims: DeviceTokenClaims; key: AccessKeyRecord; view: SessionView };
 
 /** Re-check failures the holder can only cure by authenticating again: 401. The rest: 403. */
 const TOKEN_DEAD: ReadonlySet<ReasonCode> = new Set(['key.deleted', 'key.inactive', 'key.changed', 'device.unknown']);
 
-async function deviceCaller(
+export async function deviceCaller(
   ctx: ApiContext,
   req: FastifyRequest,
   origin: Origin,
@@ -133,28 +133,14 @@ export async function postState(
   void sendJson(res, 200, { success: true });
 }
 
-function commandParams(q: URLSearchParams): { limit: number; since?: number; sortDirection: 'asc' | 'desc' } {
-  const limitRaw = q.get('limit');
-  let limit = 1;
-  if (limitRaw !== null && limitRaw !== '') {
-    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 1000)
-      throw validation(`limit: must be a whole number from 1 to 1000 (got ${JSON.stringify(limitRaw)})`);
-    limit = Number(limitRaw);
-  }
-  const sinceRaw = q.get('since');
-  let since: number | undefined;
-  if (sinceRaw !== null && sinceRaw !== '') {
-    if (!/^-?\d+$/.test(sinceRaw))
-      throw validation(`since: must be milliseconds since the epoch (got ${JSON.stringify(sinceRaw)})`);
-    since = Number(sinceRaw);
-  }
-  const dir = (q.get('sortDirection') ?? '').toLowerCase();
-  if (dir !== '' && dir !== 'asc' && dir !== 'desc')
-    throw validation(`sortDirection: must be asc or desc (got ${JSON.stringify(q.get('sortDirection'))})`);
-  return { limit, ...(since !== undefined ? { since } : {}), sortDirection: dir === 'asc' ? 'asc' : 'desc' };
-}
-
-export async function getCommands(
+/**
+ * Losant's device.getState: the device's recent state reports ({time, data}), newest first by
+ * default, `limit` default 1. A device token reads a device it could subscribe to over MQTT
+ * (losant/{id}/state in its key's scope, docs/design.md §5). Reports are kept in memory (the last
+ * STATE_HISTORY per device); after a restart only the stored last state is left, returned as
+ * one entry.
+ */
+export async function getState(
   ctx: ApiContext,
   req: FastifyRequest,
   res: FastifyReply,
@@ -163,7 +149,7 @@ export async function getCommands(
   deviceId: string,
 ): Promise<void> {
   const origin = originOf(ctx, req);
-  const topic = `losant/${deviceId}/command`;
+  const topic = `losant/${deviceId}/state`;
   const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
   requireApp(ctx, appId);
   requireIdShape(deviceId, 'Device');
@@ -171,18 +157,17 @@ export async function getCommands(
     const d = deliverDecision(caller.view, topic);
     if (!d.allowed) {
       record(ctx, origin, 'subscribe', d, { deviceId: caller.claims.sub, keyId: caller.key.id, topic });
-      throw forbidden(`device ${caller.claims.sub} may not read the commands of device ${deviceId}: ${d.rule}`);
+      throw forbidden(`device ${caller.claims.sub} may not read the state of device ${deviceId}: ${d.rule}`);
     }
   }
-  if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
-  const p = commandParams(url.searchParams);
-  let list = ctx.service.telemetry.commands(deviceId);
-  if (p.since !== undefined) {
-    const since = p.since;
-    list = list.filter((c) => Date.parse(c.time) >= since);
-  }
-  // Oldest first as stored; take the newest `limit`, then order as asked.
-  list = list.slice(Math.max(0, list.length - p.limit));
-  if (p.sortDirection === 'desc') list.reverse();
-  void sendJson(res, 200, list.map(commandToLosant));
+  const device = ctx.service.store.getDevice(deviceId);
+  if (!device) throw notFound('Device');
+  const p = parseHistoryParams(url.searchParams);
+  let history = ctx.service.telemetry.history(deviceId);
+  if (history.length === 0 && device.lastState) history = [device.lastState];
+  void sendJson(
+    res,
+    200,
+    selectHistory(history, p).map((s) => ({ time: s.time, data: { ...s.data } })),
+  );
 }

@@ -1,11 +1,11 @@
 // Device management in Losant's shapes (losant-rest devices / device):
 //   GET|POST /applications/{appId}/devices
 //   GET|PATCH|DELETE /applications/{appId}/devices/{deviceId}
-// Losant's `attributes` (declared state attributes) are accepted and ignored: Keyport stores any
-// attribute a device reports. Other Losant-only fields (parentId, systemInterval, …) get a 400.
+// Losant's `attributes` (declared state attributes, {name, dataType}) are stored and state is checked
+// against them (core/attribute-values.ts); an attribute's optional Losant fields (description,
+// attributeTags, contentType) are dropped. Other Losant-only fields (parentId, systemInterval, …) get a 400.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICE_CLASSES, type Device } from '../../core/types.ts';
-import { TAG_KEY_PATTERN } from '../../core/validation.ts';
 import { sendJson } from '../http-util.ts';
 import {
   isObj,
@@ -19,6 +19,7 @@ import {
 } from './context.ts';
 import { parseDeviceQuery } from '../../core/device-query.ts';
 import { listPage, parseListParams, type ListSpec } from './listing.ts';
+import { readNestedQuery, stringListParam, tagFilterParam } from './query-params.ts';
 import { connectionRank, deviceToLosant } from './shapes.ts';
 
 export const DEVICE_LIST: ListSpec<Device> = {
@@ -38,45 +39,6 @@ export const DEVICE_LIST: ListSpec<Device> = {
 async function manage(ctx: ApiContext, req: FastifyRequest, appId: string): Promise<void> {
   await requireAdmin(ctx, req);
   requireApp(ctx, appId);
-}
-
-/** qs-style arrays as losant-rest sends them: `name=a`, `name[]=a`, or `name[0]=a&name[1]=b`. */
-function arrayParam(q: URLSearchParams, name: string): string[] | undefined {
-  const out: string[] = [];
-  let seen = false;
-  for (const [k, v] of q) {
-    if (k === name || k === `${name}[]` || new RegExp(`^${name}\\[\\d+\\]$`).test(k)) {
-      seen = true;
-      out.push(v);
-    }
-  }
-  return seen ? out : undefined;
-}
-
-/** `tagFilter[0][key]=a&tagFilter[0][value]=b` → [{key: 'a', value: 'b'}]. Key or value may be absent. */
-function tagFilterParam(q: URLSearchParams): { key?: string; value?: string }[] | undefined {
-  const byIndex = new Map<number, { key?: string; value?: string }>();
-  for (const [k, v] of q) {
-    const m = /^tagFilter\[(\d+)\]\[(key|value)\]$/.exec(k);
-    if (!m) {
-      if (k.startsWith('tagFilter'))
-        throw validation(
-          `tagFilter: cannot read parameter ${JSON.stringify(k)} (use tagFilter[0][key]=…&tagFilter[0][value]=…)`,
-        );
-      continue;
-    }
-    const i = Number(m[1]);
-    const entry = byIndex.get(i) ?? {};
-    entry[m[2] as 'key' | 'value'] = v;
-    byIndex.set(i, entry);
-  }
-  if (byIndex.size === 0) return undefined;
-  const list = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
-  list.forEach((t, i) => {
-    if (t.key !== undefined && !TAG_KEY_PATTERN.test(t.key))
-      throw validation(`tagFilter[${i}].key: ${JSON.stringify(t.key)} is not a valid tag key`);
-  });
-  return list;
 }
 
 const truthy = (v: string | null): boolean => v !== null && v !== '' && v !== 'false' && v !== '0';
@@ -102,7 +64,9 @@ export async function listDevices(
     devices = devices.filter(parsed.test);
     echo.query = JSON.parse(rawQuery) as unknown;
   } else {
-    const classes = arrayParam(q, 'deviceClass');
+    // deviceClass and tagFilter arrive qs-encoded (query-params.ts).
+    const nested = readNestedQuery(url);
+    const classes = stringListParam(nested, 'deviceClass');
     if (classes) {
       for (const c of classes) {
         if (!(DEVICE_CLASSES as readonly string[]).includes(c))
@@ -111,7 +75,7 @@ export async function listDevices(
       devices = devices.filter((d) => classes.includes(d.deviceClass));
       echo.deviceClass = classes.length === 1 ? classes[0] : classes;
     }
-    const tags = tagFilterParam(q);
+    const tags = tagFilterParam(nested);
     if (tags) {
       devices = devices.filter((d) =>
         tags.every((t) =>
@@ -131,16 +95,17 @@ export async function listDevices(
   void sendJson(res, 200, { ...page, applicationId: appIdNow, ...echo });
 }
 
-/** Drops Losant's `attributes` after checking its shape; everything else goes to the validator. */
+/** Losant's optional attribute fields Keyport does not keep (its Device schema has name and dataType). */
+const DROPPED_ATTRIBUTE_FIELDS = new Set(['description', 'attributeTags', 'contentType']);
+
+/** Drops the attribute fields Keyport does not keep; the service's schema checks the rest. */
 function deviceInput(body: unknown, what: string): Record<string, unknown> {
   if (!isObj(body)) throw validation(`body: the ${what} must be a JSON object`);
-  const { attributes, ...rest } = body;
-  if (attributes !== undefined) {
-    if (!Array.isArray(attributes) || !attributes.every((a) => isObj(a) && typeof a.name === 'string')) {
-      throw validation('attributes: must be an array of {name, dataType} objects');
-    }
-  }
-  return rest;
+  if (!Array.isArray(body.attributes)) return body;
+  const attributes = body.attributes.map((a: unknown) =>
+    isObj(a) ? Object.fromEntries(Object.entries(a).filter(([k]) => !DROPPED_ATTRIBUTE_FIELDS.has(k))) : a,
+  );
+  return { ...body, attributes };
 }
 
 export async function createDevice(

@@ -2,6 +2,8 @@
 //
 //   POST   /auth/device                                     device credentials → device token
 //   POST   /applications/{appId}/devices/{deviceId}/state   device token (or admin) → store + publish
+//   GET    /applications/{appId}/devices/{deviceId}/state   device token (or admin) → recent states
+//   POST   /applications/{appId}/devices/{deviceId}/command device token (or admin) → publish a command
 //   GET    /applications/{appId}/devices/{deviceId}/command device token (or admin) → recent commands
 //   GET    /applications/{appId}/keys                       admin → list (sort/page/filter/query)
 //   POST   /applications/{appId}/keys                       admin → create (secret returned once)
@@ -17,7 +19,8 @@ import type { RouteModule } from '../http-app.ts';
 import { HttpError } from '../http-errors.ts';
 import { AUTH_BODY_LIMIT, makeContext, type ApiContext, type LosantApiDeps } from './context.ts';
 import { authDevice, requireJsonBody } from './device-auth.ts';
-import { getCommands, postState } from './device-endpoints.ts';
+import { getCommands, postCommand } from './device-command-endpoints.ts';
+import { getState, postState } from './device-endpoints.ts';
 import { createDevice, deleteDevice, getDevice, listDevices, patchDevice } from './devices-endpoints.ts';
 import { createKey, deleteKey, getKey, listKeys, patchKey } from './keys-endpoints.ts';
 
@@ -80,12 +83,16 @@ const ENDPOINTS: Endpoint[] = [
   },
   {
     path: '/applications/:appId/devices/:deviceId/state',
-    methods: { POST: (c, req, res, _u, p) => postState(c, req, res, need(p, 'appId'), need(p, 'deviceId')) },
+    methods: {
+      GET: (c, req, res, url, p) => getState(c, req, res, url, need(p, 'appId'), need(p, 'deviceId')),
+      POST: (c, req, res, _u, p) => postState(c, req, res, need(p, 'appId'), need(p, 'deviceId')),
+    },
   },
   {
     path: '/applications/:appId/devices/:deviceId/command',
     methods: {
       GET: (c, req, res, url, p) => getCommands(c, req, res, url, need(p, 'appId'), need(p, 'deviceId')),
+      POST: (c, req, res, _u, p) => postCommand(c, req, res, need(p, 'appId'), need(p, 'deviceId')),
     },
   },
 ];

@@ -82,6 +82,19 @@ export function connectionRank(d: Device): number {
   return c === null ? -1 : c;
 }
 
+/** Losant's device attribute (schema device.attributes[]): name + dataType, optional description. */
+export interface LosantAttribute {
+  name: string;
+  dataType: string;
+  description?: string;
+  contentType?: string;
+}
+
+/** The declared attributes in Losant's shape (Keyport keeps name and dataType; docs/design.md §2). */
+function attributesOf(d: Device): LosantAttribute[] {
+  return (d.attributes ?? []).map((a) => ({ name: a.name, dataType: a.dataType }));
+}
+
 export interface LosantDevice {
   id: string;
   deviceId: string;
@@ -91,7 +104,7 @@ export interface LosantDevice {
   name: string;
   description: string;
   tags: { key: string; value: string }[];
-  attributes: never[];
+  attributes: LosantAttribute[];
   deviceClass: Device['deviceClass'];
   gatewayId?: string;
   connectionInfo?: LosantConnectionInfo;
@@ -111,7 +124,7 @@ export function deviceToLosant(
     name: d.name,
     description: d.description,
     tags: d.tags.map((t) => ({ key: t.key, value: t.value })),
-    attributes: [],
+    attributes: attributesOf(d),
     deviceClass: d.deviceClass,
     ...(d.gatewayId !== undefined ? { gatewayId: d.gatewayId } : {}),
     ...(opts.excludeConnectionInfo ? {} : { connectionInfo: connectionInfo(d) }),

@@ -36,7 +36,7 @@ export function listenerUrls(l: ListenerInfo, host: string): ListenerUrl[] {
       id: 'ws',
       label: 'MQTT over WebSocket',
       url: `ws://${h}:${l.ws}/mqtt`,
-      note: 'Browsers and MQTT.js over WebSocket (path /mqtt).',
+      note: 'Browsers and MQTT.js over WebSocket (any path: /mqtt, /, …).',
     },
     {
       id: 'tls',

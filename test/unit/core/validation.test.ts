@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  parseAttrArg,
   LIMITS,
   TAG_KEY_PATTERN,
   formatErrors,
@@ -98,7 +99,12 @@ describe('validateDeviceInput', () => {
     ['tag with an unknown field', { name: 'n', tags: [{ key: 'k', value: 'v', extra: 1 }] }, 'tags[0]', 'extra'],
     ['unknown field', { name: 'n', color: 'red' }, 'color', 'unknown field "color"'],
     ['id is not settable', { name: 'n', id: hexId(1) }, 'id', 'unknown field'],
-    ['bad class', { name: 'n', deviceClass: 'router' }, 'deviceClass', 'standalone, gateway, peripheral, system'],
+    [
+      'bad class',
+      { name: 'n', deviceClass: 'router' },
+      'deviceClass',
+      'standalone, gateway, peripheral, floating, edgeCompute, embedded, system',
+    ],
     ['class in upper case', { name: 'n', deviceClass: 'Gateway' }, 'deviceClass', 'one of'],
     [
       'gatewayId not an id',
@@ -360,5 +366,51 @@ describe('LIMITS / formatErrors', () => {
     expect(text).not.toContain('\n');
     expect(text).toContain('name');
     expect(text).toContain('status');
+  });
+});
+
+describe('declared attributes and device classes (issue 14 item 4)', () => {
+  it.each(['standalone', 'gateway', 'peripheral', 'floating', 'edgeCompute', 'embedded', 'system'])(
+    'accepts class %s',
+    (deviceClass) => {
+      expect(validateDeviceInput({ name: 'n', deviceClass }).ok).toBe(true);
+    },
+  );
+  it('accepts declared attributes of every data type', () => {
+    const attributes = ['number', 'string', 'boolean', 'gps', 'blob'].map((dataType, i) => ({
+      name: `a${i}`,
+      dataType,
+    }));
+    expect(validateDeviceInput({ name: 'n', attributes }).ok).toBe(true);
+  });
+  it.each<[string, unknown, string, string]>([
+    ['not an array', { temp: 'number' }, 'attributes', 'must be an array of {name, dataType}'],
+    ['an item not an object', ['temp'], 'attributes[0]', 'must be an object {name, dataType}'],
+    ['a bad name', [{ name: 'a b', dataType: 'number' }], 'attributes[0].name', 'letters, digits'],
+    ['a missing name', [{ dataType: 'number' }], 'attributes[0].name', 'letters, digits'],
+    [
+      'a bad data type',
+      [{ name: 't', dataType: 'int' }],
+      'attributes[0].dataType',
+      'number, string, boolean, gps, blob',
+    ],
+    ['an unknown field', [{ name: 't', dataType: 'number', unit: 'C' }], 'attributes[0]', 'unit'],
+    [
+      'a name declared twice',
+      [
+        { name: 't', dataType: 'number' },
+        { name: 't', dataType: 'string' },
+      ],
+      'attributes[1].name',
+      'already declared at attributes[0]',
+    ],
+  ])('rejects attributes with %s', (_what, attributes, field, text) => {
+    expectError(validateDeviceInput({ name: 'n', attributes }), field, text);
+  });
+  it('parses --attr name:type (type defaults to number) and refuses an unknown type', () => {
+    expect(parseAttrArg('temp:number')).toEqual({ name: 'temp', dataType: 'number' });
+    expect(parseAttrArg('where:gps')).toEqual({ name: 'where', dataType: 'gps' });
+    expect(parseAttrArg('count')).toEqual({ name: 'count', dataType: 'number' });
+    expect(parseAttrArg('t:int')).toContain('must be one of number, string, boolean, gps, blob');
   });
 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, backoffOptions } from '../../../src-main/simulator/backoff.ts';
 import {
+  declaredAttributes,
   defaultBehaviour,
   makeGenerator,
   parseGeneratorSpec,
@@ -67,21 +68,54 @@ describe('makeGenerator', () => {
     expect([g(0), g(1)]).toEqual([true, false]);
   });
 
-  it('gps: a {lat, lng} point within the radius', () => {
+  it('gps: a "lat,lng" string (Losant\'s GPS attribute form) within the radius', () => {
     const centre = { lat: 51.5, lng: -0.12 };
+    const point = (v: unknown) => {
+      expect(v).toMatch(/^-?\d+(\.\d+)?,-?\d+(\.\d+)?$/);
+      const [lat, lng] = String(v).split(',').map(Number) as [number, number];
+      return { lat, lng };
+    };
     const g = makeGenerator({ kind: 'gps', ...centre, radiusMeters: 500 });
     for (let i = 0; i < 500; i++) {
-      const p = g(i) as { lat: number; lng: number };
-      expect(Object.keys(p).sort()).toEqual(['lat', 'lng']);
-      expect(metres(centre, p)).toBeLessThanOrEqual(501); // 6-decimal rounding is ~0.1 m
+      expect(metres(centre, point(g(i)))).toBeLessThanOrEqual(501); // 6-decimal rounding is ~0.1 m
     }
     // rand 1 for the distance puts the point on the rim.
-    const rim = makeGenerator({ kind: 'gps', ...centre, radiusMeters: 1000 }, seq(1, 0))(0) as {
-      lat: number;
-      lng: number;
-    };
+    const rim = point(makeGenerator({ kind: 'gps', ...centre, radiusMeters: 1000 }, seq(1, 0))(0));
     expect(metres(centre, rim)).toBeGreaterThan(990);
-    expect(makeGenerator({ kind: 'gps', lat: 10, lng: 20, radiusMeters: 0 })(0)).toEqual({ lat: 10, lng: 20 });
+    expect(makeGenerator({ kind: 'gps', lat: 10, lng: 20, radiusMeters: 0 })(0)).toBe('10,20');
+  });
+
+  it('declaredAttributes: each generator declares its data type; untypable behaviours declare none', () => {
+    expect(
+      declaredAttributes({
+        attributes: {
+          t: { kind: 'float', min: 0, max: 1 },
+          n: { kind: 'int', min: 0, max: 1 },
+          s: { kind: 'sine', min: 0, max: 1, periodSeconds: 5 },
+          r: { kind: 'ramp', min: 0, max: 1, step: 1 },
+          label: { kind: 'string', length: 3 },
+          on: { kind: 'boolean' },
+          at: { kind: 'gps', lat: 0, lng: 0, radiusMeters: 1 },
+          fixed: { kind: 'static', value: 'x' },
+        },
+      }),
+    ).toEqual([
+      { name: 't', dataType: 'number' },
+      { name: 'n', dataType: 'number' },
+      { name: 's', dataType: 'number' },
+      { name: 'r', dataType: 'number' },
+      { name: 'label', dataType: 'string' },
+      { name: 'on', dataType: 'boolean' },
+      { name: 'at', dataType: 'gps' },
+      { name: 'fixed', dataType: 'string' },
+    ]);
+    expect(declaredAttributes({ attributes: { o: { kind: 'static', value: { a: 1 } } } })).toBeUndefined();
+    expect(
+      declaredAttributes({
+        attributes: { t: { kind: 'int', min: 0, max: 1 } },
+        reactions: [{ command: 'set', set: { setpoint: 'value' } }],
+      }),
+    ).toBeUndefined();
   });
 
   it('sine goes min..max over its period', () => {

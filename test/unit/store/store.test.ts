@@ -111,6 +111,16 @@ describe('validateStoreData', () => {
       'keys[0].deviceTags[0].key: must not be empty',
     ],
     [
+      'an attribute with an unknown data type',
+      () => ({ ...base(), devices: [makeDevice({ attributes: [{ name: 't', dataType: 'int' as never }] })] }),
+      'devices[0].attributes[0].dataType: must be one of "number", "string", "boolean", "gps", "blob"',
+    ],
+    [
+      'a device class Keyport does not know',
+      () => ({ ...base(), devices: [{ ...makeDevice(), deviceClass: 'router' }] }),
+      'devices[0].deviceClass: must be one of "standalone", "gateway", "peripheral", "floating", "edgeCompute", "embedded", "system"',
+    ],
+    [
       'bad date',
       () => ({ ...base(), keys: [{ ...makeKeyRecord(), lastUsed: 'yesterday' }] }),
       'keys[0].lastUsed: must be an ISO 8601 date string',

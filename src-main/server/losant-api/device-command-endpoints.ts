@@ -1,0 +1,88 @@
+// Device commands in the Losant-compatible API (losant-rest device.sendCommand / device.getCommand):
+//   POST /applications/{appId}/devices/{deviceId}/command  {name, payload?, time?} → {success:true},
+//        published on losant/{deviceId}/command as the platform (Losant's schema: deviceCommand)
+//   GET  /applications/{appId}/devices/{deviceId}/command  recent commands (limit default 1, since)
+// The admin token is the platform. A device token may do over HTTP what its key allows over MQTT
+// (docs/design.md §5): send a command to a device in its key's scope, read commands of a device it could
+// subscribe to. Both checks go through deviceCaller (access-control re-check at every use).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { deliverDecision, publishDecision } from '../../core/topic-access.ts';
+import type { Decision } from '../../core/types.ts';
+import { sendJson } from '../http-util.ts';
+import {
+  bodyOf,
+  forbidden,
+  isObj,
+  notFound,
+  rejectUnknownFields,
+  requireApp,
+  requireIdShape,
+  serviceCall,
+  validation,
+  type ApiContext,
+} from './context.ts';
+import { deviceCaller } from './device-endpoints.ts';
+import { originOf, recordDecision as record } from './device-origin.ts';
+import { parseHistoryParams, selectHistory } from './history-params.ts';
+import { commandToLosant } from './shapes.ts';
+
+/** Losant's deviceCommand schema: additionalProperties false. */
+const COMMAND_FIELDS = ['name', 'payload', 'time'] as const;
+
+export async function postCommand(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  res: FastifyReply,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
+  const origin = originOf(ctx, req);
+  const topic = `losant/${deviceId}/command`;
+  const caller = await deviceCaller(ctx, req, origin, topic, 'publish');
+  requireApp(ctx, appId);
+  requireIdShape(deviceId, 'Device');
+  const who =
+    caller.kind === 'device' ? { deviceId: caller.claims.sub, keyId: caller.key.id, topic } : { deviceId, topic };
+  let allowed: Decision = { allowed: true, reason: 'publish.allowed', rule: 'admin token (the platform)' };
+  if (caller.kind === 'device') {
+    allowed = publishDecision(caller.view, topic);
+    if (!allowed.allowed) {
+      record(ctx, origin, 'publish', allowed, who);
+      throw forbidden(`device ${caller.claims.sub} may not send commands to device ${deviceId}: ${allowed.rule}`);
+    }
+  }
+  if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
+  const body = bodyOf(req);
+  if (!isObj(body)) throw validation('deviceCommand: must be a JSON object {name, payload?, time?}');
+  rejectUnknownFields(body, COMMAND_FIELDS, 'deviceCommand');
+  if (body.name === undefined) throw validation('deviceCommand.name: is required');
+  // sendCommand validates (name 1-255 characters, time) and publishes as the platform.
+  await serviceCall(() => ctx.service.telemetry.sendCommand(deviceId, body), 'Device');
+  record(ctx, origin, 'publish', allowed, who);
+  void sendJson(res, 200, { success: true });
+}
+
+export async function getCommands(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  res: FastifyReply,
+  url: URL,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
+  const origin = originOf(ctx, req);
+  const topic = `losant/${deviceId}/command`;
+  const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
+  requireApp(ctx, appId);
+  requireIdShape(deviceId, 'Device');
+  if (caller.kind === 'device') {
+    const d = deliverDecision(caller.view, topic);
+    if (!d.allowed) {
+      record(ctx, origin, 'subscribe', d, { deviceId: caller.claims.sub, keyId: caller.key.id, topic });
+      throw forbidden(`device ${caller.claims.sub} may not read the commands of device ${deviceId}: ${d.rule}`);
+    }
+  }
+  if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
+  const p = parseHistoryParams(url.searchParams);
+  void sendJson(res, 200, selectHistory(ctx.service.telemetry.commands(deviceId), p).map(commandToLosant));
+}
