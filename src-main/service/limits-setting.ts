@@ -22,7 +22,7 @@ async function readSettings(dataDir: string): Promise<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message}); fix or remove it`);
+    throw new Error(`${file}: not valid JSON (${(err as Error).message}); fix or remove it`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new Error(`${file}: must be a JSON object such as {"limits":"losant"}`);
@@ -36,7 +36,7 @@ export async function loadLimitsMode(dataDir: string): Promise<LimitsMode> {
   try {
     return parseLimitsMode(s.limits);
   } catch (err) {
-    throw new Error(`${join(dataDir, SETTINGS_FILE)}: ${(err as Error).message}`);
+    throw new Error(`${join(dataDir, SETTINGS_FILE)}: ${(err as Error).message}`, { cause: err });
   }
 }
 
