@@ -112,6 +112,9 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`  · ${line}\n`);
   console.log(`Keyport bench ${quick ? '(--quick)' : '(full)'} — ${started.toISOString()}`);
   console.log(
+    "limits: off (every Keyport broker here runs with --limits off: Losant's throttling would cap the rates)",
+  );
+  console.log(
     `machine: ${info.nproc} cores, ${info.cpuModel}, ${info.memoryGiB} GiB, Node ${info.node}, aedes ${info.aedes}, ${info.mosquitto}${info.exposeGc ? '' : ' (no --expose-gc: memory figures are noisier)'}`,
   );
 

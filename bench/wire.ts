@@ -80,7 +80,7 @@ function rssKiB(pid: number): { rss: number; hwm: number } {
 async function startServe(): Promise<{ pid: number; mqtt: number; stop: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'keyport-bench-wire-'));
   const bin = fileURLToPath(new URL('../bin/keyport.mjs', import.meta.url));
-  const args = [bin, 'serve', '--json', '--data', dir];
+  const args = [bin, 'serve', '--json', '--data', dir, '--limits', 'off'];
   for (const f of ['--mqtt-port', '--ws-port', '--tls-port', '--http-port']) args.push(f, '0');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = (): void => {

@@ -3,6 +3,7 @@
 // of it. Requests are validated at runtime where they enter (service/dispatch.ts); errors cross
 // as {code, message}. No method or event ever carries a stored secret: the only secret that
 // crosses is the one returned once by keys.create / devices.generateKey.
+import type { LimitsMode } from './core/limits.ts';
 import type { DecisionEvent } from './core/decision-event.ts';
 import type { DeviceInput, DevicePatch } from './core/schemas/device-schemas.ts';
 import type { KeyInput, KeyPatch } from './core/schemas/key-schemas.ts';
@@ -56,6 +57,14 @@ export interface BrokerStatus {
   /** Messages per second over the last few seconds. */
   rate: { published: number; delivered: number };
   totals: { published: number; delivered: number; decisions: number };
+  /** Losant limits mode and the bans in force (src-main/broker/losant-limits.ts). */
+  limits?: LimitsInfo;
+}
+
+export interface LimitsInfo {
+  mode: LimitsMode;
+  /** Devices refused at CONNECT (limit.banned) until `until`. */
+  bans: Array<{ deviceId: string; level: number; until: string; remainingMs: number }>;
 }
 
 export type { CreatedKey } from './core/types.ts';
@@ -100,6 +109,8 @@ export interface Methods {
     res: { applicationId: string; dataDir: string; listeners: ListenerInfo | null; mode: 'desktop' | 'headless' };
   };
   'broker.status': { req: Record<string, never>; res: BrokerStatus };
+  /** Switches Losant limits mode live and stores it in the data directory. */
+  'broker.setLimits': { req: { mode: LimitsMode }; res: LimitsInfo };
   'devices.list': { req: Record<string, never>; res: Device[] };
   'devices.get': { req: { id: string }; res: Device };
   'devices.create': { req: DeviceInput; res: Device };

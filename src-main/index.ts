@@ -70,6 +70,7 @@ async function start(): Promise<void> {
     listeners: () => rt.ports,
     mode: 'desktop',
     brokerStatus: () => rt.broker.status(rt.ports),
+    limits: rt.limits,
     ...(rt.simulator ? { simulator: rt.simulator } : {}),
   };
   disposeIpc = registerIpc(ipcMain, {

@@ -53,6 +53,8 @@ export async function startKeyport(
     tlsPort: 0,
     httpPort: 0,
     log: () => {},
+    // Benchmarks measure the broker, not Losant's throttling (30 messages / 15 s per topic).
+    limits: 'off',
     ...(opts.store ? { store: opts.store } : {}),
   });
   return {

@@ -44,6 +44,8 @@ import {
 import { wireDecision, wsTooLargeDecision, type WireDecision } from './wire-decisions.ts';
 import { installWireGuard, WireFramer, type WireViolation } from './wire-guard.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
+import { LIMIT_CLOSES, LimitsHook } from './losant-limits.ts';
+import type { LimitsMode } from '../core/limits.ts';
 
 export interface BrokerOptions {
   service: BrokerBackend;
@@ -54,6 +56,9 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   /** The WebSocket listener's message limit, to name it when ws refuses a frame. */
   wsMaxMessageBytes?: number;
+  /** Losant limits mode (losant-limits.ts): 'losant' (default) or 'off'; `now` is its clock. */
+  limitsMode?: LimitsMode;
+  now?: () => number;
 }
 
 interface ClientInfo {
@@ -73,6 +78,7 @@ const POLICY_CLOSES: ReadonlySet<ReasonCode> = new Set([
   'packet.too-large',
   'payload.too-large',
   'client.slow',
+  ...LIMIT_CLOSES,
 ]);
 
 const NO_RULES: TopicRules = { filterType: 'none', pubTopics: [], subTopics: [] };
@@ -102,6 +108,8 @@ export class KeyportBroker {
   readonly limits: BrokerLimits;
   readonly #bounds: SubscribeBoundsLimits;
   readonly #wsMaxMessageBytes: number;
+  /** Losant's rates, bans, QoS 2 / retain / session handling; `losant.mode` switches it live. */
+  readonly losant: LimitsHook;
   #closing = false;
   #unwatch: () => void = () => {};
   /** Closes the rate meters' one-second buckets. */
@@ -116,6 +124,11 @@ export class KeyportBroker {
     this.limits = resolveBrokerLimits(opts.limits);
     this.#bounds = { maxFilters: this.limits.maxFiltersPerSubscribe, maxDecisions: this.limits.maxDecisionsPerPacket };
     this.#wsMaxMessageBytes = opts.wsMaxMessageBytes ?? 2 * this.limits.maxPacket;
+    this.losant = new LimitsHook({
+      ...(opts.limitsMode ? { mode: opts.limitsMode } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+      record: (client, action, d, topic) => this.#record(client, action, d, undefined, topic),
+    });
     this.#rateTimer = setInterval(() => {
       this.published.tick();
       this.delivered.tick();
@@ -168,6 +181,7 @@ export class KeyportBroker {
     const bounds = this.#bounds;
     parser.prependListener('packet', (p) => {
       if (p.cmd === 'subscribe') tagSubscribe(p as { subscriptions?: Array<{ topic: string }> }, bounds);
+      if (p.cmd === 'subscribe') this.losant.inboundSubscribe(p as { subscriptions?: Subscription[] });
     });
   };
 
@@ -260,6 +274,7 @@ export class KeyportBroker {
 
   // MQTT 5 is refused with CONNACK 1 by aedes itself; record why before it does [MQTT-3.1.2-2].
   #preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
+    this.losant.preConnect(client, packet);
     const version = packet.protocolVersion ?? 4;
     if (version !== 3 && version !== 4) {
       const { peer, forwardedFor } = peerOf(client, this.#info(client).transport);
@@ -301,7 +316,7 @@ export class KeyportBroker {
     if (password !== undefined) req.password = password.toString('utf8');
     if (forwardedFor !== undefined) req.forwardedFor = forwardedFor;
     if (will?.topic !== undefined) req.willTopic = will.topic;
-    const outcome = evaluateConnect(req, this.#connectEnv);
+    const outcome = this.losant.admit(client, evaluateConnect(req, this.#connectEnv));
     const xff = joinHeader(forwardedFor);
     this.#record(client, 'connect', outcome.decision, {
       ...(client.id ? { deviceId: client.id } : {}),
@@ -361,6 +376,8 @@ export class KeyportBroker {
     // A last will of a connection the broker closed because its key or device went away is not
     // published: that key no longer speaks for anyone.
     if (client.closed && s.closingReason && REVOKED.has(s.closingReason)) return cb(new Error(s.closingReason));
+    const limited = this.losant.publish(client, s, packet);
+    if (limited) return cb(limited);
     const d = publishDecision(view, packet.topic);
     this.#record(client, 'publish', d, undefined, packet.topic);
     if (d.allowed) {
@@ -404,6 +421,7 @@ export class KeyportBroker {
         rule: step.summary,
       });
     }
+    if (d.allowed) this.losant.subscribe(client, sub);
     cb(null, d.allowed ? sub : null); // null -> SUBACK 0x80 for this filter only
   }
 
@@ -417,6 +435,7 @@ export class KeyportBroker {
       this.#record(client, 'deliver', deliverDecision(view, packet.topic), undefined, packet.topic);
       return null;
     }
+    if (!this.losant.forward(client, s, packet)) return null;
     s.messagesToClient++;
     this.delivered.add();
     return withDeliveryQos(client, packet);
@@ -520,6 +539,7 @@ export class KeyportBroker {
       })),
       rate: { published: this.published.perSecond(), delivered: this.delivered.perSecond() },
       totals: { published: this.published.total, delivered: this.delivered.total, decisions: this.#service.feed.size },
+      limits: this.losant.info(),
     };
   }
 

@@ -9,6 +9,7 @@ import { watchParent } from './parent-watch.ts';
 import { uiDir } from './ui-dir.ts';
 import { UsageError } from './usage.ts';
 import { MQTT_MAX_REMAINING, resolveBrokerLimits } from '../broker/broker-limits.ts';
+import { parseLimitsMode, type LimitsMode } from '../core/limits.ts';
 
 export async function serveCommand(
   args: string[],
@@ -29,6 +30,7 @@ export async function serveCommand(
     'max-queue': { type: 'string' },
     'drain-timeout': { type: 'string' },
     'max-filters': { type: 'string' },
+    limits: { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
@@ -52,8 +54,15 @@ export async function serveCommand(
       (err as Error).message.replace('maxQueuedBytes', '--max-queue').replace('maxPacket', '--max-packet'),
     );
   }
+  let limitsMode: LimitsMode | undefined;
+  try {
+    if (values.limits !== undefined) limitsMode = parseLimitsMode(values.limits);
+  } catch (err) {
+    throw new UsageError(`--${(err as Error).message}`);
+  }
   const rt = await startRuntime({
     brokerLimits,
+    ...(limitsMode ? { limits: limitsMode } : {}),
     dataDir,
     uiDir: uiDir(),
     ...(values.host !== undefined ? { host: values.host as string } : {}),
@@ -90,6 +99,7 @@ export async function serveCommand(
         `  MQTT/WS:     ws://${p.host}:${p.ws}/mqtt`,
         `  MQTT/TLS:    mqtts://${p.host}:${p.tls}  (certificate SHA-256 ${rt.tlsFingerprint})`,
         `  HTTP API:    http://${p.host}:${p.http}  (admin token in ${rt.adminTokenFile})`,
+        `  Limits:      ${rt.broker.losant.mode === 'losant' ? "Losant's (rates, bans, no QoS 2 / retain / persistent sessions)" : 'off'}`,
         'Press Ctrl+C to stop.',
         '',
       ].join('\n'),

@@ -7,6 +7,7 @@ export const USAGE = `usage: keyport <command> [options]
 
   serve [--data DIR] [--host H] [--mqtt-port N] [--ws-port N] [--tls-port N] [--http-port N] [--json]
         [--max-packet BYTES] [--max-queue BYTES] [--drain-timeout MS] [--max-filters N]
+        [--limits losant|off]  (Losant's rate limits and bans; default losant, stored in DIR)
   devices create --name N [--description D] [--tag k=v]... [--class C] [--gateway ID] [--attr name:type]... [--json]
   devices list [--json]
   devices set-tags ID [--tag k=v]...

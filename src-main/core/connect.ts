@@ -29,8 +29,8 @@ export interface ConnectEnv {
 
 export interface ConnectOutcome {
   decision: Decision;
-  /** CONNACK return code: 0 accepted, 1 protocol, 4 bad credentials, 5 not authorised. */
-  returnCode: 0 | 1 | 4 | 5;
+  /** CONNACK return code: 0 accepted, 1 protocol, 3 server unavailable (limits), 4 bad credentials, 5 not authorised. */
+  returnCode: 0 | 1 | 3 | 4 | 5;
   /** The effective client address when it could be worked out. */
   address?: string;
   key?: AccessKeyRecord;

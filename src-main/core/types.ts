@@ -166,6 +166,14 @@ export const REASON_CODES = [
   'client.slow',
   'subscribe.too-many-filters',
   'decisions.summarised',
+  // Losant limits mode (core/limits.ts, README "Limits")
+  'limit.topic-rate',
+  'limit.connection-rate',
+  'limit.connect-rate',
+  'limit.banned',
+  'qos.unsupported',
+  'retain.unsupported',
+  'session.unsupported',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

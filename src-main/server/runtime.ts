@@ -2,7 +2,7 @@
 // listeners, and the HTTP server. Used by `keyport serve`, the Electron main process and tests.
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import type { ListenerInfo } from '../contract.ts';
+import type { LimitsInfo, ListenerInfo } from '../contract.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../core/client-address.ts';
 import { KeyportBroker } from '../broker/broker.ts';
 import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.ts';
@@ -17,6 +17,8 @@ import { removeLeftoverTempFiles } from '../shared/temp-files.ts';
 import { acquireLock, type DataDirLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
 import type { Store } from '../store/store.ts';
+import type { LimitsMode } from '../core/limits.ts';
+import { loadLimitsMode, saveLimitsMode } from '../service/limits-setting.ts';
 import { createHttpApp, type RouteModule } from './http-app.ts';
 import { losantApiRoutes } from './losant-api/routes.ts';
 import { rpcRoutes } from './rpc-routes.ts';
@@ -37,6 +39,10 @@ export interface RuntimeOptions {
   tlsCert?: { certFile: string; keyFile: string };
   /** Per-connection broker limits (packet sizes, slow consumers, SUBSCRIBE bounds). */
   brokerLimits?: Partial<BrokerLimits>;
+  /** Losant limits mode; given, it is also stored in the data directory. Absent: the stored one, else 'losant'. */
+  limits?: LimitsMode;
+  /** The limits' clock (ms); tests advance one to expire a 30 s ban without waiting. */
+  now?: () => number;
   /** Route modules mounted IN PLACE OF the default Losant API (tests mount it with their own clock or proxies). */
   routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => RouteModule[];
   /** Tests may hand in a store; otherwise the lowdb store in dataDir. */
@@ -59,6 +65,8 @@ export interface Runtime {
   ports: ListenerInfo;
   uiUrl: string;
   tlsFingerprint: string;
+  /** Switches limits mode live and stores it (the Broker view's switch, through broker.setLimits). */
+  limits: { set(mode: LimitsMode): Promise<LimitsInfo> };
   close(): Promise<void>;
 }
 
@@ -103,7 +111,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // A WebSocket message may carry more than one MQTT packet; twice the packet limit bounds what
     // ws buffers per connection while never splitting a legitimate largest packet.
     const wsMaxMessageBytes = 2 * limits.maxPacket;
-    const broker = await KeyportBroker.create({ service, trustedProxies: trusted, log, limits, wsMaxMessageBytes });
+    if (opts.limits) await saveLimitsMode(dataDir, opts.limits);
+    const limitsMode = opts.limits ?? (await loadLimitsMode(dataDir));
+    const broker = await KeyportBroker.create({
+      service,
+      trustedProxies: trusted,
+      log,
+      limits,
+      wsMaxMessageBytes,
+      limitsMode,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
     undo.push(() => broker.close());
     const listeners: Listeners = await startListeners(broker.handle, {
       host,
@@ -117,12 +135,29 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     let ports: ListenerInfo | null = null;
     const simulator = new Simulator({ service, dataDir, listeners: () => ports, log, ...opts.simulator });
     undo.push(() => simulator.close());
-    const base = { service, broker, simulator, dataDir, adminToken, adminTokenFile, tlsFingerprint: cert.fingerprint };
+    const limitsControl = {
+      async set(mode: LimitsMode): Promise<LimitsInfo> {
+        await saveLimitsMode(dataDir, mode); // stored first: a failed write changes nothing
+        broker.losant.mode = mode;
+        return broker.losant.info();
+      },
+    };
+    const base = {
+      service,
+      broker,
+      simulator,
+      dataDir,
+      adminToken,
+      adminTokenFile,
+      tlsFingerprint: cert.fingerprint,
+      limits: limitsControl,
+    };
     const ctx = {
       service,
       dataDir,
       listeners: () => ports,
       brokerStatus: () => broker.status(ports),
+      limits: limitsControl,
       simulator,
       ...(opts.mode ? { mode: opts.mode } : {}),
     };

@@ -1,9 +1,11 @@
 // The single entry for contract calls: checks the method and the request shape, calls the
 // service, and turns every failure into a ContractError (no stack traces cross a transport).
+import type { LimitsMode } from '../core/limits.ts';
 import type {
   BrokerStatus,
   ContractError,
   DecisionFilter,
+  LimitsInfo,
   ListenerInfo,
   MethodName,
   Methods,
@@ -27,6 +29,8 @@ export interface DispatchContext {
   mode?: 'desktop' | 'headless';
   /** Live broker figures, when a broker runs in this process. */
   brokerStatus?: () => BrokerStatus;
+  /** Losant limits mode: switched live and stored, when a broker runs in this process (runtime.ts). */
+  limits?: { set(mode: LimitsMode): Promise<LimitsInfo> };
   /** Simulated devices, when a broker runs in this process (runtime.ts). */
   simulator?: Simulator;
 }
@@ -94,6 +98,15 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'broker.status': (ctx) => {
     if (!ctx.brokerStatus) throw new ServiceError('unavailable', 'the broker is not running in this process');
     return ctx.brokerStatus();
+  },
+  'broker.setLimits': (ctx, req) => {
+    if (!ctx.limits) throw new ServiceError('unavailable', 'the broker is not running in this process');
+    const mode = (req as { mode?: unknown } | undefined)?.mode;
+    if (mode !== 'losant' && mode !== 'off')
+      throw new ServiceError('validation', `mode must be "losant" or "off" (got ${JSON.stringify(mode)})`, [
+        { field: 'mode', message: 'must be "losant" or "off"' },
+      ]);
+    return ctx.limits.set(mode);
   },
   'devices.history': (ctx, req) => ctx.service.telemetry.history(ctx.service.devices.get(needId(req, 'device')).id),
   'devices.commands': (ctx, req) => ctx.service.telemetry.commands(ctx.service.devices.get(needId(req, 'device')).id),

@@ -40,6 +40,9 @@ export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }>
       '0',
       '--http-port',
       '0',
+      // Specs publish fast and use retain; the limits switch spec turns them on through the UI.
+      '--limits',
+      'off',
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -164,7 +164,21 @@ export interface ServeRun {
   exited: Promise<CliResult>;
 }
 
-const SERVE_ARGS = ['serve', '--json', '--mqtt-port', '0', '--ws-port', '0', '--tls-port', '0', '--http-port', '0'];
+// Limits off as in every harness: tests publish fast and use retain (a test of limits passes --limits losant).
+const SERVE_ARGS = [
+  'serve',
+  '--json',
+  '--mqtt-port',
+  '0',
+  '--ws-port',
+  '0',
+  '--tls-port',
+  '0',
+  '--http-port',
+  '0',
+  '--limits',
+  'off',
+];
 
 function parseReady(line: string): ReadyLine {
   try {

@@ -22,7 +22,17 @@ export interface Harness {
 
 export async function startHarness(opts: Partial<RuntimeOptions> = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'keyport-it-'));
-  const rt = await startRuntime({ dataDir, mqttPort: 0, wsPort: 0, tlsPort: 0, httpPort: 0, log: () => {}, ...opts });
+  // Limits off unless a test is about them: suites publish fast and use retain / QoS 2.
+  const rt = await startRuntime({
+    dataDir,
+    mqttPort: 0,
+    wsPort: 0,
+    tlsPort: 0,
+    httpPort: 0,
+    log: () => {},
+    limits: 'off',
+    ...opts,
+  });
   let n = 0;
   return {
     rt,

@@ -24,6 +24,7 @@ describe('keyport serve limit flags', () => {
     [['--drain-timeout', '-1'], /--drain-timeout/],
     [['--max-filters', '0'], /--max-filters/],
     [['--max-packet', '8192', '--max-queue', '4096'], /--max-queue \(4096\) must be at least --max-packet \(8192\)/],
+    [['--limits', 'strict'], /^keyport: --limits must be "losant" or "off" \(got "strict"\)/],
   ])('%j exits 2 with one line naming the flag', async (args, names) => {
     const dir = await newDir();
     const r = await keyport(dir, ['serve', '--json', ...args]);

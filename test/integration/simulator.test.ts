@@ -632,6 +632,7 @@ describe('the simulator.* contract', () => {
       tlsPort: 0,
       httpPort: 0,
       log: () => {},
+      limits: 'off' as const,
       simulator: { vault, backoff: { baseMs: BASE_MS } },
     };
     const a = await startRuntime(opts);
