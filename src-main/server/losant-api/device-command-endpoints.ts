@@ -6,8 +6,7 @@
 // (docs/design.md §5): send a command to a device in its key's scope, read commands of a device it could
 // subscribe to. Both checks go through deviceCaller (access-control re-check at every use).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { deliverDecision, publishDecision } from '../../core/topic-access.ts';
-import type { Decision } from '../../core/types.ts';
+import { deliverDecision } from '../../core/topic-access.ts';
 import { sendJson } from '../http-util.ts';
 import {
   bodyOf,
@@ -21,7 +20,7 @@ import {
   validation,
   type ApiContext,
 } from './context.ts';
-import { deviceCaller } from './device-endpoints.ts';
+import { authorizeDevicePublish, deviceCaller } from './device-endpoints.ts';
 import { originOf, recordDecision as record } from './device-origin.ts';
 import { parseHistoryParams, selectHistory } from './history-params.ts';
 import { commandToLosant } from './shapes.ts';
@@ -36,22 +35,7 @@ export async function postCommand(
   appId: string,
   deviceId: string,
 ): Promise<void> {
-  const origin = originOf(ctx, req);
-  const topic = `losant/${deviceId}/command`;
-  const caller = await deviceCaller(ctx, req, origin, topic, 'publish');
-  requireApp(ctx, appId);
-  requireIdShape(deviceId, 'Device');
-  const who =
-    caller.kind === 'device' ? { deviceId: caller.claims.sub, keyId: caller.key.id, topic } : { deviceId, topic };
-  let allowed: Decision = { allowed: true, reason: 'publish.allowed', rule: 'admin token (the platform)' };
-  if (caller.kind === 'device') {
-    allowed = publishDecision(caller.view, topic);
-    if (!allowed.allowed) {
-      record(ctx, origin, 'publish', allowed, who);
-      throw forbidden(`device ${caller.claims.sub} may not send commands to device ${deviceId}: ${allowed.rule}`);
-    }
-  }
-  if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
+  const { origin, who, allowed } = await authorizeDevicePublish(ctx, req, appId, deviceId, 'command');
   const body = bodyOf(req);
   if (!isObj(body)) throw validation('deviceCommand: must be a JSON object {name, payload?, time?}');
   rejectUnknownFields(body, COMMAND_FIELDS, 'deviceCommand');

@@ -89,15 +89,29 @@ function validateStates(body: unknown, nowMs: number): string[] {
   });
 }
 
-export async function postState(
+/** What a device (or the platform) publishing on a device's topic over HTTP was allowed, and as whom. */
+export interface HttpPublish {
+  origin: Origin;
+  topic: string;
+  who: { deviceId: string; keyId?: string; topic: string };
+  allowed: Decision;
+}
+
+/**
+ * The check every HTTP publish on `losant/{deviceId}/{channel}` makes before it acts: the caller
+ * (admin token = the platform, or a device token re-checked by access-control), the application,
+ * the id's shape, the key's publish rule for that topic (a refusal is recorded and answered 403)
+ * and the device's existence.
+ */
+export async function authorizeDevicePublish(
   ctx: ApiContext,
   req: FastifyRequest,
-  res: FastifyReply,
   appId: string,
   deviceId: string,
-): Promise<void> {
+  channel: 'state' | 'command',
+): Promise<HttpPublish> {
   const origin = originOf(ctx, req);
-  const topic = `losant/${deviceId}/state`;
+  const topic = `losant/${deviceId}/${channel}`;
   const caller = await deviceCaller(ctx, req, origin, topic, 'publish');
   requireApp(ctx, appId);
   requireIdShape(deviceId, 'Device');
@@ -108,10 +122,22 @@ export async function postState(
     allowed = publishDecision(caller.view, topic);
     if (!allowed.allowed) {
       record(ctx, origin, 'publish', allowed, who);
-      throw forbidden(`device ${caller.claims.sub} may not report state for device ${deviceId}: ${allowed.rule}`);
+      const what = channel === 'state' ? 'report state for' : 'send commands to';
+      throw forbidden(`device ${caller.claims.sub} may not ${what} device ${deviceId}: ${allowed.rule}`);
     }
   }
   if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
+  return { origin, topic, who, allowed };
+}
+
+export async function postState(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  res: FastifyReply,
+  appId: string,
+  deviceId: string,
+): Promise<void> {
+  const { origin, topic, who, allowed } = await authorizeDevicePublish(ctx, req, appId, deviceId, 'state');
   const body = bodyOf(req);
   let texts: string[];
   try {
