@@ -4,6 +4,7 @@
 // as {code, message}. No method or event ever carries a stored secret: the only secret that
 // crosses is the one returned once by keys.create / devices.generateKey.
 import type { DecisionEvent } from './core/decision-event.ts';
+import type { Explanation } from './core/explain.ts';
 import type { AccessKey, Command, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
 import type {
   FleetSummary,
@@ -96,6 +97,23 @@ export interface FleetRequest {
   transport?: SimTransport;
 }
 
+/** A playground question (docs/design.md §12a). `key` is a key id or the key; `secret` optional. */
+export interface ExplainQuery {
+  key: string;
+  secret?: string;
+  deviceId: string;
+  transport?: 'tcp' | 'ws' | 'tls';
+  address?: string;
+  forwardedFor?: string;
+  protocolVersion?: number;
+  willTopic?: string;
+  publish?: string[];
+  subscribe?: string[];
+  deliver?: string[];
+}
+
+export type { Check, Explanation, TopicExplanation, WildcardReach } from './core/explain.ts';
+
 export interface Methods {
   'app.info': {
     req: Record<string, never>;
@@ -134,6 +152,8 @@ export interface Methods {
   'simulator.fleetRemove': { req: { id: string }; res: { id: string } };
   'simulator.scenarios': { req: Record<string, never>; res: ScenarioInfo[] };
   'simulator.runScenario': { req: { name: ScenarioName }; res: { sims: SimSnapshot[] } };
+  /** Would this connect / publish / subscribe be allowed, and why? Nothing connects, nothing is recorded. */
+  'access.explain': { req: ExplainQuery; res: Explanation };
   'decisions.list': { req: DecisionFilter; res: DecisionEvent[] };
   'decisions.export': { req: DecisionFilter; res: { jsonl: string; count: number } };
 }

@@ -19,6 +19,9 @@ export const USAGE = `usage: keyport <command> [options]
   keys list [--query JSON] [--json]
   keys set-status ID active|inactive
   keys delete ID
+  explain --key ID|KEY --device ID [--address A] [--transport tcp|ws|tls] [--forwarded-for LIST]
+          [--publish TOPIC]... [--subscribe FILTER]... [--deliver TOPIC]... [--will TOPIC] [--json]
+          (no secret: the key's rules are explained; exit 3 when anything asked is denied)
   simulate (--secret-file FILE | --device ID --key K [--secret -]) [--every SECONDS]
            [--transport tcp|ws] [--url URL] [--source ADDR] [--attr name=GENERATOR]...
            [--duration SECONDS] [--json]
@@ -33,4 +36,4 @@ export const USAGE = `usage: keyport <command> [options]
 keys create: a device is in scope when its id is listed OR it matches ANY one --tag; --tag k (or k=)
 matches any value of tag k, --tag =v any tag whose value is v.
 Every command takes --data DIR (or KEYPORT_DATA) to pick the data directory (default ~/.keyport).
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input.`;
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input, 3 explain: something is denied.`;

@@ -123,6 +123,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       listeners: () => ports,
       brokerStatus: () => broker.status(ports),
       simulator,
+      trustedProxies: trusted,
       ...(opts.mode ? { mode: opts.mode } : {}),
     };
     let httpPort = 0;

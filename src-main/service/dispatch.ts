@@ -17,6 +17,8 @@ import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts
 import { FileWriteError } from '../shared/atomic-write.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import { ServiceError } from '../shared/errors.ts';
+import type { TrustedProxies } from '../core/client-address.ts';
+import { explainAccess } from './explain-service.ts';
 import type { KeyportService } from './service.ts';
 import { simulatorHandlers as sim } from './simulator-handlers.ts';
 
@@ -29,6 +31,8 @@ export interface DispatchContext {
   brokerStatus?: () => BrokerStatus;
   /** Simulated devices, when a broker runs in this process (runtime.ts). */
   simulator?: Simulator;
+  /** The server's trusted proxies (for explaining X-Forwarded-For); default loopback. */
+  trustedProxies?: TrustedProxies;
 }
 
 type Handler<M extends MethodName> = (ctx: DispatchContext, req: Req<M>) => Res<M> | Promise<Res<M>>;
@@ -104,6 +108,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     const name = req.name === undefined ? `${device.name} key`.slice(0, 255) : needString(req, 'name');
     return ctx.service.keys.create({ name, deviceIds: [device.id], createdVia: 'device-page' });
   },
+  'access.explain': (ctx, req) => explainAccess(ctx.service, req, ctx.trustedProxies),
   'decisions.list': (ctx, req) => listDecisions(ctx, req),
   'decisions.export': (ctx, req) => {
     const events = listDecisions(ctx, req);
