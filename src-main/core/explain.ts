@@ -12,7 +12,7 @@ import {
   type SessionView,
   type TopicRules,
 } from './topic-access.ts';
-import { filtersIntersect, topicMatches, validateTopicFilter, validateTopicName } from './topics.ts';
+import { filterCovers, filtersIntersect, topicMatches, validateTopicFilter, validateTopicName } from './topics.ts';
 import { deny, type Decision, type ReasonCode, type Transport } from './types.ts';
 
 export type { Check } from './connect.ts';
@@ -148,6 +148,13 @@ function reachOf(session: SessionView, filter: string, env: ExplainEnv): Wildcar
     // Each overlapping entry stands for the custom topics it names; a sample topic gives the decision.
     if (filtersIntersect(filter, entry))
       add(`custom topics matching "${entry}"`, deliverDecision(session, customSample(entry)));
+  }
+  // The rest of what the filter matches: withheld by a whitelist, delivered by a blacklist.
+  if (!rules.subTopics.some((entry) => filterCovers(entry, filter))) {
+    const rest = `other custom topics matching "${filter}"`;
+    if (rules.filterType === 'whitelist')
+      add(rest, deny('topic.not-whitelisted', 'subTopics whitelist (no entry matches)'));
+    else reach.delivered.push(rest);
   }
   return reach;
 }

@@ -65,7 +65,8 @@ export function parseExplainRequest(service: KeyportService, req: unknown): Expl
   const forwardedFor = optString(r, 'forwardedFor', errors);
   if (forwardedFor !== undefined && transport !== 'ws')
     errors.push({ field: 'forwardedFor', message: 'forwardedFor applies to the ws transport only (an HTTP header)' });
-  const secret = optString(r, 'secret', errors, 255);
+  // An empty secret is a real input (the client sends an empty password: credentials.missing).
+  const secret = r.secret === '' ? '' : optString(r, 'secret', errors, 255);
   const willTopic = optString(r, 'willTopic', errors, 65535);
   const pv = r.protocolVersion;
   if (pv !== undefined && (typeof pv !== 'number' || !Number.isInteger(pv)))
