@@ -5,6 +5,8 @@
 // crosses is the one returned once by keys.create / devices.generateKey.
 import type { DecisionEvent } from './core/decision-event.ts';
 import type { Explanation } from './core/explain.ts';
+import type { KeyMatrix } from './core/key-matrix.ts';
+import type { LintFinding } from './core/key-lint.ts';
 import type { AccessKey, Command, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
 import type {
   FleetSummary,
@@ -112,6 +114,8 @@ export interface ExplainQuery {
   deliver?: string[];
 }
 
+export type { KeyMatrix, MatrixCell } from './core/key-matrix.ts';
+export type { LintCode, LintFinding } from './core/key-lint.ts';
 export type { Check, Explanation, TopicExplanation, WildcardReach } from './core/explain.ts';
 
 export interface Methods {
@@ -154,6 +158,10 @@ export interface Methods {
   'simulator.runScenario': { req: { name: ScenarioName }; res: { sims: SimSnapshot[] } };
   /** Would this connect / publish / subscribe be allowed, and why? Nothing connects, nothing is recorded. */
   'access.explain': { req: ExplainQuery; res: Explanation };
+  /** One key's devices × {connect, publish state, subscribe command, each custom rule}; `csv` is the export. */
+  'keys.matrix': { req: { id: string; address?: string }; res: KeyMatrix & { csv: string } };
+  /** Linter findings for one key (`id`) or all keys. */
+  'keys.lint': { req: { id?: string }; res: Array<{ keyId: string; findings: LintFinding[] }> };
   'decisions.list': { req: DecisionFilter; res: DecisionEvent[] };
   'decisions.export': { req: DecisionFilter; res: { jsonl: string; count: number } };
 }

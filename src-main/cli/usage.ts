@@ -19,6 +19,8 @@ export const USAGE = `usage: keyport <command> [options]
   keys list [--query JSON] [--json]
   keys set-status ID active|inactive
   keys delete ID
+  keys lint [ID] [--json]        findings (code, sentence, fix) for one key or all
+  keys matrix ID [--address A] [--csv | --json]   devices × connect/publish/subscribe/custom rules
   explain --key ID|KEY --device ID [--address A] [--transport tcp|ws|tls] [--forwarded-for LIST]
           [--publish TOPIC]... [--subscribe FILTER]... [--deliver TOPIC]... [--will TOPIC] [--json]
           (no secret: the key's rules are explained; exit 3 when anything asked is denied)

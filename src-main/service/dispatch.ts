@@ -18,7 +18,7 @@ import { FileWriteError } from '../shared/atomic-write.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import { ServiceError } from '../shared/errors.ts';
 import type { TrustedProxies } from '../core/client-address.ts';
-import { explainAccess } from './explain-service.ts';
+import { explainAccess, keysLint, keysMatrix } from './explain-service.ts';
 import type { KeyportService } from './service.ts';
 import { simulatorHandlers as sim } from './simulator-handlers.ts';
 
@@ -109,6 +109,8 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     return ctx.service.keys.create({ name, deviceIds: [device.id], createdVia: 'device-page' });
   },
   'access.explain': (ctx, req) => explainAccess(ctx.service, req, ctx.trustedProxies),
+  'keys.matrix': (ctx, req) => keysMatrix(ctx.service, req, ctx.trustedProxies),
+  'keys.lint': (ctx, req) => keysLint(ctx.service, req),
   'decisions.list': (ctx, req) => listDecisions(ctx, req),
   'decisions.export': (ctx, req) => {
     const events = listDecisions(ctx, req);

@@ -5,6 +5,9 @@ import { explain, type ExplainEnv, type ExplainRequest, type Explanation } from 
 import { isId } from '../core/ids.ts';
 import type { FieldError, Transport } from '../core/types.ts';
 import { notFound, validationError } from '../shared/errors.ts';
+import { lintKey, type LintFinding } from '../core/key-lint.ts';
+import { keyMatrix, matrixCsv, type KeyMatrix } from '../core/key-matrix.ts';
+import { publicKey } from './keys.ts';
 import type { KeyportService } from './service.ts';
 
 const TRANSPORTS: readonly Transport[] = ['tcp', 'ws', 'tls'];
@@ -98,4 +101,34 @@ export function parseExplainRequest(service: KeyportService, req: unknown): Expl
 
 export function explainAccess(service: KeyportService, req: unknown, trusted?: TrustedProxies): Explanation {
   return explain(parseExplainRequest(service, req), explainEnv(service, trusted));
+}
+
+function needKey(service: KeyportService, id: unknown) {
+  if (!isId(id))
+    throw validationError([{ field: 'id', message: 'id must be an access key id (24 lowercase hex characters)' }]);
+  const record = service.store.getKey(id);
+  if (!record) throw notFound('access key', id);
+  return record;
+}
+
+export function keysMatrix(
+  service: KeyportService,
+  req: unknown,
+  trusted?: TrustedProxies,
+): KeyMatrix & { csv: string } {
+  const r = isObj(req) ? req : {};
+  const errors: FieldError[] = [];
+  const address = optString(r, 'address', errors, 100) ?? '127.0.0.1';
+  if (errors.length) throw validationError(errors);
+  const m = keyMatrix(needKey(service, r.id), explainEnv(service, trusted), address);
+  return { ...m, csv: matrixCsv(m) };
+}
+
+/** Findings for one key (`id`) or for every key. */
+export function keysLint(service: KeyportService, req: unknown): Array<{ keyId: string; findings: LintFinding[] }> {
+  const r = isObj(req) ? req : {};
+  const keys = service.store.listKeys().map(publicKey);
+  const env = { devices: service.store.listDevices(), keys, now: new Date() };
+  const targets = r.id === undefined ? keys : [publicKey(needKey(service, r.id))];
+  return targets.map((k) => ({ keyId: k.id, findings: lintKey(k, env) }));
 }
