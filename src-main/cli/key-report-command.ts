@@ -17,7 +17,9 @@ export async function warnAfterCreate(b: Backend, keyId: string, err: Out): Prom
 }
 
 export async function lintCommand(args: string[], open: () => Promise<Backend>, io: CliIo): Promise<void> {
-  const { values, positionals } = parse(args, {}, []);
+  // The key id is optional: without it every key is linted.
+  const hasId = args[0] !== undefined && !args[0].startsWith('-');
+  const { values, positionals } = parse(args, {}, hasId ? ['key ID'] : []);
   const id = positionals[0];
   await withBackend(open, async (b) => {
     const reports = await b.api.call('keys.lint', id === undefined ? {} : { id });

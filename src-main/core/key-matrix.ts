@@ -48,12 +48,19 @@ export function keyMatrix(key: AccessKeyRecord, env: ExplainEnv, address = '127.
     );
     // A refused CONNECT means the device gets nothing else either.
     const ok = e.connect.decision.allowed;
+    const cellOf = (t: (typeof e.topics)[number] | undefined): MatrixCell => ({
+      allowed: ok && t !== undefined && t.decision.allowed,
+      reason: ok && t !== undefined ? t.decision.reason : e.connect.decision.reason,
+    });
+    // explain lists the publishes first, then the subscriptions; the columns interleave them.
+    const pubs = e.topics.filter((t) => t.action === 'publish');
+    const subs = e.topics.filter((t) => t.action === 'subscribe');
     const cells: MatrixCell[] = [
       { allowed: ok, reason: e.connect.decision.reason },
-      ...e.topics.map((t) => ({
-        allowed: ok && t.decision.allowed,
-        reason: ok ? t.decision.reason : e.connect.decision.reason,
-      })),
+      cellOf(pubs[0]),
+      cellOf(subs[0]),
+      ...pubs.slice(1).map(cellOf),
+      ...subs.slice(1).map(cellOf),
     ];
     rows.push({ deviceId: d.id, deviceName: d.name, cells });
   }

@@ -93,3 +93,34 @@ describe('keyport explain', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('keyport keys lint / keys matrix', () => {
+  it('keys create warns on stderr with the linter findings (an all-devices key)', async () => {
+    const r = await keyport(dir, ['keys', 'create', '--all-devices', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('key.all-devices: the key admits every device');
+    expect(r.stderr).toContain('fix: ');
+    expect(r.stderr).not.toContain('key.never-used'); // a new key is not yet "unused"
+  });
+
+  it('keys lint ID --json lists findings with code, message and fix; a bad id exits 2', async () => {
+    const reports = await keyportJson<Array<{ keyId: string; findings: Array<{ code: string; fix: string }> }>>(dir, [
+      'keys',
+      'lint',
+      key.id,
+      '--json',
+    ]);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.findings.map((f) => f.code)).toContain('key.never-used');
+    expect((await keyport(dir, ['keys', 'lint', 'nope'])).code).toBe(2);
+  });
+
+  it('keys matrix ID --csv prints one row per device', async () => {
+    const r = await keyport(dir, ['keys', 'matrix', key.id, '--csv']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\r\n');
+    expect(lines[0]).toContain('"connect","publish state","subscribe command"');
+    expect(lines.find((l) => l.startsWith(`"${dev.id}"`))).toContain('"allowed"');
+    expect(lines.find((l) => l.startsWith(`"${other.id}"`))).toContain('"denied (device.out-of-scope)"');
+  });
+});
