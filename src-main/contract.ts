@@ -5,6 +5,9 @@
 // crosses is the one returned once by keys.create / devices.generateKey.
 import type { LimitsMode } from './core/limits.ts';
 import type { DecisionEvent } from './core/decision-event.ts';
+import type { Explanation } from './core/explain.ts';
+import type { KeyMatrix } from './core/key-matrix.ts';
+import type { LintFinding } from './core/key-lint.ts';
 import type { DeviceInput, DevicePatch } from './core/schemas/device-schemas.ts';
 import type { KeyInput, KeyPatch } from './core/schemas/key-schemas.ts';
 import type { AccessKey, Command, CreatedKey, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
@@ -103,6 +106,25 @@ export interface FleetRequest {
   transport?: SimTransport;
 }
 
+/** A playground question (docs/design.md §12a). `key` is a key id or the key; `secret` optional. */
+export interface ExplainQuery {
+  key: string;
+  secret?: string;
+  deviceId: string;
+  transport?: 'tcp' | 'ws' | 'tls';
+  address?: string;
+  forwardedFor?: string;
+  protocolVersion?: number;
+  willTopic?: string;
+  publish?: string[];
+  subscribe?: string[];
+  deliver?: string[];
+}
+
+export type { KeyMatrix, MatrixCell } from './core/key-matrix.ts';
+export type { LintCode, LintFinding } from './core/key-lint.ts';
+export type { Check, Explanation, TopicExplanation, WildcardReach } from './core/explain.ts';
+
 export interface Methods {
   'app.info': {
     req: Record<string, never>;
@@ -140,6 +162,12 @@ export interface Methods {
   'simulator.fleetRemove': { req: { id: string }; res: { id: string } };
   'simulator.scenarios': { req: Record<string, never>; res: ScenarioInfo[] };
   'simulator.runScenario': { req: { name: ScenarioName }; res: { sims: SimSnapshot[] } };
+  /** Would this connect / publish / subscribe be allowed, and why? Nothing connects, nothing is recorded. */
+  'access.explain': { req: ExplainQuery; res: Explanation };
+  /** One key's devices × {connect, publish state, subscribe command, each custom rule}; `csv` is the export. */
+  'keys.matrix': { req: { id: string; address?: string }; res: KeyMatrix & { csv: string } };
+  /** Linter findings for one key (`id`) or all keys. */
+  'keys.lint': { req: { id?: string }; res: Array<{ keyId: string; findings: LintFinding[] }> };
   'decisions.list': { req: DecisionFilter; res: DecisionEvent[] };
   'decisions.export': { req: DecisionFilter; res: { jsonl: string; count: number } };
 }

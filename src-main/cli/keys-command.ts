@@ -7,8 +7,9 @@ import { parse, strings, tagMatchesFrom } from './args.ts';
 import { printJson, table, type CliIo } from './io.ts';
 import { openSecretsFile, pickFormat, type PendingSecretsFile } from './save-secrets.ts';
 import { UsageError } from './usage.ts';
+import { lintCommand, matrixCommand, warnAfterCreate } from './key-report-command.ts';
 
-export const KEY_SUBCOMMANDS = ['create', 'list', 'set-status', 'delete'] as const;
+export const KEY_SUBCOMMANDS = ['create', 'list', 'set-status', 'delete', 'lint', 'matrix'] as const;
 const TOPIC_MODES = ['none', 'all', 'whitelist', 'blacklist'];
 
 function buildCreateRequest(values: Record<string, unknown>): Record<string, unknown> {
@@ -94,6 +95,7 @@ async function create(args: string[], open: () => Promise<Backend>, io: CliIo): 
     ]);
     // Issue 12: a secret that went to a file stays off stdout, which ends up in terminals' scroll-back
     // and CI logs. The document says where it went instead.
+    await warnAfterCreate(b, k.id, io.stderr);
     if (values.json)
       return printJson(out, save ? { accessKey: k, secretSavedTo: resolve(save) } : { accessKey: k, secret });
     out.write(`created access key ${k.id} (${restrictionSummary(k)})\n  key:    ${k.key}\n`);
@@ -115,6 +117,10 @@ export async function keysCommand(
   switch (sub) {
     case 'create':
       return create(args, open, io);
+    case 'lint':
+      return lintCommand(args, open, io);
+    case 'matrix':
+      return matrixCommand(args, open, io);
     case 'list': {
       const { values } = parse(args, { query: { type: 'string' } });
       await withBackend(open, async (b) => {

@@ -5,6 +5,7 @@ import { resolveDataDir } from '../service/data-dir.ts';
 import { StoreFileError } from '../store/store.ts';
 import { openBackend } from './backend.ts';
 import { devicesCommand } from './devices-command.ts';
+import { explainCommand } from './explain-command.ts';
 import { processIo, type CliIo } from './io.ts';
 import { keysCommand } from './keys-command.ts';
 import { USAGE, UsageError } from './usage.ts';
@@ -39,6 +40,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     case 'keys':
       await keysCommand(sub, args, open, io);
       return 0;
+    case 'explain':
+      return explainCommand(rest, open, io);
     case 'serve':
       // Loaded on demand (a separate chunk of the built CLI): the broker, TLS and HTTP stack would
       // double every other command's start-up.

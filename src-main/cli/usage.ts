@@ -20,6 +20,11 @@ export const USAGE = `usage: keyport <command> [options]
   keys list [--query JSON] [--json]
   keys set-status ID active|inactive
   keys delete ID
+  keys lint [ID] [--json]        findings (code, sentence, fix) for one key or all
+  keys matrix ID [--address A] [--csv | --json]   devices × connect/publish/subscribe/custom rules
+  explain --key ID|KEY --device ID [--address A] [--transport tcp|ws|tls] [--forwarded-for LIST]
+          [--publish TOPIC]... [--subscribe FILTER]... [--deliver TOPIC]... [--will TOPIC] [--json]
+          (no secret: the key's rules are explained; exit 3 when anything asked is denied)
   simulate (--secret-file FILE | --device ID --key K [--secret -]) [--every SECONDS]
            [--transport tcp|ws] [--url URL] [--source ADDR] [--attr name=GENERATOR]...
            [--duration SECONDS] [--json]
@@ -34,4 +39,4 @@ export const USAGE = `usage: keyport <command> [options]
 keys create: a device is in scope when its id is listed OR it matches ANY one --tag; --tag k (or k=)
 matches any value of tag k, --tag =v any tag whose value is v.
 Every command takes --data DIR (or KEYPORT_DATA) to pick the data directory (default ~/.keyport).
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input.`;
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input, 3 explain: something is denied.`;

@@ -159,6 +159,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       brokerStatus: () => broker.status(ports),
       limits: limitsControl,
       simulator,
+      trustedProxies: trusted,
       ...(opts.mode ? { mode: opts.mode } : {}),
     };
     let httpPort = 0;

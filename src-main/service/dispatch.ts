@@ -19,6 +19,8 @@ import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts
 import { FileWriteError } from '../shared/atomic-write.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import { ServiceError } from '../shared/errors.ts';
+import type { TrustedProxies } from '../core/client-address.ts';
+import { explainAccess, keysLint, keysMatrix } from './explain-service.ts';
 import type { KeyportService } from './service.ts';
 import { simulatorHandlers as sim } from './simulator-handlers.ts';
 
@@ -33,6 +35,8 @@ export interface DispatchContext {
   limits?: { set(mode: LimitsMode): Promise<LimitsInfo> };
   /** Simulated devices, when a broker runs in this process (runtime.ts). */
   simulator?: Simulator;
+  /** The server's trusted proxies (for explaining X-Forwarded-For); default loopback. */
+  trustedProxies?: TrustedProxies;
 }
 
 type Handler<M extends MethodName> = (ctx: DispatchContext, req: Req<M>) => Res<M> | Promise<Res<M>>;
@@ -117,6 +121,9 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     const name = req.name === undefined ? `${device.name} key`.slice(0, 255) : needString(req, 'name');
     return ctx.service.keys.create({ name, deviceIds: [device.id], createdVia: 'device-page' });
   },
+  'access.explain': (ctx, req) => explainAccess(ctx.service, req, ctx.trustedProxies),
+  'keys.matrix': (ctx, req) => keysMatrix(ctx.service, req, ctx.trustedProxies),
+  'keys.lint': (ctx, req) => keysLint(ctx.service, req),
   'decisions.list': (ctx, req) => listDecisions(ctx, req),
   'decisions.export': (ctx, req) => {
     const events = listDecisions(ctx, req);
