@@ -41,3 +41,50 @@ describe('device.changed from broker bookkeeping', () => {
     off();
   });
 });
+
+describe('decisions', () => {
+  const denied = { transport: 'tcp', action: 'connect', result: 'denied', reason: 'key.unknown', rule: 'r' } as const;
+
+  it('go out as one decisions message per flush with every decision of the interval, oldest first', () => {
+    vi.useFakeTimers();
+    try {
+      const s = new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 1) });
+      const sent: { event: string; payload: unknown }[] = [];
+      const off = subscribeContractEvents(s, (event, payload) => sent.push({ event, payload }), { flushMs: 100 });
+      const seqs = Array.from({ length: 50 }, () => s.feed.record(denied).seq);
+      expect(sent).toEqual([]); // nothing before the interval ends
+      vi.advanceTimersByTime(100);
+      expect(sent.map((m) => m.event)).toEqual(['decisions']);
+      expect((sent[0]!.payload as { seq: number }[]).map((d) => d.seq)).toEqual(seqs);
+      vi.advanceTimersByTime(500);
+      expect(sent).toHaveLength(1); // no empty batches
+      s.feed.record(denied);
+      off(); // close sends what is pending
+      expect(sent.map((m) => m.event)).toEqual(['decisions', 'decisions']);
+      expect(sent[1]!.payload).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keep the newest maxDecisionsPerFlush of a burst', () => {
+    vi.useFakeTimers();
+    try {
+      const s = new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 1) });
+      const batches: { seq: number }[][] = [];
+      const off = subscribeContractEvents(
+        s,
+        (event, payload) => {
+          if (event === 'decisions') batches.push(payload as { seq: number }[]);
+        },
+        { maxDecisionsPerFlush: 10 },
+      );
+      const seqs = Array.from({ length: 35 }, () => s.feed.record(denied).seq);
+      vi.advanceTimersByTime(100);
+      expect(batches.map((b) => b.map((d) => d.seq))).toEqual([seqs.slice(-10)]);
+      off();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
