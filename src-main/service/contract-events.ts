@@ -83,8 +83,9 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
   statusTimer?.unref();
   return () => {
     offs.forEach((off) => off());
-    statusChanges.cancel();
-    statusChanges.cancel();
+    // A status change still waiting for its interval is delivered, not dropped: the last
+    // device.changed a transport sees is the device's latest record.
+    statusChanges.flush();
     clearInterval(flushTimer);
     if (statusTimer) clearInterval(statusTimer);
     flush();

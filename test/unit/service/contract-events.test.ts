@@ -88,3 +88,30 @@ describe('decisions', () => {
     }
   });
 });
+
+describe('closing the subscription', () => {
+  it('delivers a device status change still waiting for its interval, not drops it', async () => {
+    vi.useFakeTimers();
+    try {
+      const s = new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 1) });
+      const d = await s.devices.create({ name: 'd' });
+      const sent: { lastState?: { data: { n: number } } }[] = [];
+      const off = subscribeContractEvents(
+        s,
+        (event, payload) => {
+          if (event === 'device.changed') sent.push(payload as (typeof sent)[number]);
+        },
+        { deviceStatusMs: 250 },
+      );
+      await s.telemetry.recordState(d.id, JSON.stringify({ data: { n: 1 } }));
+      await s.telemetry.recordState(d.id, JSON.stringify({ data: { n: 2 } })); // waits for the interval
+      expect(sent.map((x) => x.lastState?.data.n)).toEqual([1]);
+      off();
+      expect(sent.map((x) => x.lastState?.data.n)).toEqual([1, 2]);
+      vi.advanceTimersByTime(1000);
+      expect(sent).toHaveLength(2); // and nothing after close
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
