@@ -29,7 +29,6 @@ export interface DeviceInput {
   deviceClass?: DeviceClass;
   gatewayId?: string;
 }
-export type DevicePatch = Partial<DeviceInput>;
 
 export interface KeyInput {
   name?: string;
