@@ -173,7 +173,8 @@ export interface Methods {
 }
 
 export interface Events {
-  decision: DecisionEvent;
+  /** Every decision since the last batch, oldest first: one message per flush (≤ 100 ms by default), never empty. */
+  decisions: DecisionEvent[];
   'device.changed': Device;
   'device.deleted': { id: string };
   'device.state': { deviceId: string; state: DeviceState };

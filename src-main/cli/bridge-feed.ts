@@ -1,7 +1,7 @@
 // The decision feed of a RUNNING Keyport server, for `keyport simulate` in another process: the
-// server's UI bridge (WebSocket /bridge, admin token) pushes contract events, `decision` among them.
-// The bridge batches decisions (newest 200 per 100 ms), so under a very heavy burst some may be
-// thinned; the simulations then miss those log lines, never get a wrong one.
+// server's UI bridge (WebSocket /bridge, admin token) pushes contract events, `decisions` among them.
+// The bridge batches decisions (one message per 100 ms with the newest 200), so under a very heavy
+// burst some may be thinned; the simulations then miss those log lines, never get a wrong one.
 import { WebSocket } from 'ws';
 import type { DecisionEvent } from '../core/decision-event.ts';
 import { TypedEmitter } from '../shared/typed-emitter.ts';
@@ -37,8 +37,9 @@ export function openBridgeFeed(httpUrl: string, token: string, timeoutMs = 5000)
       } catch {
         return;
       }
-      if (msg.event === 'decision' && typeof msg.payload === 'object' && msg.payload !== null)
-        events.emit('decision', msg.payload as DecisionEvent);
+      if (msg.event !== 'decisions' || !Array.isArray(msg.payload)) return;
+      for (const d of msg.payload as unknown[])
+        if (typeof d === 'object' && d !== null) events.emit('decision', d as DecisionEvent);
     });
   });
 }

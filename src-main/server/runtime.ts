@@ -103,7 +103,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await removeLeftoverTempFiles([dataDir, join(dataDir, 'tls')], log);
     const store = opts.store ?? (await openLowdbStore(dataDir, { log }));
     undo.push(() => store.close());
-    const service = new KeyportService({ store, pepper: await loadPepper(dataDir) });
+    const service = new KeyportService({ store, pepper: await loadPepper(dataDir), log });
     const adminToken = await loadAdminToken(dataDir);
     const adminTokenFile = join(dataDir, ADMIN_TOKEN_FILE);
     const cert = await loadOrCreateCertificate(dataDir, opts.tlsCert);

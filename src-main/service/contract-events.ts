@@ -1,5 +1,7 @@
 // Turns service, feed and broker activity into the contract's events, for any transport.
-// Decisions are batched (a broker under load makes thousands a second; a UI needs a few a frame).
+// Decisions are batched (a broker under load makes thousands a second; a UI needs a few a frame):
+// one `decisions` message per flush carries all of them, so a transport sends one IPC/WebSocket
+// message per interval, not one per decision.
 import type { BrokerStatus, EventName, Events } from '../contract.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
 import type { Simulator } from '../simulator/simulator.ts';
@@ -10,8 +12,9 @@ export type EventSink = <E extends EventName>(event: E, payload: Events[E]) => v
 
 export interface EventOptions {
   brokerStatus?: () => BrokerStatus;
-  /** How often batched decisions and broker status go out. */
+  /** How often batched decisions go out (default 100 ms). */
   flushMs?: number;
+  /** How often broker status goes out (default 1000 ms). */
   statusMs?: number;
   /** At most this many decisions per flush; older ones in the batch are skipped (the feed keeps them). */
   maxDecisionsPerFlush?: number;
@@ -49,7 +52,7 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
     if (pending.length === 0) return;
     const batch = pending.length > max ? pending.slice(pending.length - max) : pending;
     pending = [];
-    for (const d of batch) emit('decision', d);
+    emit('decisions', batch);
   };
   // Broker bookkeeping (connection status, every state report) changes a device far more often
   // than a list needs to redraw: at most one device.changed per device per deviceStatusMs.
@@ -80,8 +83,9 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
   statusTimer?.unref();
   return () => {
     offs.forEach((off) => off());
-    statusChanges.cancel();
-    statusChanges.cancel();
+    // A status change still waiting for its interval is delivered, not dropped: the last
+    // device.changed a transport sees is the device's latest record.
+    statusChanges.flush();
     clearInterval(flushTimer);
     if (statusTimer) clearInterval(statusTimer);
     flush();

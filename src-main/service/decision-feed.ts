@@ -1,7 +1,7 @@
 // The decision feed (docs/design.md §8): every broker and device-auth decision, in a bounded ring in memory,
 // followed live through an event, exportable as JSON lines. Events never carry a secret.
 import type { DecisionEvent } from '../core/decision-event.ts';
-import { TypedEmitter } from '../shared/typed-emitter.ts';
+import { type ListenerErrorSink, TypedEmitter } from '../shared/typed-emitter.ts';
 
 export const DEFAULT_FEED_CAPACITY = 10_000;
 
@@ -47,7 +47,7 @@ function toEvent(s: Slot): DecisionEvent {
 }
 
 export class DecisionFeed {
-  readonly events = new TypedEmitter<{ decision: DecisionEvent }>();
+  readonly events: TypedEmitter<{ decision: DecisionEvent }>;
   readonly #ring: (Slot | undefined)[];
   #next = 0;
   #seq = 0;
@@ -56,7 +56,11 @@ export class DecisionFeed {
   #timeMs = -1;
   #timeIso = '';
 
-  constructor(readonly capacity = DEFAULT_FEED_CAPACITY) {
+  constructor(
+    readonly capacity = DEFAULT_FEED_CAPACITY,
+    onListenerError?: ListenerErrorSink,
+  ) {
+    this.events = new TypedEmitter({ ...(onListenerError ? { onListenerError } : {}) });
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new Error(`decision feed capacity must be a positive integer (got ${capacity})`);
     this.#ring = new Array<Slot | undefined>(capacity);

@@ -5,17 +5,19 @@ import type { ServiceEvents } from './events.ts';
 import { KeyService } from './keys.ts';
 import { DecisionFeed } from './decision-feed.ts';
 import { Telemetry } from './telemetry.ts';
-import { TypedEmitter } from '../shared/typed-emitter.ts';
+import { listenerErrorLine, TypedEmitter } from '../shared/typed-emitter.ts';
 
 export interface ServiceOptions {
   store: Store;
   pepper: Buffer;
   now?: () => Date;
   feedCapacity?: number;
+  /** Where a failing event listener is reported (default: stderr). Events are sent after commit. */
+  log?: (line: string) => void;
 }
 
 export class KeyportService {
-  readonly events = new TypedEmitter<ServiceEvents>();
+  readonly events: TypedEmitter<ServiceEvents>;
   readonly devices: DeviceService;
   readonly keys: KeyService;
   readonly telemetry: Telemetry;
@@ -25,12 +27,15 @@ export class KeyportService {
 
   constructor(opts: ServiceOptions) {
     const now = opts.now ?? (() => new Date());
+    const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+    const onListenerError = (event: string, err: unknown) => log(listenerErrorLine(event, err));
+    this.events = new TypedEmitter<ServiceEvents>({ onListenerError });
     this.store = opts.store;
     this.pepper = opts.pepper;
     this.devices = new DeviceService(opts.store, this.events, now);
     this.keys = new KeyService(opts.store, this.events, opts.pepper, now);
     this.telemetry = new Telemetry(opts.store, this.events, now);
-    this.feed = new DecisionFeed(opts.feedCapacity);
+    this.feed = new DecisionFeed(opts.feedCapacity, onListenerError);
   }
 
   get applicationId(): string {

@@ -137,9 +137,4 @@ export class Telemetry {
     await this.#publisher(`losant/${deviceId}/command`, JSON.stringify({ name, payload, time: { $date: time } }));
     return v.command;
   }
-
-  forget(deviceId: string): void {
-    this.#history.delete(deviceId);
-    this.#commands.delete(deviceId);
-  }
 }

@@ -2,7 +2,7 @@
 // collapse into one trailing fire. Keeps per-device and per-simulation events to a few a second.
 export interface KeyedThrottle {
   push(key: string): void;
-  /** Fire now for every key still waiting, then stop. */
+  /** Fire now for every key still waiting (a subscription closing delivers what it still owes). */
   flush(): void;
   cancel(): void;
 }

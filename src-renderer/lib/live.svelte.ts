@@ -4,8 +4,7 @@ import type { BrokerStatus } from '../../src-main/contract.ts';
 import type { DecisionEvent } from '../../src-main/core/decision-event.ts';
 import type { AccessKey, Device } from '../../src-main/core/types.ts';
 import { api, errorMessage } from './api.ts';
-
-export const MAX_DECISIONS = 2000;
+import { appendDecisions } from './decision-list.ts';
 
 export const live = $state<{
   devices: Device[];
@@ -54,15 +53,7 @@ export function startLive(): void {
   api.on('broker.status', (s) => {
     live.status = s;
   });
-  api.on('decision', (d) => {
-    // Events are batched; one already returned by the first decisions.list can arrive again.
-    const last = live.decisions[live.decisions.length - 1];
-    if (last && d.seq <= last.seq) return;
-    const next =
-      live.decisions.length >= MAX_DECISIONS ? live.decisions.slice(-MAX_DECISIONS + 1) : live.decisions.slice();
-    next.push(d);
-    live.decisions = next;
-  });
+  api.on('decisions', (batch) => (live.decisions = appendDecisions(live.decisions, batch)));
   void refresh();
 }
 

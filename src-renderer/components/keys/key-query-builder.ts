@@ -51,10 +51,6 @@ export function buildKeyQuery(f: SimpleKeyFilter): KeyQueryObject | null {
   return { $and: parts };
 }
 
-export function isEmptyFilter(f: SimpleKeyFilter): boolean {
-  return buildKeyQuery(f) === null;
-}
-
 /** The query pretty-printed for the JSON editor ("{}" when empty). */
 export function queryText(q: KeyQueryObject | null): string {
   return q === null ? '{}' : JSON.stringify(q, null, 2);

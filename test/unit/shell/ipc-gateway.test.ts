@@ -199,11 +199,9 @@ describe('events', () => {
       rule: 'no such key',
     });
     await vi.waitFor(() =>
-      expect(good.send).toHaveBeenCalledWith(
-        IPC.event,
-        'decision',
+      expect(good.send).toHaveBeenCalledWith(IPC.event, 'decisions', [
         expect.objectContaining({ action: 'connect', result: 'denied' }),
-      ),
+      ]),
     );
   });
 
