@@ -5,8 +5,7 @@
 // crosses is the one returned once by keys.create / devices.generateKey.
 import type { LimitsMode } from './core/limits.ts';
 import type { DecisionEvent } from './core/decision-event.ts';
-import type { Explanation } from './core/explain.ts';
-import type { KeyMatrix } from './core/key-matrix.ts';
+import type { Explanation, KeyMatrix } from './core/explain-types.ts';
 import type { LintFinding } from './core/key-lint.ts';
 import type { DeviceInput, DevicePatch } from './core/schemas/device-schemas.ts';
 import type { KeyInput, KeyPatch } from './core/schemas/key-schemas.ts';
@@ -121,9 +120,9 @@ export interface ExplainQuery {
   deliver?: string[];
 }
 
-export type { KeyMatrix, MatrixCell } from './core/key-matrix.ts';
+export type { KeyMatrix, MatrixCell } from './core/explain-types.ts';
 export type { LintCode, LintFinding } from './core/key-lint.ts';
-export type { Check, Explanation, TopicExplanation, WildcardReach } from './core/explain.ts';
+export type { Check, Explanation, TopicExplanation, WildcardReach } from './core/explain-types.ts';
 
 export interface Methods {
   'app.info': {

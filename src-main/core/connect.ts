@@ -27,12 +27,8 @@ export interface ConnectEnv {
   listDevices(): Iterable<Device>;
 }
 
-/** One step of the CONNECT chain, for explanations (core/explain.ts). */
-export interface Check {
-  check: string;
-  status: 'passed' | 'failed' | 'skipped';
-  detail: string;
-}
+export type { Check } from './explain-types.ts';
+import type { Check } from './explain-types.ts';
 
 /**
  * Optional extras of evaluateConnect. The broker passes none (the hot path only tests `trace`).

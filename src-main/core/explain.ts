@@ -2,7 +2,7 @@
 // very functions the broker runs (evaluateConnect with a trace, publishDecision, subscribeDecision,
 // deliverDecision) on the same inputs and reports their decisions; nothing is connected and
 // nothing is recorded in the decision feed.
-import { evaluateConnect, type Check, type ConnectEnv, type ConnectRequest } from './connect.ts';
+import { evaluateConnect, type ConnectEnv, type ConnectRequest } from './connect.ts';
 import { resolveScope, type DeviceScope } from './device-scope.ts';
 import {
   classifyTopic,
@@ -13,63 +13,18 @@ import {
   type TopicRules,
 } from './topic-access.ts';
 import { filterCovers, filtersIntersect, topicMatches, validateTopicFilter, validateTopicName } from './topics.ts';
-import { deny, type Decision, type ReasonCode, type Transport } from './types.ts';
+import { deny, type Decision } from './types.ts';
 
-export type { Check } from './connect.ts';
+import type {
+  Check,
+  ConnectExplanation,
+  ExplainRequest,
+  Explanation,
+  TopicExplanation,
+  WildcardReach,
+} from './explain-types.ts';
 
-export interface ExplainRequest {
-  /** The access key (the MQTT username). */
-  key: string;
-  /** The secret, when the caller has one; without it the secret check is skipped. */
-  secret?: string;
-  /** The device id (the MQTT client id). */
-  clientId: string;
-  transport: Transport;
-  /** The direct peer address of the connection. */
-  address: string;
-  /** The raw X-Forwarded-For header (WebSocket upgrades only). */
-  forwardedFor?: string;
-  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1 (default), 5 = MQTT 5. */
-  protocolVersion?: number;
-  willTopic?: string;
-  publish: readonly string[];
-  subscribe: readonly string[];
-  /** Topics of messages someone else publishes: would they be delivered to this device? */
-  deliver?: readonly string[];
-}
-
-export interface ConnectExplanation {
-  decision: Decision;
-  returnCode: 0 | 1 | 3 | 4 | 5;
-  address?: string;
-  keyId?: string;
-  chain: Check[];
-}
-
-/** What a granted wildcard filter would bring: device topics by name, custom topics by rule. */
-export interface WildcardReach {
-  delivered: string[];
-  withheld: Array<{ topic: string; reason: ReasonCode; rule: string }>;
-  /** True when a list was cut at MAX_REACH entries. */
-  truncated: boolean;
-}
-
-export interface TopicExplanation {
-  action: 'publish' | 'subscribe' | 'deliver';
-  topic: string;
-  decision: Decision;
-  chain: Check[];
-  /** False when the CONNECT itself is refused: the broker would never see this packet. */
-  reachable: boolean;
-  reach?: WildcardReach;
-}
-
-export interface Explanation {
-  connect: ConnectExplanation;
-  topics: TopicExplanation[];
-  /** CONNECT accepted and every topic allowed. */
-  allowed: boolean;
-}
+export type { Check, ConnectExplanation, ExplainRequest, Explanation, TopicExplanation, WildcardReach };
 
 export type ExplainEnv = ConnectEnv;
 

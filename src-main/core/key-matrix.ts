@@ -2,20 +2,11 @@
 // each custom rule} → allowed/denied. Every cell is core/explain.ts on that device, so the matrix
 // says exactly what a real client connecting from `address` would get.
 import { explain, type ExplainEnv } from './explain.ts';
-import type { AccessKeyRecord, ReasonCode } from './types.ts';
+import type { AccessKeyRecord } from './types.ts';
 
-export interface MatrixCell {
-  allowed: boolean;
-  reason: ReasonCode;
-}
+import type { KeyMatrix, MatrixCell } from './explain-types.ts';
 
-export interface KeyMatrix {
-  keyId: string;
-  address: string;
-  /** Column titles, e.g. `connect`, `publish state`, `publish "sensors/+"`. */
-  columns: string[];
-  rows: Array<{ deviceId: string; deviceName: string; cells: MatrixCell[] }>;
-}
+export type { KeyMatrix, MatrixCell };
 
 /** A concrete topic a rule entry matches (wildcards filled in), to publish in a cell. */
 function sampleTopic(rule: string): string {
