@@ -6,22 +6,10 @@
 // (docs/design.md §5): send a command to a device in its key's scope, read commands of a device it could
 // subscribe to. Both checks go through deviceCaller (access-control re-check at every use).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { deliverDecision } from '../../core/topic-access.ts';
 import { sendJson } from '../http-util.ts';
-import {
-  bodyOf,
-  forbidden,
-  isObj,
-  notFound,
-  rejectUnknownFields,
-  requireApp,
-  requireIdShape,
-  serviceCall,
-  validation,
-  type ApiContext,
-} from './context.ts';
-import { authorizeDevicePublish, deviceCaller } from './device-endpoints.ts';
-import { originOf, recordDecision as record } from './device-origin.ts';
+import { bodyOf, isObj, notFound, rejectUnknownFields, serviceCall, validation, type ApiContext } from './context.ts';
+import { authorizeDevicePublish, authorizeDeviceRead } from './device-endpoints.ts';
+import { recordDecision as record } from './device-origin.ts';
 import { parseHistoryParams, selectHistory } from './history-params.ts';
 import { commandToLosant } from './shapes.ts';
 
@@ -54,18 +42,7 @@ export async function getCommands(
   appId: string,
   deviceId: string,
 ): Promise<void> {
-  const origin = originOf(ctx, req);
-  const topic = `losant/${deviceId}/command`;
-  const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
-  requireApp(ctx, appId);
-  requireIdShape(deviceId, 'Device');
-  if (caller.kind === 'device') {
-    const d = deliverDecision(caller.view, topic);
-    if (!d.allowed) {
-      record(ctx, origin, 'subscribe', d, { deviceId: caller.claims.sub, keyId: caller.key.id, topic });
-      throw forbidden(`device ${caller.claims.sub} may not read the commands of device ${deviceId}: ${d.rule}`);
-    }
-  }
+  await authorizeDeviceRead(ctx, req, appId, deviceId, 'command');
   if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
   const p = parseHistoryParams(url.searchParams);
   void sendJson(res, 200, selectHistory(ctx.service.telemetry.commands(deviceId), p).map(commandToLosant));

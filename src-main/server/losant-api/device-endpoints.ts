@@ -160,6 +160,31 @@ export async function postState(
 }
 
 /**
+ * The check every HTTP read of `losant/{deviceId}/{channel}` history makes: the caller (admin =
+ * the platform, or a device token re-checked by access-control), the application, the id's shape
+ * and, for a device, whether its key could read that topic over MQTT (a refusal is recorded, 403).
+ */
+export async function authorizeDeviceRead(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  appId: string,
+  deviceId: string,
+  channel: 'state' | 'command',
+): Promise<void> {
+  const origin = originOf(ctx, req);
+  const topic = `losant/${deviceId}/${channel}`;
+  const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
+  requireApp(ctx, appId);
+  requireIdShape(deviceId, 'Device');
+  if (caller.kind !== 'device') return;
+  const d = deliverDecision(caller.view, topic);
+  if (d.allowed) return;
+  record(ctx, origin, 'subscribe', d, { deviceId: caller.claims.sub, keyId: caller.key.id, topic });
+  const what = channel === 'state' ? 'the state' : 'the commands';
+  throw forbidden(`device ${caller.claims.sub} may not read ${what} of device ${deviceId}: ${d.rule}`);
+}
+
+/**
  * Losant's device.getState: the device's recent state reports ({time, data}), newest first by
  * default, `limit` default 1. A device token reads a device it could subscribe to over MQTT
  * (losant/{id}/state in its key's scope, docs/design.md §5). Reports are kept in memory (the last
@@ -174,18 +199,7 @@ export async function getState(
   appId: string,
   deviceId: string,
 ): Promise<void> {
-  const origin = originOf(ctx, req);
-  const topic = `losant/${deviceId}/state`;
-  const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
-  requireApp(ctx, appId);
-  requireIdShape(deviceId, 'Device');
-  if (caller.kind === 'device') {
-    const d = deliverDecision(caller.view, topic);
-    if (!d.allowed) {
-      record(ctx, origin, 'subscribe', d, { deviceId: caller.claims.sub, keyId: caller.key.id, topic });
-      throw forbidden(`device ${caller.claims.sub} may not read the state of device ${deviceId}: ${d.rule}`);
-    }
-  }
+  await authorizeDeviceRead(ctx, req, appId, deviceId, 'state');
   const device = ctx.service.store.getDevice(deviceId);
   if (!device) throw notFound('Device');
   const p = parseHistoryParams(url.searchParams);
