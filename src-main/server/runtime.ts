@@ -133,7 +133,24 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     undo.push(() => listeners.close());
     let ports: ListenerInfo | null = null;
-    const simulator = new Simulator({ service, dataDir, listeners: () => ports, log, ...opts.simulator });
+    const losant = broker.losant;
+    const simulator = new Simulator({
+      service,
+      dataDir,
+      listeners: () => ports,
+      log,
+      limits: {
+        get on() {
+          return losant.on;
+        },
+        banRemainingMs(deviceId) {
+          const now = losant.now();
+          const ban = losant.app.banOf(deviceId, now);
+          return ban ? ban.until - now : 0;
+        },
+      },
+      ...opts.simulator,
+    });
     undo.push(() => simulator.close());
     const limitsControl = {
       async set(mode: LimitsMode): Promise<LimitsInfo> {

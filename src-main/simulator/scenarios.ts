@@ -1,7 +1,15 @@
 // Demo scenarios (docs/design.md §7): one call builds devices + keys + simulations that show a restriction
 // and its outcome, live. Names are prefixed with the scenario ("Tag scope: thermostat"). Scenarios
-// with stages (a tag removed, a key switched off) run them in the background, pausing
-// `scenarioStepMs` between stages so a person can watch each one.
+// with stages (a tag removed, a key switched off, a burst of reports) run them in the background,
+// pausing `scenarioStepMs` between stages so a person can watch each one.
+//
+// Tags: every scenario device carries `keyport-scenario=<scenario>-<run>`, and the tags a scenario's
+// key is restricted to are named `kp-sim-<run>-<key>`, where <run> is random per run. Losant's tag
+// restrictions are inclusive (any one listed tag admits a device), so a plain `floor=2` in a
+// scenario key would admit the user's own floor-2 devices, and a user's key for `floor=2` would
+// admit the scenario's; with the run in the tag key neither happens, nor do two runs mix.
+import { randomBytes } from 'node:crypto';
+import { LOSANT_LIMITS, describeDuration } from '../core/limits.ts';
 import type { DeviceAttribute, Tag } from '../core/types.ts';
 import { declaredAttributes } from './generators.ts';
 import { ServiceError } from '../shared/errors.ts';
@@ -19,7 +27,7 @@ const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
   'tag-scope': {
     title: 'Tag scope',
     description:
-      'One key for devices tagged type=thermostat OR floor=2: a device matching ANY one listed tag is in scope, as in Losant. The thermostat (type=thermostat, floor=1) and the floor-2 sensor (type=sensor, floor=2) connect; the lamp (type=lamp, floor=1) matches neither tag and is refused. Then the thermostat loses its tags while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
+      'One key for devices tagged type=thermostat OR floor=2 (the tag keys carry the run, kp-sim-<run>-type, so your own devices never match): a device matching ANY one listed tag is in scope, as in Losant. The thermostat (type=thermostat, floor=1) and the floor-2 sensor (type=sensor, floor=2) connect; the lamp (type=lamp, floor=1) matches neither tag and is refused. Then the thermostat loses its tags while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
     expected: [
       {
         simName: 'Tag scope: thermostat',
@@ -125,10 +133,46 @@ const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
       },
     ],
   },
+  'rate-limit': {
+    title: 'Rate limit',
+    requires: 'losant-limits',
+    description: `Needs Losant limits mode (the switch in the Broker view; limits apply to every device, so the scenario does not switch them on by itself). A sensor connects and reports every 5 s; then it sends a burst of state reports at once. The ${LOSANT_LIMITS.perTopic + 1}st message on its state topic within 15 s breaks Losant's limit of ${LOSANT_LIMITS.perTopic} per topic: the broker disconnects it and bans it for 30 s. Its reconnect is refused while the ban lasts (CONNACK 5); the scenario keeps it off until the ban ends, then connects it again: accepted, and reporting every 5 s stays under the limit.`,
+    expected: [
+      { simName: 'Rate limit: sensor', outcome: 'connect accepted', reason: 'connect.accepted' },
+      {
+        simName: 'Rate limit: sensor',
+        outcome: `the ${LOSANT_LIMITS.perTopic + 1}st state report within 15 s: disconnected and banned for 30 s`,
+        reason: 'limit.topic-rate',
+      },
+      {
+        simName: 'Rate limit: sensor',
+        outcome: 'its reconnect is refused while the ban lasts (CONNACK 5)',
+        reason: 'limit.banned',
+      },
+      {
+        simName: 'Rate limit: sensor',
+        outcome: 'the ban is over after 30 s: connect accepted again',
+        reason: 'connect.accepted',
+        after: 'limit.banned',
+      },
+    ],
+  },
 };
+
+/** The prefix of the tag keys a scenario's key is restricted to (`kp-sim-<run>-<key>`). */
+export const SCENARIO_TAG_PREFIX = 'kp-sim-';
+/** The tag every scenario device carries: `keyport-scenario=<scenario>-<run>`. */
+export const SCENARIO_MARKER_TAG = 'keyport-scenario';
 
 export function scenarioInfo(): ScenarioInfo[] {
   return SCENARIOS.map((name) => ({ name, ...INFO[name], expected: INFO[name].expected.map((e) => ({ ...e })) }));
+}
+
+/** Why a scenario cannot run now (limits mode off for "Rate limit"), or null. */
+export function scenarioBlocked(sim: Simulator, name: ScenarioName): string | null {
+  if (INFO[name].requires !== 'losant-limits' || sim.limits?.on) return null;
+  if (!sim.limits) return `the "${INFO[name].title}" scenario needs this Keyport's broker with Losant limits mode`;
+  return `the "${INFO[name].title}" scenario needs Losant limits mode, which is off: switch "Losant limits" on in the Broker view (or run keyport serve --limits losant). It does not switch limits on by itself, because they apply to every device`;
 }
 
 /** Resolves when `pred` holds for the simulation (checked on each of its changes). */
@@ -173,9 +217,15 @@ export async function runScenario(sim: Simulator, name: ScenarioName): Promise<S
 
 async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
   if (!SCENARIOS.includes(name)) throw new ServiceError('validation', `name must be one of ${SCENARIOS.join(', ')}`);
+  const blocked = scenarioBlocked(sim, name);
+  if (blocked) throw new ServiceError('conflict', blocked); // before any device or key is made
   const { devices, keys } = sim.service;
   const title = INFO[name].title;
   const step = sim.scenarioStepMs;
+  const runId = randomBytes(3).toString('hex');
+  const marker: Tag = { key: SCENARIO_MARKER_TAG, value: `${name}-${runId}` };
+  /** A tag only this run's devices carry (see the top of this file). */
+  const runTag = (key: string, value: string): Tag => ({ key: `${SCENARIO_TAG_PREFIX}${runId}-${key}`, value });
   const device = (
     n: string,
     extra: {
@@ -191,6 +241,7 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
       // Most scenario devices report the climate attributes; the ones that do not say so.
       attributes: declaredAttributes({ attributes: climate }),
       ...extra,
+      tags: [marker, ...(extra.tags ?? [])],
     });
   const key = (n: string, input: Record<string, unknown>) =>
     keys.create({ name: `Simulator: ${title}: ${n}`, createdVia: 'simulator', ...input });
@@ -215,17 +266,16 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
 
   switch (name) {
     case 'tag-scope': {
-      const floor = (value: string): Tag => ({ key: 'floor', value });
-      const thermostat = await device('thermostat', { tags: [{ key: 'type', value: 'thermostat' }, floor('1')] });
+      const floor = (value: string): Tag => runTag('floor', value);
+      const type = (value: string): Tag => runTag('type', value);
+      const thermostat = await device('thermostat', { tags: [type('thermostat'), floor('1')] });
       const lamp = await device('lamp', {
-        tags: [{ key: 'type', value: 'lamp' }, floor('1')],
+        tags: [type('lamp'), floor('1')],
         attributes: declaredAttributes({ attributes: { on: { kind: 'boolean' } } }),
       });
-      const sensor = await device('floor-2 sensor', { tags: [{ key: 'type', value: 'sensor' }, floor('2')] });
+      const sensor = await device('floor-2 sensor', { tags: [type('sensor'), floor('2')] });
       // The one scenario key that is not single-device: the point is an (inclusive) tag restriction.
-      const k = await key('type=thermostat or floor=2', {
-        deviceTags: [{ key: 'type', value: 'thermostat' }, floor('2')],
-      });
+      const k = await key('type=thermostat or floor=2', { deviceTags: [type('thermostat'), floor('2')] });
       const t = run(thermostat, k, { attributes: climate, ...every(5) });
       const l = run(lamp, k, { attributes: { on: { kind: 'boolean' } }, ...every(5) });
       const f = run(sensor, k, { attributes: climate, ...every(5) });
@@ -233,7 +283,7 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
         await waitForSim(t, (s) => s.connected, 30_000, 'the first connect');
         await pause(step);
         t.note('scenario: removing the tags type=thermostat and floor=1 while the device is connected');
-        await devices.update(thermostat.id, { tags: [] });
+        await devices.update(thermostat.id, { tags: [marker] });
         await waitForSim(t, (s) => s.scopeChanged, 10_000, 'the "scope changed" mark');
         await pause(step);
         t.note("scenario: reconnecting: the key's tag restriction is read again at connect");
@@ -312,6 +362,36 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
       const k = await key('gateway', { deviceIds: [gw.id] });
       const s = run(gw, k, { attributes: climate, ...every(5), peripherals: [p1.id, p2.id, p3.id] });
       return { sims: [s], done: Promise.resolve() };
+    }
+    case 'rate-limit': {
+      const limits = sim.limits!; // scenarioBlocked made sure
+      const d = await device('sensor');
+      const k = await key('sensor', { deviceIds: [d.id] });
+      const s = run(d, k, { attributes: climate, ...every(5) });
+      const done = (async () => {
+        await waitForSim(s, (x) => x.connected, 30_000, 'the first connect');
+        await pause(step);
+        // Up to the (limit + 1)th message on the state topic, counting the reports sent since the
+        // connect (one, unless the pause outlasted the 5 s interval).
+        const burst = Math.max(1, LOSANT_LIMITS.perTopic + 1 - (s.snapshot().reports ?? 0));
+        s.note(
+          `scenario: a burst of ${burst} state reports at once, past Losant's ${LOSANT_LIMITS.perTopic} per topic in 15 s`,
+        );
+        for (let i = 0; i < burst && s.reportNow(); i++);
+        // Its own back-off brings it back (about 1 s later), into the ban.
+        await waitForSim(s, (x) => x.connectionReason === 'limit.banned', 30_000, 'a reconnect refused while banned');
+        await s.stop('scenario: stopped retrying into the ban');
+        const left = limits.banRemainingMs(d.id);
+        s.note(`scenario: banned for ${describeDuration(left)} more; the device stays off until the ban ends`);
+        // The ban ends by the limits' clock (tests move it on), so it is looked at, not timed.
+        for (let ms = left; ms > 0; ms = limits.banRemainingMs(d.id)) {
+          await pause(Math.min(ms, 1000));
+          if (sim.closed || sim.find(s.id) !== s) throw new Error('the simulation was removed during the ban');
+        }
+        s.note('scenario: the ban is over; connecting again');
+        s.start();
+      })();
+      return { sims: [s], done };
     }
   }
 }

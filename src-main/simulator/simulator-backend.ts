@@ -31,3 +31,11 @@ export interface SimulatorBackend {
   /** Device status changes ("scope changed since connect"). */
   readonly events: DeviceStatusSource;
 }
+
+/** Losant limits mode as the "Rate limit" scenario sees it (the broker's limits hook; runtime.ts). */
+export interface LimitsView {
+  /** Losant limits mode is on now. */
+  readonly on: boolean;
+  /** Time left (ms, by the limits' own clock) of the ban on a device; 0 when it is not banned. */
+  banRemainingMs(deviceId: string): number;
+}

@@ -13,7 +13,7 @@ import { Fleets } from './fleets.ts';
 import { validateBehaviour } from './generators.ts';
 import { attachDecisionFeed, attachScopeWatch } from './outcomes.ts';
 import { SimulatedDevice } from './simulated-device.ts';
-import type { SimulatorBackend } from './simulator-backend.ts';
+import type { LimitsView, SimulatorBackend } from './simulator-backend.ts';
 import type { FleetSummary, SimConfig, SimSnapshot, SimStatus } from './types.ts';
 
 export interface SimulatorOptions {
@@ -29,6 +29,8 @@ export interface SimulatorOptions {
   fleetConcurrency?: number;
   /** Pause between the stages of a demo scenario, so a person can watch each (default 2000 ms). */
   scenarioStepMs?: number;
+  /** Losant limits mode of this Keyport's broker (the "Rate limit" scenario needs it on). */
+  limits?: LimitsView;
   log?: (line: string) => void;
 }
 
@@ -61,6 +63,8 @@ export class Simulator {
   readonly service: SimulatorBackend;
   readonly fleets: Fleets;
   readonly scenarioStepMs: number;
+  /** Undefined when no broker runs next to the simulator. */
+  readonly limits: LimitsView | undefined;
   readonly #opts: SimulatorOptions;
   readonly #sims = new Map<string, SimulatedDevice>();
   readonly #byDevice = new Map<string, Set<SimulatedDevice>>();
@@ -72,6 +76,7 @@ export class Simulator {
     this.#opts = opts;
     this.service = opts.service;
     this.scenarioStepMs = opts.scenarioStepMs ?? 2000;
+    this.limits = opts.limits;
     this.#saved = new SavedCredentials(opts.dataDir, opts.vault);
     this.fleets = new Fleets(this, opts.fleetConcurrency ?? 100);
     const targets = (deviceId: string) => this.#byDevice.get(deviceId) ?? [];
@@ -79,6 +84,11 @@ export class Simulator {
       attachDecisionFeed(opts.service.feed.events, targets),
       attachScopeWatch(opts.service.events, targets),
     ];
+  }
+
+  /** True once close() began (staged scenarios stop then). */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   // ---- single simulations ----------------------------------------------------------------------

@@ -111,13 +111,18 @@ export interface FleetSummary {
   phase: 'creating' | 'connecting' | 'running' | 'stopped';
 }
 
-export const SCENARIOS = ['tag-scope', 'address-rule', 'topic-rules', 'inactive-key', 'gateway'] as const;
+export const SCENARIOS = ['tag-scope', 'address-rule', 'topic-rules', 'inactive-key', 'gateway', 'rate-limit'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ScenarioInfo {
   name: ScenarioName;
   title: string;
   description: string;
-  /** What the user should see, one line per expected outcome. */
-  expected: { simName: string; outcome: string; reason: string }[];
+  /** What must be on for the scenario to run: 'losant-limits' = Losant limits mode (docs/design.md §7a). */
+  requires?: 'losant-limits';
+  /**
+   * What the user should see, one line per expected outcome. `after`: the outcome counts only when
+   * the sim gets `reason` after it got this other reason (a connect accepted again after a ban).
+   */
+  expected: { simName: string; outcome: string; reason: string; after?: string }[];
 }

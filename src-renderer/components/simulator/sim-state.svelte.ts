@@ -24,6 +24,9 @@ class SimulatorState {
 
 export const sim = new SimulatorState();
 
+/** How `seen` records that a sim got `reason` after it got `after` (reason codes hold no ">"). */
+const afterKey = (after: string, reason: string): string => `${after}>${reason}`;
+
 /** Remember the reason codes in a scenario sim's snapshot (its last decision and its log). */
 function note(s: SimSnapshot): void {
   if (!s.scenario) return;
@@ -31,6 +34,14 @@ function note(s: SimSnapshot): void {
   const fresh = new Set<string>();
   if (s.lastDecision) fresh.add(s.lastDecision.reason);
   for (const e of s.log) if (e.reason) fresh.add(e.reason);
+  // Ordered outcomes ("accepted again after the ban"): both in this log, in that order. The log
+  // keeps the last 100 entries and a snapshot comes with every change, so the pair is caught.
+  for (const ex of sim.scenarios.find((x) => x.name === s.scenario)?.expected ?? []) {
+    if (!ex.after) continue;
+    const first = s.log.findIndex((e) => e.reason === ex.after);
+    if (first >= 0 && s.log.some((e, i) => i > first && e.reason === ex.reason))
+      fresh.add(afterKey(ex.after, ex.reason));
+  }
   const added = [...fresh].filter((r) => !known.includes(r));
   if (added.length) sim.seen = { ...sim.seen, [s.id]: [...known, ...added] };
 }
@@ -132,9 +143,13 @@ export function scenarioSim(scenario: ScenarioName, simName: string): SimSnapsho
   );
 }
 
-/** An expected outcome is met once the broker has given that sim that reason code (now or before). */
-export function outcomeMet(s: SimSnapshot | undefined, reason: string): boolean {
+/**
+ * An expected outcome is met once the broker has given that sim that reason code (now or before);
+ * with `after`, only once it came after a decision with that other reason.
+ */
+export function outcomeMet(s: SimSnapshot | undefined, reason: string, after?: string): boolean {
   if (!s) return false;
+  if (after !== undefined) return sim.seen[s.id]?.includes(afterKey(after, reason)) ?? false;
   return s.lastDecision?.reason === reason || (sim.seen[s.id]?.includes(reason) ?? false);
 }
 
@@ -142,8 +157,8 @@ export function outcomeMet(s: SimSnapshot | undefined, reason: string): boolean 
  * When the decision itself has scrolled out of the sim's bounded log (a page opened long after the
  * scenario ran), its counters can still show that such an outcome happened.
  */
-export function outcomeInferred(s: SimSnapshot | undefined, reason: string): boolean {
-  if (!s || s.outcomes === 'client') return false;
+export function outcomeInferred(s: SimSnapshot | undefined, reason: string, after?: string): boolean {
+  if (!s || s.outcomes === 'client' || after !== undefined) return false; // counters know no order
   if (reason === 'publish.allowed') return s.publishes.accepted > 0;
   if (reason === 'subscribe.granted') return s.subscriptions.granted > 0;
   if (reason === 'connect.accepted') return s.publishes.accepted > 0 || s.subscriptions.granted > 0;
@@ -156,24 +171,30 @@ export function outcomeInferred(s: SimSnapshot | undefined, reason: string): boo
  * logs are looked up once in the broker's decision feed (one decision of that device and reason).
  */
 async function backfillOutcomes(): Promise<void> {
-  const asks: { s: SimSnapshot; reason: string }[] = [];
+  const asks: { s: SimSnapshot; reason: string; after?: string }[] = [];
   for (const sc of sim.scenarios) {
     for (const ex of sc.expected) {
       const s = scenarioSim(sc.name, ex.simName);
       if (
         s?.scenario === sc.name &&
-        !outcomeMet(s, ex.reason) &&
-        !asks.some((a) => a.s.id === s.id && a.reason === ex.reason)
+        !outcomeMet(s, ex.reason, ex.after) &&
+        !asks.some((a) => a.s.id === s.id && a.reason === ex.reason && a.after === ex.after)
       )
-        asks.push({ s, reason: ex.reason });
+        asks.push({ s, reason: ex.reason, ...(ex.after !== undefined ? { after: ex.after } : {}) });
     }
   }
+  const newest = async (deviceId: string, reason: string) =>
+    (await api.call('decisions.list', { deviceId, reason, limit: 1 })).at(-1);
   await Promise.all(
-    asks.map(async ({ s, reason }) => {
+    asks.map(async ({ s, reason, after }) => {
       try {
-        const found = await api.call('decisions.list', { deviceId: s.deviceId, reason, limit: 1 });
+        const found = await newest(s.deviceId, reason);
+        // Ordered: the newest `reason` came after the newest `after` (a later seq).
+        const before = after !== undefined && found ? await newest(s.deviceId, after) : undefined;
+        const key = after !== undefined ? afterKey(after, reason) : reason;
+        const met = found !== undefined && (after === undefined || (before !== undefined && found.seq > before.seq));
         const known = sim.seen[s.id] ?? [];
-        if (found.length && !known.includes(reason)) sim.seen = { ...sim.seen, [s.id]: [...known, reason] };
+        if (met && !known.includes(key)) sim.seen = { ...sim.seen, [s.id]: [...known, key] };
       } catch {
         // the row stays unticked; nothing else depends on it
       }
