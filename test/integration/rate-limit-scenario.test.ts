@@ -54,7 +54,9 @@ describe('the "Rate limit" scenario', () => {
     await waitForSim(s, (x) => x.connected, 10_000, 'the connect after the ban');
 
     // The order the card promises: accepted, throttled, banned, accepted again; one ban only.
-    const order = feedOf(id, (e) => e.action === 'connect' || e.reason.startsWith('limit.')).map((e) => e.reason);
+    const order = feedOf(id, (e) => e.action === 'connect' || e.reason.startsWith('limit.')).map(
+      (e): string => e.reason,
+    );
     const first = (r: string, from = 0) => order.indexOf(r, from);
     expect(first('connect.accepted')).toBe(0);
     expect(first('limit.topic-rate')).toBeGreaterThan(0);
