@@ -108,6 +108,7 @@ test('the Rate limit scenario from the Simulator view: throttled, banned, and ac
   await expect(rows.nth(3)).toHaveAttribute('data-met', 'false');
   // 45 s: the 30 s ban, checked once a second, then the connect.
   await expect(rows.nth(3)).toHaveAttribute('data-met', 'true', { timeout: 45_000 });
+  await tile.screenshot({ path: 'test-results/screenshots/scenario-rate-limit.png' });
 });
 
 test('switched off: stored, and the Rate limit card says it needs limits mode', async () => {
@@ -127,4 +128,7 @@ test('switched off: stored, and the Rate limit card says it needs limits mode', 
   await openView(page, info, '#/simulator');
   await expect(page.getByTestId('scenario-needs-rate-limit')).toContainText('Needs Losant limits mode');
   await expect(page.getByTestId('scenario-run-rate-limit')).toBeDisabled();
+  await page
+    .locator('[data-testid="scenario"][data-scenario="rate-limit"]')
+    .screenshot({ path: 'test-results/screenshots/scenario-rate-limit-needs-limits.png' });
 });
