@@ -1,7 +1,10 @@
 // Demo scenarios (docs/design.md §7): one call builds devices + keys + simulations that show a restriction
 // and its outcome, live. Names are prefixed with the scenario ("Tag scope: thermostat"). Scenarios
 // with stages (a tag removed, a key switched off) run them in the background, pausing
-// `scenarioStepMs` between stages so a person can watch each one.
+// `scenarioStepMs` between stages so a person can watch each one. Every device carries the scenario's
+// mark (core/sim-marks.ts) and every device and key is recorded, so Clear (cleanup.ts) deletes them;
+// scenario tags use reserved `keyport-demo-` keys, which no user device can carry.
+import { scenarioMark } from '../core/sim-marks.ts';
 import type { DeviceAttribute, Tag } from '../core/types.ts';
 import { declaredAttributes } from './generators.ts';
 import { ServiceError } from '../shared/errors.ts';
@@ -19,17 +22,17 @@ const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
   'tag-scope': {
     title: 'Tag scope',
     description:
-      'One key for devices tagged type=thermostat OR floor=2: a device matching ANY one listed tag is in scope, as in Losant. The thermostat (type=thermostat, floor=1) and the floor-2 sensor (type=sensor, floor=2) connect; the lamp (type=lamp, floor=1) matches neither tag and is refused. Then the thermostat loses its tags while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
+      'One key for devices tagged keyport-demo-type=thermostat OR keyport-demo-floor=2: a device matching ANY one listed tag is in scope, as in Losant. The thermostat (type thermostat, floor 1) and the floor-2 sensor (type sensor, floor 2) connect; the lamp (type lamp, floor 1) matches neither tag and is refused. The tag keys start with the reserved "keyport-", so this key never admits your own devices. Then the thermostat loses its tags while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
     expected: [
       {
         simName: 'Tag scope: thermostat',
-        outcome: 'connect accepted (tag type=thermostat)',
+        outcome: 'connect accepted (tag keyport-demo-type=thermostat)',
         reason: 'connect.accepted',
       },
       { simName: 'Tag scope: lamp', outcome: 'connect refused; backs off, then stops', reason: 'device.out-of-scope' },
       {
         simName: 'Tag scope: floor-2 sensor',
-        outcome: 'connect accepted (tag floor=2: any one listed tag is enough)',
+        outcome: 'connect accepted (tag keyport-demo-floor=2: any one listed tag is enough)',
         reason: 'connect.accepted',
       },
       {
@@ -176,6 +179,8 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
   const { devices, keys } = sim.service;
   const title = INFO[name].title;
   const step = sim.scenarioStepMs;
+  const mark = scenarioMark(name);
+  const made = `Made by the "${title}" simulator scenario`;
   const device = (
     n: string,
     extra: {
@@ -185,15 +190,29 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
       attributes?: DeviceAttribute[];
     } = {},
   ) =>
-    devices.create({
-      name: `${title}: ${n}`,
-      description: `Made by the "${title}" simulator scenario`,
-      // Most scenario devices report the climate attributes; the ones that do not say so.
-      attributes: declaredAttributes({ attributes: climate }),
-      ...extra,
-    });
+    devices
+      .create(
+        {
+          name: `${title}: ${n}`,
+          description: made,
+          // Most scenario devices report the climate attributes; the ones that do not say so.
+          attributes: declaredAttributes({ attributes: climate }),
+          ...extra,
+          tags: [mark, ...(extra.tags ?? [])],
+        },
+        { simulator: true },
+      )
+      .then((d) => {
+        sim.recordMade(name, { deviceId: d.id });
+        return d;
+      });
   const key = (n: string, input: Record<string, unknown>) =>
-    keys.create({ name: `Simulator: ${title}: ${n}`, createdVia: 'simulator', ...input });
+    keys
+      .create({ name: `Simulator: ${title}: ${n}`, description: made, createdVia: 'simulator', ...input })
+      .then((k) => {
+        sim.recordMade(name, { keyId: k.accessKey.id });
+        return k;
+      });
   const run = (
     d: { id: string; name: string },
     k: { accessKey: { id: string; key: string }; secret: string },
@@ -215,17 +234,16 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
 
   switch (name) {
     case 'tag-scope': {
-      const floor = (value: string): Tag => ({ key: 'floor', value });
-      const thermostat = await device('thermostat', { tags: [{ key: 'type', value: 'thermostat' }, floor('1')] });
+      const floor = (value: string): Tag => ({ key: 'keyport-demo-floor', value });
+      const type = (value: string): Tag => ({ key: 'keyport-demo-type', value });
+      const thermostat = await device('thermostat', { tags: [type('thermostat'), floor('1')] });
       const lamp = await device('lamp', {
-        tags: [{ key: 'type', value: 'lamp' }, floor('1')],
+        tags: [type('lamp'), floor('1')],
         attributes: declaredAttributes({ attributes: { on: { kind: 'boolean' } } }),
       });
-      const sensor = await device('floor-2 sensor', { tags: [{ key: 'type', value: 'sensor' }, floor('2')] });
+      const sensor = await device('floor-2 sensor', { tags: [type('sensor'), floor('2')] });
       // The one scenario key that is not single-device: the point is an (inclusive) tag restriction.
-      const k = await key('type=thermostat or floor=2', {
-        deviceTags: [{ key: 'type', value: 'thermostat' }, floor('2')],
-      });
+      const k = await key('type=thermostat or floor=2', { deviceTags: [type('thermostat'), floor('2')] });
       const t = run(thermostat, k, { attributes: climate, ...every(5) });
       const l = run(lamp, k, { attributes: { on: { kind: 'boolean' } }, ...every(5) });
       const f = run(sensor, k, { attributes: climate, ...every(5) });
@@ -233,7 +251,7 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
         await waitForSim(t, (s) => s.connected, 30_000, 'the first connect');
         await pause(step);
         t.note('scenario: removing the tags type=thermostat and floor=1 while the device is connected');
-        await devices.update(thermostat.id, { tags: [] });
+        await devices.update(thermostat.id, { tags: [mark] }); // the mark stays: Clear still finds it
         await waitForSim(t, (s) => s.scopeChanged, 10_000, 'the "scope changed" mark');
         await pause(step);
         t.note("scenario: reconnecting: the key's tag restriction is read again at connect");
