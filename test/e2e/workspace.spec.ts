@@ -28,7 +28,7 @@ test('without the token the first screen says what is missing and how to get the
   await page.close();
 });
 
-test('with a wrong token it says the token was refused, and stops retrying', async ({ browser }) => {
+test('with a wrong token it says the token was refused (no reconnect banner)', async ({ browser }) => {
   const page = await browser.newPage();
   await page.goto(`${base}#token=${'0'.repeat(48)}`);
   const needed = page.getByTestId('token-needed');
@@ -75,6 +75,12 @@ test.describe('with the token', () => {
     await expect(page.getByRole('heading', { name: 'Devices', exact: true })).toBeVisible();
     const toggle = page.getByTestId('show-sim-items');
     await expect(toggle).not.toBeChecked();
+    // The sidebar counts what the list shows: the user's own devices.
+    const all = await rpc<{ id: string; tags: { key: string }[] }[]>('devices.list', {});
+    const own = all.filter((d) => !d.tags.some((t) => t.key === 'keyport-sim')).length;
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Devices/ })).toHaveText(
+      own ? `Devices ${own}` : 'Devices',
+    );
     for (const d of made)
       await expect(page.locator(`[data-testid="device-row"][data-device-id="${d.id}"]`)).toHaveCount(0);
     await toggle.check();
