@@ -122,6 +122,21 @@ test.describe('with the token', () => {
     await expect(page).toHaveURL(new RegExp(`#/keys/${byTag.accessKey.id}$`));
   });
 
+  test('the lists with the switch, at 900×600 (screenshots)', async () => {
+    await page.setViewportSize({ width: 900, height: 600 });
+    await rpc('simulator.runScenario', { name: 'inactive-key' });
+    for (const [hash, name] of [
+      ['#/devices', 'workspace-devices-900'],
+      ['#/keys', 'workspace-keys-900'],
+    ] as const) {
+      await openView(page, info, hash);
+      await expect(page.getByTestId('show-sim-items')).toBeVisible();
+      await page.screenshot({ path: `test-results/screenshots/${name}.png` });
+    }
+    await rpc('simulator.clearScenario', { name: 'inactive-key' });
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
   test('the fleet dialog promises the names a fleet makes', async () => {
     await openView(page, info, '#/simulator');
     await page.getByRole('button', { name: 'Create fleet' }).first().click();
