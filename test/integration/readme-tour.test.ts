@@ -95,7 +95,7 @@ describe('the README tour, pasted line by line', () => {
       expect(r.stdout.split('\n')[0], out).toBe(rt.uiUrl);
       expect(r.stderr, out).toContain('Connection Refused: bad user name or password.');
       expect(r.stdout, out).toMatch(/received CONNACK \(0\)/);
-    expect(r.stdout, out).toMatch(/summary after .*\n(.*\n)*\s+publish\.allowed\s+\d/);
+      expect(r.stdout, out).toMatch(/summary after .*\n(.*\n)*\s+publish\.allowed\s+\d/);
       expect(r.stderr, out).not.toContain('git working tree');
 
       const [device] = rt.service.devices.list();
