@@ -7,6 +7,7 @@ import type { LimitsMode } from './core/limits.ts';
 import type { DecisionEvent } from './core/decision-event.ts';
 import type { Explanation, KeyMatrix } from './core/explain-types.ts';
 import type { LintFinding } from './core/key-lint.ts';
+import type { KeyAdmitting } from './core/device-keys.ts';
 import type { DeviceInput, DevicePatch } from './core/schemas/device-schemas.ts';
 import type { KeyInput, KeyPatch } from './core/schemas/key-schemas.ts';
 import type { AccessKey, Command, CreatedKey, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
@@ -121,6 +122,7 @@ export interface ExplainQuery {
 }
 
 export type { KeyMatrix, MatrixCell } from './core/explain-types.ts';
+export type { AdmitReason, KeyAdmitting } from './core/device-keys.ts';
 export type { LintCode, LintFinding } from './core/key-lint.ts';
 export type { Check, Explanation, TopicExplanation, WildcardReach } from './core/explain-types.ts';
 
@@ -140,6 +142,8 @@ export interface Methods {
   'devices.history': { req: { id: string }; res: DeviceState[] };
   'devices.commands': { req: { id: string }; res: Command[] };
   'devices.sendCommand': { req: { id: string; name: string; payload?: unknown }; res: Command };
+  /** The access keys whose device restriction admits this device, each with why (id, tag or all devices). */
+  'devices.keys': { req: { id: string }; res: KeyAdmitting[] };
   /** A key scoped to this one device (createdVia device-page). */
   'devices.generateKey': { req: { id: string; name?: string }; res: CreatedKey };
   'keys.list': { req: { query?: unknown }; res: AccessKey[] };
@@ -161,6 +165,11 @@ export interface Methods {
   'simulator.fleetRemove': { req: { id: string }; res: { id: string } };
   'simulator.scenarios': { req: Record<string, never>; res: ScenarioInfo[] };
   'simulator.runScenario': { req: { name: ScenarioName }; res: { sims: SimSnapshot[] } };
+  /** A scenario's Clear: removes its simulations and every device and key it made; `kept` names any that could not go. */
+  'simulator.clearScenario': {
+    req: { name: ScenarioName };
+    res: { sims: number; devices: number; keys: number; kept: string[] };
+  };
   /** Would this connect / publish / subscribe be allowed, and why? Nothing connects, nothing is recorded. */
   'access.explain': { req: ExplainQuery; res: Explanation };
   /** One key's devices × {connect, publish state, subscribe command, each custom rule}; `csv` is the export. */

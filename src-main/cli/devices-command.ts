@@ -32,8 +32,10 @@ export async function devicesCommand(
         class: { type: 'string' },
         gateway: { type: 'string' },
         attr: { type: 'string', multiple: true },
+        'id-only': { type: 'boolean' },
       });
       if (values.name === undefined) throw new UsageError('devices create needs --name');
+      if (values['id-only'] && values.json) throw new UsageError('--id-only and --json cannot be combined');
       const attributes = ((values.attr as string[] | undefined) ?? []).map((text) => {
         const a = parseAttrArg(text);
         if (typeof a === 'string') throw new UsageError(a);
@@ -49,7 +51,10 @@ export async function devicesCommand(
       };
       await withBackend(open, async (b) => {
         const d = await b.api.call('devices.create', req);
-        values.json ? printJson(out, d) : out.write(`created device ${show(d)}`);
+        // --id-only: just the id, for DEVICE_ID=$(keyport devices create … --id-only)
+        if (values['id-only']) out.write(`${d.id}\n`);
+        else if (values.json) printJson(out, d);
+        else out.write(`created device ${show(d)}`);
       });
       return;
     }

@@ -5,7 +5,7 @@ import type { TopicFilterType } from '../core/types.ts';
 import { withBackend, type Backend } from './backend.ts';
 import { parse, strings, tagMatchesFrom } from './args.ts';
 import { printJson, table, type CliIo } from './io.ts';
-import { openSecretsFile, pickFormat, type PendingSecretsFile } from './save-secrets.ts';
+import { gitExposure, openSecretsFile, pickFormat, type PendingSecretsFile } from './save-secrets.ts';
 import { UsageError } from './usage.ts';
 import { lintCommand, matrixCommand, warnAfterCreate } from './key-report-command.ts';
 
@@ -63,14 +63,22 @@ async function create(args: string[], open: () => Promise<Backend>, io: CliIo): 
     'sub-topic': { type: 'string', multiple: true },
     save: { type: 'string' },
     format: { type: 'string' },
+    'id-only': { type: 'boolean' },
   });
   const req = buildCreateRequest(values);
+  if (values['id-only'] && values.save === undefined)
+    throw new UsageError('--id-only needs --save FILE (otherwise the secret, shown once, would not be shown)');
+  if (values['id-only'] && values.json) throw new UsageError('--id-only and --json cannot be combined');
   if (values.format !== undefined && values.save === undefined) throw new UsageError('--format goes with --save FILE');
   const save = values.save as string | undefined;
   const format = save !== undefined ? pickFormat(save, values.format as string | undefined) : undefined;
   await withBackend(open, async (b) => {
     const file: PendingSecretsFile | undefined =
       save !== undefined && format ? openSecretsFile(save, format) : undefined;
+    if (save !== undefined) {
+      const exposed = gitExposure(save);
+      if (exposed) io.stderr.write(`keyport: warning: ${exposed}\n`);
+    }
     let created;
     try {
       created = await b.api.call('keys.create', req);
@@ -96,6 +104,7 @@ async function create(args: string[], open: () => Promise<Backend>, io: CliIo): 
     // Issue 12: a secret that went to a file stays off stdout, which ends up in terminals' scroll-back
     // and CI logs. The document says where it went instead.
     await warnAfterCreate(b, k.id, io.stderr);
+    if (values['id-only']) return void out.write(`${k.id}\n`);
     if (values.json)
       return printJson(out, save ? { accessKey: k, secretSavedTo: resolve(save) } : { accessKey: k, secret });
     out.write(`created access key ${k.id} (${restrictionSummary(k)})\n  key:    ${k.key}\n`);

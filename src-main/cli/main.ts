@@ -46,6 +46,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       // Loaded on demand (a separate chunk of the built CLI): the broker, TLS and HTTP stack would
       // double every other command's start-up.
       return (await import('./serve-command.ts')).serveCommand(rest, dataDir, io);
+    case 'ui-url':
+      return (await import('./ui-url-command.ts')).uiUrlCommand(rest, dataDir, io);
     case 'simulate':
       // Loaded on demand, like serve: mqtt.js and (without a server) the whole broker.
       return (await import('./simulate-command.ts')).simulateCommand(rest, dataDir, io);

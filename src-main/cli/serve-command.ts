@@ -100,7 +100,8 @@ export async function serveCommand(
         `  MQTT/TLS:    mqtts://${p.host}:${p.tls}  (certificate SHA-256 ${rt.tlsFingerprint})`,
         `  HTTP API:    http://${p.host}:${p.http}  (admin token in ${rt.adminTokenFile})`,
         `  Limits:      ${rt.broker.losant.mode === 'losant' ? "Losant's (rates, bans, no QoS 2 / retain / persistent sessions)" : 'off'}`,
-        'Press Ctrl+C to stop.',
+        'This terminal is the server now: run other commands in a second terminal',
+        '(`npx keyport ui-url` prints the UI link again). Press Ctrl+C to stop.',
         '',
       ].join('\n'),
     );

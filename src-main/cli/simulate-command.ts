@@ -4,6 +4,7 @@
 //   keyport simulate (--secret-file F | --device ID --key K [--secret -]) [--every S] [--transport tcp|ws]
 //                    [--url URL] [--source ADDR] [--attr name=generator]... [--duration S] [--json]
 //   keyport simulate --fleet N [--tag k=v]... [--every S] [--duration S] [--url URL] [--keep] [--json]
+import { fleetDeviceName } from '../core/fleet-names.ts';
 import { newId } from '../core/ids.ts';
 import { settled } from '../simulator/fleets.ts';
 import { declaredAttributes } from '../simulator/generators.ts';
@@ -31,13 +32,12 @@ async function provisionFleet(
   const f = plan.fleet!;
   const api = target.api!;
   const configs: { config: SimConfig; keyId: string }[] = [];
-  const width = String(f.count).length;
   const attributes = declaredAttributes(plan.behaviour);
   for (let i = 0; i < f.count; i += 50) {
     const batch = Array.from({ length: Math.min(50, f.count - i) }, (_, j) => i + j + 1);
     const out = await Promise.all(
       batch.map(async (n) => {
-        const name = `${f.prefix} ${String(n).padStart(width, '0')}`;
+        const name = fleetDeviceName(f.prefix, n, f.count);
         const device = await api.call('devices.create', {
           name,
           ...(f.tags.length ? { tags: f.tags } : {}),

@@ -8,14 +8,15 @@ export const USAGE = `usage: keyport <command> [options]
   serve [--data DIR] [--host H] [--mqtt-port N] [--ws-port N] [--tls-port N] [--http-port N] [--json]
         [--max-packet BYTES] [--max-queue BYTES] [--drain-timeout MS] [--max-filters N]
         [--limits losant|off]  (Losant's rate limits and bans; default losant, stored in DIR)
-  devices create --name N [--description D] [--tag k=v]... [--class C] [--gateway ID] [--attr name:type]... [--json]
+  ui-url [--json]      the UI link (with the admin token) of the server running on DIR, again
+  devices create --name N [--description D] [--tag k=v]... [--class C] [--gateway ID] [--attr name:type]... [--json | --id-only]
   devices list [--json]
   devices set-tags ID [--tag k=v]...
   devices delete ID
   keys create [--name N] [--description D] (--all-devices | --device ID... | --tag k=v|k|=v...)
               [--allow-address A... | --deny-address A...]
               [--topics none|all | --pub-topic T... --sub-topic T... --topics whitelist|blacklist]
-              [--save FILE [--format env|json|csv|c-header|arduino|platformio]] [--json]
+              [--save FILE [--format env|json|csv|c-header|arduino|platformio]] [--json | --id-only]
               (with --save the secret goes only to FILE, mode 0600; --json then says secretSavedTo)
   keys list [--query JSON] [--json]
   keys set-status ID active|inactive

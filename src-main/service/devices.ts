@@ -1,5 +1,6 @@
 // Device management: create, list, get, update, delete (docs/design.md §2).
 import { newId } from '../core/ids.ts';
+import { reservedTagErrors } from '../core/sim-marks.ts';
 import { validateDeviceInput, validateTags } from '../core/validation.ts';
 import { REPORTING_CLASSES, type ConnectionStatus, type Device, type Tag } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
@@ -38,9 +39,15 @@ export class DeviceService {
       ]);
   }
 
-  async create(input: unknown): Promise<Device> {
+  /**
+   * `opts.simulator`: the simulator's own devices may carry reserved `keyport-` tags (its mark and
+   * a scenario's tags, core/sim-marks.ts); no contract, CLI or HTTP path passes it.
+   */
+  async create(input: unknown, opts: { simulator?: boolean } = {}): Promise<Device> {
     const v = validateDeviceInput(input);
     if (!v.ok) throw validationError(v.errors);
+    const reserved = opts.simulator ? [] : reservedTagErrors('tags', v.value.tags);
+    if (reserved.length) throw validationError(reserved);
     this.checkGateway(v.value.gatewayId);
     const at = this.now().toISOString();
     const device: Device = {
@@ -65,6 +72,8 @@ export class DeviceService {
     const v = validateDeviceInput(patch, true);
     if (!v.ok) throw validationError(v.errors);
     const p = v.value;
+    const reserved = reservedTagErrors('tags', p.tags, before.tags);
+    if (reserved.length) throw validationError(reserved);
     const deviceClass = p.deviceClass ?? before.deviceClass;
     if (p.gatewayId !== undefined && deviceClass !== 'peripheral') {
       throw validationError([{ field: 'gatewayId', message: 'gatewayId is only for devices of class peripheral' }]);

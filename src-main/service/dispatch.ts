@@ -14,6 +14,7 @@ import type {
   Res,
 } from '../contract.ts';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
+import { keysAdmitting } from '../core/device-keys.ts';
 import { isId } from '../core/ids.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { FileWriteError } from '../shared/atomic-write.ts';
@@ -116,6 +117,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'devices.commands': (ctx, req) => ctx.service.telemetry.commands(ctx.service.devices.get(needId(req, 'device')).id),
   'devices.sendCommand': (ctx, req) =>
     ctx.service.telemetry.sendCommand(needId(req, 'device'), { name: needString(req, 'name'), payload: req.payload }),
+  'devices.keys': (ctx, req) => keysAdmitting(ctx.service.devices.get(needId(req, 'device')), ctx.service.keys.list()),
   'devices.generateKey': (ctx, req) => {
     const device = ctx.service.devices.get(needId(req, 'device'));
     const name = req.name === undefined ? `${device.name} key`.slice(0, 255) : needString(req, 'name');
@@ -152,6 +154,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'simulator.fleetRemove': (ctx, req) => sim['simulator.fleetRemove'](ctx.simulator, req),
   'simulator.scenarios': () => sim['simulator.scenarios'](),
   'simulator.runScenario': (ctx, req) => sim['simulator.runScenario'](ctx.simulator, req),
+  'simulator.clearScenario': (ctx, req) => sim['simulator.clearScenario'](ctx.simulator, req),
 };
 
 export function isMethod(name: unknown): name is MethodName {

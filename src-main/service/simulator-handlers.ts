@@ -102,7 +102,7 @@ const FleetShape = Type.Object(
     namePrefix: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, errorMessage: '{path}: must be a string of 1-200 characters' }),
     ),
-    tags: Type.Optional(TagList(1000)),
+    tags: Type.Optional(TagList(999)), // one more is the fleet's mark (core/sim-marks.ts)
     behaviour: Behaviour,
     transport: Type.Optional(Transport),
   },
@@ -184,5 +184,10 @@ export const simulatorHandlers = {
     const name = scenarioName(req);
     const run = await runScenario(needSimulator(sim), name);
     return { sims: run.sims.map((s) => s.snapshot()) };
+  },
+  'simulator.clearScenario': (sim: Simulator | undefined, req: unknown) => {
+    const name = scenarioName(req);
+    const title = scenarioInfo().find((s) => s.name === name)?.title ?? name;
+    return needSimulator(sim).clearScenario(name, title);
   },
 } as const;

@@ -2,7 +2,9 @@
 // shared password), created in one step, connected in waves, started/stopped/removed together.
 // Progress goes out as `fleet` events: created n/N while creating, connected n/N while connecting.
 import type { FleetRequest } from '../contract.ts';
+import { fleetDeviceName } from '../core/fleet-names.ts';
 import { newId } from '../core/ids.ts';
+import { fleetMark, reservedTagErrors } from '../core/sim-marks.ts';
 import { ServiceError, validationError } from '../shared/errors.ts';
 import { declaredAttributes, validateBehaviour } from './generators.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
@@ -55,7 +57,7 @@ export interface FleetHost {
   };
   find(id: string): SimulatedDevice | undefined;
   create(config: SimConfig, extras: { fleetId: string; keyId: string; start: boolean }): SimulatedDevice;
-  remove(id: string, fromFleet: boolean): Promise<unknown>;
+  remove(id: string, fromFleet: boolean, cleanup?: boolean): Promise<unknown>;
 }
 
 export class Fleets {
@@ -114,6 +116,8 @@ export class Fleets {
       throw validationError(
         v.errors.map((e) => ({ field: `behaviour.${e.field}`, message: `behaviour.${e.message}` })),
       );
+    const reserved = reservedTagErrors('tags', req.tags);
+    if (reserved.length) throw validationError(reserved);
     const behaviour: SimBehaviour = v.value;
     const transport: SimTransport = req.transport ?? 'tcp';
     const prefix = req.namePrefix ?? 'Fleet device';
@@ -130,7 +134,6 @@ export class Fleets {
     this.#fleets.set(f.id, f);
     this.#emit(f.id);
     const { devices, keys } = this.sim.service;
-    const width = String(count).length;
     const attributes = declaredAttributes(req.behaviour);
     try {
       for (let i = 0; i < count; i += CREATE_CHUNK) {
@@ -138,12 +141,15 @@ export class Fleets {
         // In parallel within a chunk: the store coalesces the writes of one chunk into a few.
         const made = await Promise.all(
           batch.map(async (n) => {
-            const name = `${prefix} ${String(n).padStart(width, '0')}`.slice(0, 255);
-            const device = await devices.create({
-              name,
-              ...(req.tags?.length ? { tags: req.tags } : {}),
-              ...(attributes?.length ? { attributes } : {}),
-            });
+            const name = fleetDeviceName(prefix, n, count);
+            const device = await devices.create(
+              {
+                name,
+                tags: [fleetMark(f.id), ...(req.tags ?? [])],
+                ...(attributes?.length ? { attributes } : {}),
+              },
+              { simulator: true },
+            );
             f.deviceIds.push(device.id);
             const key = await keys.create({
               deviceIds: [device.id],
@@ -211,7 +217,7 @@ export class Fleets {
   async remove(id: string): Promise<{ id: string }> {
     const f = this.#get(id);
     f.phase = 'stopped';
-    await Promise.all(f.sims.map((s) => this.sim.remove(s.id, true).catch(() => {})));
+    await Promise.all(f.sims.map((s) => this.sim.remove(s.id, true, false).catch(() => {})));
     const { devices, keys } = this.sim.service;
     for (let i = 0; i < f.keyIds.length; i += CREATE_CHUNK) {
       await Promise.all(f.keyIds.slice(i, i + CREATE_CHUNK).map((k) => keys.remove(k).catch(() => {})));

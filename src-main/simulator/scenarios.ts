@@ -1,15 +1,11 @@
 // Demo scenarios (docs/design.md §7): one call builds devices + keys + simulations that show a restriction
 // and its outcome, live. Names are prefixed with the scenario ("Tag scope: thermostat"). Scenarios
-// with stages (a tag removed, a key switched off, a burst of reports) run them in the background,
-// pausing `scenarioStepMs` between stages so a person can watch each one.
-//
-// Tags: every scenario device carries `keyport-scenario=<scenario>-<run>`, and the tags a scenario's
-// key is restricted to are named `kp-sim-<run>-<key>`, where <run> is random per run. Losant's tag
-// restrictions are inclusive (any one listed tag admits a device), so a plain `floor=2` in a
-// scenario key would admit the user's own floor-2 devices, and a user's key for `floor=2` would
-// admit the scenario's; with the run in the tag key neither happens, nor do two runs mix.
-import { randomBytes } from 'node:crypto';
+// with stages (a tag removed, a key switched off, a burst of reports) run them in the background, pausing
+// `scenarioStepMs` between stages so a person can watch each one. Every device carries the scenario's
+// mark (core/sim-marks.ts) and every device and key is recorded, so Clear (cleanup.ts) deletes them;
+// scenario tags use reserved `keyport-demo-` keys, which no user device can carry.
 import { LOSANT_LIMITS, describeDuration } from '../core/limits.ts';
+import { scenarioMark } from '../core/sim-marks.ts';
 import type { DeviceAttribute, Tag } from '../core/types.ts';
 import { declaredAttributes } from './generators.ts';
 import { ServiceError } from '../shared/errors.ts';
@@ -27,17 +23,17 @@ const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
   'tag-scope': {
     title: 'Tag scope',
     description:
-      'One key for devices tagged type=thermostat OR floor=2 (the tag keys carry the run, kp-sim-<run>-type, so your own devices never match): a device matching ANY one listed tag is in scope, as in Losant. The thermostat (type=thermostat, floor=1) and the floor-2 sensor (type=sensor, floor=2) connect; the lamp (type=lamp, floor=1) matches neither tag and is refused. Then the thermostat loses its tags while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
+      'One key for devices tagged keyport-demo-type=thermostat OR keyport-demo-floor=2: a device matching ANY one listed tag is in scope, as in Losant. The thermostat (type thermostat, floor 1) and the floor-2 sensor (type sensor, floor 2) connect; the lamp (type lamp, floor 1) matches neither tag and is refused. The tag keys start with the reserved "keyport-", so this key never admits your own devices. Then the thermostat loses its tags while connected: it stays connected (a key\'s scope is resolved at connect) and is marked "scope changed since connect"; its next connect is refused.',
     expected: [
       {
         simName: 'Tag scope: thermostat',
-        outcome: 'connect accepted (tag type=thermostat)',
+        outcome: 'connect accepted (tag keyport-demo-type=thermostat)',
         reason: 'connect.accepted',
       },
       { simName: 'Tag scope: lamp', outcome: 'connect refused; backs off, then stops', reason: 'device.out-of-scope' },
       {
         simName: 'Tag scope: floor-2 sensor',
-        outcome: 'connect accepted (tag floor=2: any one listed tag is enough)',
+        outcome: 'connect accepted (tag keyport-demo-floor=2: any one listed tag is enough)',
         reason: 'connect.accepted',
       },
       {
@@ -159,11 +155,6 @@ const INFO: Record<ScenarioName, Omit<ScenarioInfo, 'name'>> = {
   },
 };
 
-/** The prefix of the tag keys a scenario's key is restricted to (`kp-sim-<run>-<key>`). */
-export const SCENARIO_TAG_PREFIX = 'kp-sim-';
-/** The tag every scenario device carries: `keyport-scenario=<scenario>-<run>`. */
-export const SCENARIO_MARKER_TAG = 'keyport-scenario';
-
 export function scenarioInfo(): ScenarioInfo[] {
   return SCENARIOS.map((name) => ({ name, ...INFO[name], expected: INFO[name].expected.map((e) => ({ ...e })) }));
 }
@@ -222,10 +213,8 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
   const { devices, keys } = sim.service;
   const title = INFO[name].title;
   const step = sim.scenarioStepMs;
-  const runId = randomBytes(3).toString('hex');
-  const marker: Tag = { key: SCENARIO_MARKER_TAG, value: `${name}-${runId}` };
-  /** A tag only this run's devices carry (see the top of this file). */
-  const runTag = (key: string, value: string): Tag => ({ key: `${SCENARIO_TAG_PREFIX}${runId}-${key}`, value });
+  const mark = scenarioMark(name);
+  const made = `Made by the "${title}" simulator scenario`;
   const device = (
     n: string,
     extra: {
@@ -235,16 +224,29 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
       attributes?: DeviceAttribute[];
     } = {},
   ) =>
-    devices.create({
-      name: `${title}: ${n}`,
-      description: `Made by the "${title}" simulator scenario`,
-      // Most scenario devices report the climate attributes; the ones that do not say so.
-      attributes: declaredAttributes({ attributes: climate }),
-      ...extra,
-      tags: [marker, ...(extra.tags ?? [])],
-    });
+    devices
+      .create(
+        {
+          name: `${title}: ${n}`,
+          description: made,
+          // Most scenario devices report the climate attributes; the ones that do not say so.
+          attributes: declaredAttributes({ attributes: climate }),
+          ...extra,
+          tags: [mark, ...(extra.tags ?? [])],
+        },
+        { simulator: true },
+      )
+      .then((d) => {
+        sim.recordMade(name, { deviceId: d.id });
+        return d;
+      });
   const key = (n: string, input: Record<string, unknown>) =>
-    keys.create({ name: `Simulator: ${title}: ${n}`, createdVia: 'simulator', ...input });
+    keys
+      .create({ name: `Simulator: ${title}: ${n}`, description: made, createdVia: 'simulator', ...input })
+      .then((k) => {
+        sim.recordMade(name, { keyId: k.accessKey.id });
+        return k;
+      });
   const run = (
     d: { id: string; name: string },
     k: { accessKey: { id: string; key: string }; secret: string },
@@ -266,8 +268,8 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
 
   switch (name) {
     case 'tag-scope': {
-      const floor = (value: string): Tag => runTag('floor', value);
-      const type = (value: string): Tag => runTag('type', value);
+      const floor = (value: string): Tag => ({ key: 'keyport-demo-floor', value });
+      const type = (value: string): Tag => ({ key: 'keyport-demo-type', value });
       const thermostat = await device('thermostat', { tags: [type('thermostat'), floor('1')] });
       const lamp = await device('lamp', {
         tags: [type('lamp'), floor('1')],
@@ -283,7 +285,7 @@ async function build(sim: Simulator, name: ScenarioName): Promise<ScenarioRun> {
         await waitForSim(t, (s) => s.connected, 30_000, 'the first connect');
         await pause(step);
         t.note('scenario: removing the tags type=thermostat and floor=1 while the device is connected');
-        await devices.update(thermostat.id, { tags: [marker] });
+        await devices.update(thermostat.id, { tags: [mark] }); // the mark stays: Clear still finds it
         await waitForSim(t, (s) => s.scopeChanged, 10_000, 'the "scope changed" mark');
         await pause(step);
         t.note("scenario: reconnecting: the key's tag restriction is read again at connect");

@@ -9,8 +9,8 @@ export interface SimulatorBackend {
   readonly devices: {
     /** Throws a not-found error naming the id when there is no such device. */
     get(id: string): Device;
-    /** Validates `input` as the devices.create contract request. */
-    create(input: unknown): Promise<Device>;
+    /** Validates `input` as the devices.create contract request; `simulator` allows reserved tags. */
+    create(input: unknown, opts?: { simulator?: boolean }): Promise<Device>;
     /** Validates `patch` as the devices.update contract patch. */
     update(id: string, patch: unknown): Promise<Device>;
     remove(id: string): Promise<unknown>;
@@ -25,6 +25,8 @@ export interface SimulatorBackend {
   readonly store: {
     getKeyByKey(key: string): AccessKeyRecord | undefined;
     getDevice(id: string): Device | undefined;
+    listDevices(): Device[];
+    listKeys(): AccessKeyRecord[];
   };
   /** Broker decisions, to tell each simulated device its outcome. */
   readonly feed: { readonly events: DecisionSource };

@@ -8,6 +8,7 @@ import { newId } from '../core/ids.ts';
 import { ServiceError, validationError } from '../shared/errors.ts';
 import { TypedEmitter } from '../shared/typed-emitter.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { deleteMade, MadeRecords, ownedBy, scenarioLeftovers, type Removed } from './cleanup.ts';
 import { SavedCredentials, type CredentialVault } from './credential-store.ts';
 import { Fleets } from './fleets.ts';
 import { validateBehaviour } from './generators.ts';
@@ -69,6 +70,7 @@ export class Simulator {
   readonly #sims = new Map<string, SimulatedDevice>();
   readonly #byDevice = new Map<string, Set<SimulatedDevice>>();
   readonly #saved: SavedCredentials;
+  readonly #made = new MadeRecords();
   readonly #detach: (() => void)[];
   #closed = false;
 
@@ -229,7 +231,12 @@ export class Simulator {
     return sim.snapshot();
   }
 
-  async remove(id: string, fromFleet = false): Promise<{ id: string }> {
+  /**
+   * Stops and forgets a simulation. With `cleanup` (the default; fleets and Clear do their own) it
+   * also deletes what was made for it alone (cleanup.ts): its single-device simulator key, and its
+   * device when a scenario made it.
+   */
+  async remove(id: string, fromFleet = false, cleanup = true): Promise<{ id: string }> {
     const sim = this.get(id);
     if (sim.fleetId !== undefined && !fromFleet)
       throw new ServiceError('conflict', `simulation ${id} belongs to fleet ${sim.fleetId}: remove the fleet instead`);
@@ -240,7 +247,24 @@ export class Simulator {
     if (set?.size === 0) this.#byDevice.delete(sim.deviceId);
     if (this.#saved.has(id)) await this.#saved.remove(id);
     this.events.emit('removed', { id });
+    if (cleanup) await deleteMade(this.service, ownedBy(sim, this.all(), this.service.store));
     return { id };
+  }
+
+  // ---- scenarios -------------------------------------------------------------------------------
+
+  /** Scenarios report each device and key they make, for Clear. */
+  recordMade(scenario: string, r: { deviceId?: string; keyId?: string }): void {
+    this.#made.record(scenario, r);
+  }
+
+  /** A scenario's Clear: its simulations, and every device and key it made (also by earlier runs). */
+  async clearScenario(name: string, title: string): Promise<Removed & { kept: string[] }> {
+    const sims = this.all().filter((s) => s.scenario === name);
+    for (const s of sims) await this.remove(s.id, false, false);
+    const made = scenarioLeftovers(this.service.store, name, title, this.#made.take(name));
+    const r = await deleteMade(this.service, made);
+    return { sims: sims.length, ...r };
   }
 
   // ---- saved credentials -----------------------------------------------------------------------

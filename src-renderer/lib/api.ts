@@ -49,13 +49,46 @@ function pick(): KeyportBridge {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const token = takeToken();
   connection.mode = 'headless';
-  if (!token) connection.state = 'unauthorized';
+  if (!token) {
+    // Nothing to try: say what is missing at once (App shows how to get the link), never "reconnecting".
+    connection.state = 'unauthorized';
+    connection.token = 'missing';
+    return noTokenBridge();
+  }
   // The token travels as a WebSocket subprotocol, never in the URL (URLs end up in logs).
   return createWsBridge(
     `${proto}//${location.host}/bridge`,
-    ['keyport.bridge', ...(token ? [`token.${token}`] : [])],
-    (s) => (connection.state = s),
+    ['keyport.bridge', `token.${token}`],
+    (s) => {
+      connection.state = s;
+      if (s === 'unauthorized') {
+        connection.token = 'refused';
+        sessionStorage.removeItem(TOKEN_KEY); // a new link's token replaces it
+      }
+    },
+    () => tokenRefused(token),
   );
+}
+
+/** Whether the server answers 401 to this token (an HTTP call the browser lets us read, unlike a refused upgrade). */
+async function tokenRefused(token: string): Promise<boolean> {
+  const r = await fetch('/rpc/app.info', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  return r.status === 401;
+}
+
+function noTokenBridge(): KeyportBridge {
+  const refused = () =>
+    Promise.reject(
+      new BridgeError({
+        code: 'unauthorized',
+        message: 'this page has no admin token: open the UI link that `keyport serve` or `keyport ui-url` prints',
+      }),
+    );
+  return { call: refused, on: () => () => {} };
 }
 
 export const api: KeyportBridge = pick();

@@ -1,5 +1,8 @@
 // The browser transport of the contract: a WebSocket to /bridge on the serving host, carrying
 // the admin token as a subprotocol (`keyport.bridge, token.<token>`). Reconnects with back-off; calls made while disconnected wait for the socket.
+// A browser cannot see why an upgrade failed (every refusal is close code 1006), so after a failed
+// connect `tokenRefused` asks the server over plain HTTP: a refused token stops the reconnects and
+// the state becomes 'unauthorized' (the page then says how to get the link, not "reconnecting").
 import type {
   ContractError,
   EventName,
@@ -20,11 +23,23 @@ export class BridgeError extends Error {
 type Listener = (payload: unknown) => void;
 export type BridgeState = 'connecting' | 'open' | 'closed' | 'unauthorized';
 
-export function createWsBridge(url: string, protocols: string[], onState: (s: BridgeState) => void): KeyportBridge {
+const UNAUTHORIZED: ContractError = {
+  code: 'unauthorized',
+  message: 'this page has no valid admin token: open the UI link that `keyport serve` or `keyport ui-url` prints',
+};
+
+export function createWsBridge(
+  url: string,
+  protocols: string[],
+  onState: (s: BridgeState) => void,
+  /** Resolves true when the server refuses our token (false: it accepts it, or cannot be reached). */
+  tokenRefused: () => Promise<boolean> = () => Promise.resolve(false),
+): KeyportBridge {
   let ws: WebSocket | null = null;
   let nextId = 1;
   let delay = 250;
   let unauthorized = false;
+  let opened = false;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const queue: string[] = [];
   const listeners = new Map<string, Set<Listener>>();
@@ -35,6 +50,7 @@ export function createWsBridge(url: string, protocols: string[], onState: (s: Br
     ws = sock;
     sock.onopen = () => {
       delay = 250;
+      opened = true;
       onState('open');
       for (const frame of queue.splice(0)) sock.send(frame);
     };
@@ -56,22 +72,41 @@ export function createWsBridge(url: string, protocols: string[], onState: (s: Br
       if (msg.reply.ok) p.resolve(msg.reply.result);
       else p.reject(new BridgeError(msg.reply.error));
     };
-    sock.onclose = (ev) => {
+    sock.onclose = () => {
       ws = null;
-      // The server refuses the upgrade without a valid token; the browser reports 1006 before open.
-      if (ev.code === 1006 && delay >= 4000 && pending.size === 0 && queue.length === 0) unauthorized = true;
-      for (const [, p] of pending)
+      const wasOpen = opened;
+      opened = false;
+      // Calls sent on an open socket are lost with it; queued ones wait for the next socket.
+      for (const [id, p] of pending) {
+        if (queue.some((f) => f.startsWith(`{"id":${id},`))) continue;
         p.reject(new BridgeError({ code: 'unavailable', message: 'lost the connection to the Keyport server' }));
-      pending.clear();
-      onState(unauthorized ? 'unauthorized' : 'closed');
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 5000);
+        pending.delete(id);
+      }
+      const retry = () => {
+        onState('closed');
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 5000);
+      };
+      if (wasOpen) return retry();
+      // Never opened: the upgrade was refused or the server is gone. Ask which.
+      tokenRefused().then(
+        (refused) => (refused ? refuse() : retry()),
+        () => retry(),
+      );
     };
+  };
+  const refuse = () => {
+    unauthorized = true;
+    queue.length = 0;
+    for (const [, p] of pending) p.reject(new BridgeError(UNAUTHORIZED));
+    pending.clear();
+    onState('unauthorized');
   };
   connect();
 
   return {
     call<M extends MethodName>(method: M, req: Req<M>): Promise<Res<M>> {
+      if (unauthorized) return Promise.reject(new BridgeError(UNAUTHORIZED));
       const id = nextId++;
       const frame = JSON.stringify({ id, method, req });
       return new Promise<Res<M>>((resolve, reject) => {

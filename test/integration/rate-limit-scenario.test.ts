@@ -6,13 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionEvent } from '../../src-main/core/decision-event.ts';
 import { deviceMatches } from '../../src-main/core/device-scope.ts';
-import {
-  SCENARIO_MARKER_TAG,
-  SCENARIO_TAG_PREFIX,
-  runScenario,
-  scenarioInfo,
-  waitForSim,
-} from '../../src-main/simulator/scenarios.ts';
+import { RESERVED_TAG_PREFIX, SIM_TAG } from '../../src-main/core/sim-marks.ts';
+import { runScenario, scenarioInfo, waitForSim } from '../../src-main/simulator/scenarios.ts';
 import type { SimulatedDevice } from '../../src-main/simulator/simulated-device.ts';
 import { startHarness, type Harness } from '../helpers/runtime-harness.ts';
 
@@ -79,6 +74,13 @@ describe('the "Rate limit" scenario', () => {
         `${ex.outcome} (${ex.reason}); log: ${JSON.stringify(log.map((l) => l.reason))}`,
       ).toBe(true);
     }
+
+    // Clear leaves nothing behind (the other scenarios' Clear is in sim-cleanup.test.ts).
+    const keyId = s.keyId!;
+    await h.rt.simulator.clearScenario('rate-limit', info.title);
+    expect(h.rt.service.devices.list().filter((d) => d.tags.some((t) => t.key === SIM_TAG))).toEqual([]);
+    expect(h.rt.service.keys.list().map((k) => k.id)).not.toContain(keyId);
+    expect(h.rt.simulator.find(s.id)).toBeUndefined();
   });
 
   it('with limits off it refuses to run, says it needs limits mode, and makes nothing', async () => {
@@ -97,7 +99,7 @@ describe('the "Rate limit" scenario', () => {
 });
 
 describe('scenario tags', () => {
-  it("the tag-scope key's tags are this run's own: the user's floor=2 / type=thermostat devices are not in its scope, nor scenario devices in the user's key", async () => {
+  it("the tag-scope key's tags are reserved ones: the user's floor=2 / type=thermostat devices are not in its scope, nor scenario devices in the user's key", async () => {
     const mine = await h.device({
       name: 'my floor-2 thermostat',
       tags: [
@@ -109,13 +111,13 @@ describe('scenario tags', () => {
     await run.done;
     const k = h.rt.service.keys.get(run.sims[0]!.keyId!);
     expect(k.deviceTags?.length).toBe(2);
-    for (const t of k.deviceTags ?? []) expect(t.key).toMatch(new RegExp(`^${SCENARIO_TAG_PREFIX}[0-9a-f]{6}-`));
+    for (const t of k.deviceTags ?? []) expect(t.key?.startsWith(RESERVED_TAG_PREFIX)).toBe(true);
     expect(deviceMatches(k, mine)).toBe(false);
     const userKey = { deviceTags: [{ key: 'floor', value: '2' }] };
     for (const sim of run.sims) {
       const d = h.rt.service.devices.get(sim.deviceId);
       expect(deviceMatches(userKey, d), d.name).toBe(false);
-      expect(d.tags.find((t) => t.key === SCENARIO_MARKER_TAG)?.value).toMatch(/^tag-scope-[0-9a-f]{6}$/);
+      expect(d.tags.find((t) => t.key === SIM_TAG)?.value).toBe('scenario:tag-scope');
     }
     for (const sim of run.sims) await h.rt.simulator.remove(sim.id);
   });
