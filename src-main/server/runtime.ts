@@ -114,8 +114,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (opts.limits) await saveLimitsMode(dataDir, opts.limits);
     const limitsMode = opts.limits ?? (await loadLimitsMode(dataDir));
     const broker = await KeyportBroker.create({
-      service,
-      trustedProxies: trusted,
+      ports: service.ports({ trustedProxies: trusted }),
       log,
       limits,
       wsMaxMessageBytes,

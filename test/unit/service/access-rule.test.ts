@@ -1,9 +1,9 @@
-// The one re-check of a credential at each use (service/access-control.ts), case by case, in
+// The one re-check of a credential at each use (service/access-rule.ts, docs/design.md §4a), case by case, in
 // the order the checks run: first failure wins.
 import { describe, expect, it } from 'vitest';
 import { parseTrustedProxies } from '../../../src-main/core/client-address.ts';
 import type { AccessKeyRecord, Device } from '../../../src-main/core/types.ts';
-import { checkCredentialUse, type CredentialUse } from '../../../src-main/service/access-control.ts';
+import { checkCredentialUse, type CredentialUse } from '../../../src-main/service/access-rule.ts';
 
 const A = 'a'.repeat(24);
 const B = 'b'.repeat(24);
