@@ -9,7 +9,7 @@
 //
 // A token carries: sub (the device it was issued for), keyId, rev (the key's lastUpdated when it
 // was issued), iat, exp, iss. It proves who authenticated, nothing more: every use is re-checked
-// against the key and device as they are NOW (service/access-control.ts).
+// against the key and device as they are NOW (service/access-rule.ts, docs/design.md §4a).
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { isId } from '../../core/ids.ts';
 

@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseTrustedProxies } from '../../../src-main/core/client-address.ts';
 import type { AccessKeyRecord, Device } from '../../../src-main/core/types.ts';
-import { checkCredentialUse, type CredentialUse } from '../../../src-main/service/access-rule.ts';
+import {
+  ACCESS_RULE,
+  checkCredentialUse,
+  sessionDeviceReaction,
+  sessionKeyReaction,
+  tokenAction,
+  type CredentialUse,
+} from '../../../src-main/service/access-rule.ts';
 
 const A = 'a'.repeat(24);
 const B = 'b'.repeat(24);
@@ -110,5 +117,39 @@ describe('checkCredentialUse', () => {
     expect(
       checkCredentialUse({ ...all, key: key({ addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }) }, env).reason,
     ).toBe('address.denied');
+  });
+});
+
+describe('ACCESS_RULE (docs/design.md §4a)', () => {
+  it('names every reason once, and the 401/403 class of each', () => {
+    const reasons = ACCESS_RULE.flatMap((r) => r.reasons);
+    expect(new Set(reasons).size).toBe(reasons.length);
+    expect(Object.fromEntries(reasons.map((r) => [r, tokenAction(r)]))).toEqual({
+      'key.deleted': 'unauthorized',
+      'key.inactive': 'unauthorized',
+      'key.changed': 'unauthorized',
+      'address.malformed': 'forbidden',
+      'address.denied': 'forbidden',
+      'device.unknown': 'unauthorized',
+      'device.out-of-scope': 'forbidden',
+    });
+  });
+
+  it('live sessions: key deleted or switched off closes, any other key edit does not', () => {
+    const k = { ...key(), status: 'active' as const };
+    expect(sessionKeyReaction(k, undefined)).toBe('key.deleted');
+    expect(sessionKeyReaction(k, { ...k, status: 'inactive' })).toBe('key.inactive');
+    expect(sessionKeyReaction(k, { ...k, name: 'renamed' })).toBeNull();
+    expect(sessionKeyReaction({ ...k, status: 'inactive' }, k)).toBeNull();
+  });
+
+  it('live sessions: device deleted closes; a tag change marks only when it flips the match', () => {
+    const k = key({ deviceTags: [{ key: 'site', value: 'north' }] });
+    const a = device(A, [{ key: 'site', value: 'north' }]);
+    expect(sessionDeviceReaction(k, a, undefined)).toEqual({ close: 'device.unknown' });
+    expect(sessionDeviceReaction(k, a, { ...a, tags: [] })).toEqual({ mark: true });
+    expect(sessionDeviceReaction(k, { ...a, tags: [] }, a)).toEqual({ mark: true });
+    expect(sessionDeviceReaction(k, a, { ...a, tags: [...a.tags, { key: 'floor', value: '2' }] })).toBeNull();
+    expect(sessionDeviceReaction(k, a, { ...a, name: 'renamed' })).toBeNull();
   });
 });
