@@ -136,23 +136,17 @@ export interface BrokerPorts {
   telemetry: TelemetryPort;
 }
 
-/** Key management, as the Losant API's admin endpoints call it (input is validated behind it). */
-export interface KeysPort {
-  list(): AccessKey[];
-  get(id: string): AccessKey;
-  create(input: unknown): Promise<CreatedKey>;
-  update(id: string, patch: unknown): Promise<AccessKey>;
-  remove(id: string): Promise<AccessKey>;
+/** Records managed by the Losant API's admin endpoints (input is validated behind the port). */
+export interface ManagementPort<T, Created = T> {
+  list(): T[];
+  get(id: string): T;
+  create(input: unknown): Promise<Created>;
+  update(id: string, patch: unknown): Promise<T>;
+  remove(id: string): Promise<T>;
 }
 
-/** Device management, as the Losant API's admin endpoints call it. */
-export interface DevicesPort {
-  list(): Device[];
-  get(id: string): Device;
-  create(input: unknown): Promise<Device>;
-  update(id: string, patch: unknown): Promise<Device>;
-  remove(id: string): Promise<Device>;
-}
+export type KeysPort = ManagementPort<AccessKey, CreatedKey>;
+export type DevicesPort = ManagementPort<Device>;
 
 /** Everything the Losant HTTP API needs. */
 export interface ApiPorts extends BrokerPorts {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTrustedProxies } from '../../../src-main/core/client-address.ts';
 import type { AccessKeyRecord, Device } from '../../../src-main/core/types.ts';
+import { FIXTURE_TIME, makeDevice, makeKeyRecord } from '../../helpers/fixtures.ts';
 import {
   ACCESS_RULE,
   checkCredentialUse,
@@ -14,31 +15,9 @@ import {
 
 const A = 'a'.repeat(24);
 const B = 'b'.repeat(24);
-const REV = '2026-01-01T00:00:00.000Z';
-const device = (id: string, tags: Device['tags'] = []): Device => ({
-  id,
-  name: id,
-  description: '',
-  tags,
-  deviceClass: 'standalone',
-  creationDate: REV,
-  lastUpdated: REV,
-});
-const key = (over: Partial<AccessKeyRecord> = {}): AccessKeyRecord => ({
-  id: 'c'.repeat(24),
-  key: 'k',
-  status: 'active',
-  addressFilterType: 'all',
-  addresses: [],
-  filterType: 'none',
-  pubTopics: [],
-  subTopics: [],
-  creationDate: REV,
-  lastUpdated: REV,
-  createdVia: 'api',
-  secretVerifier: 'v',
-  ...over,
-});
+const REV = FIXTURE_TIME;
+const device = (id: string, tags: Device['tags'] = []): Device => makeDevice({ id, name: id, tags });
+const key = (over: Partial<AccessKeyRecord> = {}): AccessKeyRecord => makeKeyRecord({ id: 'c'.repeat(24), ...over });
 const devices = new Map([
   [A, device(A, [{ key: 'site', value: 'north' }])],
   [B, device(B)],
