@@ -66,3 +66,13 @@ export class ListenError extends Error {
     return this.code !== undefined && PORT_CODES.has(this.code);
   }
 }
+
+/**
+ * Whether `err` is a ListenError, by its name and fields rather than `instanceof`: it also holds
+ * for one made by another copy of this module (a test's fresh module registry, a second bundle).
+ */
+export function isListenError(err: unknown): err is ListenError {
+  if (!(err instanceof Error) || err.name !== 'ListenError') return false;
+  const e = err as Partial<ListenError>;
+  return typeof e.listener === 'string' && e.listener in LISTENER_NAMES && typeof e.portUnavailable === 'boolean';
+}

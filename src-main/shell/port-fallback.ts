@@ -3,7 +3,7 @@
 // the UI shows the real ports (app.info). The headless server does not do this: there an explicit
 // port that is busy is an error the user has to see.
 import type { RuntimeOptions } from '../server/runtime.ts';
-import { ListenError, type ListenerKind } from '../shared/listen-error.ts';
+import { isListenError, type ListenerKind } from '../shared/listen-error.ts';
 
 export type PortOption = 'mqttPort' | 'wsPort' | 'tlsPort' | 'httpPort';
 
@@ -20,7 +20,7 @@ const OPTION_OF: Record<ListenerKind, PortOption> = {
  * else (data directory, store file, lock, a bad --host) returns null and must reach the user.
  */
 export function busyPortOption(err: unknown): PortOption | null {
-  return err instanceof ListenError && err.portUnavailable ? OPTION_OF[err.listener] : null;
+  return isListenError(err) && err.portUnavailable ? OPTION_OF[err.listener] : null;
 }
 
 export interface FallbackResult<R> {

@@ -29,6 +29,8 @@ describe('busyPortOption', () => {
     expect(busyPortOption(text)).toBeNull();
     // A ListenError whose fix is not another port (the host is not on this machine).
     expect(busyPortOption(new ListenError('tcp', '10.9.9.9', 1883, errno('EADDRNOTAVAIL')))).toBeNull();
+    // Only the name, without the listener and code a ListenError carries.
+    expect(busyPortOption(Object.assign(new Error('port in use'), { name: 'ListenError' }))).toBeNull();
   });
 
   it('leaves every other startup error alone', () => {
