@@ -61,5 +61,5 @@ export function withDeliveryQos(client: Client, packet: AedesPublishPacket): Aed
   if (packet.qos === 0) return packet;
   const subs = subscriptionsOf<Subscriptions>(client);
   const qos = deliveryQos(client, subs, packet);
-  return qos === packet.qos ? packet : ({ ...packet, qos } as unknown as AedesPublishPacket);
+  return qos === packet.qos ? packet : { ...packet, qos: qos as AedesPublishPacket['qos'] };
 }
