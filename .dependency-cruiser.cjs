@@ -1,7 +1,7 @@
 // The architecture, as rules over the import graph (`npm run lint:layers`). Each rule says which
 // imports are forbidden and why; a violation fails `npm run lint` with the rule's name and the
-// offending import. To tighten a boundary (issue 11: broker and server/losant-api import no
-// service implementation), add a `pathNot` to `allowed` lists below or a new forbidden rule.
+// offending import. Issue 11: broker/ and server/losant-api/ import no service/ module; they see
+// the application through the types of shared/ports.ts. To tighten a boundary, add a forbidden rule.
 //
 // Folders of src-main/:
 //   core/       pure domain logic: no I/O, no framework, nothing of ours outside core/
@@ -91,10 +91,26 @@ module.exports = {
       name: 'broker-not-to-service',
       severity: 'error',
       comment:
-        'The broker sees the application through the narrow ports it declares (broker/ports.ts), ' +
-        'never the service.',
+        'The broker sees the application through the narrow ports of shared/ports.ts (auth port, ' +
+        'decision sink, status sink, telemetry), never the service.',
       from: { path: '^src-main/broker/' },
       to: { path: '^src-main/service/' },
+    },
+    {
+      name: 'losant-api-not-to-service',
+      severity: 'error',
+      comment:
+        'The Losant HTTP API sees the application through the ports of shared/ports.ts (types ' +
+        'only), never a service module: service.ts builds the ports and the runtime hands them in.',
+      from: { path: '^src-main/server/losant-api/' },
+      to: { path: '^src-main/service/' },
+    },
+    {
+      name: 'ports-are-types',
+      severity: 'error',
+      comment: 'shared/ports.ts declares the ports; it takes types only, so it never pulls in code.',
+      from: { path: '^src-main/shared/ports\\.ts$' },
+      to: { dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'broker-not-to-outer-layers',

@@ -2,12 +2,15 @@
 // package.json). Each accessor checks the field is there and throws naming it when an aedes
 // upgrade moved it, so the wire guard and slow-consumer bound can never silently switch off.
 // Issue 11's hook redesign is the place to replace these with public hooks if aedes grows them.
+import type { Duplex } from 'node:stream';
 import type { Client } from 'aedes';
 
 /** aedes' per-connection mqtt-packet parser: `client._parser` (lib/client.js). */
 export interface PacketParser {
   parse(buf: Buffer): number;
   prependListener(event: 'packet', fn: (packet: { cmd: string }) => void): unknown;
+  /** mqtt-packet emits every refusal of the bytes it was given as 'error'. */
+  prependListener(event: 'error', fn: (err: Error) => void): unknown;
 }
 
 export function parserOf(client: Client): PacketParser {
@@ -25,4 +28,24 @@ export function replaceWaitForDrain(client: Client, fn: (cb: DrainCallback) => v
   if (typeof c.waitForDrain !== 'function')
     throw new Error('aedes Client has no waitForDrain: the slow-consumer bound needs aedes 1.2.0');
   c.waitForDrain = fn;
+}
+
+/** The last will aedes read from CONNECT: `client._will` (lib/handlers/connect.js). */
+export function willTopicOf(client: Client): string | undefined {
+  return (client as unknown as { _will?: { topic?: string } })._will?.topic;
+}
+
+/** Whether the client sent DISCONNECT before its connection ended: `client._disconnected`. */
+export function disconnectedCleanly(client: Client): boolean {
+  return (client as unknown as { _disconnected?: boolean })._disconnected === true;
+}
+
+/** The connection's stream: typed as the listener's socket in aedes, a Duplex at run time. */
+export function streamOf(client: Client): Duplex {
+  return client.conn as unknown as Duplex;
+}
+
+/** The client's granted subscriptions by filter: `client.subscriptions` (lib/client.js). */
+export function subscriptionsOf<T>(client: Client): T {
+  return (client as unknown as { subscriptions: T }).subscriptions;
 }

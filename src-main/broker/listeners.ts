@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { ListenError } from '../shared/listen-error.ts';
 
 export interface ListenerOptions {
   host: string;
@@ -62,55 +63,6 @@ export const MQTT_WS_PATH = '/mqtt';
 export const WS_MAX_PAYLOAD = 16 * 1024 * 1024;
 
 type ListenerKind = 'tcp' | 'ws' | 'tls';
-const LISTENER_NAMES: Record<ListenerKind, string> = {
-  tcp: 'MQTT TCP',
-  ws: 'MQTT over WebSocket',
-  tls: 'MQTT over TLS',
-};
-const PORT_FLAGS: Record<ListenerKind, string> = { tcp: '--mqtt-port', ws: '--ws-port', tls: '--tls-port' };
-
-/** A listener could not start; the message names the listener, the port and the flag to change it. */
-export class ListenError extends Error {
-  readonly listener: ListenerKind;
-  readonly host: string;
-  readonly port: number;
-  /** errno code such as EADDRINUSE / EACCES, when there is one. */
-  readonly code: string | undefined;
-
-  constructor(listener: ListenerKind, host: string, port: number, cause: unknown) {
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    const name = LISTENER_NAMES[listener];
-    const flag = PORT_FLAGS[listener];
-    const fix = `choose another with ${flag}, or 0 for any free port`;
-    let problem: string;
-    switch (code) {
-      case 'EADDRINUSE':
-        problem = `port ${port} on ${host} is already in use (${fix})`;
-        break;
-      case 'EACCES':
-        problem = `permission denied for port ${port} on ${host} (ports below 1024 need elevated privileges; ${fix})`;
-        break;
-      case 'EADDRNOTAVAIL':
-        problem = `address ${host} is not available on this machine (check --host)`;
-        break;
-      case 'ENOTFOUND':
-      case 'EAI_AGAIN':
-        problem = `host ${host} could not be resolved (check --host)`;
-        break;
-      case 'ERR_SOCKET_BAD_PORT':
-        problem = `${String(port)} is not a valid port (0-65535; set it with ${flag})`;
-        break;
-      default:
-        problem = `could not listen on port ${port} on ${host}: ${cause instanceof Error ? cause.message : String(cause)}`;
-    }
-    super(`${name} listener: ${problem}`, { cause });
-    this.name = 'ListenError';
-    this.listener = listener;
-    this.host = host;
-    this.port = port;
-    this.code = code;
-  }
-}
 
 interface Running {
   kind: ListenerKind;

@@ -1,6 +1,7 @@
 // Losant limits mode in the broker (issue 14 item 3): applies core/limits.ts at CONNECT, PUBLISH,
 // SUBSCRIBE and delivery, and handles what Losant's broker lacks (QoS 2, retained messages,
-// persistent sessions). broker.ts calls one method per hook; everything else is here.
+// persistent sessions). The broker's hooks (connect-hooks.ts, pubsub-hooks.ts) call one method
+// per hook; everything else is here.
 //
 // Sources: https://docs.losant.com/references/message-throttling (rates, bans, 256KB; the size cap
 // is broker-limits.ts' maxPacket, reason payload.too-large, and is not repeated here) and

@@ -18,6 +18,7 @@
 // checkouts here and `npm ci` would need a postinstall step to re-apply a patch.
 import type { AedesPublishPacket, Client } from 'aedes';
 import { topicMatches } from '../core/topics.ts';
+import { subscriptionsOf } from './aedes-internals.ts';
 
 type Subscriptions = Readonly<Record<string, { qos: number } | undefined>>;
 
@@ -58,7 +59,7 @@ export function deliveryQos(client: Pick<Client, 'clean'>, subs: Subscriptions, 
 /** `packet` itself when its QoS may stand, otherwise a copy at the allowed QoS. */
 export function withDeliveryQos(client: Client, packet: AedesPublishPacket): AedesPublishPacket {
   if (packet.qos === 0) return packet;
-  const subs = (client as unknown as { subscriptions: Subscriptions }).subscriptions;
+  const subs = subscriptionsOf<Subscriptions>(client);
   const qos = deliveryQos(client, subs, packet);
-  return qos === packet.qos ? packet : ({ ...packet, qos } as unknown as AedesPublishPacket);
+  return qos === packet.qos ? packet : { ...packet, qos: qos as AedesPublishPacket['qos'] };
 }

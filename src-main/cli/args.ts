@@ -4,6 +4,40 @@ import { parseTagArg, parseTagMatchArg } from '../core/validation.ts';
 import type { Tag, TagMatch } from '../core/types.ts';
 import { UsageError } from './usage.ts';
 
+/** A flag parseArgs refused: which flag, and what was wrong with it (no message text to read). */
+export class ArgError extends UsageError {
+  override name = 'ArgError';
+  constructor(
+    readonly kind: 'unknown-option' | 'missing-value' | 'unexpected-value' | 'other',
+    readonly flag: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Why strict parseArgs refused `args`: the same arguments read again as tokens (non-strict), and
+ * the first option token that breaks a rule of `options` named. strict parseArgs calls a string
+ * option followed by another option ambiguous: that is a missing value here too.
+ */
+export function argError(args: string[], options: Options, cause: unknown): ArgError {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const def = options[t.name];
+    if (!def) return new ArgError('unknown-option', t.rawName, `unknown option ${t.rawName} (try: keyport help)`);
+    const ambiguous = t.inlineValue === false && t.value?.startsWith('-') === true;
+    if (def.type === 'string' && (t.value === undefined || ambiguous))
+      return new ArgError('missing-value', t.rawName, `option ${t.rawName} needs a value`);
+    if (def.type === 'boolean' && t.value !== undefined)
+      return new ArgError('unexpected-value', t.rawName, `option ${t.rawName} does not take a value`);
+  }
+  // Not one of the rules above: show parseArgs' own first line (only shown, never parsed).
+  const first = cause instanceof Error ? cause.message.split('\n')[0] : undefined;
+  return new ArgError('other', undefined, first || 'bad arguments');
+}
+
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export const COMMON: Options = {
@@ -24,13 +58,7 @@ export function parse(args: string[], options: Options, positionals: string[] = 
     return r;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    const e = err as Error & { code?: string };
-    const flag = /'(-[^']*)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag)
-      throw new UsageError(`unknown option ${flag} (try: keyport help)`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag)
-      throw new UsageError(`option ${flag.split(',')[0]} needs a value`);
-    throw new UsageError(e.message.split('\n')[0] ?? 'bad arguments');
+    throw argError(args, { ...COMMON, ...options }, err);
   }
 }
 

@@ -21,6 +21,11 @@ export function generatePepper(): Buffer {
   return randomBytes(32);
 }
 
+/** The device-token signing key (server/losant-api/device-token.ts): HMAC-SHA256(pepper, 'keyport device token'). */
+export function deriveTokenKey(pepper: Buffer): Buffer {
+  return createHmac('sha256', pepper).update('keyport device token').digest();
+}
+
 export function makeVerifier(secret: string, pepper: Buffer): string {
   return VERIFIER_PREFIX + createHmac('sha256', pepper).update(secret, 'utf8').digest('hex');
 }

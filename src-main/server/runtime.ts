@@ -13,6 +13,7 @@ import { KeyportService } from '../service/service.ts';
 import type { BackoffOptions } from '../simulator/backoff.ts';
 import type { CredentialVault } from '../simulator/credential-store.ts';
 import { Simulator } from '../simulator/simulator.ts';
+import { ListenError } from '../shared/listen-error.ts';
 import { removeLeftoverTempFiles } from '../shared/temp-files.ts';
 import { acquireLock, type DataDirLock } from '../store/lock.ts';
 import { openLowdbStore } from '../store/lowdb-store.ts';
@@ -74,13 +75,7 @@ async function listenHttp(app: FastifyInstance, host: string, port: number): Pro
   try {
     await app.listen({ host, port });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new Error(
-      e.code === 'EADDRINUSE'
-        ? `HTTP listener: port ${port} on ${host} is already in use (choose another with --http-port, or 0 for any free port)`
-        : `HTTP listener: ${e.message}`,
-      { cause: err },
-    );
+    throw new ListenError('http', host, port, err);
   }
   const a = app.server.address();
   return typeof a === 'object' && a ? a.port : port;
@@ -114,8 +109,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (opts.limits) await saveLimitsMode(dataDir, opts.limits);
     const limitsMode = opts.limits ?? (await loadLimitsMode(dataDir));
     const broker = await KeyportBroker.create({
-      service,
-      trustedProxies: trusted,
+      ports: service.ports({ trustedProxies: trusted }),
       log,
       limits,
       wsMaxMessageBytes,

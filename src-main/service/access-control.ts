@@ -1,65 +1,168 @@
-// The one rule for "may this credential still act?", checked at EVERY use of a credential that
-// outlives its CONNECT or /auth/device: an HTTP device token on each request today, and (later)
-// a live MQTT session when a key or device changes (docs/design.md §4). Pure over the core: the caller hands
-// in the key record and device as they are NOW; this returns a core Decision.
-//
-// Checked in this order, first failure wins:
-//   1. the key still exists                                  key.deleted
-//   2. the key is active                                     key.inactive
-//   3. the key has not changed since the credential was issued (status switched off and on again,
-//      address rule, topic rules, name…: any edit moves lastUpdated)   key.changed
-//   4. the client address, read with the same forwarded-for rules as an MQTT WebSocket CONNECT,
-//      passes the key's address rule NOW                     address.malformed / address.denied
-//   5. the device the credential acts for still exists       device.unknown
-//   6. that device still matches the key's device restriction NOW (ids, or every tag pair)
-//                                                            device.out-of-scope
-import { addressDecision } from '../core/addresses.ts';
-import { effectiveClientAddress, type TrustedProxies } from '../core/client-address.ts';
-import { matchRule } from '../core/device-scope.ts';
-import { allow, deny, type AccessKeyRecord, type Decision, type Device } from '../core/types.ts';
+// The one access-control module (issue 11 item 1): it evaluates an MQTT CONNECT and POST
+// /auth/device with the same checks (core/connect.ts, docs/design.md §4), records each decision,
+// re-checks a device token at every use and makes live sessions follow key and device changes,
+// both by the one rule of service/access-rule.ts (docs/design.md §4a). The broker and the HTTP
+// API reach it only as the AuthPort of shared/ports.ts.
+import type { TrustedProxies } from '../core/client-address.ts';
+import { evaluateConnect, type ConnectEnv, type ConnectOutcome, type ConnectRequest } from '../core/connect.ts';
+import { resolveScope, type DeviceScope } from '../core/device-scope.ts';
+import type { SessionView, TopicRules } from '../core/topic-access.ts';
+import type { ConnectionStatus, Device } from '../core/types.ts';
+import type {
+  Authenticated,
+  AuthPort,
+  DecisionSink,
+  SessionControl,
+  SessionHandle,
+  TokenPurpose,
+  TokenUse,
+  TokenVerdict,
+} from '../shared/ports.ts';
+import type { TypedEmitter } from '../shared/typed-emitter.ts';
+import type { Store } from '../store/store.ts';
+import { checkCredentialUse, sessionDeviceReaction, sessionKeyReaction, tokenAction } from './access-rule.ts';
+import type { ServiceEvents } from './events.ts';
 
-export interface CredentialUse {
-  /** The key the credential was issued under, as stored now (undefined: it was deleted). */
-  key: AccessKeyRecord | undefined;
-  /** The device the credential acts for (the token's subject, the session's client id). */
-  deviceId: string;
-  /** Where the request comes from: the socket peer and any X-Forwarded-For header. */
-  client: { peer: string; forwardedFor?: string | string[] | undefined };
-  /** The key's state when the credential was issued: its lastUpdated then. */
-  issued: { keyRevision: string };
-}
-
-export interface AccessEnv {
+export interface AccessControlDeps {
+  store: Pick<Store, 'getKey' | 'getKeyByKey' | 'getDevice' | 'listDevices'>;
+  pepper: Buffer;
   trustedProxies: TrustedProxies;
-  getDevice(id: string): Device | undefined;
+  events: Pick<TypedEmitter<ServiceEvents>, 'on'>;
+  decisions: DecisionSink;
+  keys: { touch(id: string): Promise<void> };
+  devices: { setConnectionStatus(id: string, status: ConnectionStatus): Promise<void> };
+  log: (line: string) => void;
 }
 
-/** A Decision, plus the effective client address when it could be worked out (for the feed). */
-export type CredentialCheck = Decision & { address?: string };
+const NO_RULES: TopicRules = { filterType: 'none', pubTopics: [], subTopics: [] };
 
-export function checkCredentialUse(use: CredentialUse, env: AccessEnv): CredentialCheck {
-  const { key } = use;
-  if (!key) return deny('key.deleted', 'the access key of this credential was deleted');
-  if (key.status !== 'active') return deny('key.inactive', 'the key is set to inactive');
-  if (key.lastUpdated !== use.issued.keyRevision) {
-    return deny(
-      'key.changed',
-      `the key was changed at ${key.lastUpdated}, after this credential was issued (key as of ${use.issued.keyRevision}); authenticate again`,
-    );
-  }
-  const where = effectiveClientAddress(use.client.peer, use.client.forwardedFor, env.trustedProxies);
-  if (!where.ok) return deny(where.reason, where.rule);
-  const address = where.address;
-  const addr = addressDecision(key.addressFilterType, key.addresses, address);
-  if (!addr.allowed) return { ...addr, address };
-  const device = env.getDevice(use.deviceId);
-  if (!device) return { ...deny('device.unknown', `device ${use.deviceId} was deleted`), address };
-  const rule = matchRule(key, device);
-  if (rule === null) {
-    return {
-      ...deny('device.out-of-scope', `device ${device.id} no longer matches the key's device restriction`),
-      address,
+const joinHeader = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h.join(', ') : h);
+
+export class AccessControl implements AuthPort {
+  readonly #d: AccessControlDeps;
+  /** Lookups for the CONNECT checks, made once (not per CONNECT). */
+  readonly #connectEnv: ConnectEnv;
+
+  constructor(deps: AccessControlDeps) {
+    this.#d = deps;
+    const store = deps.store;
+    this.#connectEnv = {
+      pepper: deps.pepper,
+      trustedProxies: deps.trustedProxies,
+      getKeyByKey: (k) => store.getKeyByKey(k),
+      getDevice: (id) => store.getDevice(id),
+      listDevices: () => store.listDevices(),
     };
   }
-  return { ...allow('connect.accepted', rule), address };
+
+  authenticate(req: ConnectRequest, admit?: (o: ConnectOutcome) => ConnectOutcome): Authenticated {
+    const evaluated = evaluateConnect(req, this.#connectEnv);
+    const outcome = admit ? admit(evaluated) : evaluated;
+    const d = outcome.decision;
+    const xff = joinHeader(req.forwardedFor);
+    this.#d.decisions.record({
+      transport: req.transport,
+      action: req.transport === 'http' ? 'auth' : 'connect',
+      result: d.allowed ? 'allowed' : 'denied',
+      reason: d.reason,
+      rule: d.rule,
+      ...(req.clientId ? { deviceId: req.clientId } : {}),
+      ...(outcome.key ? { keyId: outcome.key.id } : {}),
+      sourceAddress: outcome.address ?? req.peerAddress,
+      ...(xff ? { forwardedFor: xff } : {}),
+    });
+    const accepted = outcome.returnCode === 0 && outcome.key !== undefined && outcome.device !== undefined;
+    const keyUsed = accepted
+      ? this.#d.keys
+          .touch(outcome.key!.id)
+          .catch((e: unknown) => this.#d.log(`keyport: could not record key use: ${(e as Error).message}`))
+      : Promise.resolve();
+    return { ...outcome, keyUsed };
+  }
+
+  checkToken(use: TokenUse, purpose: TokenPurpose): TokenVerdict {
+    const store = this.#d.store;
+    const key = store.getKey(use.keyId);
+    const check = checkCredentialUse(
+      { key, deviceId: use.deviceId, client: use.client, issued: { keyRevision: use.keyRevision } },
+      { trustedProxies: this.#d.trustedProxies, getDevice: (id) => store.getDevice(id) },
+    );
+    if (!check.allowed || !key) {
+      const decision = { allowed: false, reason: check.reason, rule: check.rule };
+      this.#d.decisions.record({
+        transport: 'http',
+        action: purpose.action,
+        result: 'denied',
+        reason: decision.reason,
+        rule: decision.rule,
+        sourceAddress: purpose.sourceAddress,
+        ...(purpose.forwardedFor ? { forwardedFor: purpose.forwardedFor } : {}),
+        deviceId: use.deviceId,
+        keyId: use.keyId,
+        topic: purpose.topic,
+      });
+      return { allowed: false, decision, reauthenticate: tokenAction(check.reason) === 'unauthorized' };
+    }
+    // A token's scope is resolved NOW, for this request (docs/design.md §4a).
+    const view: SessionView = {
+      deviceId: use.deviceId,
+      scope: resolveScope(key, () => store.listDevices()),
+      rules: key,
+      getDevice: (id) => store.getDevice(id),
+    };
+    return { allowed: true, key, view };
+  }
+
+  sessionView(s: { deviceId: string; keyId: string; scope: DeviceScope }): SessionView {
+    const store = this.#d.store;
+    const keyId = s.keyId;
+    return {
+      deviceId: s.deviceId,
+      scope: s.scope,
+      // The key as it is NOW: rule edits apply to the next message.
+      get rules(): TopicRules {
+        return store.getKey(keyId) ?? NO_RULES;
+      },
+      getDevice: (id) => store.getDevice(id),
+    };
+  }
+
+  watchSessions<S extends SessionHandle>(sessions: SessionControl<S>): () => void {
+    const { events, store } = this.#d;
+    const offs = [
+      events.on('key.updated', ({ before, after }) => {
+        const reason = sessionKeyReaction(before, after);
+        if (reason) for (const s of sessions.forKey(after.id)) sessions.close(s, reason);
+      }),
+      events.on('key.deleted', (key) => {
+        const reason = sessionKeyReaction(key, undefined);
+        if (reason) for (const s of sessions.forKey(key.id)) sessions.close(s, reason);
+      }),
+      events.on('device.updated', ({ before, after }) => {
+        const s = sessions.forDevice(after.id);
+        if (!s || s.scopeChangedSinceConnect) return;
+        const r = sessionDeviceReaction(store.getKey(s.keyId), before, after);
+        if (r && 'mark' in r) this.#markScopeChanged(s, after.id);
+      }),
+      events.on('device.deleted', (device) => {
+        const s = sessions.forDevice(device.id);
+        const r = s ? sessionDeviceReaction(store.getKey(s.keyId), device, undefined) : null;
+        if (s && r && 'close' in r) sessions.close(s, r.close);
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  #markScopeChanged(s: SessionHandle, deviceId: string): void {
+    s.scopeChangedSinceConnect = true;
+    const status = this.#d.store.getDevice(deviceId)?.connectionStatus;
+    if (!status) return;
+    void this.#d.devices
+      .setConnectionStatus(deviceId, { ...status, scopeChangedSinceConnect: true })
+      .catch((e: unknown) => this.#d.log(`keyport: could not record connection status: ${(e as Error).message}`));
+  }
+
+  device(id: string): Device | undefined {
+    return this.#d.store.getDevice(id);
+  }
 }

@@ -2,10 +2,9 @@
 // followed live through an event, exportable as JSON lines. Events never carry a secret.
 import type { DecisionEvent } from '../core/decision-event.ts';
 import { type ListenerErrorSink, TypedEmitter } from '../shared/typed-emitter.ts';
+import type { DecisionSink, NewDecision } from '../shared/ports.ts';
 
 export const DEFAULT_FEED_CAPACITY = 10_000;
-
-export type NewDecision = Omit<DecisionEvent, 'seq' | 'time'>;
 
 /**
  * One place in the ring. The ring keeps its own objects and overwrites them in place: an event
@@ -46,7 +45,7 @@ function toEvent(s: Slot): DecisionEvent {
   return e;
 }
 
-export class DecisionFeed {
+export class DecisionFeed implements DecisionSink {
   readonly events: TypedEmitter<{ decision: DecisionEvent }>;
   readonly #ring: (Slot | undefined)[];
   #next = 0;

@@ -6,6 +6,10 @@ import { KeyService } from './keys.ts';
 import { DecisionFeed } from './decision-feed.ts';
 import { Telemetry } from './telemetry.ts';
 import { listenerErrorLine, TypedEmitter } from '../shared/typed-emitter.ts';
+import type { TrustedProxies } from '../core/client-address.ts';
+import { deriveTokenKey } from '../core/secrets.ts';
+import type { ApiPorts, PortSource } from '../shared/ports.ts';
+import { AccessControl } from './access-control.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -16,7 +20,7 @@ export interface ServiceOptions {
   log?: (line: string) => void;
 }
 
-export class KeyportService {
+export class KeyportService implements PortSource {
   readonly events: TypedEmitter<ServiceEvents>;
   readonly devices: DeviceService;
   readonly keys: KeyService;
@@ -24,11 +28,13 @@ export class KeyportService {
   readonly feed: DecisionFeed;
   readonly store: Store;
   readonly pepper: Buffer;
+  readonly #log: (line: string) => void;
 
   constructor(opts: ServiceOptions) {
     const now = opts.now ?? (() => new Date());
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     const onListenerError = (event: string, err: unknown) => log(listenerErrorLine(event, err));
+    this.#log = log;
     this.events = new TypedEmitter<ServiceEvents>({ onListenerError });
     this.store = opts.store;
     this.pepper = opts.pepper;
@@ -40,5 +46,38 @@ export class KeyportService {
 
   get applicationId(): string {
     return this.store.applicationId;
+  }
+
+  /**
+   * The narrow ports the broker and the Losant HTTP API see instead of this object
+   * (shared/ports.ts), with the consumer's trusted proxies for the address rule (docs/design.md §6).
+   */
+  ports(opts: { trustedProxies: TrustedProxies }): ApiPorts {
+    const { store, devices } = this;
+    const auth = new AccessControl({
+      store,
+      pepper: this.pepper,
+      trustedProxies: opts.trustedProxies,
+      events: this.events,
+      decisions: this.feed,
+      keys: this.keys,
+      devices,
+      log: this.#log,
+    });
+    return {
+      auth,
+      decisions: this.feed,
+      status: {
+        current: (id) => store.getDevice(id)?.connectionStatus,
+        set: (id, status) => devices.setConnectionStatus(id, status),
+      },
+      telemetry: this.telemetry,
+      get applicationId() {
+        return store.applicationId;
+      },
+      tokenKey: deriveTokenKey(this.pepper),
+      keys: this.keys,
+      devices,
+    };
   }
 }

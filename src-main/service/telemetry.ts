@@ -7,12 +7,10 @@ import type { Store } from '../store/store.ts';
 import { notFound, ServiceError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
 import type { TypedEmitter } from '../shared/typed-emitter.ts';
+import type { PlatformPublisher, StateIntake, TelemetryPort } from '../shared/ports.ts';
 
 export const STATE_HISTORY = 500;
 export const COMMAND_HISTORY = 100;
-
-/** Publishes a message as the platform (set by the broker once it runs). */
-export type PlatformPublisher = (topic: string, payload: string) => Promise<void>;
 
 function push<T>(map: Map<string, T[]>, id: string, item: T, cap: number): void {
   let list = map.get(id);
@@ -26,14 +24,7 @@ type Prepared =
   | { decision: Decision; state?: DeviceState; next?: undefined }
   | { decision: Decision; state: DeviceState; next: Device };
 
-/** What acceptReport did with a report (see there). */
-export interface StateIntake {
-  decision: Decision;
-  stored: boolean;
-  durable: Promise<void>;
-}
-
-export class Telemetry {
+export class Telemetry implements TelemetryPort {
   readonly #history = new Map<string, DeviceState[]>();
   readonly #commands = new Map<string, Command[]>();
   #publisher: PlatformPublisher | null = null;

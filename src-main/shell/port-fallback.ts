@@ -3,25 +3,24 @@
 // the UI shows the real ports (app.info). The headless server does not do this: there an explicit
 // port that is busy is an error the user has to see.
 import type { RuntimeOptions } from '../server/runtime.ts';
+import { isListenError, type ListenerKind } from '../shared/listen-error.ts';
 
 export type PortOption = 'mqttPort' | 'wsPort' | 'tlsPort' | 'httpPort';
 
-const FLAG_TO_OPTION: Record<string, PortOption> = {
-  '--mqtt-port': 'mqttPort',
-  '--ws-port': 'wsPort',
-  '--tls-port': 'tlsPort',
-  '--http-port': 'httpPort',
+const OPTION_OF: Record<ListenerKind, PortOption> = {
+  tcp: 'mqttPort',
+  ws: 'wsPort',
+  tls: 'tlsPort',
+  http: 'httpPort',
 };
 
 /**
- * Which port option a startup error is about, when the fix is "pick another port": the runtime's
- * listener errors say "port N on HOST is already in use (choose another with --mqtt-port, …)".
- * Anything else (data directory, store file, lock) returns null and must reach the user.
+ * Which port option a startup error is about, when the fix is "pick another port": a ListenError
+ * whose code says the port is taken or privileged (EADDRINUSE, EACCES), by its listener. Anything
+ * else (data directory, store file, lock, a bad --host) returns null and must reach the user.
  */
 export function busyPortOption(err: unknown): PortOption | null {
-  if (!(err instanceof Error) || !/already in use|permission denied for port/.test(err.message)) return null;
-  const flag = /--(?:mqtt|ws|tls|http)-port\b/.exec(err.message)?.[0];
-  return flag ? (FLAG_TO_OPTION[flag] ?? null) : null;
+  return isListenError(err) && err.portUnavailable ? OPTION_OF[err.listener] : null;
 }
 
 export interface FallbackResult<R> {

@@ -16,7 +16,8 @@ import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListenError, startListeners } from '../../src-main/broker/listeners.ts';
+import { startListeners } from '../../src-main/broker/listeners.ts';
+import { ListenError } from '../../src-main/shared/listen-error.ts';
 import type { ConnectionHandler, ListenerOptions, Listeners } from '../../src-main/broker/listeners.ts';
 import { loadOrCreateCertificate } from '../../src-main/broker/tls-cert.ts';
 

@@ -4,13 +4,14 @@ import type { FastifyRequest } from 'fastify';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../../core/client-address.ts';
 import { isId } from '../../core/ids.ts';
 import { ServiceError } from '../../shared/errors.ts';
-import type { KeyportService } from '../../service/service.ts';
+import type { ApiPorts, PortSource } from '../../shared/ports.ts';
 import { HttpError } from '../http-errors.ts';
 import { bearerToken, tokenMatches } from '../http-util.ts';
-import { deriveTokenKey, verifyDeviceToken } from './device-token.ts';
+import { verifyDeviceToken } from './device-token.ts';
 
 export interface LosantApiDeps {
-  service: KeyportService;
+  /** Builds the API's ports (shared/ports.ts) with its trusted proxies: KeyportService.ports. */
+  service: PortSource;
   /** The broker: state posted over HTTP is published on it as the platform. */
   broker: { publishAsPlatform(topic: string, payload: string): Promise<void> };
   /** The local admin token management calls must present. */
@@ -22,11 +23,10 @@ export interface LosantApiDeps {
 }
 
 export interface ApiContext {
-  service: KeyportService;
+  ports: ApiPorts;
   broker: LosantApiDeps['broker'];
   adminToken: string;
   trusted: TrustedProxies;
-  tokenKey: Buffer;
   nowMs(): number;
 }
 
@@ -35,11 +35,10 @@ export function makeContext(deps: LosantApiDeps): ApiContext {
   const trusted = Array.isArray(tp) ? parseTrustedProxies(tp) : (tp as TrustedProxies);
   const now = deps.now ?? (() => new Date());
   return {
-    service: deps.service,
+    ports: deps.service.ports({ trustedProxies: trusted }),
     broker: deps.broker,
     adminToken: deps.adminToken,
     trusted,
-    tokenKey: deriveTokenKey(deps.service.pepper),
     nowMs: () => now().getTime(),
   };
 }
@@ -65,7 +64,7 @@ export function bodyOf(req: FastifyRequest): unknown {
 export async function requireAdmin(ctx: ApiContext, req: FastifyRequest): Promise<void> {
   const token = bearerToken(req.headers);
   if (tokenMatches(token, ctx.adminToken)) return;
-  if (token !== undefined && (await verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs())).ok) {
+  if (token !== undefined && (await verifyDeviceToken(ctx.ports.tokenKey, token, ctx.nowMs())).ok) {
     throw forbidden(
       'device tokens cannot manage keys or devices; use the admin token (admin-token file in the data directory)',
     );
@@ -82,7 +81,7 @@ export function isAdmin(ctx: ApiContext, req: FastifyRequest): boolean {
 }
 
 export function requireApp(ctx: ApiContext, appId: string): void {
-  if (appId !== ctx.service.applicationId) throw notFound('Application');
+  if (appId !== ctx.ports.applicationId) throw notFound('Application');
 }
 
 /** A path id that is not a 24-hex id cannot name anything: 404 like any unknown id. */

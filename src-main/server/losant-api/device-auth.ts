@@ -1,7 +1,6 @@
-// POST /auth/device (docs/design.md §9): device credentials → a device token. Runs evaluateConnect, the
+// POST /auth/device (docs/design.md §9): device credentials → a device token. The auth port runs the
 // SAME checks in the same order as an MQTT CONNECT; every attempt is one `auth` decision.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { evaluateConnect } from '../../core/connect.ts';
 import type { ReasonCode } from '../../core/types.ts';
 import { HttpError } from '../http-errors.ts';
 import { sendJson } from '../http-util.ts';
@@ -62,47 +61,27 @@ export async function authDevice(ctx: ApiContext, req: FastifyRequest, res: Fast
   }
   const deviceId = body.deviceId;
   const origin = originOf(ctx, req);
-  const store = ctx.service.store;
-  const outcome = evaluateConnect(
-    {
-      transport: 'http',
-      clientId: deviceId,
-      ...(typeof body.key === 'string' ? { username: body.key } : {}),
-      ...(typeof body.secret === 'string' ? { password: body.secret } : {}),
-      peerAddress: origin.peer,
-      ...(origin.forwardedFor !== undefined ? { forwardedFor: origin.forwardedFor } : {}),
-    },
-    {
-      pepper: ctx.service.pepper,
-      trustedProxies: ctx.trusted,
-      getKeyByKey: (k) => store.getKeyByKey(k),
-      getDevice: (id) => store.getDevice(id),
-      listDevices: () => store.listDevices(),
-    },
-  );
-  ctx.service.feed.record({
+  // The CONNECT checks, recorded as one `auth` decision, the key marked used (service/access-control.ts).
+  const outcome = ctx.ports.auth.authenticate({
     transport: 'http',
-    action: 'auth',
-    result: outcome.decision.allowed ? 'allowed' : 'denied',
-    reason: outcome.decision.reason,
-    rule: outcome.decision.rule,
-    ...(deviceId ? { deviceId } : {}),
-    ...(outcome.key ? { keyId: outcome.key.id } : {}),
-    sourceAddress: outcome.address ?? origin.peer,
-    ...(origin.xff ? { forwardedFor: origin.xff } : {}),
+    clientId: deviceId,
+    ...(typeof body.key === 'string' ? { username: body.key } : {}),
+    ...(typeof body.secret === 'string' ? { password: body.secret } : {}),
+    peerAddress: origin.peer,
+    ...(origin.forwardedFor !== undefined ? { forwardedFor: origin.forwardedFor } : {}),
   });
   if (outcome.returnCode !== 0 || !outcome.key || !outcome.device) {
     throw unauthorized(authFailure(outcome.decision.reason, outcome.decision.rule));
   }
   const key = outcome.key;
-  await ctx.service.keys.touch(key.id).catch(() => {});
+  await outcome.keyUsed;
   const { token } = await signDeviceToken(
-    ctx.tokenKey,
+    ctx.ports.tokenKey,
     { deviceId: outcome.device.id, keyId: key.id, keyRevision: key.lastUpdated, ttlSeconds: ttl.ttl },
     ctx.nowMs(),
   );
   void sendJson(res, 200, {
-    applicationId: ctx.service.applicationId,
+    applicationId: ctx.ports.applicationId,
     deviceId: outcome.device.id,
     deviceClass: outcome.device.deviceClass,
     token,

@@ -29,7 +29,7 @@ export async function postCommand(
   rejectUnknownFields(body, COMMAND_FIELDS, 'deviceCommand');
   if (body.name === undefined) throw validation('deviceCommand.name: is required');
   // sendCommand validates (name 1-255 characters, time) and publishes as the platform.
-  await serviceCall(() => ctx.service.telemetry.sendCommand(deviceId, body), 'Device');
+  await serviceCall(() => ctx.ports.telemetry.sendCommand(deviceId, body), 'Device');
   record(ctx, origin, 'publish', allowed, who);
   void sendJson(res, 200, { success: true });
 }
@@ -43,7 +43,7 @@ export async function getCommands(
   deviceId: string,
 ): Promise<void> {
   await authorizeDeviceRead(ctx, req, appId, deviceId, 'command');
-  if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
+  if (!ctx.ports.auth.device(deviceId)) throw notFound('Device');
   const p = parseHistoryParams(url.searchParams);
-  void sendJson(res, 200, selectHistory(ctx.service.telemetry.commands(deviceId), p).map(commandToLosant));
+  void sendJson(res, 200, selectHistory(ctx.ports.telemetry.commands(deviceId), p).map(commandToLosant));
 }

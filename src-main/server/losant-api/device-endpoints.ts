@@ -2,15 +2,14 @@
 //   POST /applications/{appId}/devices/{deviceId}/state        device token → stored + published
 //   GET  /applications/{appId}/devices/{deviceId}/state        recent states (limit, since)
 // (POST /auth/device is in device-auth.ts; …/command in device-command-endpoints.ts.)
-// Every token use is re-checked by service/access-control.ts (key exists, active and unchanged
-// since issue; the address rule for this request's client address; the token's device exists
-// and still matches the key) and the key's scope is resolved NOW.
+// Every token use is re-checked through the auth port by the access rule of docs/design.md §4a
+// (service/access-rule.ts: key exists, active and unchanged since issue; the address rule for this
+// request's client address; the token's device exists and still matches the key), which records a
+// refusal; the key's scope is resolved NOW.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { resolveScope } from '../../core/device-scope.ts';
 import { parseState } from '../../core/payloads.ts';
 import { deliverDecision, publishDecision, type SessionView } from '../../core/topic-access.ts';
-import type { AccessKeyRecord, Decision, ReasonCode } from '../../core/types.ts';
-import { checkCredentialUse } from '../../service/access-control.ts';
+import type { AccessKeyRecord, Decision } from '../../core/types.ts';
 import { bearerToken, sendJson } from '../http-util.ts';
 import {
   bodyOf,
@@ -34,9 +33,6 @@ import { parseHistoryParams, selectHistory } from './history-params.ts';
 export type Caller =
   { kind: 'admin' } | { kind: 'device'; claims: DeviceTokenClaims; key: AccessKeyRecord; view: SessionView };
 
-/** Re-check failures the holder can only cure by authenticating again: 401. The rest: 403. */
-const TOKEN_DEAD: ReadonlySet<ReasonCode> = new Set(['key.deleted', 'key.inactive', 'key.changed', 'device.unknown']);
-
 export async function deviceCaller(
   ctx: ApiContext,
   req: FastifyRequest,
@@ -48,32 +44,19 @@ export async function deviceCaller(
   const token = bearerToken(req.headers);
   if (token === undefined)
     throw unauthorized('missing device token (Authorization: Bearer <token from POST /auth/device>)');
-  const check = await verifyDeviceToken(ctx.tokenKey, token, ctx.nowMs());
+  const check = await verifyDeviceToken(ctx.ports.tokenKey, token, ctx.nowMs());
   if (!check.ok) throw unauthorized(`invalid device token: ${check.message}`);
   const claims = check.claims;
-  const store = ctx.service.store;
-  const key = store.getKey(claims.keyId);
-  const d = checkCredentialUse(
-    {
-      key,
-      deviceId: claims.sub,
-      client: { peer: origin.peer, forwardedFor: origin.forwardedFor },
-      issued: { keyRevision: claims.rev },
-    },
-    { trustedProxies: ctx.trusted, getDevice: (id) => store.getDevice(id) },
+  const v = ctx.ports.auth.checkToken(
+    { keyId: claims.keyId, deviceId: claims.sub, keyRevision: claims.rev, client: origin },
+    { action, topic, sourceAddress: origin.address, ...(origin.xff ? { forwardedFor: origin.xff } : {}) },
   );
-  if (!d.allowed || !key) {
-    const decision: Decision = { allowed: false, reason: d.reason, rule: d.rule };
-    record(ctx, origin, action, decision, { deviceId: claims.sub, keyId: claims.keyId, topic });
-    if (TOKEN_DEAD.has(d.reason)) throw unauthorized(`invalid device token (${d.reason}): ${d.rule}`);
-    throw forbidden(`device token refused (${d.reason}): ${d.rule}`);
+  if (!v.allowed) {
+    const { reason, rule } = v.decision;
+    if (v.reauthenticate) throw unauthorized(`invalid device token (${reason}): ${rule}`);
+    throw forbidden(`device token refused (${reason}): ${rule}`);
   }
-  const view: SessionView = {
-    deviceId: claims.sub,
-    scope: resolveScope(key, () => store.listDevices()),
-    rules: key,
-    getDevice: (id) => store.getDevice(id),
-  };
+  const { key, view } = v;
   return { kind: 'device', claims, key, view };
 }
 
@@ -126,7 +109,7 @@ export async function authorizeDevicePublish(
       throw forbidden(`device ${caller.claims.sub} may not ${what} device ${deviceId}: ${allowed.rule}`);
     }
   }
-  if (!ctx.service.store.getDevice(deviceId)) throw notFound('Device');
+  if (!ctx.ports.auth.device(deviceId)) throw notFound('Device');
   return { origin, topic, who, allowed };
 }
 
@@ -147,7 +130,7 @@ export async function postState(
     throw err;
   }
   for (const text of texts) {
-    const d = await ctx.service.telemetry.recordState(deviceId, text);
+    const d = await ctx.ports.telemetry.recordState(deviceId, text);
     if (!d.allowed) {
       record(ctx, origin, 'state', d, who);
       if (d.reason === 'device.unknown') throw notFound('Device');
@@ -200,10 +183,10 @@ export async function getState(
   deviceId: string,
 ): Promise<void> {
   await authorizeDeviceRead(ctx, req, appId, deviceId, 'state');
-  const device = ctx.service.store.getDevice(deviceId);
+  const device = ctx.ports.auth.device(deviceId);
   if (!device) throw notFound('Device');
   const p = parseHistoryParams(url.searchParams);
-  let history = ctx.service.telemetry.history(deviceId);
+  let history = ctx.ports.telemetry.history(deviceId);
   if (history.length === 0 && device.lastState) history = [device.lastState];
   void sendJson(
     res,

@@ -3,7 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import { effectiveClientAddress } from '../../core/client-address.ts';
 import type { Decision } from '../../core/types.ts';
-import type { NewDecision } from '../../service/decision-feed.ts';
+import type { NewDecision } from '../../shared/ports.ts';
 import type { ApiContext } from './context.ts';
 
 const joinHeader = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h.join(', ') : h);
@@ -36,7 +36,7 @@ export function recordDecision(
   d: Decision,
   extra: Partial<NewDecision>,
 ): void {
-  ctx.service.feed.record({
+  ctx.ports.decisions.record({
     transport: 'http',
     action,
     result: d.allowed ? 'allowed' : 'denied',

@@ -4,10 +4,12 @@
 // and never need to be stored. The clock is the caller's (`nowMs`) so expiry is tested without
 // waiting.
 //
+// The signing key is derived by deriveTokenKey (core/secrets.ts), in service/, which hands the
+// API the key and never the pepper.
+//
 // A token carries: sub (the device it was issued for), keyId, rev (the key's lastUpdated when it
 // was issued), iat, exp, iss. It proves who authenticated, nothing more: every use is re-checked
-// against the key and device as they are NOW (service/access-control.ts).
-import { createHmac } from 'node:crypto';
+// against the key and device as they are NOW (service/access-rule.ts, docs/design.md §4a).
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { isId } from '../../core/ids.ts';
 
@@ -35,11 +37,6 @@ export interface DeviceTokenClaims {
 export type TokenCheck =
   | { ok: true; claims: DeviceTokenClaims }
   | { ok: false; reason: 'malformed' | 'signature' | 'expired'; message: string };
-
-/** The token signing key: HMAC-SHA256(pepper, 'keyport device token'). */
-export function deriveTokenKey(pepper: Buffer): Buffer {
-  return createHmac('sha256', pepper).update('keyport device token').digest();
-}
 
 /**
  * Reads `tokenTTL` from a device-auth body. Undefined → the default; 0 (Losant: "no expiry") → the

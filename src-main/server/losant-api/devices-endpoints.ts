@@ -56,7 +56,7 @@ export async function listDevices(
   const hasQuery = rawQuery !== null && rawQuery !== '';
   // Like Losant: `query` overrides filterField, filter, deviceClass and tagFilter.
   const params = parseListParams(q, DEVICE_LIST, { ignoreFilter: hasQuery });
-  let devices = ctx.service.devices.list();
+  let devices = ctx.ports.devices.list();
   const echo: Record<string, unknown> = {};
   if (hasQuery) {
     const parsed = parseDeviceQuery(rawQuery);
@@ -88,7 +88,7 @@ export async function listDevices(
     }
   }
   const exclude = truthy(q.get('excludeConnectionInfo'));
-  const appIdNow = ctx.service.applicationId;
+  const appIdNow = ctx.ports.applicationId;
   const page = listPage(devices, params, DEVICE_LIST, (d) =>
     deviceToLosant(d, appIdNow, { excludeConnectionInfo: exclude }),
   );
@@ -116,8 +116,8 @@ export async function createDevice(
 ): Promise<void> {
   await manage(ctx, req, appId);
   const input = deviceInput(bodyOf(req), 'device');
-  const device = await serviceCall(() => ctx.service.devices.create(input), 'Device');
-  void sendJson(res, 201, deviceToLosant(device, ctx.service.applicationId));
+  const device = await serviceCall(() => ctx.ports.devices.create(input), 'Device');
+  void sendJson(res, 201, deviceToLosant(device, ctx.ports.applicationId));
 }
 
 export async function getDevice(
@@ -130,11 +130,11 @@ export async function getDevice(
 ): Promise<void> {
   await manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
-  const device = await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
+  const device = await serviceCall(() => ctx.ports.devices.get(deviceId), 'Device');
   void sendJson(
     res,
     200,
-    deviceToLosant(device, ctx.service.applicationId, {
+    deviceToLosant(device, ctx.ports.applicationId, {
       excludeConnectionInfo: truthy(url.searchParams.get('excludeConnectionInfo')),
     }),
   );
@@ -149,10 +149,10 @@ export async function patchDevice(
 ): Promise<void> {
   await manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
-  await serviceCall(() => ctx.service.devices.get(deviceId), 'Device');
+  await serviceCall(() => ctx.ports.devices.get(deviceId), 'Device');
   const input = deviceInput(bodyOf(req), 'device update');
-  const device = await serviceCall(() => ctx.service.devices.update(deviceId, input), 'Device');
-  void sendJson(res, 200, deviceToLosant(device, ctx.service.applicationId));
+  const device = await serviceCall(() => ctx.ports.devices.update(deviceId, input), 'Device');
+  void sendJson(res, 200, deviceToLosant(device, ctx.ports.applicationId));
 }
 
 export async function deleteDevice(
@@ -164,6 +164,6 @@ export async function deleteDevice(
 ): Promise<void> {
   await manage(ctx, req, appId);
   requireIdShape(deviceId, 'Device');
-  await serviceCall(() => ctx.service.devices.remove(deviceId), 'Device');
+  await serviceCall(() => ctx.ports.devices.remove(deviceId), 'Device');
   void sendJson(res, 200, { success: true });
 }

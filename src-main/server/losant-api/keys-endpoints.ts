@@ -57,7 +57,7 @@ export async function listKeys(
   const hasQuery = rawQuery !== null && rawQuery !== '';
   // Like Losant: `query` overrides filterField and filter.
   const params = parseListParams(q, KEY_LIST, { ignoreFilter: hasQuery });
-  let keys = ctx.service.keys.list();
+  let keys = ctx.ports.keys.list();
   let source: Readonly<Record<string, unknown>> | undefined;
   if (hasQuery) {
     const parsed = parseKeyQuery(rawQuery);
@@ -65,7 +65,7 @@ export async function listKeys(
     keys = filterKeys(parsed.query, keys);
     source = parsed.query.source;
   }
-  const appIdNow = ctx.service.applicationId;
+  const appIdNow = ctx.ports.applicationId;
   const page = listPage(keys, params, KEY_LIST, (k) => keyToLosant(k, appIdNow));
   void sendJson(res, 200, { ...page, applicationId: appIdNow, ...(source ? { query: source } : {}) });
 }
@@ -76,8 +76,8 @@ export async function createKey(ctx: ApiContext, req: FastifyRequest, res: Fasti
   if (!isObj(body)) throw validation('body: the access key must be a JSON object');
   if (body.createdVia !== undefined)
     throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
-  const created = await serviceCall(() => ctx.service.keys.create({ ...body, createdVia: 'api' }), 'Application key');
-  void sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.service.applicationId), secret: created.secret });
+  const created = await serviceCall(() => ctx.ports.keys.create({ ...body, createdVia: 'api' }), 'Application key');
+  void sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.ports.applicationId), secret: created.secret });
 }
 
 export async function getKey(
@@ -89,8 +89,8 @@ export async function getKey(
 ): Promise<void> {
   await manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
-  const key = await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
-  void sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
+  const key = await serviceCall(() => ctx.ports.keys.get(keyId), 'Application key');
+  void sendJson(res, 200, keyToLosant(key, ctx.ports.applicationId));
 }
 
 export async function patchKey(
@@ -102,11 +102,11 @@ export async function patchKey(
 ): Promise<void> {
   await manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
-  await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
+  await serviceCall(() => ctx.ports.keys.get(keyId), 'Application key');
   const body = bodyOf(req);
   if (!isObj(body)) throw validation('body: the access key update must be a JSON object');
-  const key = await serviceCall(() => ctx.service.keys.update(keyId, body), 'Application key');
-  void sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
+  const key = await serviceCall(() => ctx.ports.keys.update(keyId, body), 'Application key');
+  void sendJson(res, 200, keyToLosant(key, ctx.ports.applicationId));
 }
 
 export async function deleteKey(
@@ -118,6 +118,6 @@ export async function deleteKey(
 ): Promise<void> {
   await manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
-  await serviceCall(() => ctx.service.keys.remove(keyId), 'Application key');
+  await serviceCall(() => ctx.ports.keys.remove(keyId), 'Application key');
   void sendJson(res, 200, { success: true });
 }

@@ -1,114 +1,146 @@
-// The one re-check of a credential at each use (service/access-control.ts), case by case, in
-// the order the checks run: first failure wins.
-import { describe, expect, it } from 'vitest';
+// service/access-control.ts behind the auth port, over a real KeyportService on the memory store
+// (no sockets): CONNECT and device auth recorded once each, token re-checks by the access rule
+// (docs/design.md §4a) with their 401/403 class, and live sessions following key/device changes.
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseTrustedProxies } from '../../../src-main/core/client-address.ts';
-import type { AccessKeyRecord, Device } from '../../../src-main/core/types.ts';
-import { checkCredentialUse, type CredentialUse } from '../../../src-main/service/access-control.ts';
+import { inScope } from '../../../src-main/core/device-scope.ts';
+import type { Device, ReasonCode } from '../../../src-main/core/types.ts';
+import { KeyportService } from '../../../src-main/service/service.ts';
+import type { ApiPorts, SessionHandle } from '../../../src-main/shared/ports.ts';
+import { createMemoryStore } from '../../../src-main/store/memory-store.ts';
 
-const A = 'a'.repeat(24);
-const B = 'b'.repeat(24);
-const REV = '2026-01-01T00:00:00.000Z';
-const device = (id: string, tags: Device['tags'] = []): Device => ({
-  id,
-  name: id,
-  description: '',
-  tags,
-  deviceClass: 'standalone',
-  creationDate: REV,
-  lastUpdated: REV,
-});
-const key = (over: Partial<AccessKeyRecord> = {}): AccessKeyRecord => ({
-  id: 'c'.repeat(24),
-  key: 'k',
-  status: 'active',
-  addressFilterType: 'all',
-  addresses: [],
-  filterType: 'none',
-  pubTopics: [],
-  subTopics: [],
-  creationDate: REV,
-  lastUpdated: REV,
-  createdVia: 'api',
-  secretVerifier: 'v',
-  ...over,
-});
-const devices = new Map([
-  [A, device(A, [{ key: 'site', value: 'north' }])],
-  [B, device(B)],
-]);
-const env = { trustedProxies: parseTrustedProxies(['127.0.0.0/8']), getDevice: (id: string) => devices.get(id) };
-const use = (over: Partial<CredentialUse> = {}): CredentialUse => ({
-  key: key(),
-  deviceId: A,
-  client: { peer: '127.0.0.1' },
-  issued: { keyRevision: REV },
-  ...over,
+const NORTH = [{ key: 'site', value: 'north' }];
+let service: KeyportService;
+let ports: ApiPorts;
+
+beforeEach(() => {
+  service = new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 7), log: () => {} });
+  ports = service.ports({ trustedProxies: parseTrustedProxies(['127.0.0.0/8']) });
 });
 
-describe('checkCredentialUse', () => {
-  it.each<[string, Partial<CredentialUse>, string]>([
-    ['the key was deleted', { key: undefined }, 'key.deleted'],
-    ['the key is inactive', { key: key({ status: 'inactive' }) }, 'key.inactive'],
-    [
-      'the key changed after issue (e.g. off and on again)',
-      { key: key({ lastUpdated: '2026-01-02T00:00:00.000Z' }) },
-      'key.changed',
-    ],
-    [
-      'the address rule refuses this request',
-      { key: key({ addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }) },
-      'address.denied',
-    ],
-    ['a trusted proxy forwards garbage', { client: { peer: '127.0.0.1', forwardedFor: 'x' } }, 'address.malformed'],
-    ['the device was deleted', { deviceId: 'd'.repeat(24) }, 'device.unknown'],
-    [
-      'the device no longer matches the tag restriction',
-      { key: key({ deviceTags: [{ key: 'site', value: 'south' }] }) },
-      'device.out-of-scope',
-    ],
-    ['the device is not in the id list', { key: key({ deviceIds: [B] }) }, 'device.out-of-scope'],
-  ])('refuses when %s', (_what, over, reason) => {
-    const d = checkCredentialUse(use(over), env);
-    expect(d.allowed).toBe(false);
-    expect(d.reason).toBe(reason);
-    expect(d.rule.length).toBeGreaterThan(0);
+const connect = (clientId: string, key: string, secret: string, transport: 'tcp' | 'http' = 'tcp') =>
+  ports.auth.authenticate({ transport, clientId, username: key, password: secret, peerAddress: '127.0.0.1' });
+
+describe('authenticate', () => {
+  it('records one decision per attempt (connect for MQTT, auth for HTTP) and marks the key used', async () => {
+    const d = await service.devices.create({ name: 'a' });
+    const k = await service.keys.create({ deviceIds: [d.id] });
+    const ok = connect(d.id, k.accessKey.key, k.secret);
+    await ok.keyUsed;
+    expect(ok.returnCode).toBe(0);
+    expect(service.keys.get(k.accessKey.id).lastUsed).toBeDefined();
+    const bad = connect(d.id, k.accessKey.key, 'f'.repeat(64), 'http');
+    expect(bad.returnCode).toBe(4);
+    const events = service.feed.list();
+    expect(events.map((e) => [e.action, e.result, e.reason])).toEqual([
+      ['connect', 'allowed', 'connect.accepted'],
+      ['auth', 'denied', 'secret.mismatch'],
+    ]);
+    expect(JSON.stringify(events)).not.toContain(k.secret);
   });
 
-  it('allows an unchanged key, a matching device and an allowed address, naming the rule and the address', () => {
-    const d = checkCredentialUse(
-      use({
-        key: key({
-          deviceTags: [{ key: 'site', value: 'north' }],
-          addressFilterType: 'whitelist',
-          addresses: ['10.0.0.0/8'],
-        }),
-        client: { peer: '127.0.0.1', forwardedFor: '10.0.0.5' },
-      }),
-      env,
+  it('records the outcome as the admit hook left it (Losant limits may refuse an accepted CONNECT)', async () => {
+    const d = await service.devices.create({ name: 'a' });
+    const k = await service.keys.create({ deviceIds: [d.id] });
+    const o = ports.auth.authenticate(
+      { transport: 'tcp', clientId: d.id, username: k.accessKey.key, password: k.secret, peerAddress: '127.0.0.1' },
+      (x) => ({ ...x, returnCode: 3, decision: { allowed: false, reason: 'limit.banned', rule: 'banned' } }),
     );
-    expect(d).toMatchObject({ allowed: true, reason: 'connect.accepted', address: '10.0.0.5' });
-    expect(d.rule).toContain('site=north');
+    expect(o.returnCode).toBe(3);
+    expect(service.feed.list().at(-1)).toMatchObject({ result: 'denied', reason: 'limit.banned' });
+  });
+});
+
+describe('checkToken', () => {
+  async function token(tags = NORTH) {
+    const mine = await service.devices.create({ name: 'mine', tags });
+    const other = await service.devices.create({ name: 'other', tags });
+    const k = await service.keys.create({ deviceTags: NORTH, filterType: 'all' });
+    const use = {
+      keyId: k.accessKey.id,
+      deviceId: mine.id,
+      keyRevision: service.keys.get(k.accessKey.id).lastUpdated,
+      client: { peer: '127.0.0.1' },
+    };
+    return { mine, other, k, use };
+  }
+  const purpose = (topic: string) => ({ action: 'publish' as const, topic, sourceAddress: '127.0.0.1' });
+  const scopeHas = (v: ReturnType<ApiPorts['auth']['checkToken']>, d: Device) =>
+    v.allowed && inScope(v.view.scope, d.id);
+
+  it('resolves the scope at each use: another device that lost the tag is out of it at once', async () => {
+    const { other, use } = await token();
+    expect(scopeHas(ports.auth.checkToken(use, purpose('t')), other)).toBe(true);
+    await service.devices.setTags(other.id, []);
+    const v = ports.auth.checkToken(use, purpose('t'));
+    expect(v.allowed).toBe(true);
+    expect(scopeHas(v, other)).toBe(false);
   });
 
-  it('ignores X-Forwarded-For from an untrusted peer, like an MQTT WebSocket CONNECT', () => {
-    const d = checkCredentialUse(
-      use({
-        key: key({ addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }),
-        client: { peer: '192.0.2.7', forwardedFor: '10.0.0.5' },
-      }),
-      env,
-    );
-    expect(d).toMatchObject({ allowed: false, reason: 'address.denied', address: '192.0.2.7' });
-  });
-
-  it('checks the key before the address and the address before the device', () => {
-    const all = use({
-      key: key({ status: 'inactive', addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }),
-      deviceId: 'd'.repeat(24),
+  it('refuses the token of a device that lost the tag (403, recorded with the topic)', async () => {
+    const { mine, use } = await token();
+    await service.devices.setTags(mine.id, [{ key: 'site', value: 'south' }]);
+    const v = ports.auth.checkToken(use, purpose(`losant/${mine.id}/state`));
+    expect(v).toMatchObject({ allowed: false, reauthenticate: false, decision: { reason: 'device.out-of-scope' } });
+    expect(service.feed.list().at(-1)).toMatchObject({
+      transport: 'http',
+      action: 'publish',
+      result: 'denied',
+      reason: 'device.out-of-scope',
+      deviceId: mine.id,
+      topic: `losant/${mine.id}/state`,
     });
-    expect(checkCredentialUse(all, env).reason).toBe('key.inactive');
-    expect(
-      checkCredentialUse({ ...all, key: key({ addressFilterType: 'whitelist', addresses: ['10.0.0.5'] }) }, env).reason,
-    ).toBe('address.denied');
+  });
+
+  it.each<[string, ReasonCode, boolean]>([
+    ['inactive', 'key.inactive', true],
+    ['deleted', 'key.deleted', true],
+    ['device deleted', 'device.unknown', true],
+  ])('key or device %s: %s, authenticate again (401)', async (what, reason, reauth) => {
+    const { mine, k, use } = await token();
+    if (what === 'inactive') await service.keys.update(k.accessKey.id, { status: 'inactive' });
+    if (what === 'deleted') await service.keys.remove(k.accessKey.id);
+    if (what === 'device deleted') await service.devices.remove(mine.id);
+    // An edit moves lastUpdated: inactive is seen before key.changed (row 2 before row 3).
+    expect(ports.auth.checkToken(use, purpose('t'))).toMatchObject({
+      allowed: false,
+      reauthenticate: reauth,
+      decision: { reason },
+    });
+  });
+});
+
+describe('watchSessions', () => {
+  type S = SessionHandle & { closed?: ReasonCode };
+  function registry(...list: S[]) {
+    return {
+      forKey: (id: string) => list.filter((s) => s.keyId === id),
+      forDevice: (id: string) => list.find((s) => s.deviceId === id),
+      close: (s: S, reason: ReasonCode) => void (s.closed = reason),
+    };
+  }
+
+  it('closes on key inactive, key deleted and device deleted; marks a tag change that flips the match', async () => {
+    const a = await service.devices.create({ name: 'a', tags: NORTH });
+    const b = await service.devices.create({ name: 'b', tags: NORTH });
+    const c = await service.devices.create({ name: 'c', tags: NORTH });
+    const k1 = await service.keys.create({ deviceTags: NORTH });
+    const k2 = await service.keys.create({ deviceTags: NORTH });
+    const sa: S = { deviceId: a.id, keyId: k1.accessKey.id, scopeChangedSinceConnect: false };
+    const sb: S = { deviceId: b.id, keyId: k2.accessKey.id, scopeChangedSinceConnect: false };
+    const sc: S = { deviceId: c.id, keyId: k2.accessKey.id, scopeChangedSinceConnect: false };
+    const off = ports.auth.watchSessions(registry(sa, sb, sc));
+    await service.devices.update(a.id, { name: 'renamed' });
+    await service.devices.setTags(a.id, [...NORTH, { key: 'floor', value: '2' }]); // still matches
+    expect([sa.scopeChangedSinceConnect, sa.closed]).toEqual([false, undefined]);
+    await service.devices.setTags(a.id, []);
+    expect([sa.scopeChangedSinceConnect, sa.closed]).toEqual([true, undefined]);
+    await service.keys.update(k1.accessKey.id, { status: 'inactive' });
+    expect(sa.closed).toBe('key.inactive');
+    await service.devices.remove(b.id);
+    expect(sb.closed).toBe('device.unknown');
+    await service.keys.remove(k2.accessKey.id);
+    expect(sc.closed).toBe('key.deleted');
+    off();
   });
 });

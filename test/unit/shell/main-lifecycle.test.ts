@@ -81,6 +81,7 @@ vi.mock('../../../src-main/server/runtime.ts', () => ({
 
 import { KeyportService } from '../../../src-main/service/service.ts';
 import { createMemoryStore } from '../../../src-main/store/memory-store.ts';
+import { ListenError } from '../../../src-main/shared/listen-error.ts';
 
 function fakeRuntime() {
   const ports = { host: '127.0.0.1', mqtt: 1883, ws: 8083, tls: 8883, http: 8484 };
@@ -145,8 +146,12 @@ describe('main process lifecycle', () => {
   it('falls back to port 0 for a busy default port', async () => {
     h.startRuntime
       .mockRejectedValueOnce(
-        new Error(
-          'MQTT TCP listener: port 1883 on 127.0.0.1 is already in use (choose another with --mqtt-port, or 0 for any free port)',
+        // What startListeners rejects with for a taken port: the fallback reads its listener and code.
+        new ListenError(
+          'tcp',
+          '127.0.0.1',
+          1883,
+          Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }),
         ),
       )
       .mockResolvedValueOnce(fakeRuntime());

@@ -5,19 +5,32 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../../src-main/server/runtime.ts';
 import { busyPortOption, startWithPortFallback } from '../../../src-main/shell/port-fallback.ts';
+import { ListenError, type ListenerKind } from '../../../src-main/shared/listen-error.ts';
 import { STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
 
-const busy = (listener: string, port: number, flag: string) =>
-  new Error(
-    `${listener} listener: port ${port} on 127.0.0.1 is already in use (choose another with ${flag}, or 0 for any free port)`,
-  );
+/** What a listener's server emits for a taken port (net's own errno error shape). */
+const errno = (code: string) => Object.assign(new Error(`listen ${code}`), { code });
+const busy = (listener: ListenerKind, port: number) =>
+  new ListenError(listener, '127.0.0.1', port, errno('EADDRINUSE'));
 
 describe('busyPortOption', () => {
-  it('maps each listener flag to its option', () => {
-    expect(busyPortOption(busy('MQTT TCP', 1883, '--mqtt-port'))).toBe('mqttPort');
-    expect(busyPortOption(busy('MQTT over WebSocket', 8083, '--ws-port'))).toBe('wsPort');
-    expect(busyPortOption(busy('MQTT over TLS', 8883, '--tls-port'))).toBe('tlsPort');
-    expect(busyPortOption(busy('HTTP', 8484, '--http-port'))).toBe('httpPort');
+  it('maps each listener to its option, by the error code (taken or privileged port)', () => {
+    expect(busyPortOption(busy('tcp', 1883))).toBe('mqttPort');
+    expect(busyPortOption(busy('ws', 8083))).toBe('wsPort');
+    expect(busyPortOption(busy('tls', 8883))).toBe('tlsPort');
+    expect(busyPortOption(busy('http', 8484))).toBe('httpPort');
+    expect(busyPortOption(new ListenError('tcp', '127.0.0.1', 883, errno('EACCES')))).toBe('mqttPort');
+  });
+
+  it('never reads the message: a plain error that only says "already in use" is not a busy port', () => {
+    const text = new Error(
+      'MQTT TCP listener: port 1883 on 127.0.0.1 is already in use (choose another with --mqtt-port, or 0 for any free port)',
+    );
+    expect(busyPortOption(text)).toBeNull();
+    // A ListenError whose fix is not another port (the host is not on this machine).
+    expect(busyPortOption(new ListenError('tcp', '10.9.9.9', 1883, errno('EADDRNOTAVAIL')))).toBeNull();
+    // Only the name, without the listener and code a ListenError carries.
+    expect(busyPortOption(Object.assign(new Error('port in use'), { name: 'ListenError' }))).toBeNull();
   });
 
   it('leaves every other startup error alone', () => {
@@ -37,8 +50,8 @@ describe('startWithPortFallback (fake start)', () => {
 
   it('retries with port 0 for exactly the busy listener', async () => {
     const start = vi.fn(async (o: RuntimeOptions) => {
-      if (o.mqttPort === 1883) throw busy('MQTT TCP', 1883, '--mqtt-port');
-      if (o.httpPort === 8484) throw busy('HTTP', 8484, '--http-port');
+      if (o.mqttPort === 1883) throw busy('tcp', 1883);
+      if (o.httpPort === 8484) throw busy('http', 8484);
       return 'rt';
     });
     const r = await startWithPortFallback(start, base);
@@ -48,7 +61,7 @@ describe('startWithPortFallback (fake start)', () => {
 
   it('gives up when a listener is busy even on port 0, and on any other error', async () => {
     const alwaysBusy = vi.fn(async () => {
-      throw busy('MQTT TCP', 0, '--mqtt-port');
+      throw busy('tcp', 0);
     });
     await expect(startWithPortFallback(alwaysBusy, base)).rejects.toThrow(/already in use/);
     expect(alwaysBusy).toHaveBeenCalledTimes(2);

@@ -1,0 +1,130 @@
+// aedes' authorization hooks for PUBLISH, SUBSCRIBE and delivery, and its `published` hook: each
+// translates a core decision (docs/design.md §5) into an MQTT outcome (closed connection, SUBACK
+// 0x80, dropped delivery) and records it. Policy lives in src-main/core.
+import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
+import { parseCommand } from '../core/payloads.ts';
+import {
+  classifyTopic,
+  deliverAllowed,
+  deliverDecision,
+  publishDecision,
+  subscribeDecision,
+} from '../core/topic-access.ts';
+import { infoOf } from './client-info.ts';
+import { REVOKED } from './close-reasons.ts';
+import type { HookContext } from './hook-context.ts';
+import { withDeliveryQos } from './retained-qos.ts';
+import { batchOf, stepBatch, summaryRefused, tooManyFiltersRule } from './subscribe-bounds.ts';
+
+export function authorizePublish(
+  ctx: HookContext,
+  client: Client | null,
+  packet: PublishPacket,
+  cb: (err?: Error | null) => void,
+): void {
+  if (!client) return cb(null); // the platform itself (commands from the UI/API)
+  const info = infoOf(client);
+  const s = info.session;
+  const view = info.view;
+  if (!s || !view) return cb(new Error('not authenticated'));
+  // A last will of a connection the broker closed because its key or device went away is not
+  // published: that key no longer speaks for anyone.
+  if (client.closed && s.closingReason && REVOKED.has(s.closingReason)) return cb(new Error(s.closingReason));
+  const limited = ctx.losant.publish(client, s, packet);
+  if (limited) return cb(limited);
+  const d = publishDecision(view, packet.topic);
+  ctx.record(client, 'publish', d, undefined, packet.topic);
+  if (d.allowed) {
+    // A state report is stored now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
+    // its delivery does (service/telemetry.ts acceptReport). One the store refuses (it is
+    // closing) is not acknowledged: the client sends it again to whoever runs next.
+    if (!acceptState(ctx, client, packet)) return cb(new Error('the store is closed'));
+    return cb(null);
+  }
+  // MQTT 3.1.1 has no negative PUBACK: a denied PUBLISH closes the connection. aedes also asks
+  // here for the last will while it is already closing the client; a refused will must not
+  // overwrite why that connection is closing (key.deleted, connection.lost, ...).
+  if (!client.closed) s.closingReason = 'publish.denied';
+  cb(new Error(d.reason));
+}
+
+export function authorizeSubscribe(
+  ctx: HookContext,
+  client: Client,
+  sub: Subscription,
+  cb: (err: Error | null, sub?: Subscription | null) => void,
+): void {
+  const view = infoOf(client).view;
+  if (!view) return cb(new Error('not authenticated'));
+  const batch = batchOf(sub);
+  if (batch?.over) {
+    // One decision for the whole packet; every filter gets SUBACK 0x80 (subscribe-bounds.ts).
+    if (batch.seen++ === 0) {
+      const rule = tooManyFiltersRule(batch, ctx.bounds);
+      ctx.record(client, 'subscribe', { allowed: false, reason: 'subscribe.too-many-filters', rule });
+    }
+    return cb(null, null);
+  }
+  const d = subscribeDecision(view, sub.topic);
+  const step = batch ? stepBatch(batch, ctx.bounds, d) : undefined;
+  if (!step || step.record) ctx.record(client, 'subscribe', d, undefined, sub.topic);
+  else if (step.summary !== undefined && batch) {
+    const refused = summaryRefused(batch);
+    ctx.record(client, 'subscribe', { allowed: !refused, reason: 'decisions.summarised', rule: step.summary });
+  }
+  if (d.allowed) ctx.losant.subscribe(client, sub);
+  cb(null, d.allowed ? sub : null); // null -> SUBACK 0x80 for this filter only
+}
+
+// Every delivery is re-checked against the key as it is now, retained messages included.
+export function authorizeForward(
+  ctx: HookContext,
+  client: Client,
+  packet: AedesPublishPacket,
+): AedesPublishPacket | null {
+  const info = infoOf(client);
+  const s = info.session;
+  const view = info.view;
+  if (!s || !view) return null;
+  if (!deliverAllowed(view, packet.topic)) {
+    ctx.record(client, 'deliver', deliverDecision(view, packet.topic), undefined, packet.topic);
+    return null;
+  }
+  if (!ctx.losant.forward(client, s, packet)) return null;
+  s.messagesToClient++;
+  ctx.delivered.add();
+  return withDeliveryQos(client, packet);
+}
+
+export function published(
+  ctx: HookContext,
+  packet: AedesPublishPacket,
+  client: Client | null,
+  cb: (err?: Error | null) => void,
+): void {
+  cb();
+  const s = client ? infoOf(client).session : undefined;
+  if (client && !s) return;
+  if (s) s.messagesFromClient++;
+  ctx.published.add();
+  if (packet.topic.startsWith('$')) return;
+  const c = classifyTopic(packet.topic);
+  // State reports were stored when authorised (acceptState), not here behind delivery.
+  if (c.kind !== 'device' || c.channel !== 'command') return;
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  const parsed = parseCommand(payload, new Date());
+  if (parsed.ok) ctx.ports.telemetry.recordCommand(c.deviceId, parsed.command);
+}
+
+/** Stores an authorised state report; false when the store refused it. */
+function acceptState(ctx: HookContext, client: Client, packet: PublishPacket): boolean {
+  const c = classifyTopic(packet.topic);
+  if (c.kind !== 'device' || c.channel !== 'state') return true;
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  const intake = ctx.ports.telemetry.acceptReport(c.deviceId, payload);
+  if (!intake.decision.allowed) ctx.record(client, 'state', intake.decision, undefined, packet.topic);
+  intake.durable.catch((e: unknown) =>
+    ctx.log(`keyport: could not store state for ${c.deviceId}: ${(e as Error).message}`),
+  );
+  return intake.stored || !intake.decision.allowed;
+}
