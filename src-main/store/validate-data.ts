@@ -12,14 +12,11 @@ import { DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts
 import { schemaErrors } from '../core/schemas/schema-errors.ts';
 import { REASON_CODES } from '../core/types.ts';
 import { STORE_VERSION } from './store.ts';
+import { isPlainObject } from '../core/plain-object.ts';
 
 /** A problem found, as "<path>: <what is wrong>", or null when the value is fine. */
 type Problem = string | null;
 type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const STORE_STYLE = { requiredUsesRule: true, separator: ': ' } as const;
 
@@ -60,7 +57,7 @@ export function validateDevice(value: unknown, path: string): Problem {
 
 /** Checks one access key record; `path` names it in the message, e.g. "keys[3]". */
 export function validateKeyRecord(value: unknown, path: string): Problem {
-  if (!isObject(value)) return `${path}: must be an object`;
+  if (!isPlainObject(value)) return `${path}: must be an object`;
   // Checked first: a secret in the document is the one thing that must never be accepted (docs/design.md §3).
   if ('secret' in value) return `${path} has a plaintext secret field; Keyport never stores secrets`;
   const problem = firstProblem(KeyRecordSchema, value, path);
@@ -93,7 +90,7 @@ export function validateStoreData(raw: unknown): Problem {
   // A hand-edited file could carry {"__proto__": …}; refuse it by path before any record is copied.
   const proto = findPrototypeKey(raw, '');
   if (proto !== null) return prototypeKeyMessage(proto);
-  if (!isObject(raw)) return 'top level: must be an object {version, applicationId, devices, keys}';
+  if (!isPlainObject(raw)) return 'top level: must be an object {version, applicationId, devices, keys}';
   if (raw.version === undefined) return `version: missing (this Keyport reads version ${STORE_VERSION})`;
   if (raw.version !== STORE_VERSION) {
     return `version: unsupported version ${JSON.stringify(raw.version)} (this Keyport reads version ${STORE_VERSION})`;

@@ -53,9 +53,6 @@ export const unauthorized = (message: string): HttpError => new HttpError(401, '
 export const forbidden = (message: string): HttpError => new HttpError(403, 'Forbidden', message);
 export const notFound = (what: string): HttpError => new HttpError(404, 'NotFound', `${what} was not found`);
 
-export const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** The request's JSON body; no body reads as {} (losant-rest sends nothing when there is nothing to say). */
 export function bodyOf(req: FastifyRequest): unknown {
   return req.body === undefined ? {} : req.body;

@@ -7,11 +7,12 @@
 // subscribe to. Both checks go through deviceCaller (access-control re-check at every use).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendJson } from '../http-util.ts';
-import { bodyOf, isObj, notFound, rejectUnknownFields, serviceCall, validation, type ApiContext } from './context.ts';
+import { bodyOf, notFound, rejectUnknownFields, serviceCall, validation, type ApiContext } from './context.ts';
 import { authorizeDevicePublish, authorizeDeviceRead } from './device-endpoints.ts';
 import { recordDecision as record } from './device-origin.ts';
 import { parseHistoryParams, selectHistory } from './history-params.ts';
 import { commandToLosant } from './shapes.ts';
+import { isPlainObject } from '../../core/plain-object.ts';
 
 /** Losant's deviceCommand schema: additionalProperties false. */
 const COMMAND_FIELDS = ['name', 'payload', 'time'] as const;
@@ -25,7 +26,7 @@ export async function postCommand(
 ): Promise<void> {
   const { origin, who, allowed } = await authorizeDevicePublish(ctx, req, appId, deviceId, 'command');
   const body = bodyOf(req);
-  if (!isObj(body)) throw validation('deviceCommand: must be a JSON object {name, payload?, time?}');
+  if (!isPlainObject(body)) throw validation('deviceCommand: must be a JSON object {name, payload?, time?}');
   rejectUnknownFields(body, COMMAND_FIELDS, 'deviceCommand');
   if (body.name === undefined) throw validation('deviceCommand.name: is required');
   // sendCommand validates (name 1-255 characters, time) and publishes as the platform.

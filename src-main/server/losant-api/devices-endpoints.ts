@@ -8,7 +8,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICE_CLASSES, type Device } from '../../core/types.ts';
 import { sendJson } from '../http-util.ts';
 import {
-  isObj,
   bodyOf,
   requireAdmin,
   requireApp,
@@ -21,6 +20,7 @@ import { parseDeviceQuery } from '../../core/device-query.ts';
 import { listPage, parseListParams, type ListSpec } from './listing.ts';
 import { readNestedQuery, stringListParam, tagFilterParam } from './query-params.ts';
 import { connectionRank, deviceToLosant } from './shapes.ts';
+import { isPlainObject } from '../../core/plain-object.ts';
 
 export const DEVICE_LIST: ListSpec<Device> = {
   sortFields: {
@@ -100,10 +100,10 @@ const DROPPED_ATTRIBUTE_FIELDS = new Set(['description', 'attributeTags', 'conte
 
 /** Drops the attribute fields Keyport does not keep; the service's schema checks the rest. */
 function deviceInput(body: unknown, what: string): Record<string, unknown> {
-  if (!isObj(body)) throw validation(`body: the ${what} must be a JSON object`);
+  if (!isPlainObject(body)) throw validation(`body: the ${what} must be a JSON object`);
   if (!Array.isArray(body.attributes)) return body;
   const attributes = body.attributes.map((a: unknown) =>
-    isObj(a) ? Object.fromEntries(Object.entries(a).filter(([k]) => !DROPPED_ATTRIBUTE_FIELDS.has(k))) : a,
+    isPlainObject(a) ? Object.fromEntries(Object.entries(a).filter(([k]) => !DROPPED_ATTRIBUTE_FIELDS.has(k))) : a,
   );
   return { ...body, attributes };
 }

@@ -7,7 +7,6 @@ import { parseKeyQuery, filterKeys } from '../../core/key-query.ts';
 import type { AccessKey } from '../../core/types.ts';
 import { sendJson } from '../http-util.ts';
 import {
-  isObj,
   bodyOf,
   requireAdmin,
   requireApp,
@@ -18,6 +17,7 @@ import {
 } from './context.ts';
 import { listPage, parseListParams, type ListSpec } from './listing.ts';
 import { keyToLosant } from './shapes.ts';
+import { isPlainObject } from '../../core/plain-object.ts';
 
 export const KEY_LIST: ListSpec<AccessKey> = {
   sortFields: {
@@ -73,7 +73,7 @@ export async function listKeys(
 export async function createKey(ctx: ApiContext, req: FastifyRequest, res: FastifyReply, appId: string): Promise<void> {
   await manage(ctx, req, appId);
   const body = bodyOf(req);
-  if (!isObj(body)) throw validation('body: the access key must be a JSON object');
+  if (!isPlainObject(body)) throw validation('body: the access key must be a JSON object');
   if (body.createdVia !== undefined)
     throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
   const created = await serviceCall(() => ctx.service.keys.create({ ...body, createdVia: 'api' }), 'Application key');
@@ -104,7 +104,7 @@ export async function patchKey(
   requireIdShape(keyId, 'Application key');
   await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
   const body = bodyOf(req);
-  if (!isObj(body)) throw validation('body: the access key update must be a JSON object');
+  if (!isPlainObject(body)) throw validation('body: the access key update must be a JSON object');
   const key = await serviceCall(() => ctx.service.keys.update(keyId, body), 'Application key');
   void sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
 }
