@@ -8,6 +8,8 @@ import type { KeyportService } from '../../service/service.ts';
 import { HttpError } from '../http-errors.ts';
 import { bearerToken, tokenMatches } from '../http-util.ts';
 import { deriveTokenKey, verifyDeviceToken } from './device-token.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { parseWith } from '../../core/schemas/schema-errors.ts';
 
 export interface LosantApiDeps {
   service: KeyportService;
@@ -56,6 +58,13 @@ export const notFound = (what: string): HttpError => new HttpError(404, 'NotFoun
 /** The request's JSON body; no body reads as {} (losant-rest sends nothing when there is nothing to say). */
 export function bodyOf(req: FastifyRequest): unknown {
   return req.body === undefined ? {} : req.body;
+}
+
+/** The request's JSON body read through `schema`, or a 400 Validation naming every problem. */
+export function bodyWith<T extends TSchema>(schema: T, req: FastifyRequest): Static<T> {
+  const parsed = parseWith(schema, bodyOf(req));
+  if (!parsed.ok) throw validation(parsed.errors.map((e) => e.message).join('; '));
+  return parsed.value;
 }
 
 /** Management endpoints: the local admin token. A valid DEVICE token is authenticated but not allowed. */

@@ -7,7 +7,7 @@ import { parseKeyQuery, filterKeys } from '../../core/key-query.ts';
 import type { AccessKey } from '../../core/types.ts';
 import { sendJson } from '../http-util.ts';
 import {
-  bodyOf,
+  bodyWith,
   requireAdmin,
   requireApp,
   requireIdShape,
@@ -17,7 +17,7 @@ import {
 } from './context.ts';
 import { listPage, parseListParams, type ListSpec } from './listing.ts';
 import { keyToLosant } from './shapes.ts';
-import { isPlainObject } from '../../core/plain-object.ts';
+import { LosantKeyPatch, LosantKeyPost } from '../../core/schemas/losant-key-bodies.ts';
 
 export const KEY_LIST: ListSpec<AccessKey> = {
   sortFields: {
@@ -72,10 +72,7 @@ export async function listKeys(
 
 export async function createKey(ctx: ApiContext, req: FastifyRequest, res: FastifyReply, appId: string): Promise<void> {
   await manage(ctx, req, appId);
-  const body = bodyOf(req);
-  if (!isPlainObject(body)) throw validation('body: the access key must be a JSON object');
-  if (body.createdVia !== undefined)
-    throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
+  const body = bodyWith(LosantKeyPost, req);
   const created = await serviceCall(() => ctx.service.keys.create({ ...body, createdVia: 'api' }), 'Application key');
   void sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.service.applicationId), secret: created.secret });
 }
@@ -103,8 +100,7 @@ export async function patchKey(
   await manage(ctx, req, appId);
   requireIdShape(keyId, 'Application key');
   await serviceCall(() => ctx.service.keys.get(keyId), 'Application key');
-  const body = bodyOf(req);
-  if (!isPlainObject(body)) throw validation('body: the access key update must be a JSON object');
+  const body = bodyWith(LosantKeyPatch, req);
   const key = await serviceCall(() => ctx.service.keys.update(keyId, body), 'Application key');
   void sendJson(res, 200, keyToLosant(key, ctx.service.applicationId));
 }
