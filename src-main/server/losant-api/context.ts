@@ -1,6 +1,6 @@
 // What every Losant-API endpoint shares: its dependencies, Losant-shaped errors, admin-token and
 // application checks, and the request body (parsed and bounded by the server's one body parser).
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../../core/client-address.ts';
 import { isId } from '../../core/ids.ts';
 import { ServiceError } from '../../shared/errors.ts';
@@ -45,6 +45,24 @@ export function makeContext(deps: LosantApiDeps): ApiContext {
     nowMs: () => now().getTime(),
   };
 }
+
+/** An endpoint on the application's collections (…/keys, …/devices), as routes.ts calls it. */
+export type CollectionEndpoint = (
+  ctx: ApiContext,
+  req: FastifyRequest,
+  res: FastifyReply,
+  url: URL,
+  appId: string,
+) => Promise<void>;
+/** An endpoint on one record (…/keys/{id}, …/devices/{id}, …/state, …/command). */
+export type RecordEndpoint = (
+  ctx: ApiContext,
+  req: FastifyRequest,
+  res: FastifyReply,
+  url: URL,
+  appId: string,
+  id: string,
+) => Promise<void>;
 
 /** /auth/device reads far less than the server's 1 MiB. */
 export const AUTH_BODY_LIMIT = 16 * 1024;
@@ -94,6 +112,24 @@ export function requireApp(ctx: ApiContext, appId: string): void {
 /** A path id that is not a 24-hex id cannot name anything: 404 like any unknown id. */
 export function requireIdShape(id: string, what: string): void {
   if (!isId(id)) throw notFound(what);
+}
+
+/** Management endpoints: the admin token, and the application in the path is this one. */
+export async function requireManager(ctx: ApiContext, req: FastifyRequest, appId: string): Promise<void> {
+  await requireAdmin(ctx, req);
+  requireApp(ctx, appId);
+}
+
+/** A management call on one record: requireManager, then a path id that can name it (404 otherwise). */
+export async function requireManagedId(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  appId: string,
+  id: string,
+  what: string,
+): Promise<void> {
+  await requireManager(ctx, req, appId);
+  requireIdShape(id, what);
 }
 
 /** Runs a service call; "not found" names the API's resource, every other error goes to the server's mapper. */
