@@ -72,14 +72,9 @@ export interface LimitsInfo {
 
 export type { CreatedKey } from './core/types.ts';
 
-export interface DecisionFilter {
-  deviceId?: string;
-  keyId?: string;
-  action?: DecisionEvent['action'];
-  result?: DecisionEvent['result'];
-  reason?: string;
-  limit?: number;
-}
+/** decisions.list / decisions.export (core/schemas/request-schemas.ts). */
+export type { DecisionFilter } from './core/schemas/request-schemas.ts';
+import type { DecisionFilter, GenerateKey, SendCommand, SetLimits } from './core/schemas/request-schemas.ts';
 
 /** How a simulated device gets its credentials (docs/design.md §7). */
 export type SimCredentialsInput =
@@ -133,7 +128,7 @@ export interface Methods {
   };
   'broker.status': { req: Record<string, never>; res: BrokerStatus };
   /** Switches Losant limits mode live and stores it in the data directory. */
-  'broker.setLimits': { req: { mode: LimitsMode }; res: LimitsInfo };
+  'broker.setLimits': { req: SetLimits; res: LimitsInfo };
   'devices.list': { req: Record<string, never>; res: Device[] };
   'devices.get': { req: { id: string }; res: Device };
   'devices.create': { req: DeviceInput; res: Device };
@@ -141,11 +136,11 @@ export interface Methods {
   'devices.delete': { req: { id: string }; res: Device };
   'devices.history': { req: { id: string }; res: DeviceState[] };
   'devices.commands': { req: { id: string }; res: Command[] };
-  'devices.sendCommand': { req: { id: string; name: string; payload?: unknown }; res: Command };
+  'devices.sendCommand': { req: SendCommand; res: Command };
   /** The access keys whose device restriction admits this device, each with why (id, tag or all devices). */
   'devices.keys': { req: { id: string }; res: KeyAdmitting[] };
   /** A key scoped to this one device (createdVia device-page). */
-  'devices.generateKey': { req: { id: string; name?: string }; res: CreatedKey };
+  'devices.generateKey': { req: GenerateKey; res: CreatedKey };
   'keys.list': { req: { query?: unknown }; res: AccessKey[] };
   'keys.get': { req: { id: string }; res: AccessKey };
   'keys.create': { req: KeyInput; res: CreatedKey };

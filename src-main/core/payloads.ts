@@ -2,17 +2,16 @@
 // recorded as state.invalid and not stored; these functions say why.
 import { findPrototypeKey, prototypeKeyMessage } from './prototype-keys.ts';
 import type { Command, DeviceState, StateValue } from './types.ts';
+import { isPlainObject } from './plain-object.ts';
 
 export type { Command };
 type Payload = Uint8Array | string;
 const utf8 = new TextDecoder('utf-8');
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** `time` may be {"$date": ISO}, epoch seconds or ms, a date string, or a negative ms offset from now. */
 export function parseTime(t: unknown, now: Date): Date | string {
   let d: Date;
-  if (isObj(t) && typeof t.$date === 'string') d = new Date(t.$date);
+  if (isPlainObject(t) && typeof t.$date === 'string') d = new Date(t.$date);
   else if (typeof t === 'number') {
     if (!Number.isFinite(t)) return 'time must be a finite number';
     if (t < 0) d = new Date(now.getTime() + t);
@@ -36,14 +35,18 @@ export function parseState(
 ): { ok: true; state: DeviceState } | { ok: false; error: string } {
   const j = parseJson(payload);
   if (j instanceof Error) return { ok: false, error: j.message };
-  if (!isObj(j)) return { ok: false, error: 'state must be a JSON object like {"data": {...}}' };
+  if (!isPlainObject(j)) return { ok: false, error: 'state must be a JSON object like {"data": {...}}' };
   // At any depth (attribute values may be objects): the value is stored and copied later.
   const proto = findPrototypeKey(j, 'state');
   if (proto !== null) return { ok: false, error: prototypeKeyMessage(proto) };
-  if (!isObj(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
+  if (!isPlainObject(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
   const data: Record<string, StateValue> = {};
   for (const [k, v] of Object.entries(j.data)) {
-    if (typeof v === 'number' ? !Number.isFinite(v) : !(typeof v === 'string' || typeof v === 'boolean' || isObj(v))) {
+    if (
+      typeof v === 'number'
+        ? !Number.isFinite(v)
+        : !(typeof v === 'string' || typeof v === 'boolean' || isPlainObject(v))
+    ) {
       return { ok: false, error: `data.${k} must be a number, string, boolean or object` };
     }
     data[k] = v as StateValue;
@@ -65,7 +68,8 @@ export function parseCommand(
 }
 
 export function validateCommand(j: unknown, now: Date): { ok: true; command: Command } | { ok: false; error: string } {
-  if (!isObj(j)) return { ok: false, error: 'command must be a JSON object like {"name": "...", "payload": ...}' };
+  if (!isPlainObject(j))
+    return { ok: false, error: 'command must be a JSON object like {"name": "...", "payload": ...}' };
   const proto = findPrototypeKey(j, 'command');
   if (proto !== null) return { ok: false, error: prototypeKeyMessage(proto) };
   if (typeof j.name !== 'string' || j.name.length < 1 || j.name.length > 255)

@@ -10,13 +10,13 @@ import { schemaErrors } from './schemas/schema-errors.ts';
 import { Type } from '@sinclair/typebox';
 import { validateTopicRules } from './topic-rules.ts';
 import type { AddressFilterType, FieldError, Result, Tag, TagMatch } from './types.ts';
+import { isPlainObject } from './plain-object.ts';
 
 export { TAG_KEY_PATTERN } from './schemas/schema-kit.ts';
 export type { DeviceInput, KeyInput, KeyPatch };
 export const LIMITS = { name: 255, description: 32767, deviceIds: 1000, deviceTags: 100, tagValue: 255 } as const;
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const tagLists = new Map<string, ReturnType<typeof Type.Array>>();
 function tagListSchema(maxCount: number, oneSided: boolean) {
@@ -44,7 +44,7 @@ export function validateTags(field: string, v: unknown, maxCount: number, oneSid
   const errors = schemaErrors(tagListSchema(maxCount, oneSided), v, { prefix: field });
   if (oneSided && Array.isArray(v)) {
     v.forEach((t, i) => {
-      if (isObj(t) && t.key === undefined && t.value === undefined) {
+      if (isPlainObject(t) && t.key === undefined && t.value === undefined) {
         const f = `${field}[${i}]`;
         errors.push({ field: f, message: `${f} must have a key, a value or both (got ${JSON.stringify(t)})` });
       }
@@ -103,7 +103,7 @@ export function parseTagMatchArg(text: string): TagMatch | null {
 }
 
 export function validateDeviceInput(input: unknown, partial = false): Result<DeviceInput> {
-  if (!isObj(input)) return { ok: false, errors: [{ field: 'body', message: 'device must be a JSON object' }] };
+  if (!isPlainObject(input)) return { ok: false, errors: [{ field: 'body', message: 'device must be a JSON object' }] };
   const errors = schemaErrors(partial ? DevicePatchSchema : DeviceCreate, input);
   if (!errors.some((e) => e.field.startsWith('attributes')))
     errors.push(...validateAttributes('attributes', input.attributes));
@@ -132,12 +132,13 @@ function addressErrors(errors: FieldError[], type: unknown, list: unknown): void
 
 /** Validates a key to create. Address rules are checked as a pair (type + list). */
 export function validateKeyInput(input: unknown): Result<KeyInput> {
-  if (!isObj(input)) return { ok: false, errors: [{ field: 'body', message: 'access key must be a JSON object' }] };
+  if (!isPlainObject(input))
+    return { ok: false, errors: [{ field: 'body', message: 'access key must be a JSON object' }] };
   const errors = schemaErrors(KeyCreate, input);
   keyDomainErrors(errors, input);
   if (Array.isArray(input.deviceTags)) {
     input.deviceTags.forEach((t: unknown, i: number) => {
-      if (isObj(t) && t.key === undefined && t.value === undefined) {
+      if (isPlainObject(t) && t.key === undefined && t.value === undefined) {
         const f = `deviceTags[${i}]`;
         errors.push({ field: f, message: `${f} must have a key, a value or both (got ${JSON.stringify(t)})` });
       }
@@ -164,7 +165,7 @@ export function validateKeyPatch(
   input: unknown,
   current: { addressFilterType: AddressFilterType; addresses: string[] },
 ): Result<KeyPatch> {
-  if (!isObj(input))
+  if (!isPlainObject(input))
     return { ok: false, errors: [{ field: 'body', message: 'access key update must be a JSON object' }] };
   const errors = schemaErrors(KeyPatchSchema, input);
   for (const f of ['deviceIds', 'deviceTags'] as const) {

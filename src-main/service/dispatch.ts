@@ -4,7 +4,6 @@ import type { LimitsMode } from '../core/limits.ts';
 import type {
   BrokerStatus,
   ContractError,
-  DecisionFilter,
   LimitsInfo,
   ListenerInfo,
   MethodName,
@@ -13,13 +12,25 @@ import type {
   Req,
   Res,
 } from '../contract.ts';
-import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { DecisionEvent } from '../core/decision-event.ts';
 import { keysAdmitting } from '../core/device-keys.ts';
-import { isId } from '../core/ids.ts';
+import { isPlainObject } from '../core/plain-object.ts';
+import {
+  DecisionFilterSchema,
+  DeviceIdRequest,
+  DeviceUpdateEnvelope,
+  GenerateKeyRequest,
+  KeyIdRequest,
+  KeyUpdateEnvelope,
+  SendCommandRequest,
+  SetLimitsRequest,
+} from '../core/schemas/request-schemas.ts';
+import { parseWith } from '../core/schemas/schema-errors.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { FileWriteError } from '../shared/atomic-write.ts';
 import type { Simulator } from '../simulator/simulator.ts';
-import { ServiceError } from '../shared/errors.ts';
+import { ServiceError, validationError } from '../shared/errors.ts';
 import type { TrustedProxies } from '../core/client-address.ts';
 import { explainAccess, keysLint, keysMatrix } from './explain-service.ts';
 import type { KeyportService } from './service.ts';
@@ -42,56 +53,32 @@ export interface DispatchContext {
 
 type Handler<M extends MethodName> = (ctx: DispatchContext, req: Req<M>) => Res<M> | Promise<Res<M>>;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 class BadRequest extends Error {}
 
-function needId(req: unknown, what: string): string {
-  const id = isObj(req) ? req.id : undefined;
-  if (!isId(id))
-    throw new BadRequest(
-      `id must be ${what === 'access key' ? 'an' : 'a'} ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`,
-    );
-  return id;
-}
-
-function needPatch(req: unknown): Record<string, unknown> {
-  const p = isObj(req) ? req.patch : undefined;
-  if (!isObj(p)) throw new BadRequest('patch must be an object');
-  return p;
-}
-
-function decisionFilter(req: unknown): (e: DecisionEvent) => boolean {
-  const f = (isObj(req) ? req : {}) as DecisionFilter;
-  for (const k of ['deviceId', 'keyId', 'reason'] as const) {
-    if (f[k] !== undefined && typeof f[k] !== 'string') throw new BadRequest(`${k} must be a string`);
-  }
-  if (f.action !== undefined && !ACTIONS.includes(f.action))
-    throw new BadRequest(`action must be one of ${ACTIONS.join(', ')}`);
-  if (f.result !== undefined && f.result !== 'allowed' && f.result !== 'denied')
-    throw new BadRequest('result must be allowed or denied');
-  return (e) =>
-    (f.deviceId === undefined || e.deviceId === f.deviceId) &&
-    (f.keyId === undefined || e.keyId === f.keyId) &&
-    (f.action === undefined || e.action === f.action) &&
-    (f.result === undefined || e.result === f.result) &&
-    (f.reason === undefined || e.reason === f.reason);
+/** The request read through its envelope schema, or a bad-request naming every problem. */
+function envelope<T extends TSchema>(schema: T, req: unknown): Static<T> {
+  const parsed = parseWith(schema, req);
+  if (!parsed.ok) throw new BadRequest(parsed.errors.map((e) => e.message).join('; '));
+  return parsed.value;
 }
 
 function listDecisions(ctx: DispatchContext, req: unknown): DecisionEvent[] {
-  const limit = isObj(req) ? req.limit : undefined;
-  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1))
-    throw new BadRequest('limit must be a positive whole number');
-  const list = ctx.service.feed.list().filter(decisionFilter(req));
-  return typeof limit === 'number' && limit < list.length ? list.slice(list.length - limit) : list;
+  const f = envelope(DecisionFilterSchema, req);
+  const list = ctx.service.feed
+    .list()
+    .filter(
+      (e) =>
+        (f.deviceId === undefined || e.deviceId === f.deviceId) &&
+        (f.keyId === undefined || e.keyId === f.keyId) &&
+        (f.action === undefined || e.action === f.action) &&
+        (f.result === undefined || e.result === f.result) &&
+        (f.reason === undefined || e.reason === f.reason),
+    );
+  return f.limit !== undefined && f.limit < list.length ? list.slice(list.length - f.limit) : list;
 }
 
-function needString(req: unknown, field: string, min = 1, max = 255): string {
-  const v = isObj(req) ? req[field] : undefined;
-  if (typeof v !== 'string' || v.length < min || v.length > max)
-    throw new BadRequest(`${field} must be a string of ${min}-${max} characters`);
-  return v;
-}
+const deviceId = (req: unknown): string => envelope(DeviceIdRequest, req).id;
+const keyId = (req: unknown): string => envelope(KeyIdRequest, req).id;
 
 const handlers: { [M in MethodName]: Handler<M> } = {
   'app.info': (ctx) => ({
@@ -106,21 +93,21 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'broker.setLimits': (ctx, req) => {
     if (!ctx.limits) throw new ServiceError('unavailable', 'the broker is not running in this process');
-    const mode = (req as { mode?: unknown } | undefined)?.mode;
-    if (mode !== 'losant' && mode !== 'off')
-      throw new ServiceError('validation', `mode must be "losant" or "off" (got ${JSON.stringify(mode)})`, [
-        { field: 'mode', message: 'must be "losant" or "off"' },
-      ]);
-    return ctx.limits.set(mode);
+    const parsed = parseWith(SetLimitsRequest, req);
+    if (!parsed.ok) throw validationError(parsed.errors);
+    return ctx.limits.set(parsed.value.mode);
   },
-  'devices.history': (ctx, req) => ctx.service.telemetry.history(ctx.service.devices.get(needId(req, 'device')).id),
-  'devices.commands': (ctx, req) => ctx.service.telemetry.commands(ctx.service.devices.get(needId(req, 'device')).id),
-  'devices.sendCommand': (ctx, req) =>
-    ctx.service.telemetry.sendCommand(needId(req, 'device'), { name: needString(req, 'name'), payload: req.payload }),
-  'devices.keys': (ctx, req) => keysAdmitting(ctx.service.devices.get(needId(req, 'device')), ctx.service.keys.list()),
+  'devices.history': (ctx, req) => ctx.service.telemetry.history(ctx.service.devices.get(deviceId(req)).id),
+  'devices.commands': (ctx, req) => ctx.service.telemetry.commands(ctx.service.devices.get(deviceId(req)).id),
+  'devices.sendCommand': (ctx, req) => {
+    const { id, name, payload } = envelope(SendCommandRequest, req);
+    return ctx.service.telemetry.sendCommand(id, { name, payload });
+  },
+  'devices.keys': (ctx, req) => keysAdmitting(ctx.service.devices.get(deviceId(req)), ctx.service.keys.list()),
   'devices.generateKey': (ctx, req) => {
-    const device = ctx.service.devices.get(needId(req, 'device'));
-    const name = req.name === undefined ? `${device.name} key`.slice(0, 255) : needString(req, 'name');
+    const r = envelope(GenerateKeyRequest, req);
+    const device = ctx.service.devices.get(r.id);
+    const name = r.name ?? `${device.name} key`.slice(0, 255);
     return ctx.service.keys.create({ name, deviceIds: [device.id], createdVia: 'device-page' });
   },
   'access.explain': (ctx, req) => explainAccess(ctx.service, req, ctx.trustedProxies),
@@ -132,15 +119,21 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     return { jsonl: ctx.service.feed.toJsonLines(events), count: events.length };
   },
   'devices.list': (ctx) => ctx.service.devices.list(),
-  'devices.get': (ctx, req) => ctx.service.devices.get(needId(req, 'device')),
+  'devices.get': (ctx, req) => ctx.service.devices.get(deviceId(req)),
   'devices.create': (ctx, req) => ctx.service.devices.create(req),
-  'devices.update': (ctx, req) => ctx.service.devices.update(needId(req, 'device'), needPatch(req)),
-  'devices.delete': (ctx, req) => ctx.service.devices.remove(needId(req, 'device')),
-  'keys.list': (ctx, req) => ctx.service.keys.list(isObj(req) ? req.query : undefined),
-  'keys.get': (ctx, req) => ctx.service.keys.get(needId(req, 'access key')),
+  'devices.update': (ctx, req) => {
+    const { id, patch } = envelope(DeviceUpdateEnvelope, req);
+    return ctx.service.devices.update(id, patch);
+  },
+  'devices.delete': (ctx, req) => ctx.service.devices.remove(deviceId(req)),
+  'keys.list': (ctx, req) => ctx.service.keys.list(req.query),
+  'keys.get': (ctx, req) => ctx.service.keys.get(keyId(req)),
   'keys.create': (ctx, req) => ctx.service.keys.create(req),
-  'keys.update': (ctx, req) => ctx.service.keys.update(needId(req, 'access key'), needPatch(req)),
-  'keys.delete': (ctx, req) => ctx.service.keys.remove(needId(req, 'access key')),
+  'keys.update': (ctx, req) => {
+    const { id, patch } = envelope(KeyUpdateEnvelope, req);
+    return ctx.service.keys.update(id, patch);
+  },
+  'keys.delete': (ctx, req) => ctx.service.keys.remove(keyId(req)),
   'simulator.list': (ctx) => sim['simulator.list'](ctx.simulator),
   'simulator.add': (ctx, req) => sim['simulator.add'](ctx.simulator, req),
   'simulator.start': (ctx, req) => sim['simulator.start'](ctx.simulator, req),
@@ -177,7 +170,7 @@ export function toContractError(err: unknown): ContractError {
 export async function dispatch(ctx: DispatchContext, method: unknown, req: unknown): Promise<Reply<MethodName>> {
   if (!isMethod(method))
     return { ok: false, error: { code: 'bad-request', message: `unknown method ${JSON.stringify(method)}` } };
-  if (req !== undefined && !isObj(req))
+  if (req !== undefined && !isPlainObject(req))
     return { ok: false, error: { code: 'bad-request', message: `${method}: request must be an object` } };
   // Every contract request (IPC, /rpc, the UI bridge, the CLI; simulator.* included) passes here.
   const proto = findPrototypeKey(req, 'request');

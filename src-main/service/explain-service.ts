@@ -9,6 +9,7 @@ import { lintKey, type LintFinding } from '../core/key-lint.ts';
 import { keyMatrix, matrixCsv, type KeyMatrix } from '../core/key-matrix.ts';
 import { publicKey } from './keys.ts';
 import type { KeyportService } from './service.ts';
+import { isPlainObject } from '../core/plain-object.ts';
 
 const TRANSPORTS: readonly Transport[] = ['tcp', 'ws', 'tls'];
 /** Bounds one request's work: each subscribe filter walks the device list once. */
@@ -25,8 +26,6 @@ export function explainEnv(service: KeyportService, trustedProxies: TrustedProxi
     listDevices: () => store.listDevices(),
   };
 }
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function stringList(req: Record<string, unknown>, field: string, errors: FieldError[]): string[] {
   const v = req[field];
@@ -55,7 +54,7 @@ function optString(req: Record<string, unknown>, field: string, errors: FieldErr
  * key itself; an id that names no key is not-found (an unknown key TEXT is explained: key.unknown).
  */
 export function parseExplainRequest(service: KeyportService, req: unknown): ExplainRequest {
-  const r = isObj(req) ? req : {};
+  const r = isPlainObject(req) ? req : {};
   const errors: FieldError[] = [];
   const keyRef = optString(r, 'key', errors, 255);
   const clientId = optString(r, 'deviceId', errors, 255) ?? optString(r, 'clientId', errors, 255);
@@ -116,7 +115,7 @@ export function keysMatrix(
   req: unknown,
   trusted?: TrustedProxies,
 ): KeyMatrix & { csv: string } {
-  const r = isObj(req) ? req : {};
+  const r = isPlainObject(req) ? req : {};
   const errors: FieldError[] = [];
   const address = optString(r, 'address', errors, 100) ?? '127.0.0.1';
   if (errors.length) throw validationError(errors);
@@ -126,7 +125,7 @@ export function keysMatrix(
 
 /** Findings for one key (`id`) or for every key. */
 export function keysLint(service: KeyportService, req: unknown): Array<{ keyId: string; findings: LintFinding[] }> {
-  const r = isObj(req) ? req : {};
+  const r = isPlainObject(req) ? req : {};
   const keys = service.store.listKeys().map(publicKey);
   const env = { devices: service.store.listDevices(), keys, now: new Date() };
   const targets = r.id === undefined ? keys : [publicKey(needKey(service, r.id))];

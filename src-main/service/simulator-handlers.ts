@@ -13,9 +13,8 @@ import { SCENARIOS, type ScenarioName, type SimBehaviour, type SimTransport } fr
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ServiceError, validationError } from '../shared/errors.ts';
+import { isPlainObject } from '../core/plain-object.ts';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const bad = (field: string, rule: string): ServiceError => validationError([{ field, message: `${field}: ${rule}` }]);
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:'];
 
@@ -29,7 +28,7 @@ export function needSimulator(sim: Simulator | undefined): Simulator {
 }
 
 export function simId(req: unknown, what = 'simulation'): string {
-  const id = isObj(req) ? req.id : undefined;
+  const id = isPlainObject(req) ? req.id : undefined;
   if (!isId(id)) throw bad('id', `must be a ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`);
   return id;
 }
@@ -111,13 +110,13 @@ const FleetShape = Type.Object(
 
 /** Checks `req` against a request schema: the typed request, or a validation error naming each field. */
 function checked<T extends TSchema>(schema: T, req: unknown): Static<T> {
-  const r = isObj(req) ? req : {};
+  const r = isPlainObject(req) ? req : {};
   if (Value.Check(schema, r)) return r;
   throw validationError(schemaErrors(schema, r, { requiredUsesRule: true, separator: ': ' }));
 }
 
 function credentialsOf(c: unknown): SimAddRequest['credentials'] {
-  if (!isObj(c))
+  if (!isPlainObject(c))
     throw bad('credentials', 'must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}');
   if (c.mode === 'generate') return { mode: 'generate' };
   if (c.mode === 'paste') {
@@ -155,7 +154,7 @@ export function fleetRequest(req: unknown): FleetRequest {
 }
 
 function scenarioName(req: unknown): ScenarioName {
-  const name = isObj(req) ? req.name : undefined;
+  const name = isPlainObject(req) ? req.name : undefined;
   if (typeof name !== 'string' || !(SCENARIOS as readonly string[]).includes(name))
     throw bad('name', `must be one of ${SCENARIOS.join(', ')} (got ${JSON.stringify(name)})`);
   return name as ScenarioName;

@@ -3,6 +3,7 @@
 import { isId } from '../core/ids.ts';
 import { validateTopicFilter, validateTopicName } from '../core/topics.ts';
 import type { FieldError } from '../core/types.ts';
+import { isPlainObject } from '../core/plain-object.ts';
 
 export const BEHAVIOUR_LIMITS = {
   attributes: 50,
@@ -29,7 +30,6 @@ const BEHAVIOUR_FIELDS = [
 ];
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 function err(errors: FieldError[], field: string, rule: string): void {
@@ -72,7 +72,7 @@ const GENERATOR_FIELDS: Record<string, string[]> = {
 
 export function validateGenerator(g: unknown, base: string): FieldError[] {
   const errors: FieldError[] = [];
-  if (!isObj(g)) return (err(errors, base, 'must be a generator object {kind, ...}'), errors);
+  if (!isPlainObject(g)) return (err(errors, base, 'must be a generator object {kind, ...}'), errors);
   const kind = g.kind;
   const fields = typeof kind === 'string' ? GENERATOR_FIELDS[kind] : undefined;
   if (!fields)
@@ -91,14 +91,14 @@ export function validateGenerator(g: unknown, base: string): FieldError[] {
     case 'static': {
       const v = g.value;
       const okType =
-        isNum(v) || typeof v === 'boolean' || (typeof v === 'string' && v.length <= L.stringLength) || isObj(v);
+        isNum(v) || typeof v === 'boolean' || (typeof v === 'string' && v.length <= L.stringLength) || isPlainObject(v);
       if (!okType)
         err(
           errors,
           `${base}.value`,
           `must be a number, a string of at most ${L.stringLength} characters, a boolean or an object`,
         );
-      else if (isObj(v) && JSON.stringify(v).length > L.staticJsonBytes)
+      else if (isPlainObject(v) && JSON.stringify(v).length > L.staticJsonBytes)
         err(errors, `${base}.value`, `must be at most ${L.staticJsonBytes} bytes as JSON`);
       break;
     }
@@ -147,11 +147,11 @@ function stringList(
 
 export function validateBehaviourFields(b: unknown): FieldError[] {
   const errors: FieldError[] = [];
-  if (!isObj(b)) return (err(errors, 'behaviour', 'must be an object {attributes, everySeconds, ...}'), errors);
+  if (!isPlainObject(b)) return (err(errors, 'behaviour', 'must be an object {attributes, everySeconds, ...}'), errors);
   for (const k of Object.keys(b))
     if (!BEHAVIOUR_FIELDS.includes(k)) err(errors, k, `unknown field (allowed: ${BEHAVIOUR_FIELDS.join(', ')})`);
   const attrs = b.attributes;
-  if (!isObj(attrs)) err(errors, 'attributes', 'must be an object of attribute name -> generator');
+  if (!isPlainObject(attrs)) err(errors, 'attributes', 'must be an object of attribute name -> generator');
   else {
     const names = Object.keys(attrs);
     if (names.length > BEHAVIOUR_LIMITS.attributes)
@@ -175,7 +175,7 @@ export function validateBehaviourFields(b: unknown): FieldError[] {
         err(errors, 'customPublish', `may hold at most ${BEHAVIOUR_LIMITS.customTopics} topics`);
       b.customPublish.forEach((p, i) => {
         const f = `customPublish[${i}]`;
-        if (!isObj(p) || typeof p.topic !== 'string') return err(errors, `${f}.topic`, 'must be a topic name');
+        if (!isPlainObject(p) || typeof p.topic !== 'string') return err(errors, `${f}.topic`, 'must be a topic name');
         const why = validateTopicName(p.topic);
         if (why) err(errors, `${f}.topic`, why);
         if (p.qos !== undefined && p.qos !== 0 && p.qos !== 1) err(errors, `${f}.qos`, 'must be 0 or 1');
@@ -200,10 +200,10 @@ function validateReactions(errors: FieldError[], v: unknown): void {
     err(errors, 'reactions', `may hold at most ${BEHAVIOUR_LIMITS.reactions} reactions`);
   v.forEach((r, i) => {
     const f = `reactions[${i}]`;
-    if (!isObj(r)) return err(errors, f, 'must be an object {command, set}');
+    if (!isPlainObject(r)) return err(errors, f, 'must be an object {command, set}');
     if (typeof r.command !== 'string' || r.command.length < 1 || r.command.length > 255)
       err(errors, `${f}.command`, 'must be a command name of 1-255 characters');
-    if (!isObj(r.set) || Object.keys(r.set).length === 0)
+    if (!isPlainObject(r.set) || Object.keys(r.set).length === 0)
       return err(errors, `${f}.set`, 'must map at least one attribute to a payload field, e.g. {"setpoint": "value"}');
     for (const [attr, field] of Object.entries(r.set)) {
       if (!ATTRIBUTE_NAME.test(attr))

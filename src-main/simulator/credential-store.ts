@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ServiceError } from '../shared/errors.ts';
 import { writeFileAtomic } from '../shared/atomic-write.ts';
 import type { SimBehaviour, SimTransport } from './types.ts';
+import { isPlainObject } from '../core/plain-object.ts';
 
 /** What the desktop shell passes (Electron safeStorage fits it). */
 export interface CredentialVault {
@@ -41,8 +42,6 @@ interface FileShape {
   note: string;
   sims: SavedSim[];
 }
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class SavedCredentials {
   readonly file: string;
@@ -102,7 +101,7 @@ export class SavedCredentials {
       this.#unreadable = `${this.file}: not valid JSON: ${(err as Error).message}`;
       return { sims: [], problems: [this.#unreadable] };
     }
-    if (!isObj(data) || data.version !== 1 || !Array.isArray(data.sims)) {
+    if (!isPlainObject(data) || data.version !== 1 || !Array.isArray(data.sims)) {
       this.#unreadable = `${this.file}: not a Keyport simulator credentials file (expected {"version": 1, "sims": [...]})`;
       return { sims: [], problems: [this.#unreadable] };
     }
@@ -111,11 +110,11 @@ export class SavedCredentials {
     for (const raw of data.sims as unknown[]) {
       const s = raw as SavedSim;
       if (
-        !isObj(raw) ||
+        !isPlainObject(raw) ||
         typeof s.id !== 'string' ||
         typeof s.deviceId !== 'string' ||
         typeof s.credentials !== 'string' ||
-        !isObj(s.behaviour)
+        !isPlainObject(s.behaviour)
       ) {
         problems.push(`${this.file}: an entry is damaged and was skipped`);
         continue;

@@ -1,8 +1,9 @@
 // The persistence interface. Two implementations pass one contract suite:
 // the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
 import type { AccessKeyRecord, Device } from '../core/types.ts';
+import { STORE_VERSION } from '../core/schemas/store-file-schema.ts';
 
-export const STORE_VERSION = 1;
+export { STORE_VERSION };
 
 /** The whole persisted document (keyport.json). Holds verifiers, never secrets. */
 export interface StoreData {

@@ -6,20 +6,16 @@
 // This checks shapes, enums, ids and integrity (unique ids, unique public keys, no secrets);
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
 import type { TSchema } from '@sinclair/typebox';
-import { isId } from '../core/ids.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
-import { schemaErrors } from '../core/schemas/schema-errors.ts';
+import { parseWith, schemaErrors } from '../core/schemas/schema-errors.ts';
+import { StoreFileFrame } from '../core/schemas/store-file-schema.ts';
 import { REASON_CODES } from '../core/types.ts';
-import { STORE_VERSION } from './store.ts';
+import { isPlainObject } from '../core/plain-object.ts';
 
 /** A problem found, as "<path>: <what is wrong>", or null when the value is fine. */
 type Problem = string | null;
 type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const STORE_STYLE = { requiredUsesRule: true, separator: ': ' } as const;
 
@@ -28,8 +24,7 @@ function firstProblem(schema: TSchema, value: unknown, path: string): Problem {
   return schemaErrors(schema, value, { ...STORE_STYLE, prefix: path })[0]?.message ?? null;
 }
 
-function checkArray(value: unknown, path: string, item: (v: unknown, p: string) => Problem): Problem {
-  if (!Array.isArray(value)) return `${path}: must be an array`;
+function eachItem(value: readonly unknown[], path: string, item: (v: unknown, p: string) => Problem): Problem {
   for (let i = 0; i < value.length; i++) {
     const problem = item(value[i], `${path}[${i}]`);
     if (problem) return problem;
@@ -60,7 +55,7 @@ export function validateDevice(value: unknown, path: string): Problem {
 
 /** Checks one access key record; `path` names it in the message, e.g. "keys[3]". */
 export function validateKeyRecord(value: unknown, path: string): Problem {
-  if (!isObject(value)) return `${path}: must be an object`;
+  if (!isPlainObject(value)) return `${path}: must be an object`;
   // Checked first: a secret in the document is the one thing that must never be accepted (docs/design.md §3).
   if ('secret' in value) return `${path} has a plaintext secret field; Keyport never stores secrets`;
   const problem = firstProblem(KeyRecordSchema, value, path);
@@ -93,19 +88,16 @@ export function validateStoreData(raw: unknown): Problem {
   // A hand-edited file could carry {"__proto__": …}; refuse it by path before any record is copied.
   const proto = findPrototypeKey(raw, '');
   if (proto !== null) return prototypeKeyMessage(proto);
-  if (!isObject(raw)) return 'top level: must be an object {version, applicationId, devices, keys}';
-  if (raw.version === undefined) return `version: missing (this Keyport reads version ${STORE_VERSION})`;
-  if (raw.version !== STORE_VERSION) {
-    return `version: unsupported version ${JSON.stringify(raw.version)} (this Keyport reads version ${STORE_VERSION})`;
-  }
-  const devices = raw.devices;
-  const keys = raw.keys;
+  // A field set to undefined (an in-memory init object) is missing, as JSON would have it.
+  const doc = isPlainObject(raw) ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) : raw;
+  const frame = parseWith(StoreFileFrame, doc, STORE_STYLE);
+  if (!frame.ok) return frame.errors[0]?.message ?? 'top level: not a Keyport store document';
+  const { devices, keys } = frame.value;
   return first(
-    () => (isId(raw.applicationId) ? null : 'applicationId: must be 24 lowercase hex characters'),
-    () => checkArray(devices, 'devices', validateDevice),
-    () => checkArray(keys, 'keys', validateKeyRecord),
-    () => checkUnique(devices as unknown[], 'devices', 'id'),
-    () => checkUnique(keys as unknown[], 'keys', 'id'),
-    () => checkUnique(keys as unknown[], 'keys', 'key'),
+    () => eachItem(devices, 'devices', validateDevice),
+    () => eachItem(keys, 'keys', validateKeyRecord),
+    () => checkUnique(devices, 'devices', 'id'),
+    () => checkUnique(keys, 'keys', 'id'),
+    () => checkUnique(keys, 'keys', 'key'),
   );
 }

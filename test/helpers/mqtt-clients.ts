@@ -7,7 +7,8 @@ import mqtt from 'mqtt';
 import type { IClientOptions, ISubscriptionGrant, MqttClient } from 'mqtt';
 import type { DecisionEvent } from '../../src-main/core/decision-event.ts';
 import type { Device, DeviceState } from '../../src-main/core/types.ts';
-import type { Harness } from './runtime-harness.ts';
+import type { Dial } from './broker-harness.ts';
+import type { BackendHarness } from './runtime-harness.ts';
 
 export const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
 export const MOSQUITTO_SUB = '/usr/bin/mosquitto_sub';
@@ -40,9 +41,14 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export class ClientPool {
   readonly #clients = new Set<MqttClient>();
 
-  /** Connects; resolves on 'connect', rejects with ConnectRefused (CONNACK code) or the error. */
-  connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...opts });
+  /**
+   * Connects to a URL (a real listener) or through an in-memory Dial (broker-harness.ts);
+   * resolves on 'connect', rejects with ConnectRefused (CONNACK code) or the error.
+   */
+  connect(target: string | Dial, opts: IClientOptions = {}): Promise<MqttClient> {
+    const options = { reconnectPeriod: 0, connectTimeout: 5_000, ...opts };
+    const client =
+      typeof target === 'string' ? mqtt.connect(target, options) : new mqtt.MqttClient(target.stream, options);
     this.#clients.add(client);
     return new Promise<MqttClient>((resolve, reject) => {
       const cleanup = () => {
@@ -72,14 +78,16 @@ export class ClientPool {
   }
 
   /** Connects expecting a refusal; resolves with the CONNACK return code. */
-  async refusal(url: string, opts: IClientOptions = {}): Promise<{ code: number; message: string }> {
+  async refusal(target: string | Dial, opts: IClientOptions = {}): Promise<{ code: number; message: string }> {
     try {
-      await this.connect(url, opts);
+      await this.connect(target, opts);
     } catch (err) {
       if (err instanceof ConnectRefused) return { code: err.code, message: err.message };
       throw err;
     }
-    throw new Error(`expected the CONNECT to ${url} to be refused, but it was accepted`);
+    throw new Error(
+      `expected the CONNECT to ${typeof target === 'string' ? target : target.transport} to be refused, but it was accepted`,
+    );
   }
 
   /** Ends every client (forcefully) and forgets them. */
@@ -207,14 +215,14 @@ export function mosquittoAuth(port: number, clientId: string, key?: string, secr
  * also matches older events, which is wrong when the same device connects twice in a test).
  */
 export function decisionsFrom(
-  h: Harness,
+  h: BackendHarness,
 ): (pred: (e: DecisionEvent) => boolean, timeoutMs?: number) => Promise<DecisionEvent> {
   const since = h.rt.service.feed.list(1)[0]?.seq ?? 0;
   return (pred, timeoutMs) => h.decision((e) => e.seq > since && pred(e), timeoutMs);
 }
 
 /** Every decision recorded so far for a device (oldest first). */
-export function decisionsOf(h: Harness, deviceId: string): DecisionEvent[] {
+export function decisionsOf(h: BackendHarness, deviceId: string): DecisionEvent[] {
   return h.rt.service.feed.list().filter((e) => e.deviceId === deviceId);
 }
 
@@ -222,7 +230,12 @@ export function decisionsOf(h: Harness, deviceId: string): DecisionEvent[] {
  * Resolves with the device once a `device.status` event for it satisfies `pred` (persisted
  * connection-status writes are asynchronous). Only events emitted from now on count.
  */
-export function nextStatus(h: Harness, deviceId: string, pred: (d: Device) => boolean, ms = 5_000): Promise<Device> {
+export function nextStatus(
+  h: BackendHarness,
+  deviceId: string,
+  pred: (d: Device) => boolean,
+  ms = 5_000,
+): Promise<Device> {
   let off: () => void = () => {};
   const p = new Promise<Device>((resolve) => {
     off = h.rt.service.events.on('device.status', (d) => {
@@ -233,7 +246,7 @@ export function nextStatus(h: Harness, deviceId: string, pred: (d: Device) => bo
 }
 
 /** Resolves with the next `device.state` event for a device. */
-export function nextState(h: Harness, deviceId: string, ms = 5_000): Promise<DeviceState> {
+export function nextState(h: BackendHarness, deviceId: string, ms = 5_000): Promise<DeviceState> {
   let off: () => void = () => {};
   const p = new Promise<DeviceState>((resolve) => {
     off = h.rt.service.events.on('device.state', (e) => {

@@ -633,6 +633,35 @@ describe('keys: /applications/{appId}/keys', () => {
     expectError(await call('POST', keysPath(), { token, body: {} }), 403, 'Forbidden');
   });
 
+  it('refuses a key body that is no object, or sets createdVia, naming the field and the value (400 Validation)', async () => {
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: [1] }),
+      400,
+      'Validation',
+      'body: the access key must be a JSON object (got [1])',
+    );
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: { name: 'k', createdVia: 'cli' } }),
+      400,
+      'Validation',
+      'createdVia: set by Keyport (keys made through this API are createdVia "api")',
+    );
+    expectError(
+      await call('POST', keysPath(), { token: admin, body: { status: 'paused' } }),
+      400,
+      'Validation',
+      'status',
+      'paused',
+    );
+    const k = await h.key({});
+    expectError(
+      await call('PATCH', `${keysPath()}/${k.accessKey.id}`, { token: admin, body: 'inactive' }),
+      400,
+      'Validation',
+      'body: the access key update must be a JSON object (got "inactive")',
+    );
+  });
+
   it("creates (201, secret once), reads, patches and deletes a key in Losant's shape", async () => {
     const d = await h.device();
     const created = await call('POST', keysPath(), {

@@ -5,7 +5,7 @@
 // it is missing. Without a template, a plain default names the path and the expected type.
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import type { TObject, TSchema } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../types.ts';
 
 /** How the messages of one family of schemas read. */
@@ -86,4 +86,12 @@ export function schemaErrors(schema: TSchema, value: unknown, opts: FormatOption
     out.push(f);
   }
   return out;
+}
+
+/** `value` typed by `schema`, or every problem of it (schemaErrors' messages). */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+export function parseWith<T extends TSchema>(schema: T, value: unknown, opts: FormatOptions = {}): Parsed<Static<T>> {
+  if (Value.Check(schema, value)) return { ok: true, value };
+  return { ok: false, errors: schemaErrors(schema, value, opts) };
 }

@@ -1,6 +1,6 @@
 // What every Losant-API endpoint shares: its dependencies, Losant-shaped errors, admin-token and
 // application checks, and the request body (parsed and bounded by the server's one body parser).
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../../core/client-address.ts';
 import { isId } from '../../core/ids.ts';
 import { ServiceError } from '../../shared/errors.ts';
@@ -8,6 +8,8 @@ import type { ApiPorts, PortSource } from '../../shared/ports.ts';
 import { HttpError } from '../http-errors.ts';
 import { bearerToken, tokenMatches } from '../http-util.ts';
 import { verifyDeviceToken } from './device-token.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { parseWith } from '../../core/schemas/schema-errors.ts';
 
 export interface LosantApiDeps {
   /** Builds the API's ports (shared/ports.ts) with its trusted proxies: KeyportService.ports. */
@@ -43,6 +45,24 @@ export function makeContext(deps: LosantApiDeps): ApiContext {
   };
 }
 
+/** An endpoint on the application's collections (…/keys, …/devices), as routes.ts calls it. */
+export type CollectionEndpoint = (
+  ctx: ApiContext,
+  req: FastifyRequest,
+  res: FastifyReply,
+  url: URL,
+  appId: string,
+) => Promise<void>;
+/** An endpoint on one record (…/keys/{id}, …/devices/{id}, …/state, …/command). */
+export type RecordEndpoint = (
+  ctx: ApiContext,
+  req: FastifyRequest,
+  res: FastifyReply,
+  url: URL,
+  appId: string,
+  id: string,
+) => Promise<void>;
+
 /** /auth/device reads far less than the server's 1 MiB. */
 export const AUTH_BODY_LIMIT = 16 * 1024;
 
@@ -52,12 +72,16 @@ export const unauthorized = (message: string): HttpError => new HttpError(401, '
 export const forbidden = (message: string): HttpError => new HttpError(403, 'Forbidden', message);
 export const notFound = (what: string): HttpError => new HttpError(404, 'NotFound', `${what} was not found`);
 
-export const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** The request's JSON body; no body reads as {} (losant-rest sends nothing when there is nothing to say). */
 export function bodyOf(req: FastifyRequest): unknown {
   return req.body === undefined ? {} : req.body;
+}
+
+/** The request's JSON body read through `schema`, or a 400 Validation naming every problem. */
+export function bodyWith<T extends TSchema>(schema: T, req: FastifyRequest): Static<T> {
+  const parsed = parseWith(schema, bodyOf(req));
+  if (!parsed.ok) throw validation(parsed.errors.map((e) => e.message).join('; '));
+  return parsed.value;
 }
 
 /** Management endpoints: the local admin token. A valid DEVICE token is authenticated but not allowed. */
@@ -87,6 +111,24 @@ export function requireApp(ctx: ApiContext, appId: string): void {
 /** A path id that is not a 24-hex id cannot name anything: 404 like any unknown id. */
 export function requireIdShape(id: string, what: string): void {
   if (!isId(id)) throw notFound(what);
+}
+
+/** Management endpoints: the admin token, and the application in the path is this one. */
+export async function requireManager(ctx: ApiContext, req: FastifyRequest, appId: string): Promise<void> {
+  await requireAdmin(ctx, req);
+  requireApp(ctx, appId);
+}
+
+/** A management call on one record: requireManager, then a path id that can name it (404 otherwise). */
+export async function requireManagedId(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  appId: string,
+  id: string,
+  what: string,
+): Promise<void> {
+  await requireManager(ctx, req, appId);
+  requireIdShape(id, what);
 }
 
 /** Runs a service call; "not found" names the API's resource, every other error goes to the server's mapper. */

@@ -4,9 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ReasonCode } from '../../core/types.ts';
 import { HttpError } from '../http-errors.ts';
 import { sendJson } from '../http-util.ts';
-import { bodyOf, isObj, rejectUnknownFields, unauthorized, validation, type ApiContext } from './context.ts';
+import { bodyOf, rejectUnknownFields, unauthorized, validation, type ApiContext } from './context.ts';
 import { originOf } from './device-origin.ts';
 import { parseTokenTtl, signDeviceToken } from './device-token.ts';
+import { isPlainObject } from '../../core/plain-object.ts';
 
 const AUTH_FIELDS = ['deviceId', 'key', 'secret', 'tokenTTL', 'requestedScopes'] as const;
 
@@ -41,7 +42,7 @@ export async function requireJsonBody(req: FastifyRequest): Promise<void> {
 
 export async function authDevice(ctx: ApiContext, req: FastifyRequest, res: FastifyReply): Promise<void> {
   const body = bodyOf(req);
-  if (!isObj(body))
+  if (!isPlainObject(body))
     throw validation('body: device credentials must be a JSON object {deviceId, key, secret, tokenTTL?}');
   rejectUnknownFields(body, AUTH_FIELDS, 'device credentials');
   if (body.deviceId === undefined) throw validation('deviceId: is required');

@@ -6,7 +6,7 @@
 // (service/access-rule.ts: key exists, active and unchanged since issue; the address rule for this
 // request's client address; the token's device exists and still matches the key), which records a
 // refusal; the key's scope is resolved NOW.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { parseState } from '../../core/payloads.ts';
 import { deliverDecision, publishDecision, type SessionView } from '../../core/topic-access.ts';
 import type { AccessKeyRecord, Decision } from '../../core/types.ts';
@@ -21,6 +21,7 @@ import {
   unauthorized,
   validation,
   type ApiContext,
+  type RecordEndpoint,
 } from './context.ts';
 import { originOf, recordDecision as record, type Origin } from './device-origin.ts';
 import { verifyDeviceToken, type DeviceTokenClaims } from './device-token.ts';
@@ -113,13 +114,7 @@ export async function authorizeDevicePublish(
   return { origin, topic, who, allowed };
 }
 
-export async function postState(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  appId: string,
-  deviceId: string,
-): Promise<void> {
+export const postState: RecordEndpoint = async (ctx, req, res, _url, appId, deviceId) => {
   const { origin, topic, who, allowed } = await authorizeDevicePublish(ctx, req, appId, deviceId, 'state');
   const body = bodyOf(req);
   let texts: string[];
@@ -140,7 +135,7 @@ export async function postState(
     await ctx.broker.publishAsPlatform(topic, text);
   }
   void sendJson(res, 200, { success: true });
-}
+};
 
 /**
  * The check every HTTP read of `losant/{deviceId}/{channel}` history makes: the caller (admin =
@@ -174,14 +169,7 @@ export async function authorizeDeviceRead(
  * STATE_HISTORY per device); after a restart only the stored last state is left, returned as
  * one entry.
  */
-export async function getState(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  url: URL,
-  appId: string,
-  deviceId: string,
-): Promise<void> {
+export const getState: RecordEndpoint = async (ctx, req, res, url, appId, deviceId) => {
   await authorizeDeviceRead(ctx, req, appId, deviceId, 'state');
   const device = ctx.ports.auth.device(deviceId);
   if (!device) throw notFound('Device');
@@ -193,4 +181,4 @@ export async function getState(
     200,
     selectHistory(history, p).map((s) => ({ time: s.time, data: { ...s.data } })),
   );
-}
+};

@@ -4,23 +4,22 @@
 // Losant's `attributes` (declared state attributes, {name, dataType}) are stored and state is checked
 // against them (core/attribute-values.ts); an attribute's optional Losant fields (description,
 // attributeTags, contentType) are dropped. Other Losant-only fields (parentId, systemInterval, …) get a 400.
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICE_CLASSES, type Device } from '../../core/types.ts';
 import { sendJson } from '../http-util.ts';
 import {
-  isObj,
   bodyOf,
-  requireAdmin,
-  requireApp,
-  requireIdShape,
+  requireManagedId,
+  requireManager,
   serviceCall,
   validation,
-  type ApiContext,
+  type CollectionEndpoint,
+  type RecordEndpoint,
 } from './context.ts';
 import { parseDeviceQuery } from '../../core/device-query.ts';
-import { listPage, parseListParams, type ListSpec } from './listing.ts';
+import { listPage, parseListRequest, type ListSpec } from './listing.ts';
 import { readNestedQuery, stringListParam, tagFilterParam } from './query-params.ts';
 import { connectionRank, deviceToLosant } from './shapes.ts';
+import { isPlainObject } from '../../core/plain-object.ts';
 
 export const DEVICE_LIST: ListSpec<Device> = {
   sortFields: {
@@ -36,29 +35,14 @@ export const DEVICE_LIST: ListSpec<Device> = {
   id: (d) => d.id,
 };
 
-async function manage(ctx: ApiContext, req: FastifyRequest, appId: string): Promise<void> {
-  await requireAdmin(ctx, req);
-  requireApp(ctx, appId);
-}
-
 const truthy = (v: string | null): boolean => v !== null && v !== '' && v !== 'false' && v !== '0';
 
-export async function listDevices(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  url: URL,
-  appId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  const q = url.searchParams;
-  const rawQuery = q.get('query');
-  const hasQuery = rawQuery !== null && rawQuery !== '';
-  // Like Losant: `query` overrides filterField, filter, deviceClass and tagFilter.
-  const params = parseListParams(q, DEVICE_LIST, { ignoreFilter: hasQuery });
+export const listDevices: CollectionEndpoint = async (ctx, req, res, url, appId) => {
+  await requireManager(ctx, req, appId);
+  const { query: rawQuery, params } = parseListRequest(url, DEVICE_LIST);
   let devices = ctx.ports.devices.list();
   const echo: Record<string, unknown> = {};
-  if (hasQuery) {
+  if (rawQuery !== null) {
     const parsed = parseDeviceQuery(rawQuery);
     if (!parsed.ok) throw validation(parsed.error);
     devices = devices.filter(parsed.test);
@@ -87,49 +71,36 @@ export async function listDevices(
       echo.tagFilter = tags;
     }
   }
-  const exclude = truthy(q.get('excludeConnectionInfo'));
+  const exclude = truthy(url.searchParams.get('excludeConnectionInfo'));
   const appIdNow = ctx.ports.applicationId;
   const page = listPage(devices, params, DEVICE_LIST, (d) =>
     deviceToLosant(d, appIdNow, { excludeConnectionInfo: exclude }),
   );
   void sendJson(res, 200, { ...page, applicationId: appIdNow, ...echo });
-}
+};
 
 /** Losant's optional attribute fields Keyport does not keep (its Device schema has name and dataType). */
 const DROPPED_ATTRIBUTE_FIELDS = new Set(['description', 'attributeTags', 'contentType']);
 
 /** Drops the attribute fields Keyport does not keep; the service's schema checks the rest. */
 function deviceInput(body: unknown, what: string): Record<string, unknown> {
-  if (!isObj(body)) throw validation(`body: the ${what} must be a JSON object`);
+  if (!isPlainObject(body)) throw validation(`body: the ${what} must be a JSON object`);
   if (!Array.isArray(body.attributes)) return body;
   const attributes = body.attributes.map((a: unknown) =>
-    isObj(a) ? Object.fromEntries(Object.entries(a).filter(([k]) => !DROPPED_ATTRIBUTE_FIELDS.has(k))) : a,
+    isPlainObject(a) ? Object.fromEntries(Object.entries(a).filter(([k]) => !DROPPED_ATTRIBUTE_FIELDS.has(k))) : a,
   );
   return { ...body, attributes };
 }
 
-export async function createDevice(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  appId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
+export const createDevice: CollectionEndpoint = async (ctx, req, res, _url, appId) => {
+  await requireManager(ctx, req, appId);
   const input = deviceInput(bodyOf(req), 'device');
   const device = await serviceCall(() => ctx.ports.devices.create(input), 'Device');
   void sendJson(res, 201, deviceToLosant(device, ctx.ports.applicationId));
-}
+};
 
-export async function getDevice(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  url: URL,
-  appId: string,
-  deviceId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  requireIdShape(deviceId, 'Device');
+export const getDevice: RecordEndpoint = async (ctx, req, res, url, appId, deviceId) => {
+  await requireManagedId(ctx, req, appId, deviceId, 'Device');
   const device = await serviceCall(() => ctx.ports.devices.get(deviceId), 'Device');
   void sendJson(
     res,
@@ -138,32 +109,18 @@ export async function getDevice(
       excludeConnectionInfo: truthy(url.searchParams.get('excludeConnectionInfo')),
     }),
   );
-}
+};
 
-export async function patchDevice(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  appId: string,
-  deviceId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  requireIdShape(deviceId, 'Device');
+export const patchDevice: RecordEndpoint = async (ctx, req, res, _url, appId, deviceId) => {
+  await requireManagedId(ctx, req, appId, deviceId, 'Device');
   await serviceCall(() => ctx.ports.devices.get(deviceId), 'Device');
   const input = deviceInput(bodyOf(req), 'device update');
   const device = await serviceCall(() => ctx.ports.devices.update(deviceId, input), 'Device');
   void sendJson(res, 200, deviceToLosant(device, ctx.ports.applicationId));
-}
+};
 
-export async function deleteDevice(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  appId: string,
-  deviceId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  requireIdShape(deviceId, 'Device');
+export const deleteDevice: RecordEndpoint = async (ctx, req, res, _url, appId, deviceId) => {
+  await requireManagedId(ctx, req, appId, deviceId, 'Device');
   await serviceCall(() => ctx.ports.devices.remove(deviceId), 'Device');
   void sendJson(res, 200, { success: true });
-}
+};

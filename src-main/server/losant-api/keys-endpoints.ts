@@ -2,22 +2,21 @@
 //   GET|POST /applications/{appId}/keys
 //   GET|PATCH|DELETE /applications/{appId}/keys/{applicationKeyId}
 // The secret appears once, in the POST response. Device restrictions cannot be patched (400).
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseKeyQuery, filterKeys } from '../../core/key-query.ts';
 import type { AccessKey } from '../../core/types.ts';
 import { sendJson } from '../http-util.ts';
 import {
-  isObj,
-  bodyOf,
-  requireAdmin,
-  requireApp,
-  requireIdShape,
+  bodyWith,
+  requireManagedId,
+  requireManager,
   serviceCall,
   validation,
-  type ApiContext,
+  type CollectionEndpoint,
+  type RecordEndpoint,
 } from './context.ts';
-import { listPage, parseListParams, type ListSpec } from './listing.ts';
+import { listPage, parseListRequest, type ListSpec } from './listing.ts';
 import { keyToLosant } from './shapes.ts';
+import { LosantKeyPatch, LosantKeyPost } from '../../core/schemas/losant-key-bodies.ts';
 
 export const KEY_LIST: ListSpec<AccessKey> = {
   sortFields: {
@@ -39,27 +38,12 @@ export const KEY_LIST: ListSpec<AccessKey> = {
   id: (k) => k.id,
 };
 
-async function manage(ctx: ApiContext, req: FastifyRequest, appId: string): Promise<void> {
-  await requireAdmin(ctx, req);
-  requireApp(ctx, appId);
-}
-
-export async function listKeys(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  url: URL,
-  appId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  const q = url.searchParams;
-  const rawQuery = q.get('query');
-  const hasQuery = rawQuery !== null && rawQuery !== '';
-  // Like Losant: `query` overrides filterField and filter.
-  const params = parseListParams(q, KEY_LIST, { ignoreFilter: hasQuery });
+export const listKeys: CollectionEndpoint = async (ctx, req, res, url, appId) => {
+  await requireManager(ctx, req, appId);
+  const { query: rawQuery, params } = parseListRequest(url, KEY_LIST);
   let keys = ctx.ports.keys.list();
   let source: Readonly<Record<string, unknown>> | undefined;
-  if (hasQuery) {
+  if (rawQuery !== null) {
     const parsed = parseKeyQuery(rawQuery);
     if (!parsed.ok) throw validation(parsed.error);
     keys = filterKeys(parsed.query, keys);
@@ -68,56 +52,31 @@ export async function listKeys(
   const appIdNow = ctx.ports.applicationId;
   const page = listPage(keys, params, KEY_LIST, (k) => keyToLosant(k, appIdNow));
   void sendJson(res, 200, { ...page, applicationId: appIdNow, ...(source ? { query: source } : {}) });
-}
+};
 
-export async function createKey(ctx: ApiContext, req: FastifyRequest, res: FastifyReply, appId: string): Promise<void> {
-  await manage(ctx, req, appId);
-  const body = bodyOf(req);
-  if (!isObj(body)) throw validation('body: the access key must be a JSON object');
-  if (body.createdVia !== undefined)
-    throw validation('createdVia: set by Keyport (keys made through this API are createdVia "api")');
+export const createKey: CollectionEndpoint = async (ctx, req, res, _url, appId) => {
+  await requireManager(ctx, req, appId);
+  const body = bodyWith(LosantKeyPost, req);
   const created = await serviceCall(() => ctx.ports.keys.create({ ...body, createdVia: 'api' }), 'Application key');
   void sendJson(res, 201, { ...keyToLosant(created.accessKey, ctx.ports.applicationId), secret: created.secret });
-}
+};
 
-export async function getKey(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  appId: string,
-  keyId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  requireIdShape(keyId, 'Application key');
+export const getKey: RecordEndpoint = async (ctx, req, res, _url, appId, keyId) => {
+  await requireManagedId(ctx, req, appId, keyId, 'Application key');
   const key = await serviceCall(() => ctx.ports.keys.get(keyId), 'Application key');
   void sendJson(res, 200, keyToLosant(key, ctx.ports.applicationId));
-}
+};
 
-export async function patchKey(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  appId: string,
-  keyId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  requireIdShape(keyId, 'Application key');
+export const patchKey: RecordEndpoint = async (ctx, req, res, _url, appId, keyId) => {
+  await requireManagedId(ctx, req, appId, keyId, 'Application key');
   await serviceCall(() => ctx.ports.keys.get(keyId), 'Application key');
-  const body = bodyOf(req);
-  if (!isObj(body)) throw validation('body: the access key update must be a JSON object');
+  const body = bodyWith(LosantKeyPatch, req);
   const key = await serviceCall(() => ctx.ports.keys.update(keyId, body), 'Application key');
   void sendJson(res, 200, keyToLosant(key, ctx.ports.applicationId));
-}
+};
 
-export async function deleteKey(
-  ctx: ApiContext,
-  req: FastifyRequest,
-  res: FastifyReply,
-  appId: string,
-  keyId: string,
-): Promise<void> {
-  await manage(ctx, req, appId);
-  requireIdShape(keyId, 'Application key');
+export const deleteKey: RecordEndpoint = async (ctx, req, res, _url, appId, keyId) => {
+  await requireManagedId(ctx, req, appId, keyId, 'Application key');
   await serviceCall(() => ctx.ports.keys.remove(keyId), 'Application key');
   void sendJson(res, 200, { success: true });
-}
+};

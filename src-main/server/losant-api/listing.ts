@@ -52,6 +52,16 @@ function intParam(q: URLSearchParams, name: string, min: number, max: number, fa
   return n;
 }
 
+/**
+ * A list request's advanced `query` (null when absent or empty) and its collection parameters.
+ * Like Losant, a `query` overrides filterField and filter (and, for devices, deviceClass and tagFilter).
+ */
+export function parseListRequest<T>(url: URL, spec: ListSpec<T>): { query: string | null; params: ListParams } {
+  const raw = url.searchParams.get('query');
+  const query = raw === null || raw === '' ? null : raw;
+  return { query, params: parseListParams(url.searchParams, spec, { ignoreFilter: query !== null }) };
+}
+
 /** Reads the collection parameters; unknown values get a 400 naming the parameter. */
 export function parseListParams<T>(
   q: URLSearchParams,

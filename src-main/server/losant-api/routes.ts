@@ -17,7 +17,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '../http-app.ts';
 import { HttpError } from '../http-errors.ts';
-import { AUTH_BODY_LIMIT, makeContext, type ApiContext, type LosantApiDeps } from './context.ts';
+import {
+  AUTH_BODY_LIMIT,
+  makeContext,
+  type ApiContext,
+  type CollectionEndpoint,
+  type LosantApiDeps,
+  type RecordEndpoint,
+} from './context.ts';
 import { authDevice, requireJsonBody } from './device-auth.ts';
 import { getCommands, postCommand } from './device-command-endpoints.ts';
 import { getState, postState } from './device-endpoints.ts';
@@ -43,6 +50,14 @@ interface Endpoint {
 }
 
 const need = (p: Record<string, string>, k: string): string => p[k] ?? '';
+const collection =
+  (e: CollectionEndpoint): Handler =>
+  (c, req, res, url, p) =>
+    e(c, req, res, url, need(p, 'appId'));
+const record =
+  (e: RecordEndpoint, id: string): Handler =>
+  (c, req, res, url, p) =>
+    e(c, req, res, url, need(p, 'appId'), need(p, id));
 
 const ENDPOINTS: Endpoint[] = [
   {
@@ -54,45 +69,45 @@ const ENDPOINTS: Endpoint[] = [
   {
     path: '/applications/:appId/keys',
     methods: {
-      GET: (c, req, res, url, p) => listKeys(c, req, res, url, need(p, 'appId')),
-      POST: (c, req, res, _u, p) => createKey(c, req, res, need(p, 'appId')),
+      GET: collection(listKeys),
+      POST: collection(createKey),
     },
   },
   {
     path: '/applications/:appId/keys/:keyId',
     methods: {
-      GET: (c, req, res, _u, p) => getKey(c, req, res, need(p, 'appId'), need(p, 'keyId')),
-      PATCH: (c, req, res, _u, p) => patchKey(c, req, res, need(p, 'appId'), need(p, 'keyId')),
-      DELETE: (c, req, res, _u, p) => deleteKey(c, req, res, need(p, 'appId'), need(p, 'keyId')),
+      GET: record(getKey, 'keyId'),
+      PATCH: record(patchKey, 'keyId'),
+      DELETE: record(deleteKey, 'keyId'),
     },
   },
   {
     path: '/applications/:appId/devices',
     methods: {
-      GET: (c, req, res, url, p) => listDevices(c, req, res, url, need(p, 'appId')),
-      POST: (c, req, res, _u, p) => createDevice(c, req, res, need(p, 'appId')),
+      GET: collection(listDevices),
+      POST: collection(createDevice),
     },
   },
   {
     path: '/applications/:appId/devices/:deviceId',
     methods: {
-      GET: (c, req, res, url, p) => getDevice(c, req, res, url, need(p, 'appId'), need(p, 'deviceId')),
-      PATCH: (c, req, res, _u, p) => patchDevice(c, req, res, need(p, 'appId'), need(p, 'deviceId')),
-      DELETE: (c, req, res, _u, p) => deleteDevice(c, req, res, need(p, 'appId'), need(p, 'deviceId')),
+      GET: record(getDevice, 'deviceId'),
+      PATCH: record(patchDevice, 'deviceId'),
+      DELETE: record(deleteDevice, 'deviceId'),
     },
   },
   {
     path: '/applications/:appId/devices/:deviceId/state',
     methods: {
-      GET: (c, req, res, url, p) => getState(c, req, res, url, need(p, 'appId'), need(p, 'deviceId')),
-      POST: (c, req, res, _u, p) => postState(c, req, res, need(p, 'appId'), need(p, 'deviceId')),
+      GET: record(getState, 'deviceId'),
+      POST: record(postState, 'deviceId'),
     },
   },
   {
     path: '/applications/:appId/devices/:deviceId/command',
     methods: {
-      GET: (c, req, res, url, p) => getCommands(c, req, res, url, need(p, 'appId'), need(p, 'deviceId')),
-      POST: (c, req, res, _u, p) => postCommand(c, req, res, need(p, 'appId'), need(p, 'deviceId')),
+      GET: record(getCommands, 'deviceId'),
+      POST: record(postCommand, 'deviceId'),
     },
   },
 ];

@@ -5,7 +5,9 @@ import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DeviceRecord, KeyRecordSchema } from '../../../src-main/core/schemas/record-schemas.ts';
+import { StoreFile, type StoreFileData } from '../../../src-main/core/schemas/store-file-schema.ts';
 import type { AccessKeyRecord, Device } from '../../../src-main/core/types.ts';
+import type { StoreData } from '../../../src-main/store/store.ts';
 import { makeDevice, makeKeyRecord } from '../../helpers/fixtures.ts';
 
 describe('record schemas and domain types', () => {
@@ -15,5 +17,16 @@ describe('record schemas and domain types', () => {
     const d: Device = { ...makeDevice(), attributes: [{ name: 'temp', dataType: 'number' }] };
     expect(Value.Check(DeviceRecord, d)).toBe(true);
     expect(Value.Check(KeyRecordSchema, makeKeyRecord())).toBe(true);
+  });
+
+  it('StoreData fits the store file schema', () => {
+    expectTypeOf<StoreData>().toExtend<StoreFileData>();
+    const data: StoreData = {
+      version: 1,
+      applicationId: 'a'.repeat(24),
+      devices: [makeDevice()],
+      keys: [makeKeyRecord()],
+    };
+    expect(Value.Check(StoreFile, data)).toBe(true);
   });
 });
