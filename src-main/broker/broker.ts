@@ -233,6 +233,7 @@ export class KeyportBroker {
   ): void {
     const info = this.#info(client);
     const s = info.session;
+    // (peerAddress comes only with forwardedFor: the fast path has neither.)
     if (s && topic !== undefined && extra === undefined && s.forwardedFor === undefined) {
       // The PUBLISH path: every field in one literal (the same keys, in the same order, as below),
       // so V8 allocates the event in one piece; the feed keeps 10,000 of them.
@@ -266,6 +267,7 @@ export class KeyportBroker {
       e.keyId = s.keyId;
       e.sourceAddress = s.address;
       if (s.forwardedFor) e.forwardedFor = s.forwardedFor;
+      if (s.peerAddress) e.peerAddress = s.peerAddress;
     }
     if (extra) Object.assign(e, extra);
     if (topic !== undefined) e.topic = topic;
@@ -318,11 +320,14 @@ export class KeyportBroker {
     if (will?.topic !== undefined) req.willTopic = will.topic;
     const outcome = this.losant.admit(client, evaluateConnect(req, this.#connectEnv));
     const xff = joinHeader(forwardedFor);
+    // Where X-Forwarded-For named another client, the peer is kept too: replaying needs both.
+    const viaProxy = outcome.address !== undefined && outcome.address !== peer;
     this.#record(client, 'connect', outcome.decision, {
       ...(client.id ? { deviceId: client.id } : {}),
       ...(outcome.key ? { keyId: outcome.key.id } : {}),
       sourceAddress: outcome.address ?? peer,
       ...(xff ? { forwardedFor: xff } : {}),
+      ...(viaProxy ? { peerAddress: peer } : {}),
     });
     if (outcome.returnCode !== 0 || !outcome.key || !outcome.device || !outcome.scope) {
       const err = Object.assign(new Error(outcome.decision.reason), { returnCode: outcome.returnCode });
@@ -337,6 +342,7 @@ export class KeyportBroker {
       transport: info.transport,
       address: outcome.address ?? peer,
       ...(xff ? { forwardedFor: xff } : {}),
+      ...(viaProxy ? { peerAddress: peer } : {}),
       connectedAt: new Date().toISOString(),
       messagesFromClient: 0,
       messagesToClient: 0,
