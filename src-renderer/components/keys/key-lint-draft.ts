@@ -48,9 +48,19 @@ export function formWarnings(
   return lintKey(draft, { devices, keys, now }).filter((f) => !USE_CODES.includes(f.code));
 }
 
-/** The create form: nothing about scope while "only these devices" has none yet (precheck says so). */
+/** The create form: nothing about devices while "only these devices" has none yet (precheck says so). */
 export function createWarnings(f: KeyForm, devices: readonly Device[], keys: readonly AccessKey[]): LintFinding[] {
   const pending = f.restricted && f.deviceIds.length === 0 && cleanTags(f.deviceTags).length === 0;
   const found = formWarnings(draftFromForm(f), devices, keys);
-  return pending ? found.filter((x) => x.code !== 'key.all-devices') : found;
+  // An empty restriction would read as "all devices" to the linter: nothing about devices yet.
+  return pending ? found.filter((x) => sectionOf(x) !== 'devices') : found;
+}
+
+export type FormSectionName = 'devices' | 'addresses' | 'topics';
+
+/** The form section a finding is about, so a warning shows next to what the user just changed. */
+export function sectionOf(f: LintFinding): FormSectionName {
+  if (f.code === 'address.any') return 'addresses';
+  if (f.code.startsWith('topics.')) return 'topics';
+  return 'devices';
 }

@@ -22,8 +22,11 @@ describe('create form warnings', () => {
     expect(w[0]?.fix).toMatch(/one key per device/);
   });
 
-  it('says nothing about scope while "only these devices" lists none yet', () => {
-    expect(createWarnings(form({ restricted: true }), devices, [])).toEqual([]);
+  it('says nothing about devices while "only these devices" lists none yet', () => {
+    const other = accessKey({ id: hexId(9), deviceIds: [door.id] }).record;
+    expect(createWarnings(form({ restricted: true }), devices, [other])).toEqual([]);
+    const topics = form({ restricted: true, filterType: 'all' });
+    expect(codes(createWarnings(topics, devices, [other]))).toEqual(['topics.filter-all']);
   });
 
   it('follows the rows as typed: blank rows dropped, # in a whitelist, two devices, 0.0.0.0/0', () => {
