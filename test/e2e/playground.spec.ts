@@ -70,7 +70,7 @@ test('replays a real client’s refused publish from its decision row, then show
     password: created.secret,
     reconnectPeriod: 0,
   });
-  const gone = new Promise((resolve) => client.once('close', resolve));
+  const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
   client.publish(topic, 'x', { qos: 0 });
   await gone; // a refused PUBLISH disconnects the client
 
