@@ -63,6 +63,20 @@ test('explains a refused publish: the reason, the rule and the chain of checks',
   await page.screenshot({ path: `${shots}/playground-explain.png`, fullPage: true });
 });
 
+test("WebSocket: X-Forwarded-For is read with the running server's trusted proxies, or a what-if list", async () => {
+  await page.getByText('WebSocket', { exact: true }).click();
+  const trusted = page.getByLabel('Trusted proxies');
+  await expect(trusted).toHaveValue('127.0.0.0/8\n::1/128'); // `keyport serve`'s default (app.info)
+  await page.getByLabel('X-Forwarded-For').fill('203.0.113.9');
+  const connect = page.getByTestId('explain-connect');
+  await expect(connect).toContainText('from 203.0.113.9');
+  await trusted.fill('10.0.0.0/8');
+  await expect(connect).toContainText('from 127.0.0.1');
+  await page.getByRole('button', { name: "Use the server's" }).click();
+  await expect(connect).toContainText('from 203.0.113.9');
+  await page.screenshot({ path: `${shots}/playground-ws.png`, fullPage: true });
+});
+
 test('replays a real client’s refused publish from its decision row, then shows what changed', async () => {
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${info.mqtt}`, {
     clientId: dev.id,
