@@ -109,6 +109,8 @@ export interface ExplainQuery {
   transport?: 'tcp' | 'ws' | 'tls';
   address?: string;
   forwardedFor?: string;
+  /** Explain with these trusted proxies instead of the server's own (IPs/CIDRs; [] trusts none). */
+  trustedProxies?: string[];
   protocolVersion?: number;
   willTopic?: string;
   publish?: string[];
@@ -124,7 +126,14 @@ export type { Check, Explanation, TopicExplanation, WildcardReach } from './core
 export interface Methods {
   'app.info': {
     req: Record<string, never>;
-    res: { applicationId: string; dataDir: string; listeners: ListenerInfo | null; mode: 'desktop' | 'headless' };
+    res: {
+      applicationId: string;
+      dataDir: string;
+      listeners: ListenerInfo | null;
+      mode: 'desktop' | 'headless';
+      /** The peers whose X-Forwarded-For the broker believes (IPs/CIDRs): the playground's default. */
+      trustedProxies: string[];
+    };
   };
   'broker.status': { req: Record<string, never>; res: BrokerStatus };
   /** Switches Losant limits mode live and stores it in the data directory. */

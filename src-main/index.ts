@@ -71,6 +71,8 @@ async function start(): Promise<void> {
     mode: 'desktop',
     brokerStatus: () => rt.broker.status(rt.ports),
     limits: rt.limits,
+    // The broker's own list: the playground explains X-Forwarded-For as the running server reads it.
+    trustedProxies: rt.trustedProxies,
     ...(rt.simulator ? { simulator: rt.simulator } : {}),
   };
   disposeIpc = registerIpc(ipcMain, {

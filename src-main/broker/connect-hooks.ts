@@ -73,6 +73,7 @@ export function authenticate(
     transport: info.transport,
     address: outcome.address ?? peer,
     ...(xff ? { forwardedFor: xff } : {}),
+    ...(outcome.address !== undefined && outcome.address !== peer ? { peerAddress: peer } : {}),
     connectedAt: new Date().toISOString(),
     messagesFromClient: 0,
     messagesToClient: 0,

@@ -19,6 +19,7 @@ export function decisionRecorder(sink: DecisionSink): RecordDecision {
   return (client, action, d, extra, topic) => {
     const info = infoOf(client);
     const s = info.session;
+    // (peerAddress comes only with forwardedFor: the fast path has neither.)
     if (s && topic !== undefined && extra === undefined && s.forwardedFor === undefined) {
       // The PUBLISH path: every field in one literal (the same keys, in the same order, as below),
       // so V8 allocates the event in one piece; the feed keeps 10,000 of them.
@@ -52,6 +53,7 @@ export function decisionRecorder(sink: DecisionSink): RecordDecision {
       e.keyId = s.keyId;
       e.sourceAddress = s.address;
       if (s.forwardedFor) e.forwardedFor = s.forwardedFor;
+      if (s.peerAddress) e.peerAddress = s.peerAddress;
     }
     if (extra) Object.assign(e, extra);
     if (topic !== undefined) e.topic = topic;

@@ -10,6 +10,8 @@ export interface LiveSession {
   transport: Transport;
   address: string;
   forwardedFor?: string;
+  /** The direct peer, when X-Forwarded-For made `address` another one (for replaying its decisions). */
+  peerAddress?: string;
   connectedAt: string;
   messagesFromClient: number;
   messagesToClient: number;

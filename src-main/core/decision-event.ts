@@ -19,5 +19,7 @@ export interface DecisionEvent {
   sourceAddress?: string;
   /** The raw X-Forwarded-For header as received, when there was one. */
   forwardedFor?: string;
+  /** The direct peer's address, only when X-Forwarded-For made `sourceAddress` another one. */
+  peerAddress?: string;
   topic?: string;
 }

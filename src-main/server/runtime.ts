@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { LimitsInfo, ListenerInfo } from '../contract.ts';
-import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../core/client-address.ts';
+import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../core/client-address.ts';
 import { KeyportBroker } from '../broker/broker.ts';
 import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.ts';
 import { startListeners, type Listeners } from '../broker/listeners.ts';
@@ -68,6 +68,8 @@ export interface Runtime {
   tlsFingerprint: string;
   /** Switches limits mode live and stores it (the Broker view's switch, through broker.setLimits). */
   limits: { set(mode: LimitsMode): Promise<LimitsInfo> };
+  /** The peers whose X-Forwarded-For the broker believes: every DispatchContext must carry these. */
+  trustedProxies: TrustedProxies;
   close(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       adminTokenFile,
       tlsFingerprint: cert.fingerprint,
       limits: limitsControl,
+      trustedProxies: trusted,
     };
     const ctx = {
       service,

@@ -70,6 +70,8 @@ export class AccessControl implements AuthPort {
       ...(outcome.key ? { keyId: outcome.key.id } : {}),
       sourceAddress: outcome.address ?? req.peerAddress,
       ...(xff ? { forwardedFor: xff } : {}),
+      // Where X-Forwarded-For named another client, the peer is kept too: replaying needs both.
+      ...(outcome.address !== undefined && outcome.address !== req.peerAddress ? { peerAddress: req.peerAddress } : {}),
     });
     const accepted = outcome.returnCode === 0 && outcome.key !== undefined && outcome.device !== undefined;
     const keyUsed = accepted

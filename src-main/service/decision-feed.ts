@@ -24,6 +24,7 @@ interface Slot {
   keyId: string | undefined;
   sourceAddress: string | undefined;
   forwardedFor: string | undefined;
+  peerAddress: string | undefined;
   topic: string | undefined;
 }
 
@@ -41,6 +42,7 @@ function toEvent(s: Slot): DecisionEvent {
   if (s.keyId !== undefined) e.keyId = s.keyId;
   if (s.sourceAddress !== undefined) e.sourceAddress = s.sourceAddress;
   if (s.forwardedFor !== undefined) e.forwardedFor = s.forwardedFor;
+  if (s.peerAddress !== undefined) e.peerAddress = s.peerAddress;
   if (s.topic !== undefined) e.topic = s.topic;
   return e;
 }
@@ -96,6 +98,7 @@ export class DecisionFeed implements DecisionSink {
         keyId: event.keyId,
         sourceAddress: event.sourceAddress,
         forwardedFor: event.forwardedFor,
+        peerAddress: event.peerAddress,
         topic: event.topic,
       };
     } else {
@@ -110,6 +113,7 @@ export class DecisionFeed implements DecisionSink {
       slot.keyId = event.keyId;
       slot.sourceAddress = event.sourceAddress;
       slot.forwardedFor = event.forwardedFor;
+      slot.peerAddress = event.peerAddress;
       slot.topic = event.topic;
     }
     this.#next = (this.#next + 1) % this.capacity;

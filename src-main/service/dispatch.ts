@@ -31,7 +31,7 @@ import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts
 import { FileWriteError } from '../shared/atomic-write.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import { ServiceError, validationError } from '../shared/errors.ts';
-import type { TrustedProxies } from '../core/client-address.ts';
+import { DEFAULT_TRUSTED_PROXIES, type TrustedProxies } from '../core/client-address.ts';
 import { explainAccess, keysLint, keysMatrix } from './explain-service.ts';
 import type { KeyportService } from './service.ts';
 import { simulatorHandlers as sim } from './simulator-handlers.ts';
@@ -86,6 +86,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     dataDir: ctx.dataDir,
     listeners: ctx.listeners(),
     mode: ctx.mode ?? 'headless',
+    trustedProxies: [...(ctx.trustedProxies?.texts ?? DEFAULT_TRUSTED_PROXIES)],
   }),
   'broker.status': (ctx) => {
     if (!ctx.brokerStatus) throw new ServiceError('unavailable', 'the broker is not running in this process');

@@ -98,8 +98,25 @@ export function parseExplainRequest(service: KeyportService, req: unknown): Expl
   };
 }
 
+/** A request's own trusted-proxy list (the playground's "what if" field), or undefined for the server's. */
+function trustedOverride(req: unknown): TrustedProxies | undefined {
+  const v = isPlainObject(req) ? req.trustedProxies : undefined;
+  if (v === undefined) return undefined;
+  const field = 'trustedProxies';
+  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string'))
+    throw validationError([{ field, message: `${field} must be an array of IP addresses or CIDR blocks` }]);
+  if (v.length > MAX_EXPLAIN_TOPICS)
+    throw validationError([{ field, message: `${field} has ${v.length} entries; at most ${MAX_EXPLAIN_TOPICS}` }]);
+  const list = (v as string[]).map((t) => t.trim()).filter((t) => t !== '');
+  try {
+    return parseTrustedProxies(list);
+  } catch (err) {
+    throw validationError([{ field, message: (err as Error).message }]);
+  }
+}
+
 export function explainAccess(service: KeyportService, req: unknown, trusted?: TrustedProxies): Explanation {
-  return explain(parseExplainRequest(service, req), explainEnv(service, trusted));
+  return explain(parseExplainRequest(service, req), explainEnv(service, trustedOverride(req) ?? trusted));
 }
 
 function needKey(service: KeyportService, id: unknown) {

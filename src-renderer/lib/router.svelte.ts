@@ -1,5 +1,6 @@
-// Hash routing: #/broker, #/devices, #/devices/ID, #/keys, #/keys/ID, #/simulator, #/decisions.
-export const VIEWS = ['broker', 'devices', 'keys', 'simulator', 'decisions'] as const;
+// Hash routing: #/broker, #/devices, #/devices/ID, #/keys, #/keys/ID, #/simulator, #/decisions,
+// #/playground.
+export const VIEWS = ['broker', 'devices', 'keys', 'simulator', 'decisions', 'playground'] as const;
 export type View = (typeof VIEWS)[number];
 
 function parse(hash: string): { view: View; id: string | null } {

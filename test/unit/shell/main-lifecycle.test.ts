@@ -79,6 +79,9 @@ vi.mock('../../../src-main/server/runtime.ts', () => ({
   startRuntime: h.startRuntime,
 }));
 
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseTrustedProxies } from '../../../src-main/core/client-address.ts';
 import { KeyportService } from '../../../src-main/service/service.ts';
 import { createMemoryStore } from '../../../src-main/store/memory-store.ts';
 import { ListenError } from '../../../src-main/shared/listen-error.ts';
@@ -90,6 +93,7 @@ function fakeRuntime() {
     broker: { status: vi.fn() },
     dataDir: '/fake/userData',
     ports,
+    trustedProxies: parseTrustedProxies(['127.0.0.0/8', '::1/128']),
     close: vi.fn(async () => {}),
   };
 }
@@ -185,6 +189,29 @@ describe('main process lifecycle', () => {
     h.app.emit('second-instance');
     expect(win.restore).toHaveBeenCalled();
     expect(win.focus).toHaveBeenCalled();
+  });
+
+  it("hands the runtime's trusted proxies to the IPC contract (the playground reads X-Forwarded-For as the broker does)", async () => {
+    const rt = { ...fakeRuntime(), trustedProxies: parseTrustedProxies(['10.0.0.0/8']) };
+    h.startRuntime.mockResolvedValue(rt);
+    await boot();
+    await vi.waitFor(() => expect(h.windows).toHaveLength(1));
+    // The app's own frame: the packaged index.html next to the main bundle (src-main/../renderer).
+    const url = pathToFileURL(join(import.meta.dirname, '../../../renderer/index.html')).href;
+    const call = h.handlers.get('keyport:call') as (e: unknown, m: string, r: unknown) => Promise<unknown>;
+    const event = { senderFrame: { url } };
+    const info = (await call(event, 'app.info', {})) as { ok: boolean; result: { trustedProxies: string[] } };
+    expect(info.result.trustedProxies).toEqual(['10.0.0.0/8']);
+    const device = await rt.service.devices.create({ name: 'door' });
+    const { accessKey } = await rt.service.keys.create({ deviceIds: [device.id] });
+    const reply = (await call(event, 'access.explain', {
+      key: accessKey.id,
+      deviceId: device.id,
+      transport: 'ws',
+      address: '10.9.9.9',
+      forwardedFor: '198.51.100.4',
+    })) as { ok: boolean; result: { connect: { address: string } } };
+    expect(reply.result.connect.address).toBe('198.51.100.4');
   });
 
   it('closes the runtime before quitting', async () => {
