@@ -141,6 +141,7 @@ export class KeyportBroker {
       getKeyByKey: (k) => store.getKeyByKey(k),
       getDevice: (id) => store.getDevice(id),
       listDevices: () => store.listDevices(),
+      devicesTagged: (item) => store.devicesTagged(item),
     };
   }
 

@@ -1,6 +1,6 @@
 // The persistence interface. Two implementations pass one contract suite:
 // the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
-import type { AccessKeyRecord, Device } from '../core/types.ts';
+import type { AccessKeyRecord, Device, TagMatch } from '../core/types.ts';
 
 export const STORE_VERSION = 1;
 
@@ -37,6 +37,12 @@ export interface Store {
 
   listDevices(): Device[];
   getDevice(id: string): Device | undefined;
+  /**
+   * Ids of the devices carrying a tag that matches `item` ({key, value}, {key} or {value}; see
+   * core/device-scope.ts), from an index kept on every change: the cost does not grow with the
+   * number of devices. The set is a snapshot: later changes never alter it, so callers may keep it.
+   */
+  devicesTagged(item: TagMatch): ReadonlySet<string>;
   putDevice(device: Device, options?: PutOptions): Promise<void>;
   deleteDevice(id: string): Promise<boolean>;
 

@@ -78,6 +78,7 @@ export async function authDevice(ctx: ApiContext, req: FastifyRequest, res: Fast
       getKeyByKey: (k) => store.getKeyByKey(k),
       getDevice: (id) => store.getDevice(id),
       listDevices: () => store.listDevices(),
+      devicesTagged: (item) => store.devicesTagged(item),
     },
   );
   ctx.service.feed.record({

@@ -70,7 +70,7 @@ export async function deviceCaller(
   }
   const view: SessionView = {
     deviceId: claims.sub,
-    scope: resolveScope(key, () => store.listDevices()),
+    scope: resolveScope(key, (item) => store.devicesTagged(item)),
     rules: key,
     getDevice: (id) => store.getDevice(id),
   };
