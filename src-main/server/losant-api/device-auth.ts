@@ -96,7 +96,8 @@ export async function authDevice(ctx: ApiContext, req: FastifyRequest, res: Fast
     throw unauthorized(authFailure(outcome.decision.reason, outcome.decision.rule));
   }
   const key = outcome.key;
-  await ctx.service.keys.touch(key.id).catch(() => {});
+  // Bookkeeping never holds up the answer (issue 17 item 5): lastUsed is written lazily, later.
+  ctx.service.keys.recordUse(key.id);
   const { token } = await signDeviceToken(
     ctx.tokenKey,
     { deviceId: outcome.device.id, keyId: key.id, keyRevision: key.lastUpdated, ttlSeconds: ttl.ttl },
