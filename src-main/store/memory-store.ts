@@ -13,12 +13,12 @@
 // A put is visible to reads as soon as it is called (synchronously); its promise resolves when
 // the change is durable (immediately here; after the file write in the lowdb store).
 import { randomBytes } from 'node:crypto';
-import type { AccessKeyRecord, Device, TagMatch } from '../core/types.ts';
+import type { AccessKeyRecord, ConnectionStatus, Device, TagMatch } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
 import type { PutOptions, Store, StoreData } from './store.ts';
 import { TagIndex } from './tag-index.ts';
 import type { UndoJournal } from './undo-journal.ts';
-import { validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
+import { validateConnectionStatus, validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
 
 export function newApplicationId(): string {
   return randomBytes(12).toString('hex');
@@ -110,6 +110,24 @@ export class StoreState {
     this.journal?.noteDevice(record.id, previous);
     this.tags.put(previous, record);
     this.devices.set(record.id, record);
+  }
+
+  /**
+   * Replaces only the device's connection status (live bookkeeping, issue 17 item 1): the status
+   * is validated and frozen on its own, the rest of the record is shared as it is (it was checked
+   * and frozen when stored), and the tags are unchanged, so the tag index is not touched.
+   * Returns the new record, or undefined when there is no such device. Throws StoreRecordError and
+   * changes nothing when the status is unfit to store.
+   */
+  putConnectionStatus(id: string, status: ConnectionStatus): Device | undefined {
+    const current = this.devices.get(id);
+    if (!current) return undefined;
+    const problem = validateConnectionStatus(status, 'device.connectionStatus');
+    if (problem) throw new StoreRecordError(problem);
+    const record: Device = Object.freeze({ ...current, connectionStatus: freezeCopy(status) });
+    this.journal?.noteDevice(id, current);
+    this.devices.set(id, record);
+    return record;
   }
 
   deleteDevice(id: string): boolean {
@@ -226,6 +244,13 @@ export class MemoryStore implements Store {
     this.assertOpen();
     this.state.putDevice(device);
     await this.persist(options?.lazy === true);
+  }
+
+  async putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean> {
+    this.assertOpen();
+    if (!this.state.putConnectionStatus(id, status)) return false;
+    await this.persist(true);
+    return true;
   }
 
   async deleteDevice(id: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 // The persistence interface. Two implementations pass one contract suite:
 // the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
-import type { AccessKeyRecord, Device, TagMatch } from '../core/types.ts';
+import type { AccessKeyRecord, ConnectionStatus, Device, TagMatch } from '../core/types.ts';
 
 export const STORE_VERSION = 1;
 
@@ -44,6 +44,13 @@ export interface Store {
    */
   devicesTagged(item: TagMatch): ReadonlySet<string>;
   putDevice(device: Device, options?: PutOptions): Promise<void>;
+  /**
+   * Live connection bookkeeping: replaces only `connectionStatus` of a stored device, always as a
+   * lazy put (see PutOptions). Cheaper than putDevice: only the status is validated and copied, the
+   * rest of the record is reused. Resolves false (nothing changed) when there is no such device;
+   * rejects with StoreRecordError, changing nothing, when the status is unfit to store.
+   */
+  putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean>;
   deleteDevice(id: string): Promise<boolean>;
 
   listKeys(): AccessKeyRecord[];
