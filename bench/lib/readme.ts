@@ -179,7 +179,7 @@ export function renderReadmeSection(result: J): string {
     '```sh',
     `npm run bench                      # full run (${fmt(n(result.seconds))} s on the machine above); writes bench/results/latest.json, reference.json and this section`,
     'npm run bench -- --quick           # under two minutes, smaller counts',
-    'npm run bench -- --only publish    # one part: connect | publish | keys | fleet | cli (comma-separated for several)',
+    'npm run bench -- --only publish    # one part: connect | publish | keys | tags | auth | fleet | cli | wire (comma-separated for several)',
     'npm run bench -- --readme          # rewrite bench/README-section.md from bench/results/reference.json',
     '```',
     '',
