@@ -2,7 +2,15 @@
 // satisfies it structurally, so the broker never imports service/ (the layering rule
 // broker-not-to-service). Issue 11 splits this into an auth port, a decision sink and a status sink.
 import type { DecisionEvent } from '../core/decision-event.ts';
-import type { AccessKey, AccessKeyRecord, Command, ConnectionStatus, Decision, Device, TagMatch } from '../core/types.ts';
+import type {
+  AccessKey,
+  AccessKeyRecord,
+  Command,
+  ConnectionStatus,
+  Decision,
+  Device,
+  TagMatch,
+} from '../core/types.ts';
 
 /** A decision as the broker records it; the feed fills in seq and time. */
 export type NewDecision = Omit<DecisionEvent, 'seq' | 'time'>;
