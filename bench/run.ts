@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only connect|publish|keys|fleet|cli|wire]`: what access keys cost
+// `npm run bench [-- --quick] [-- --only connect|publish|keys|tags|auth|fleet|cli|wire]`: what access keys cost
 // against plain aedes and mosquitto. Prints tables, writes bench/results/latest.json, and after a
 // full run (no --quick, no --only) also bench/results/reference.json (committed).
 // Everything runs on 127.0.0.1, every loop is bounded in count and time, and a watchdog ends the
@@ -12,6 +12,8 @@ import { benchConnect } from './connect.ts';
 import { benchFleet } from './fleet.ts';
 import { benchKeyCount } from './key-count.ts';
 import { benchPublish } from './publish.ts';
+import { benchTagScope } from './tag-scope.ts';
+import { benchDeviceAuth } from './device-auth.ts';
 import { benchWire } from './wire.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
 import { renderReadmeSection } from './lib/readme.ts';
@@ -19,12 +21,14 @@ import { renderTable } from './lib/table.ts';
 import './lib/cleanup.ts';
 import { mosquittoVersion } from './lib/mosquitto.ts';
 
-const SECTIONS = ['connect', 'publish', 'keys', 'fleet', 'cli', 'wire'] as const;
+const SECTIONS = ['connect', 'publish', 'keys', 'tags', 'auth', 'fleet', 'cli', 'wire'] as const;
 type SectionId = (typeof SECTIONS)[number];
 const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   connect: benchConnect,
   publish: benchPublish,
   keys: benchKeyCount,
+  tags: benchTagScope,
+  auth: benchDeviceAuth,
   fleet: benchFleet,
   cli: benchCliStart,
   wire: benchWire,
@@ -32,7 +36,7 @@ const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
 
 function usage(msg: string): never {
   process.stderr.write(
-    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|fleet|cli|wire[,…]] | --readme\n`,
+    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|tags|auth|fleet|cli|wire[,…]] | --readme\n`,
   );
   process.exit(2);
 }

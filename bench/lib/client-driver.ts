@@ -16,6 +16,8 @@ export type WorkerRequest =
       topic: string;
       count: number;
       size: number;
+      /** The message body (default: `size` bytes of 'a'). */
+      payload?: string;
       qos: 0 | 1;
       window: number;
       capMs: number;

@@ -2,7 +2,7 @@
 // Pure: the caller supplies lookups; this returns a Decision and, when accepted, the session grant.
 import { addressDecision } from './addresses.ts';
 import { effectiveClientAddress, type TrustedProxies } from './client-address.ts';
-import { matchRule, resolveScope, type DeviceScope } from './device-scope.ts';
+import { matchRule, resolveScope, type DeviceScope, type TagLookup } from './device-scope.ts';
 import { verifySecret } from './secrets.ts';
 import { publishDecision } from './topic-access.ts';
 import { allow, deny, type AccessKeyRecord, type Decision, type Device, type Transport } from './types.ts';
@@ -25,6 +25,8 @@ export interface ConnectEnv {
   getKeyByKey(key: string): AccessKeyRecord | undefined;
   getDevice(id: string): Device | undefined;
   listDevices(): Iterable<Device>;
+  /** Devices by tag (the store's index, Store.devicesTagged): resolves a tag-scoped key's scope. */
+  devicesTagged: TagLookup;
 }
 
 export type { Check } from './explain-types.ts';
@@ -143,7 +145,7 @@ export function evaluateConnect(req: ConnectRequest, env: ConnectEnv, opts?: Con
   }
   if (trace) step(trace, 'device restriction', null, rule);
 
-  const scope = resolveScope(key, () => env.listDevices());
+  const scope = resolveScope(key, env.devicesTagged);
   if (req.willTopic !== undefined) {
     const will = publishDecision({ deviceId: device.id, scope, rules: key, getDevice: env.getDevice }, req.willTopic);
     if (!will.allowed) {

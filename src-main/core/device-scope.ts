@@ -75,15 +75,91 @@ export function describeRestriction(r: Restriction): string {
   return parts.join(' or ');
 }
 
-/** Resolve the scope now: listed ids plus every device whose tags match at this moment.
- * `devices` is only called for tag restrictions, so id-scoped keys never scan the device list. */
-export function resolveScope(r: Restriction, devices: () => Iterable<Device>): DeviceScope {
-  if (isAllDevices(r)) return { kind: 'all' };
-  const ids = new Set(r.deviceIds ?? []);
-  if (r.deviceTags?.length) {
-    for (const d of devices()) if (matchingItem(r, d) !== undefined) ids.add(d.id);
+/**
+ * The ids of the devices carrying a tag that matches `item`, as they are NOW. The set returned is
+ * a snapshot the caller may keep: later tag changes never alter it (the store's tag index hands out
+ * copy-on-write sets, see store/tag-index.ts; scanTagLookup builds a fresh one).
+ */
+export type TagLookup = (item: TagMatch) => ReadonlySet<string>;
+
+/** A TagLookup that scans `devices` on each call (explanations and lints over a plain list). */
+export function scanTagLookup(devices: () => Iterable<Device>): TagLookup {
+  return (item) => {
+    const ids = new Set<string>();
+    for (const d of devices()) if (d.tags.some((t) => tagMatchesItem(item, t))) ids.add(d.id);
+    return ids;
+  };
+}
+
+/**
+ * The union of a few snapshot sets, read without copying them: `has` asks each part (a key lists at
+ * most LIMITS.deviceTags tag items plus one set of ids, so a delivery check costs a handful of
+ * lookups, whatever the number of devices). Iteration yields each id once.
+ */
+export class UnionIds implements ReadonlySet<string> {
+  #size: number | undefined;
+
+  constructor(private readonly parts: readonly ReadonlySet<string>[]) {}
+
+  has(id: string): boolean {
+    for (const p of this.parts) if (p.has(id)) return true;
+    return false;
   }
-  return { kind: 'devices', ids };
+
+  get size(): number {
+    if (this.#size === undefined) {
+      let n = 0;
+      for (const _ of this) n++;
+      this.#size = n; // the parts are snapshots: the count cannot change
+    }
+    return this.#size;
+  }
+
+  *values(): SetIterator<string> {
+    const { parts } = this;
+    for (let i = 0; i < parts.length; i++) {
+      next: for (const id of parts[i] as ReadonlySet<string>) {
+        for (let j = 0; j < i; j++) if ((parts[j] as ReadonlySet<string>).has(id)) continue next;
+        yield id;
+      }
+    }
+  }
+
+  keys(): SetIterator<string> {
+    return this.values();
+  }
+
+  *entries(): SetIterator<[string, string]> {
+    for (const id of this.values()) yield [id, id];
+  }
+
+  [Symbol.iterator](): SetIterator<string> {
+    return this.values();
+  }
+
+  forEach(cb: (value: string, value2: string, set: ReadonlySet<string>) => void, thisArg?: unknown): void {
+    for (const id of this.values()) cb.call(thisArg, id, id, this);
+  }
+}
+
+/**
+ * Resolve the scope now: listed ids plus every device whose tags match at this moment. `tagged` is
+ * only called for tag restrictions (once per item), so id-scoped keys never look at other devices;
+ * with the store's tag index a tag-scoped key costs the same at 100 and at 100,000 devices. The
+ * sets `tagged` returns are kept as they are (snapshots), not copied: a single tag item's scope IS
+ * the index's set, several are read through UnionIds.
+ */
+export function resolveScope(r: Restriction, tagged: TagLookup): DeviceScope {
+  if (isAllDevices(r)) return { kind: 'all' };
+  const parts: ReadonlySet<string>[] = [];
+  if (r.deviceIds?.length) parts.push(new Set(r.deviceIds));
+  for (const item of r.deviceTags ?? []) {
+    const ids = tagged(item);
+    if (ids.size > 0) parts.push(ids);
+  }
+  const [only] = parts;
+  if (parts.length <= 1) return { kind: 'devices', ids: only ?? new Set() };
+  return { kind: 'devices', ids: new UnionIds(parts) };
 }
 
 export function inScope(scope: DeviceScope, deviceId: string): boolean {

@@ -155,7 +155,7 @@ export function explain(req: ExplainRequest, env: ExplainEnv): Explanation {
   const outcome = evaluateConnect(connectReq, env, { trace: chain, secretNotGiven: req.secret === undefined });
   const key = outcome.key ?? env.getKeyByKey(req.key);
   const scope: DeviceScope =
-    outcome.scope ?? (key ? resolveScope(key, () => env.listDevices()) : { kind: 'devices', ids: new Set() });
+    outcome.scope ?? (key ? resolveScope(key, env.devicesTagged) : { kind: 'devices', ids: new Set() });
   const session: SessionView = {
     deviceId: req.clientId,
     scope,

@@ -8,7 +8,14 @@
 // (https://docs.losant.com/guides/how-to-build-an-experience-api/device-registration/) creates a
 // device and access key PAIR for each device. A key shared by many devices cannot be revoked for
 // one of them without cutting off the rest.
-import { deviceMatches, describeTag, isAllDevices, resolveScope, tagMatchesItem } from './device-scope.ts';
+import {
+  deviceMatches,
+  describeTag,
+  isAllDevices,
+  resolveScope,
+  scanTagLookup,
+  tagMatchesItem,
+} from './device-scope.ts';
 import { filterCovers } from './topics.ts';
 import type { AccessKey, Device } from './types.ts';
 
@@ -107,7 +114,10 @@ function scopeFindings(key: AccessKey, env: LintEnv, out: LintFinding[]): void {
         fix: `tag a device ${describeTag(item)}, or create a key for the intended devices (restrictions cannot be edited)`,
       });
   }
-  const scope = resolveScope(key, () => env.devices);
+  const scope = resolveScope(
+    key,
+    scanTagLookup(() => env.devices),
+  );
   const count =
     scope.kind === 'devices' ? [...scope.ids].filter((id) => env.devices.some((d) => d.id === id)).length : 0;
   if (count > 1)

@@ -24,12 +24,13 @@ import { checkCredentialUse, sessionDeviceReaction, sessionKeyReaction, tokenAct
 import type { ServiceEvents } from './events.ts';
 
 export interface AccessControlDeps {
-  store: Pick<Store, 'getKey' | 'getKeyByKey' | 'getDevice' | 'listDevices'>;
+  store: Pick<Store, 'getKey' | 'getKeyByKey' | 'getDevice' | 'listDevices' | 'devicesTagged'>;
   pepper: Buffer;
   trustedProxies: TrustedProxies;
   events: Pick<TypedEmitter<ServiceEvents>, 'on'>;
   decisions: DecisionSink;
-  keys: { touch(id: string): Promise<void> };
+  /** Marks a key used without waiting for the disk (KeyService.recordUse logs a failed write). */
+  keys: { recordUse(id: string): void };
   devices: { setConnectionStatus(id: string, status: ConnectionStatus): Promise<void> };
   log: (line: string) => void;
 }
@@ -52,6 +53,7 @@ export class AccessControl implements AuthPort {
       getKeyByKey: (k) => store.getKeyByKey(k),
       getDevice: (id) => store.getDevice(id),
       listDevices: () => store.listDevices(),
+      devicesTagged: (item) => store.devicesTagged(item),
     };
   }
 
@@ -74,12 +76,8 @@ export class AccessControl implements AuthPort {
       ...(outcome.address !== undefined && outcome.address !== req.peerAddress ? { peerAddress: req.peerAddress } : {}),
     });
     const accepted = outcome.returnCode === 0 && outcome.key !== undefined && outcome.device !== undefined;
-    const keyUsed = accepted
-      ? this.#d.keys
-          .touch(outcome.key!.id)
-          .catch((e: unknown) => this.#d.log(`keyport: could not record key use: ${(e as Error).message}`))
-      : Promise.resolve();
-    return { ...outcome, keyUsed };
+    if (accepted) this.#d.keys.recordUse(outcome.key!.id);
+    return outcome;
   }
 
   checkToken(use: TokenUse, purpose: TokenPurpose): TokenVerdict {
@@ -108,7 +106,7 @@ export class AccessControl implements AuthPort {
     // A token's scope is resolved NOW, for this request (docs/design.md §4a).
     const view: SessionView = {
       deviceId: use.deviceId,
-      scope: resolveScope(key, () => store.listDevices()),
+      scope: resolveScope(key, (item) => store.devicesTagged(item)),
       rules: key,
       getDevice: (id) => store.getDevice(id),
     };

@@ -102,17 +102,18 @@ export class DeviceService {
   }
 
   /**
-   * Live connection bookkeeping from the broker: not a user edit, so lastUpdated stays. A lazy
-   * put (see PutOptions): visible and announced at once, written with the next store write or
-   * within LAZY_WRITE_MS, so N devices connecting do not rewrite the whole file N times.
+   * Live connection bookkeeping from the broker: not a user edit, so lastUpdated stays.
+   * Store.putConnectionStatus: only the status is validated and copied, and it is a lazy put
+   * (see PutOptions): visible and announced at once, written with the next store write or within
+   * LAZY_WRITE_MS (one write for a whole connect burst; all waiters of a window share one promise).
    */
   async setConnectionStatus(id: string, status: ConnectionStatus): Promise<void> {
     const d = this.store.getDevice(id);
     if (!d) return;
-    const next = { ...d, connectionStatus: status };
-    const durable = this.store.putDevice(next, { lazy: true });
-    // putDevice changes memory synchronously or refuses (rejects) without changing anything.
-    if (this.store.getDevice(id) !== d) this.events.emit('device.status', next);
+    const durable = this.store.putConnectionStatus(id, status);
+    // putConnectionStatus changes memory synchronously or refuses (rejects) without changing anything.
+    const next = this.store.getDevice(id);
+    if (next && next !== d) this.events.emit('device.status', next);
     await durable;
   }
 

@@ -24,6 +24,7 @@ export function explainEnv(service: KeyportService, trustedProxies: TrustedProxi
     getKeyByKey: (k) => store.getKeyByKey(k),
     getDevice: (id) => store.getDevice(id),
     listDevices: () => store.listDevices(),
+    devicesTagged: (item) => store.devicesTagged(item),
   };
 }
 

@@ -24,6 +24,7 @@ export class KeyService {
     private readonly events: TypedEmitter<ServiceEvents>,
     private readonly pepper: Buffer,
     private readonly now: () => Date,
+    private readonly log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
   ) {}
 
   list(query?: unknown): AccessKey[] {
@@ -121,6 +122,18 @@ export class KeyService {
     // putKey changes memory synchronously or refuses (rejects) without changing anything.
     if (this.store.getKey(id) !== k) this.events.emit('key.updated', { before: publicKey(k), after: publicKey(next) });
     await durable;
+  }
+
+  /**
+   * touch() without waiting for the disk: for request paths (POST /auth/device) that must never
+   * wait on bookkeeping. The change is in memory at once; its lazy write shares the next store
+   * write (within LAZY_WRITE_MS) and is flushed by store.close(), so a clean shutdown keeps it.
+   * A write that fails is logged here, not dropped silently.
+   */
+  recordUse(id: string): void {
+    this.touch(id).catch((e: unknown) =>
+      this.log(`keyport: could not record the use of access key ${id}: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   async remove(id: string): Promise<AccessKey> {

@@ -39,7 +39,7 @@ export class KeyportService implements PortSource {
     this.store = opts.store;
     this.pepper = opts.pepper;
     this.devices = new DeviceService(opts.store, this.events, now);
-    this.keys = new KeyService(opts.store, this.events, opts.pepper, now);
+    this.keys = new KeyService(opts.store, this.events, opts.pepper, now, log);
     this.telemetry = new Telemetry(opts.store, this.events, now);
     this.feed = new DecisionFeed(opts.feedCapacity, onListenerError);
   }

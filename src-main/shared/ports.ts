@@ -39,11 +39,11 @@ export interface StatusSink {
   set(deviceId: string, status: ConnectionStatus): Promise<void>;
 }
 
-/** CONNECT or POST /auth/device, once evaluated, recorded and (when accepted) the key marked used. */
-export type Authenticated = ConnectOutcome & {
-  /** Settles when the key's lastUsed is stored (never rejects: a failure is logged). */
-  keyUsed: Promise<void>;
-};
+/**
+ * CONNECT or POST /auth/device, once evaluated, recorded and (when accepted) the key marked used.
+ * The use is bookkeeping: it is in memory at once and written lazily, never awaited by the caller.
+ */
+export type Authenticated = ConnectOutcome;
 
 /** A device token presented on a request: what it claims, and where the request comes from. */
 export interface TokenUse {

@@ -13,11 +13,12 @@
 // A put is visible to reads as soon as it is called (synchronously); its promise resolves when
 // the change is durable (immediately here; after the file write in the lowdb store).
 import { randomBytes } from 'node:crypto';
-import type { AccessKeyRecord, Device } from '../core/types.ts';
+import type { AccessKeyRecord, ConnectionStatus, Device, TagMatch } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
 import type { PutOptions, Store, StoreData } from './store.ts';
+import { TagIndex } from './tag-index.ts';
 import type { UndoJournal } from './undo-journal.ts';
-import { validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
+import { validateConnectionStatus, validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
 
 export function newApplicationId(): string {
   return randomBytes(12).toString('hex');
@@ -81,12 +82,18 @@ export class StoreState {
   readonly keys = new Map<string, AccessKeyRecord>();
   /** Public key (MQTT username) -> record: getKeyByKey is a lookup, never a scan. */
   readonly byKey = new Map<string, AccessKeyRecord>();
+  /** Devices by tag (tag-index.ts): a tag-scoped key's scope is a lookup, never a scan. */
+  readonly tags = new TagIndex();
   /** Pre-images of the changes not yet covered by a write (the lowdb store turns this on). */
   journal: UndoJournal | null = null;
 
   /** Loads already-validated data (validateStoreData passed). */
   load(data: Pick<StoreData, 'devices' | 'keys'>): void {
-    for (const device of data.devices) this.devices.set(device.id, freezeCopy(device));
+    for (const device of data.devices) {
+      const record = freezeCopy(device);
+      this.tags.put(this.devices.get(record.id), record);
+      this.devices.set(record.id, record);
+    }
     for (const key of data.keys) {
       const record = freezeCopy(key);
       this.keys.set(record.id, record);
@@ -99,14 +106,35 @@ export class StoreState {
     const problem = validateDevice(device, 'device');
     if (problem) throw new StoreRecordError(problem);
     const record = freezeCopy(device);
-    this.journal?.noteDevice(record.id, this.devices.get(record.id));
+    const previous = this.devices.get(record.id);
+    this.journal?.noteDevice(record.id, previous);
+    this.tags.put(previous, record);
     this.devices.set(record.id, record);
+  }
+
+  /**
+   * Replaces only the device's connection status (live bookkeeping, issue 17 item 1): the status
+   * is validated and frozen on its own, the rest of the record is shared as it is (it was checked
+   * and frozen when stored), and the tags are unchanged, so the tag index is not touched.
+   * Returns the new record, or undefined when there is no such device. Throws StoreRecordError and
+   * changes nothing when the status is unfit to store.
+   */
+  putConnectionStatus(id: string, status: ConnectionStatus): Device | undefined {
+    const current = this.devices.get(id);
+    if (!current) return undefined;
+    const problem = validateConnectionStatus(status, 'device.connectionStatus');
+    if (problem) throw new StoreRecordError(problem);
+    const record: Device = Object.freeze({ ...current, connectionStatus: freezeCopy(status) });
+    this.journal?.noteDevice(id, current);
+    this.devices.set(id, record);
+    return record;
   }
 
   deleteDevice(id: string): boolean {
     const previous = this.devices.get(id);
     if (!previous) return false;
     this.journal?.noteDevice(id, previous);
+    this.tags.delete(previous);
     return this.devices.delete(id);
   }
 
@@ -143,8 +171,14 @@ export class StoreState {
    */
   restore(undo: UndoJournal): void {
     for (const [id, before] of undo.devices) {
-      if (before) this.devices.set(id, before);
-      else this.devices.delete(id);
+      const current = this.devices.get(id);
+      if (before) {
+        this.tags.put(current, before);
+        this.devices.set(id, before);
+      } else {
+        if (current) this.tags.delete(current);
+        this.devices.delete(id);
+      }
     }
     for (const id of undo.keys.keys()) {
       const current = this.keys.get(id);
@@ -202,10 +236,21 @@ export class MemoryStore implements Store {
     return this.state.devices.get(id);
   }
 
+  devicesTagged(item: TagMatch): ReadonlySet<string> {
+    return this.state.tags.lookup(item);
+  }
+
   async putDevice(device: Device, options?: PutOptions): Promise<void> {
     this.assertOpen();
     this.state.putDevice(device);
     await this.persist(options?.lazy === true);
+  }
+
+  async putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean> {
+    this.assertOpen();
+    if (!this.state.putConnectionStatus(id, status)) return false;
+    await this.persist(true);
+    return true;
   }
 
   async deleteDevice(id: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 // The persistence interface. Two implementations pass one contract suite:
 // the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
-import type { AccessKeyRecord, Device } from '../core/types.ts';
+import type { AccessKeyRecord, ConnectionStatus, Device, TagMatch } from '../core/types.ts';
 import { STORE_VERSION } from '../core/schemas/store-file-schema.ts';
 
 export { STORE_VERSION };
@@ -38,7 +38,20 @@ export interface Store {
 
   listDevices(): Device[];
   getDevice(id: string): Device | undefined;
+  /**
+   * Ids of the devices carrying a tag that matches `item` ({key, value}, {key} or {value}; see
+   * core/device-scope.ts), from an index kept on every change: the cost does not grow with the
+   * number of devices. The set is a snapshot: later changes never alter it, so callers may keep it.
+   */
+  devicesTagged(item: TagMatch): ReadonlySet<string>;
   putDevice(device: Device, options?: PutOptions): Promise<void>;
+  /**
+   * Live connection bookkeeping: replaces only `connectionStatus` of a stored device, always as a
+   * lazy put (see PutOptions). Cheaper than putDevice: only the status is validated and copied, the
+   * rest of the record is reused. Resolves false (nothing changed) when there is no such device;
+   * rejects with StoreRecordError, changing nothing, when the status is unfit to store.
+   */
+  putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean>;
   deleteDevice(id: string): Promise<boolean>;
 
   listKeys(): AccessKeyRecord[];

@@ -7,7 +7,7 @@
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
 import type { TSchema } from '@sinclair/typebox';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
-import { DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
+import { ConnectionStatusRecord, DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
 import { parseWith, schemaErrors } from '../core/schemas/schema-errors.ts';
 import { StoreFileFrame } from '../core/schemas/store-file-schema.ts';
 import { REASON_CODES } from '../core/types.ts';
@@ -45,12 +45,25 @@ function first(...checks: Array<() => Problem>): Problem {
 export function validateDevice(value: unknown, path: string): Problem {
   const problem = firstProblem(DeviceRecord, value, path);
   if (problem) return problem;
-  const reason = (value as Obj & { connectionStatus?: { disconnectReason?: string } }).connectionStatus
-    ?.disconnectReason;
+  const status = (value as Obj & { connectionStatus?: { disconnectReason?: string } }).connectionStatus;
+  return reasonProblem(status?.disconnectReason, `${path}.connectionStatus`);
+}
+
+function reasonProblem(reason: string | undefined, path: string): Problem {
   if (reason !== undefined && !(REASON_CODES as readonly string[]).includes(reason)) {
-    return `${path}.connectionStatus.disconnectReason: must be one of ${REASON_CODES.map((r) => JSON.stringify(r)).join(', ')}`;
+    return `${path}.disconnectReason: must be one of ${REASON_CODES.map((r) => JSON.stringify(r)).join(', ')}`;
   }
   return null;
+}
+
+/**
+ * Checks a device's connection status on its own (Store.putConnectionStatus: the rest of the
+ * record was checked when it was stored). `path` names it, e.g. "device.connectionStatus".
+ */
+export function validateConnectionStatus(value: unknown, path: string): Problem {
+  const problem = firstProblem(ConnectionStatusRecord, value, path);
+  if (problem) return problem;
+  return reasonProblem((value as { disconnectReason?: string }).disconnectReason, path);
 }
 
 /** Checks one access key record; `path` names it in the message, e.g. "keys[3]". */

@@ -18,6 +18,7 @@ export class WriteCoalescer {
   #waiters: Waiter[] = [];
   #lazy: Waiter[] = [];
   #lazyTimer: NodeJS.Timeout | null = null;
+  #lazyShared: Promise<void> | null = null;
   #idle: Waiter[] = [];
   #running = false;
 
@@ -34,15 +35,26 @@ export class WriteCoalescer {
     });
   }
 
-  /** Like request(), but the write may start up to `lazyMs` later (sooner if anything else writes). */
+  /**
+   * Like request(), but the write may start up to `lazyMs` later (sooner if anything else writes).
+   * Every lazy request until that write picks them up shares ONE promise (and one waiter): a
+   * connect burst of N devices costs one promise, not N.
+   */
   requestLazy(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    this.#lazyShared ??= new Promise<void>((resolve, reject) => {
       this.#lazy.push({ resolve, reject });
       this.#lazyTimer ??= setTimeout(() => {
         this.#lazyTimer = null;
         this.#promoteLazy();
       }, this.lazyMs);
     });
+    return this.#lazyShared;
+  }
+
+  /** The lazy waiters, taken for a write (the next lazy request starts a new shared promise). */
+  #takeLazy(): Waiter[] {
+    this.#lazyShared = null;
+    return this.#lazy.splice(0);
   }
 
   /** Whether changes are waiting for (or riding in) a write. */
@@ -69,7 +81,7 @@ export class WriteCoalescer {
   #promoteLazy(): void {
     this.#clearLazyTimer();
     if (this.#lazy.length === 0) return;
-    this.#waiters.push(...this.#lazy.splice(0));
+    this.#waiters.push(...this.#takeLazy());
     this.#start();
   }
 
@@ -90,7 +102,7 @@ export class WriteCoalescer {
       // change made so far too.
       const batch = this.#waiters.splice(0);
       if (this.#lazy.length > 0) {
-        batch.push(...this.#lazy.splice(0));
+        batch.push(...this.#takeLazy());
         this.#clearLazyTimer();
       }
       try {
@@ -100,7 +112,7 @@ export class WriteCoalescer {
         failure = { error: err };
         // Memory was put back (including what was queued behind this write): nobody's change
         // will be written, so everybody waiting hears why.
-        batch.push(...this.#waiters.splice(0), ...this.#lazy.splice(0));
+        batch.push(...this.#waiters.splice(0), ...this.#takeLazy());
         this.#clearLazyTimer();
         for (const waiter of batch) waiter.reject(err);
       }

@@ -5,7 +5,7 @@ import { generateSecret } from '../../src-main/core/secrets.ts';
 import { makeDevice, makeKeyWithSecret } from './fixtures.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from '../../src-main/core/client-address.ts';
 import type { ConnectEnv, ConnectRequest } from '../../src-main/core/connect.ts';
-import type { DeviceScope } from '../../src-main/core/device-scope.ts';
+import { scanTagLookup, type DeviceScope } from '../../src-main/core/device-scope.ts';
 import type { SessionView, TopicRules } from '../../src-main/core/topic-access.ts';
 import type { AccessKeyRecord, Device, Tag } from '../../src-main/core/types.ts';
 
@@ -34,7 +34,7 @@ export function accessKey(overrides: Partial<AccessKeyRecord> = {}, pepper: Buff
   return makeKeyWithSecret(overrides, generateSecret(), pepper);
 }
 
-/** An in-memory world for evaluateConnect. `listDevices` calls are counted. */
+/** An in-memory world for evaluateConnect. `listDevices` and `devicesTagged` calls are counted. */
 export function connectEnv(
   keys: AccessKeyRecord[],
   devices: Device[],
@@ -42,7 +42,8 @@ export function connectEnv(
 ) {
   const byKey = new Map(keys.map((k) => [k.key, k]));
   const byId = new Map(devices.map((d) => [d.id, d]));
-  const env: ConnectEnv & { listCalls: number } = {
+  const scan = scanTagLookup(() => byId.values());
+  const env: ConnectEnv & { listCalls: number; tagCalls: number } = {
     pepper: CORE_PEPPER,
     trustedProxies: parseTrustedProxies(trusted),
     getKeyByKey: (k) => byKey.get(k),
@@ -51,7 +52,12 @@ export function connectEnv(
       env.listCalls++;
       return byId.values();
     },
+    devicesTagged(item) {
+      env.tagCalls++;
+      return scan(item);
+    },
     listCalls: 0,
+    tagCalls: 0,
   };
   return env;
 }

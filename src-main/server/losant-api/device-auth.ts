@@ -75,7 +75,7 @@ export async function authDevice(ctx: ApiContext, req: FastifyRequest, res: Fast
     throw unauthorized(authFailure(outcome.decision.reason, outcome.decision.rule));
   }
   const key = outcome.key;
-  await outcome.keyUsed;
+  // Bookkeeping never holds up the answer (issue 17 item 5): lastUsed is written lazily, later.
   const { token } = await signDeviceToken(
     ctx.ports.tokenKey,
     { deviceId: outcome.device.id, keyId: key.id, keyRevision: key.lastUpdated, ttlSeconds: ttl.ttl },

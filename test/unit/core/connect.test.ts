@@ -376,6 +376,7 @@ describe('evaluateConnect: scope', () => {
     const out = evaluateConnect(connectRequest(k, { id: ME }), env);
     expect(out.scope).toEqual({ kind: 'devices', ids: new Set([ME, OTHER]) });
     expect(env.listCalls).toBe(0);
+    expect(env.tagCalls).toBe(0);
 
     const all = accessKey();
     const env2 = connectEnv([all.record], [me()]);
@@ -388,5 +389,16 @@ describe('evaluateConnect: scope', () => {
     const env = connectEnv([k.record], [me()]);
     evaluateConnect(connectRequest(k, { id: ME }), env);
     expect(env.listCalls).toBe(0);
+    expect(env.tagCalls).toBe(0);
+  });
+
+  it('a tag-scoped key asks the tag lookup once per item and never lists the devices', () => {
+    const k = accessKey({ deviceTags: [tag('room', 'kitchen'), { key: 'floor' }] });
+    const env = connectEnv([k.record], [me(), device({ id: OTHER, tags: [tag('floor', '2')] })]);
+    const out = evaluateConnect(connectRequest(k, { id: ME }), env);
+    expect(out.returnCode).toBe(0);
+    expect(env.listCalls).toBe(0);
+    expect(env.tagCalls).toBe(2);
+    expect([...(out.scope?.kind === 'devices' ? out.scope.ids : [])].sort()).toEqual([ME, OTHER].sort());
   });
 });

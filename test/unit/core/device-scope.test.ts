@@ -7,6 +7,9 @@ import {
   isAllDevices,
   matchRule,
   resolveScope,
+  scanTagLookup,
+  UnionIds,
+  type DeviceScope,
   type Restriction,
 } from '../../../src-main/core/device-scope.ts';
 import type { Device } from '../../../src-main/core/types.ts';
@@ -98,62 +101,92 @@ describe('deviceMatches / matchRule', () => {
 });
 
 describe('resolveScope / inScope', () => {
-  it('all-devices key → kind all, without listing devices', () => {
-    const list = vi.fn(() => all);
-    const scope = resolveScope({}, list);
+  const scan = scanTagLookup(() => all);
+  const sorted = (scope: DeviceScope): string[] => (scope.kind === 'devices' ? [...scope.ids].sort() : ['*']);
+
+  it('all-devices key → kind all, without looking up tags', () => {
+    const tagged = vi.fn(scan);
+    const scope = resolveScope({}, tagged);
     expect(scope).toEqual({ kind: 'all' });
-    expect(list).not.toHaveBeenCalled();
+    expect(tagged).not.toHaveBeenCalled();
     expect(inScope(scope, hexId(12345))).toBe(true);
   });
 
-  it('an id-only key never calls the devices function', () => {
-    const list = vi.fn(() => all);
-    const scope = resolveScope({ deviceIds: [A, B] }, list);
-    expect(list).not.toHaveBeenCalled();
+  it('an id-only key never looks up tags', () => {
+    const tagged = vi.fn(scan);
+    const scope = resolveScope({ deviceIds: [A, B] }, tagged);
+    expect(tagged).not.toHaveBeenCalled();
     expect(scope.kind).toBe('devices');
     expect(inScope(scope, A)).toBe(true);
     expect(inScope(scope, B)).toBe(true);
     expect(inScope(scope, C)).toBe(false);
   });
 
-  it('a tag key lists devices once and keeps those carrying ANY one listed tag', () => {
-    const list = vi.fn(() => all);
-    const scope = resolveScope({ deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] }, list);
-    expect(list).toHaveBeenCalledTimes(1);
-    expect(scope).toEqual({ kind: 'devices', ids: new Set([A, B, C]) });
+  it('a tag key looks up each item once and keeps devices carrying ANY one listed tag', () => {
+    const tagged = vi.fn(scan);
+    const scope = resolveScope({ deviceTags: [tag('room', 'kitchen'), tag('kind', 'sensor')] }, tagged);
+    expect(tagged).toHaveBeenCalledTimes(2);
+    expect(sorted(scope)).toEqual([A, B, C].sort());
+    expect(scope.kind === 'devices' && scope.ids.size).toBe(3);
+    expect(inScope(scope, untagged.id)).toBe(false);
+  });
+
+  it('a single tag item: the scope IS the set the lookup gave (no copy)', () => {
+    const ids = new Set([A]);
+    const scope = resolveScope({ deviceTags: [tag('room', 'kitchen')] }, () => ids);
+    expect(scope.kind === 'devices' && scope.ids).toBe(ids);
   });
 
   it('key-only and value-only items resolve like the wildcards they are', () => {
-    expect(resolveScope({ deviceTags: [{ key: 'kind' }] }, () => all)).toEqual({
-      kind: 'devices',
-      ids: new Set([A, C]),
-    });
-    expect(resolveScope({ deviceTags: [{ value: 'kitchen' }] }, () => all)).toEqual({
-      kind: 'devices',
-      ids: new Set([A, B]),
-    });
+    expect(sorted(resolveScope({ deviceTags: [{ key: 'kind' }] }, scan))).toEqual([A, C].sort());
+    expect(sorted(resolveScope({ deviceTags: [{ value: 'kitchen' }] }, scan))).toEqual([A, B].sort());
   });
 
-  it('ids OR tags: the union', () => {
-    const scope = resolveScope({ deviceIds: [C], deviceTags: [tag('room', 'kitchen')] }, () => all);
-    expect(scope).toEqual({ kind: 'devices', ids: new Set([A, B, C]) });
+  it('ids OR tags: the union, each id once', () => {
+    const scope = resolveScope({ deviceIds: [C, A], deviceTags: [tag('room', 'kitchen')] }, scan);
+    expect(sorted(scope)).toEqual([A, B, C].sort());
+    expect(scope.kind === 'devices' && scope.ids.size).toBe(3);
+    const seen: string[] = [];
+    if (scope.kind === 'devices') scope.ids.forEach((id) => seen.push(id));
+    expect(seen.sort()).toEqual([A, B, C].sort());
+  });
+
+  it('a tag item matching nothing adds nothing', () => {
+    expect(sorted(resolveScope({ deviceTags: [tag('room', 'attic')] }, scan))).toEqual([]);
   });
 
   it('a tag change takes a device out of scope at the next resolve, not the one already made', () => {
     const d1 = device({ id: A, tags: [tag('room', 'kitchen')] });
     const d2 = device({ id: B, tags: [tag('room', 'kitchen')] });
     const devices = [d1, d2];
+    const lookup = scanTagLookup(() => devices);
     const r: Restriction = { deviceTags: [tag('room', 'kitchen')] };
-    const before = resolveScope(r, () => devices);
-    expect(before).toEqual({ kind: 'devices', ids: new Set([A, B]) });
+    const before = resolveScope(r, lookup);
+    expect(sorted(before)).toEqual([A, B]);
 
     d2.tags = [tag('room', 'hall')];
-    const after = resolveScope(r, () => devices);
-    expect(after).toEqual({ kind: 'devices', ids: new Set([A]) });
+    const after = resolveScope(r, lookup);
+    expect(sorted(after)).toEqual([A]);
     expect(inScope(after, B)).toBe(false);
     // The scope resolved earlier (at connect) is a snapshot.
     expect(inScope(before, B)).toBe(true);
     expect(deviceMatches(r, d2)).toBe(false);
+  });
+});
+
+describe('UnionIds', () => {
+  it('has() asks every part; iteration, size and entries count shared ids once', () => {
+    const u = new UnionIds([new Set([A, B]), new Set([B, C]), new Set([C])]);
+    expect(u.has(A) && u.has(B) && u.has(C)).toBe(true);
+    expect(u.has(untagged.id)).toBe(false);
+    expect([...u]).toEqual([A, B, C]);
+    expect(u.size).toBe(3);
+    expect([...u.entries()]).toEqual([
+      [A, A],
+      [B, B],
+      [C, C],
+    ]);
+    expect([...u.keys()]).toEqual([A, B, C]);
   });
 });
 
