@@ -71,6 +71,7 @@ async function start(): Promise<void> {
     mode: 'desktop',
     brokerStatus: () => rt.broker.status(rt.ports),
     limits: rt.limits,
+    publishAsPlatform: (topic, payload, o) => rt.broker.publishAsPlatform(topic, payload, o),
     ...(rt.simulator ? { simulator: rt.simulator } : {}),
   };
   disposeIpc = registerIpc(ipcMain, {

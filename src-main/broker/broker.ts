@@ -46,6 +46,7 @@ import { installWireGuard, WireFramer, type WireViolation } from './wire-guard.t
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 import { LIMIT_CLOSES, LimitsHook } from './losant-limits.ts';
 import type { LimitsMode } from '../core/limits.ts';
+import type { MessageSink } from './message-sink.ts';
 
 export interface BrokerOptions {
   service: BrokerBackend;
@@ -59,6 +60,8 @@ export interface BrokerOptions {
   /** Losant limits mode (losant-limits.ts): 'losant' (default) or 'off'; `now` is its clock. */
   limitsMode?: LimitsMode;
   now?: () => number;
+  /** Told of every PUBLISH the broker decides and every message the platform publishes (message-sink.ts). */
+  onMessage?: MessageSink;
 }
 
 interface ClientInfo {
@@ -108,6 +111,7 @@ export class KeyportBroker {
   readonly limits: BrokerLimits;
   readonly #bounds: SubscribeBoundsLimits;
   readonly #wsMaxMessageBytes: number;
+  readonly #onMessage: MessageSink | undefined;
   /** Losant's rates, bans, QoS 2 / retain / session handling; `losant.mode` switches it live. */
   readonly losant: LimitsHook;
   #closing = false;
@@ -124,6 +128,7 @@ export class KeyportBroker {
     this.limits = resolveBrokerLimits(opts.limits);
     this.#bounds = { maxFilters: this.limits.maxFiltersPerSubscribe, maxDecisions: this.limits.maxDecisionsPerPacket };
     this.#wsMaxMessageBytes = opts.wsMaxMessageBytes ?? 2 * this.limits.maxPacket;
+    this.#onMessage = opts.onMessage;
     this.losant = new LimitsHook({
       ...(opts.limitsMode ? { mode: opts.limitsMode } : {}),
       ...(opts.now ? { now: opts.now } : {}),
@@ -230,13 +235,13 @@ export class KeyportBroker {
     d: Decision,
     extra?: Partial<NewDecision>,
     topic?: string,
-  ): void {
+  ): DecisionEvent {
     const info = this.#info(client);
     const s = info.session;
     if (s && topic !== undefined && extra === undefined && s.forwardedFor === undefined) {
       // The PUBLISH path: every field in one literal (the same keys, in the same order, as below),
       // so V8 allocates the event in one piece; the feed keeps 10,000 of them.
-      this.#service.feed.add({
+      const fast: DecisionEvent = {
         seq: 0,
         time: '',
         transport: info.transport,
@@ -248,8 +253,9 @@ export class KeyportBroker {
         keyId: s.keyId,
         sourceAddress: s.address,
         topic,
-      });
-      return;
+      };
+      this.#service.feed.add(fast);
+      return fast;
     }
     // Built in its final shape (seq and time first, filled in by the feed): no copy per event.
     const e: DecisionEvent = {
@@ -270,6 +276,7 @@ export class KeyportBroker {
     if (extra) Object.assign(e, extra);
     if (topic !== undefined) e.topic = topic;
     this.#service.feed.add(e);
+    return e;
   }
 
   // MQTT 5 is refused with CONNACK 1 by aedes itself; record why before it does [MQTT-3.1.2-2].
@@ -379,14 +386,16 @@ export class KeyportBroker {
     const limited = this.losant.publish(client, s, packet);
     if (limited) return cb(limited);
     const d = publishDecision(view, packet.topic);
-    this.#record(client, 'publish', d, undefined, packet.topic);
+    const event = this.#record(client, 'publish', d, undefined, packet.topic);
     if (d.allowed) {
       // A state report is stored now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
       // its delivery does (service/telemetry.ts acceptReport). One the store refuses (it is
       // closing) is not acknowledged: the client sends it again to whoever runs next.
       if (!this.#acceptState(client, packet)) return cb(new Error('the store is closed'));
+      this.#tap(packet, s, info.transport, event, true);
       return cb(null);
     }
+    this.#tap(packet, s, info.transport, event, false);
     // MQTT 3.1.1 has no negative PUBACK: a denied PUBLISH closes the connection. aedes also asks
     // here for the last will while it is already closing the client; a refused will must not
     // overwrite why that connection is closing (key.deleted, connection.lost, ...).
@@ -441,6 +450,24 @@ export class KeyportBroker {
     return withDeliveryQos(client, packet);
   }
 
+  /** Tells the message sink about a client's PUBLISH and the decision on it. */
+  #tap(packet: PublishPacket, s: LiveSession, transport: Transport, decision: DecisionEvent, delivered: boolean): void {
+    const sink = this.#onMessage;
+    if (!sink) return;
+    sink({
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      qos: packet.qos,
+      retain: packet.retain,
+      origin: 'device',
+      deviceId: s.deviceId,
+      keyId: s.keyId,
+      transport,
+      decision,
+      delivered,
+    });
+  }
+
   #published(packet: AedesPublishPacket, client: Client | null, cb: (err?: Error | null) => void): void {
     cb();
     const s = client ? this.#info(client).session : undefined;
@@ -448,6 +475,17 @@ export class KeyportBroker {
     if (s) s.messagesFromClient++;
     this.published.add();
     if (packet.topic.startsWith('$')) return;
+    // A client's PUBLISH was told to the sink when it was decided (#tap); the platform's here.
+    if (!client && this.#onMessage) {
+      this.#onMessage({
+        topic: packet.topic,
+        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+        qos: packet.qos,
+        retain: packet.retain,
+        origin: 'platform',
+        delivered: true,
+      });
+    }
     const c = classifyTopic(packet.topic);
     // State reports were stored when authorised (#acceptState), not here behind delivery.
     if (c.kind !== 'device' || c.channel !== 'command') return;
@@ -543,11 +581,22 @@ export class KeyportBroker {
     };
   }
 
-  /** Publish as the platform (not as a device): commands from the UI and the HTTP API. */
-  publishAsPlatform(topic: string, payload: string): Promise<void> {
+  /** Publish as the platform (not as a device): commands from the UI and the HTTP API, the Messages view. */
+  publishAsPlatform(
+    topic: string,
+    payload: string | Buffer,
+    opts: { qos?: 0 | 1; retain?: boolean } = {},
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       this.aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false },
+        {
+          cmd: 'publish',
+          topic,
+          payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+          qos: opts.qos ?? 0,
+          retain: opts.retain ?? false,
+          dup: false,
+        },
         (err) => (err ? reject(err) : resolve()),
       );
     });

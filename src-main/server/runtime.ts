@@ -120,6 +120,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       limits,
       wsMaxMessageBytes,
       limitsMode,
+      onMessage: service.messages.tap,
       ...(opts.now ? { now: opts.now } : {}),
     });
     undo.push(() => broker.close());
@@ -160,6 +161,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       limits: limitsControl,
       simulator,
       trustedProxies: trusted,
+      publishAsPlatform: (topic: string, payload: Buffer, o: { qos: 0 | 1; retain: boolean }) =>
+        broker.publishAsPlatform(topic, payload, o),
       ...(opts.mode ? { mode: opts.mode } : {}),
     };
     let httpPort = 0;

@@ -219,6 +219,14 @@ export class Simulator {
     return sim.snapshot();
   }
 
+  /** Publishes one message as this simulation's device, through its connection and key. */
+  publish(id: string, topic: string, payload: string, qos: 0 | 1, retain: boolean): SimSnapshot {
+    const sim = this.get(id);
+    if (!sim.publishOnce(topic, payload, qos, retain))
+      throw new ServiceError('conflict', `simulation ${id} is not connected (status ${sim.status}); start it first`);
+    return sim.snapshot();
+  }
+
   async remove(id: string, fromFleet = false): Promise<{ id: string }> {
     const sim = this.get(id);
     if (sim.fleetId !== undefined && !fromFleet)
