@@ -1,5 +1,5 @@
-// Hash routing: #/broker, #/devices, #/devices/ID, #/keys, #/keys/ID, #/simulator, #/decisions.
-export const VIEWS = ['broker', 'devices', 'keys', 'simulator', 'decisions'] as const;
+// Hash routing: #/broker, #/devices, #/devices/ID, #/keys, #/keys/ID, #/simulator, #/messages, #/decisions.
+export const VIEWS = ['broker', 'devices', 'keys', 'simulator', 'messages', 'decisions'] as const;
 export type View = (typeof VIEWS)[number];
 
 function parse(hash: string): { view: View; id: string | null } {
