@@ -78,6 +78,9 @@ export class MessageTap {
   #seq = 0;
   #use = 0;
   readonly #waiters = new Set<(m: Kept) => void>();
+  // Called for every PUBLISH: the ISO time is formatted once per millisecond (as in the feed).
+  #timeMs = -1;
+  #timeIso = '';
 
   constructor(limits: Partial<MessageLimits> = {}, onListenerError?: ListenerErrorSink) {
     this.limits = { ...DEFAULT_MESSAGE_LIMITS, ...limits };
@@ -91,9 +94,14 @@ export class MessageTap {
   readonly tap = (m: BrokerMessage): void => {
     const size = m.payload.length;
     const truncated = size > PAYLOAD_KEEP_BYTES;
+    const ms = Date.now();
+    if (ms !== this.#timeMs) {
+      this.#timeMs = ms;
+      this.#timeIso = new Date(ms).toISOString();
+    }
     const msg: Omit<TappedMessage, 'payload'> = {
       seq: ++this.#seq,
-      time: new Date().toISOString(),
+      time: this.#timeIso,
       topic: m.topic,
       size,
       truncated,
