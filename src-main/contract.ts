@@ -8,6 +8,7 @@ import type { DecisionEvent } from './core/decision-event.ts';
 import type { Explanation, KeyMatrix } from './core/explain-types.ts';
 import type { LintFinding } from './core/key-lint.ts';
 import type { KeyAdmitting } from './core/device-keys.ts';
+import type { MessageDelivery, MessageSubscription, TappedMessage } from './core/message.ts';
 import type { DeviceInput, DevicePatch } from './core/schemas/device-schemas.ts';
 import type { KeyInput, KeyPatch } from './core/schemas/key-schemas.ts';
 import type { AccessKey, Command, CreatedKey, Device, DeviceState, FieldError, Tag, Transport } from './core/types.ts';
@@ -118,6 +119,26 @@ export interface ExplainQuery {
   deliver?: string[];
 }
 
+export type { MessageDelivery, MessageSubscription, TappedMessage } from './core/message.ts';
+
+/** The Messages view's Publish box (docs/design.md §8a). */
+export interface PublishRequest {
+  topic: string;
+  /** UTF-8 text (JSON or anything else). */
+  payload: string;
+  qos?: 0 | 1;
+  retain?: boolean;
+  /** Publish as this simulation's device, through its own connection and key; absent: as the platform. */
+  simulationId?: string;
+}
+
+export interface PublishResult {
+  origin: 'platform' | 'device';
+  deviceId?: string;
+  /** The message as the tap saw it, with the broker's decision; absent when it was not seen in time. */
+  message?: TappedMessage;
+}
+
 export type { KeyMatrix, MatrixCell } from './core/explain-types.ts';
 export type { AdmitReason, KeyAdmitting } from './core/device-keys.ts';
 export type { LintCode, LintFinding } from './core/key-lint.ts';
@@ -181,12 +202,23 @@ export interface Methods {
   /** Linter findings for one key (`id`) or all keys. */
   'keys.lint': { req: { id?: string }; res: Array<{ keyId: string; findings: LintFinding[] }> };
   'decisions.list': { req: DecisionFilter; res: DecisionEvent[] };
+  /** Watch an MQTT filter as the platform; starts with the matching recent messages. */
+  'messages.subscribe': {
+    req: { filter: string; deviceId?: string };
+    res: { subscription: MessageSubscription; messages: TappedMessage[] };
+  };
+  'messages.list': { req: { id: string }; res: TappedMessage[] };
+  'messages.clear': { req: { id: string }; res: { id: string } };
+  'messages.unsubscribe': { req: { id: string }; res: { id: string } };
+  'messages.publish': { req: PublishRequest; res: PublishResult };
   'decisions.export': { req: DecisionFilter; res: { jsonl: string; count: number } };
 }
 
 export interface Events {
   /** Every decision since the last batch, oldest first: one message per flush (≤ 100 ms by default), never empty. */
   decisions: DecisionEvent[];
+  /** Messages matching live subscriptions since the last batch, oldest first (batched like `decisions`). */
+  messages: MessageDelivery[];
   'device.changed': Device;
   'device.deleted': { id: string };
   'device.state': { deviceId: string; state: DeviceState };

@@ -73,6 +73,7 @@ async function start(): Promise<void> {
     limits: rt.limits,
     // The broker's own list: the playground explains X-Forwarded-For as the running server reads it.
     trustedProxies: rt.trustedProxies,
+    publishAsPlatform: (topic, payload, o) => rt.broker.publishAsPlatform(topic, payload, o),
     ...(rt.simulator ? { simulator: rt.simulator } : {}),
   };
   disposeIpc = registerIpc(ipcMain, {

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Subscription } from 'aedes';
 import type { Transport } from '../core/types.ts';
 import type { LimitsMode } from '../core/limits.ts';
+import type { MessageSink } from './message-sink.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 import type { BrokerPorts } from '../shared/ports.ts';
 import { parserOf } from './aedes-internals.ts';
@@ -43,6 +44,8 @@ export interface BrokerOptions {
   /** Losant limits mode (losant-limits.ts): 'losant' (default) or 'off'; `now` is its clock. */
   limitsMode?: LimitsMode;
   now?: () => number;
+  /** Told of every PUBLISH the broker decides and every message the platform publishes (message-sink.ts). */
+  onMessage?: MessageSink;
 }
 
 export class KeyportBroker {
@@ -82,6 +85,7 @@ export class KeyportBroker {
       delivered: this.delivered,
       wsMaxMessageBytes: opts.wsMaxMessageBytes ?? 2 * this.limits.maxPacket,
       record,
+      onMessage: opts.onMessage,
       closing: () => this.#closing,
     };
     this.#rateTimer = setInterval(() => {
@@ -165,11 +169,22 @@ export class KeyportBroker {
     };
   }
 
-  /** Publish as the platform (not as a device): commands from the UI and the HTTP API. */
-  publishAsPlatform(topic: string, payload: string): Promise<void> {
+  /** Publish as the platform (not as a device): commands from the UI and the HTTP API, the Messages view. */
+  publishAsPlatform(
+    topic: string,
+    payload: string | Buffer,
+    opts: { qos?: 0 | 1; retain?: boolean } = {},
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       this.aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false },
+        {
+          cmd: 'publish',
+          topic,
+          payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+          qos: opts.qos ?? 0,
+          retain: opts.retain ?? false,
+          dup: false,
+        },
         (err) => (err ? reject(err) : resolve()),
       );
     });

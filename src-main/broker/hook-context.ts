@@ -4,6 +4,7 @@ import type { BrokerPorts } from '../shared/ports.ts';
 import type { BrokerLimits } from './broker-limits.ts';
 import type { RecordDecision } from './decision-recorder.ts';
 import type { LimitsHook } from './losant-limits.ts';
+import type { MessageSink } from './message-sink.ts';
 import type { RateMeter } from './rate-meter.ts';
 import type { Sessions } from './sessions.ts';
 import type { SubscribeBoundsLimits } from './subscribe-bounds.ts';
@@ -22,6 +23,8 @@ export interface HookContext {
   /** The WebSocket listener's message limit, to name it when ws refuses a frame. */
   readonly wsMaxMessageBytes: number;
   readonly record: RecordDecision;
+  /** Told of every PUBLISH the broker decides and every message the platform publishes (message-sink.ts). */
+  readonly onMessage: MessageSink | undefined;
   /** True once the broker is shutting down (disconnects then say broker.shutdown). */
   readonly closing: () => boolean;
 }

@@ -13,6 +13,8 @@ import {
 import { infoOf } from './client-info.ts';
 import { REVOKED } from './close-reasons.ts';
 import type { HookContext } from './hook-context.ts';
+import type { DecisionEvent } from '../core/decision-event.ts';
+import type { LiveSession } from './sessions.ts';
 import { withDeliveryQos } from './retained-qos.ts';
 import { batchOf, stepBatch, summaryRefused, tooManyFiltersRule } from './subscribe-bounds.ts';
 
@@ -33,14 +35,16 @@ export function authorizePublish(
   const limited = ctx.losant.publish(client, s, packet);
   if (limited) return cb(limited);
   const d = publishDecision(view, packet.topic);
-  ctx.record(client, 'publish', d, undefined, packet.topic);
+  const event = ctx.record(client, 'publish', d, undefined, packet.topic);
   if (d.allowed) {
     // A state report is stored now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
     // its delivery does (service/telemetry.ts acceptReport). One the store refuses (it is
     // closing) is not acknowledged: the client sends it again to whoever runs next.
     if (!acceptState(ctx, client, packet)) return cb(new Error('the store is closed'));
+    tap(ctx, packet, s, info.transport, event, true);
     return cb(null);
   }
+  tap(ctx, packet, s, info.transport, event, false);
   // MQTT 3.1.1 has no negative PUBACK: a denied PUBLISH closes the connection. aedes also asks
   // here for the last will while it is already closing the client; a refused will must not
   // overwrite why that connection is closing (key.deleted, connection.lost, ...).
@@ -108,12 +112,48 @@ export function published(
   if (s) s.messagesFromClient++;
   ctx.published.add();
   if (packet.topic.startsWith('$')) return;
+  // A client's PUBLISH was told to the sink when it was decided (tap); the platform's here.
+  if (!client && ctx.onMessage) {
+    ctx.onMessage({
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      qos: packet.qos,
+      retain: packet.retain,
+      origin: 'platform',
+      delivered: true,
+    });
+  }
   const c = classifyTopic(packet.topic);
   // State reports were stored when authorised (acceptState), not here behind delivery.
   if (c.kind !== 'device' || c.channel !== 'command') return;
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
   const parsed = parseCommand(payload, new Date());
   if (parsed.ok) ctx.ports.telemetry.recordCommand(c.deviceId, parsed.command);
+}
+
+/** Tells the message sink about a client's PUBLISH and the decision on it. */
+function tap(
+  ctx: HookContext,
+  packet: PublishPacket,
+  s: LiveSession,
+  transport: LiveSession['transport'],
+  decision: DecisionEvent,
+  delivered: boolean,
+): void {
+  const sink = ctx.onMessage;
+  if (!sink) return;
+  sink({
+    topic: packet.topic,
+    payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+    qos: packet.qos,
+    retain: packet.retain,
+    origin: 'device',
+    deviceId: s.deviceId,
+    keyId: s.keyId,
+    transport,
+    decision,
+    delivered,
+  });
 }
 
 /** Stores an authorised state report; false when the store refused it. */

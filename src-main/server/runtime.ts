@@ -9,6 +9,7 @@ import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.
 import { startListeners, type Listeners } from '../broker/listeners.ts';
 import { loadOrCreateCertificate } from '../broker/tls-cert.ts';
 import { ADMIN_TOKEN_FILE, ensureDataDir, loadAdminToken, loadPepper } from '../service/data-dir.ts';
+import { DecisionLog, type DecisionLogOptions } from '../service/decision-log.ts';
 import { KeyportService } from '../service/service.ts';
 import type { BackoffOptions } from '../simulator/backoff.ts';
 import type { CredentialVault } from '../simulator/credential-store.ts';
@@ -46,6 +47,8 @@ export interface RuntimeOptions {
   now?: () => number;
   /** Route modules mounted IN PLACE OF the default Losant API (tests mount it with their own clock or proxies). */
   routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => RouteModule[];
+  /** The decision log on disk (service/decision-log.ts): its bounds; `false` keeps decisions in memory only. */
+  decisionLog?: Pick<DecisionLogOptions, 'maxBytes' | 'flushMs'> | false;
   /** Tests may hand in a store; otherwise the lowdb store in dataDir. */
   store?: Store;
   log?: (line: string) => void;
@@ -101,6 +104,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const store = opts.store ?? (await openLowdbStore(dataDir, { log }));
     undo.push(() => store.close());
     const service = new KeyportService({ store, pepper: await loadPepper(dataDir), log });
+    // The last decisions of the previous run come back before the broker records new ones.
+    let decisionLog: DecisionLog | null = null;
+    if (opts.decisionLog !== false) {
+      const opened = await DecisionLog.open(dataDir, service.feed.capacity, { ...opts.decisionLog, log });
+      decisionLog = opened.log;
+      service.feed.restore(opened.events);
+      const dlog = decisionLog;
+      const off = service.feed.events.on('decision', (e) => dlog.append(e));
+      undo.push(async () => {
+        off();
+        await dlog.close();
+      });
+    }
     const adminToken = await loadAdminToken(dataDir);
     const adminTokenFile = join(dataDir, ADMIN_TOKEN_FILE);
     const cert = await loadOrCreateCertificate(dataDir, opts.tlsCert);
@@ -116,6 +132,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       limits,
       wsMaxMessageBytes,
       limitsMode,
+      onMessage: service.messages.tap,
       ...(opts.now ? { now: opts.now } : {}),
     });
     undo.push(() => broker.close());
@@ -174,6 +191,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       limits: limitsControl,
       simulator,
       trustedProxies: trusted,
+      publishAsPlatform: (topic: string, payload: Buffer, o: { qos: 0 | 1; retain: boolean }) =>
+        broker.publishAsPlatform(topic, payload, o),
       ...(opts.mode ? { mode: opts.mode } : {}),
     };
     let httpPort = 0;
@@ -205,6 +224,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           await simulator.close(); // clean DISCONNECTs while the broker still listens
           await listeners.close();
           await broker.close();
+          await decisionLog?.close(); // the disconnects of the shutdown included
           await closeHttp();
           try {
             await store.close(); // writes every acknowledged change and state report still pending

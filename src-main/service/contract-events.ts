@@ -4,6 +4,7 @@
 // message per interval, not one per decision.
 import type { BrokerStatus, EventName, Events } from '../contract.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
+import type { MessageDelivery } from '../core/message.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import { keyedThrottle } from '../shared/keyed-throttle.ts';
 import type { KeyportService } from './service.ts';
@@ -48,7 +49,15 @@ function followSimulator(sim: Simulator, emit: EventSink, gapMs: number): () => 
 export function subscribeContractEvents(service: KeyportService, emit: EventSink, opts: EventOptions = {}): () => void {
   const max = opts.maxDecisionsPerFlush ?? 200;
   let pending: DecisionEvent[] = [];
+  // Messages for live subscriptions, batched the same way (the server rings keep what a batch skips).
+  let pendingMessages: MessageDelivery[] = [];
   const flush = () => {
+    if (pendingMessages.length > 0) {
+      const batch =
+        pendingMessages.length > max ? pendingMessages.slice(pendingMessages.length - max) : pendingMessages;
+      pendingMessages = [];
+      emit('messages', batch);
+    }
     if (pending.length === 0) return;
     const batch = pending.length > max ? pending.slice(pending.length - max) : pending;
     pending = [];
@@ -64,6 +73,10 @@ export function subscribeContractEvents(service: KeyportService, emit: EventSink
     service.feed.events.on('decision', (d) => {
       pending.push(d);
       if (pending.length > max * 2) pending.splice(0, pending.length - max);
+    }),
+    service.messages.events.on('message', ({ message, subscriptions }) => {
+      pendingMessages.push({ ...message, subscriptions });
+      if (pendingMessages.length > max * 2) pendingMessages.splice(0, pendingMessages.length - max);
     }),
     service.events.on('device.created', (d) => emit('device.changed', d)),
     service.events.on('device.updated', ({ after }) => emit('device.changed', after)),

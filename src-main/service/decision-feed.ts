@@ -52,6 +52,8 @@ export class DecisionFeed implements DecisionSink {
   readonly #ring: (Slot | undefined)[];
   #next = 0;
   #seq = 0;
+  /** Events in the ring (at most capacity). */
+  #count = 0;
   // Every PUBLISH and every refused delivery is recorded, tens of thousands a second: format the
   // ISO time once per millisecond, not once per event.
   #timeMs = -1;
@@ -117,8 +119,40 @@ export class DecisionFeed implements DecisionSink {
       slot.topic = event.topic;
     }
     this.#next = (this.#next + 1) % this.capacity;
+    if (this.#count < this.capacity) this.#count++;
     this.events.emit('decision', event);
     return event;
+  }
+
+  /**
+   * Puts events read back from the decision log (service/decision-log.ts) into an empty ring,
+   * oldest first, keeping their seq and time; new events continue after the largest seq. Listeners
+   * are not told (these are the past, not new decisions).
+   */
+  restore(events: readonly DecisionEvent[]): void {
+    if (this.#seq !== 0) throw new Error('the decision feed can be restored only before its first event');
+    let max = 0;
+    for (const e of events.slice(-this.capacity)) {
+      this.#ring[this.#next] = {
+        seq: e.seq,
+        time: e.time,
+        transport: e.transport,
+        action: e.action,
+        result: e.result,
+        reason: e.reason,
+        rule: e.rule,
+        deviceId: e.deviceId,
+        keyId: e.keyId,
+        sourceAddress: e.sourceAddress,
+        forwardedFor: e.forwardedFor,
+        peerAddress: e.peerAddress,
+        topic: e.topic,
+      };
+      this.#next = (this.#next + 1) % this.capacity;
+      this.#count = Math.min(this.#count + 1, this.capacity);
+      max = Math.max(max, e.seq);
+    }
+    this.#seq = max;
   }
 
   /** Oldest first; at most `limit` of the newest. Fresh objects on every call. */
@@ -133,7 +167,7 @@ export class DecisionFeed implements DecisionSink {
   }
 
   get size(): number {
-    return Math.min(this.#seq, this.capacity);
+    return this.#count;
   }
 
   toJsonLines(events: readonly DecisionEvent[] = this.list()): string {

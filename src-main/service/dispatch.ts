@@ -34,6 +34,7 @@ import { ServiceError, validationError } from '../shared/errors.ts';
 import { DEFAULT_TRUSTED_PROXIES, type TrustedProxies } from '../core/client-address.ts';
 import { explainAccess, keysLint, keysMatrix } from './explain-service.ts';
 import type { KeyportService } from './service.ts';
+import { messageHandlers as msg, type PlatformPublish } from './message-handlers.ts';
 import { simulatorHandlers as sim } from './simulator-handlers.ts';
 
 export interface DispatchContext {
@@ -49,6 +50,8 @@ export interface DispatchContext {
   simulator?: Simulator;
   /** The server's trusted proxies (for explaining X-Forwarded-For); default loopback. */
   trustedProxies?: TrustedProxies;
+  /** Publishes as the platform (the Messages view's Publish box), when a broker runs in this process. */
+  publishAsPlatform?: PlatformPublish;
 }
 
 type Handler<M extends MethodName> = (ctx: DispatchContext, req: Req<M>) => Res<M> | Promise<Res<M>>;
@@ -135,6 +138,12 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     return ctx.service.keys.update(id, patch);
   },
   'keys.delete': (ctx, req) => ctx.service.keys.remove(keyId(req)),
+  'messages.subscribe': (ctx, req) => msg['messages.subscribe'](ctx.service.messages, req),
+  'messages.list': (ctx, req) => msg['messages.list'](ctx.service.messages, req),
+  'messages.clear': (ctx, req) => msg['messages.clear'](ctx.service.messages, req),
+  'messages.unsubscribe': (ctx, req) => msg['messages.unsubscribe'](ctx.service.messages, req),
+  'messages.publish': (ctx, req) =>
+    msg['messages.publish'](ctx.service.messages, req, ctx.publishAsPlatform, ctx.simulator),
   'simulator.list': (ctx) => sim['simulator.list'](ctx.simulator),
   'simulator.add': (ctx, req) => sim['simulator.add'](ctx.simulator, req),
   'simulator.start': (ctx, req) => sim['simulator.start'](ctx.simulator, req),

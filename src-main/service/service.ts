@@ -4,6 +4,7 @@ import { DeviceService } from './devices.ts';
 import type { ServiceEvents } from './events.ts';
 import { KeyService } from './keys.ts';
 import { DecisionFeed } from './decision-feed.ts';
+import { MessageTap, type MessageLimits } from './message-tap.ts';
 import { Telemetry } from './telemetry.ts';
 import { listenerErrorLine, TypedEmitter } from '../shared/typed-emitter.ts';
 import type { TrustedProxies } from '../core/client-address.ts';
@@ -16,6 +17,8 @@ export interface ServiceOptions {
   pepper: Buffer;
   now?: () => Date;
   feedCapacity?: number;
+  /** Bounds of the message tap (service/message-tap.ts). */
+  messageLimits?: Partial<MessageLimits>;
   /** Where a failing event listener is reported (default: stderr). Events are sent after commit. */
   log?: (line: string) => void;
 }
@@ -26,6 +29,7 @@ export class KeyportService implements PortSource {
   readonly keys: KeyService;
   readonly telemetry: Telemetry;
   readonly feed: DecisionFeed;
+  readonly messages: MessageTap;
   readonly store: Store;
   readonly pepper: Buffer;
   readonly #log: (line: string) => void;
@@ -42,6 +46,7 @@ export class KeyportService implements PortSource {
     this.keys = new KeyService(opts.store, this.events, opts.pepper, now, log);
     this.telemetry = new Telemetry(opts.store, this.events, now);
     this.feed = new DecisionFeed(opts.feedCapacity, onListenerError);
+    this.messages = new MessageTap(opts.messageLimits, onListenerError);
   }
 
   get applicationId(): string {

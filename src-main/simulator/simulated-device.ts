@@ -20,7 +20,7 @@ import { applyReactions, readCommand } from './reactions.ts';
 import { SimConnection } from './sim-connection.ts';
 import { SimRecord } from './sim-record.ts';
 import { ReportBuilder } from './sim-reports.ts';
-import type { SimConfig, SimLogEntry, SimSnapshot, SimStatus } from './types.ts';
+import { LOG_PAYLOAD_CHARS, type SimConfig, type SimLogEntry, type SimSnapshot, type SimStatus } from './types.ts';
 
 export interface SimDeviceEvents {
   changed: { id: string };
@@ -73,6 +73,8 @@ export class SimulatedDevice implements OutcomeTarget {
   #overrides: Record<string, StateValue> = {};
   /** Topics seen to pass (client-side guessing only). */
   #passed = new Set<string>();
+  /** The last payload sent per topic, shown with the broker's decision on it in the log. */
+  readonly #sentPayloads = new Map<string, string>();
 
   constructor(opts: SimDeviceOptions) {
     this.id = opts.id;
@@ -156,6 +158,24 @@ export class SimulatedDevice implements OutcomeTarget {
     this.#connect();
   }
 
+  /**
+   * Publishes one message as this device, through its own connection and key (the Messages view's
+   * "Publish as"): the broker decides it like any other. False when not connected.
+   */
+  publishOnce(topic: string, payload: string, qos: 0 | 1, retain: boolean): boolean {
+    const conn = this.#conn;
+    if (!conn?.connected || conn.closed) return false;
+    this.#remember(topic, payload);
+    conn.client.publish(topic, payload, { qos, retain });
+    return true;
+  }
+
+  #remember(topic: string, payload: string): void {
+    this.#sentPayloads.delete(topic);
+    this.#sentPayloads.set(topic, shortPayload(payload));
+    if (this.#sentPayloads.size > 32) this.#sentPayloads.delete(this.#sentPayloads.keys().next().value!);
+  }
+
   /** "Send one report": false when not connected. */
   reportNow(): boolean {
     const conn = this.#conn;
@@ -165,6 +185,11 @@ export class SimulatedDevice implements OutcomeTarget {
   }
 
   applyOutcome(o: Outcome): void {
+    const topic = o.entry.topic;
+    if (o.entry.kind === 'publish' && topic !== undefined && o.entry.payload === undefined) {
+      const p = this.#sentPayloads.get(topic);
+      if (p !== undefined) o.entry.payload = p;
+    }
     this.#record.apply(o);
   }
 
@@ -312,6 +337,7 @@ export class SimulatedDevice implements OutcomeTarget {
     r.attributes = attributes;
     for (const m of messages) {
       if (m.own) r.reports++;
+      this.#remember(m.topic, m.payload);
       conn.publish(m, () => {
         if (m.qos === 1) this.#passed.add(m.topic);
         if (this.outcomeSource === 'client') this.applyOutcome(publishedOutcome(m.topic, m.qos));
@@ -324,7 +350,10 @@ export class SimulatedDevice implements OutcomeTarget {
     if (conn !== this.#conn) return;
     const r = this.#record;
     if (topic !== `losant/${this.deviceId}/command`)
-      return r.note('info', true, `message received (${payload.length} bytes)`, { topic });
+      return r.note('info', true, `message received (${payload.length} bytes)`, {
+        topic,
+        payload: shortPayload(payload.toString('utf8')),
+      });
     r.commands++;
     const c = readCommand(payload);
     if (!c.ok) return r.note('command', false, c.error, { topic });
@@ -353,4 +382,8 @@ export class SimulatedDevice implements OutcomeTarget {
   #changed(): void {
     this.events.emit('changed', { id: this.id });
   }
+}
+
+function shortPayload(p: string): string {
+  return p.length > LOG_PAYLOAD_CHARS ? p.slice(0, LOG_PAYLOAD_CHARS) + '…' : p;
 }

@@ -231,6 +231,14 @@ export class Simulator {
     return sim.snapshot();
   }
 
+  /** Publishes one message as this simulation's device, through its connection and key. */
+  publish(id: string, topic: string, payload: string, qos: 0 | 1, retain: boolean): SimSnapshot {
+    const sim = this.get(id);
+    if (!sim.publishOnce(topic, payload, qos, retain))
+      throw new ServiceError('conflict', `simulation ${id} is not connected (status ${sim.status}); start it first`);
+    return sim.snapshot();
+  }
+
   /**
    * Stops and forgets a simulation. With `cleanup` (the default; fleets and Clear do their own) it
    * also deletes what was made for it alone (cleanup.ts): its single-device simulator key, and its

@@ -59,7 +59,12 @@ export interface SimLogEntry {
   detail?: string;
   /** 'broker': taken from the decision feed; 'client': what the MQTT client saw (external brokers). */
   source?: 'broker' | 'client';
+  /** The message's payload as text, cut to LOG_PAYLOAD_CHARS (publishes and received messages). */
+  payload?: string;
 }
+
+/** How much of a payload a log entry shows. */
+export const LOG_PAYLOAD_CHARS = 300;
 
 export interface SimSnapshot {
   id: string;

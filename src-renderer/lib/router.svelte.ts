@@ -1,6 +1,6 @@
-// Hash routing: #/broker, #/devices, #/devices/ID, #/keys, #/keys/ID, #/simulator, #/decisions,
-// #/playground.
-export const VIEWS = ['broker', 'devices', 'keys', 'simulator', 'decisions', 'playground'] as const;
+// Hash routing: #/broker, #/devices, #/devices/ID, #/keys, #/keys/ID, #/simulator, #/messages,
+// #/decisions, #/playground.
+export const VIEWS = ['broker', 'devices', 'keys', 'simulator', 'messages', 'decisions', 'playground'] as const;
 export type View = (typeof VIEWS)[number];
 
 function parse(hash: string): { view: View; id: string | null } {

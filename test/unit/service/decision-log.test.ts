@@ -1,0 +1,98 @@
+// service/decision-log.ts (docs/design.md §8): the feed as rotating JSON lines in the data dir.
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DecisionEvent } from '../../../src-main/core/decision-event.ts';
+import {
+  DECISION_LOG_FILE,
+  DECISION_LOG_ROTATED,
+  DecisionLog,
+  parseDecisionLine,
+} from '../../../src-main/service/decision-log.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'keyport-dlog-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const event = (seq: number, extra: Partial<DecisionEvent> = {}): DecisionEvent => ({
+  seq,
+  time: new Date(1_700_000_000_000 + seq).toISOString(),
+  transport: 'ws',
+  action: 'connect',
+  result: 'denied',
+  reason: 'address.denied',
+  rule: `not in allowedAddresses ["10.0.0.0/8"] (event ${seq})`,
+  deviceId: 'a'.repeat(24),
+  sourceAddress: '203.0.113.7',
+  forwardedFor: '203.0.113.7, 198.51.100.2',
+  ...extra,
+});
+
+describe('DecisionLog', () => {
+  it('reads back what it wrote, oldest first, at most `keep` of the newest', async () => {
+    const { log, events } = await DecisionLog.open(dir, 3, { log: () => {} });
+    expect(events).toEqual([]);
+    for (let i = 1; i <= 5; i++) log.append(event(i));
+    await log.close();
+    const again = await DecisionLog.open(dir, 3, { log: () => {} });
+    expect(again.events).toEqual([event(3), event(4), event(5)]);
+    await again.log.close();
+    expect((await stat(join(dir, DECISION_LOG_FILE))).mode & 0o777).toBe(0o600);
+  });
+
+  it('rotates at maxBytes: never more than two files of maxBytes, the newest kept', async () => {
+    const maxBytes = 2048;
+    const { log } = await DecisionLog.open(dir, 10_000, { maxBytes, log: () => {} });
+    for (let i = 1; i <= 100; i++) {
+      log.append(event(i));
+      if (i % 7 === 0) await log.flush();
+    }
+    await log.close();
+    const cur = await stat(join(dir, DECISION_LOG_FILE));
+    const old = await stat(join(dir, DECISION_LOG_ROTATED));
+    expect(cur.size).toBeLessThanOrEqual(maxBytes);
+    expect(old.size).toBeLessThanOrEqual(maxBytes);
+    const back = await DecisionLog.open(dir, 10_000, { maxBytes, log: () => {} });
+    const seqs = back.events.map((e) => e.seq);
+    expect(seqs.at(-1)).toBe(100);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b)); // in order across the two files
+    expect(seqs.length).toBeLessThan(100); // the oldest went with the rotation
+    await back.log.close();
+  });
+
+  it('skips a line cut by a crash and lines that are not decisions, saying how many', async () => {
+    const good = JSON.stringify(event(1));
+    await writeFile(
+      join(dir, DECISION_LOG_FILE),
+      `${good}\n{"seq":2,"time":"x"}\n${JSON.stringify({ ...event(3), reason: 'made.up' })}\n${good.slice(0, 20)}`,
+    );
+    const lines: string[] = [];
+    const { log, events } = await DecisionLog.open(dir, 100, { log: (l) => lines.push(l) });
+    expect(events).toEqual([event(1)]);
+    expect(lines.join('\n')).toMatch(/3 lines of .*decisions\.jsonl.* were not decision events; skipped/);
+    await log.close();
+  });
+
+  it('parseDecisionLine keeps only the known fields', () => {
+    const line = JSON.stringify({ ...event(1), secret: 'hunter2', extra: 1 });
+    expect(parseDecisionLine(line)).toEqual(event(1));
+    expect(parseDecisionLine(JSON.stringify({ ...event(1), topic: 5 }))).toBeNull();
+    expect(parseDecisionLine('[]')).toBeNull();
+  });
+
+  it('refuses a size below 1024 bytes, naming it', async () => {
+    await expect(DecisionLog.open(dir, 10, { maxBytes: 10 })).rejects.toThrow(
+      /decision log size .* at least 1024 \(got 10\)/,
+    );
+  });
+
+  it('what it writes is the event, nothing more', async () => {
+    const { log } = await DecisionLog.open(dir, 10, { log: () => {} });
+    log.append(event(1));
+    await log.close();
+    expect(await readFile(join(dir, DECISION_LOG_FILE), 'utf8')).toBe(JSON.stringify(event(1)) + '\n');
+  });
+});
