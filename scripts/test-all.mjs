@@ -2,9 +2,14 @@
 // `npm test`: lint, typecheck, vitest (unit + integration) and Playwright e2e, then ONE closing line
 // over all suites: "N passed, N failed" (", N skipped" added when anything was skipped; the skip
 // reasons are listed above it). CI reads only that line and the exit code. A skipped test is
-// never counted as passed.
+// never counted as passed. Lint and typecheck run at the same time (each is one single-threaded
+// process, and on 2 cores they finish together in the time of the longer one); their output is
+// printed stage by stage, never interleaved. Vitest, the build and Playwright then run in turn:
+// vitest's electron-vite dev test writes out/main, which the build must then replace before
+// Playwright uses it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { runConcurrently, stageHeader } from './run-stages.mjs';
 
 const results = 'test-results';
 mkdirSync(results, { recursive: true });
@@ -56,24 +61,20 @@ function playwrightSkips(suites) {
  * @param {Record<string, string>} [env]
  */
 function run(label, cmd, args, env = {}) {
-  console.log(`\n=== ${label}: ${cmd} ${args.join(' ')}`);
+  process.stdout.write(stageHeader({ label, cmd, args }));
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   return r.status ?? 1;
 }
 
-/**
- * @param {string} label
- * @param {string} cmd
- * @param {string[]} args
- */
-function check(label, cmd, args) {
-  const ok = run(label, cmd, args) === 0;
+const checks = await runConcurrently([
+  { label: 'lint', cmd: 'npm', args: ['run', '--silent', 'lint'] },
+  { label: 'typecheck', cmd: 'npm', args: ['run', '--silent', 'typecheck'] },
+]);
+for (const { label, status } of checks) {
+  const ok = status === 0;
   ok ? passed++ : failed++;
   summary.push(`${label}: ${ok ? 'ok' : 'FAILED'}`);
 }
-
-check('lint', 'npm', ['run', '--silent', 'lint']);
-check('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 
 const vitestJson = `${results}/vitest.json`;
 rmSync(vitestJson, { force: true });

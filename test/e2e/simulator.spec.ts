@@ -85,6 +85,8 @@ test('add a simulated device with a generated key: it connects, reports, and sen
   await expect(dialog).toBeHidden();
 
   const c = card(page, 'E2E thermostat');
+  // 15 s each: a new key, an MQTT connect and the first report through the headless server,
+  // then the UI's batched update; about 1 s idle, more on a 2-core machine running other suites.
   await expect(c).toHaveAttribute('data-status', 'connected', { timeout: 15_000 });
   await expect(c).toHaveAttribute('data-reason', /^(connect\.accepted|publish\.allowed|state\.stored)$/);
   const reports = c.getByTestId('sim-reports');

@@ -75,5 +75,7 @@ describe.runIf(process.platform === 'linux')('serve whose parent goes away', () 
     expect(existsSync(lockFile), 'the lock is still there').toBe(false);
     expect(stderr).toContain('the parent process exited; stopping');
     console.log(`fault parent-death: npm ${npm.pid} got SIGTERM, server ${serverPid} exited and released the lock`);
+    // 60 s: `npm run serve` starts npm, then Node with the server (a TLS key on first use), then
+    // the server notices its parent is gone; a few seconds idle, far more on a loaded 2-core machine.
   }, 60_000);
 });

@@ -80,39 +80,46 @@ describe('the keyport bin', () => {
     expect(corrupt.stderr).toMatch(/^keyport: .*keyport\.json.*not valid JSON/);
   });
 
-  it('serve --json: one ready line; a secret saved to a file through it is used by simulate --secret-file; SIGTERM exits 0', async () => {
-    const dir = await newDir();
-    const serve = await startServeProcess(dir);
-    expect(serve.pid).not.toBe(process.pid);
-    // The bundle finds the built UI (out/renderer) from out/cli as the sources do from src-main/cli.
-    const ui = await fetch(`http://127.0.0.1:${serve.ready.http}/`);
-    const built = existsSync(join(REPO, 'out', 'renderer', 'index.html'));
-    expect(ui.status).toBe(built ? 200 : 503);
-    if (built) expect(await ui.text()).toMatch(/<html/i);
-    const device = JSON.parse(
-      (await keyportProcess(dir, ['devices', 'create', '--name', 'smoke', '--json'])).stdout,
-    ) as { id: string };
-    const file = join(await newDir(), 'smoke.env');
-    const made = await keyportProcess(dir, ['keys', 'create', '--device', device.id, '--save', file, '--json']);
-    expect([made.code, made.stderr]).toEqual([0, '']);
-    const saved = parseSecrets(readFileSync(file, 'utf8'));
-    expect(made.stdout).not.toContain(saved.secret);
-    expect(JSON.parse(made.stdout)).toMatchObject({ secretSavedTo: file, accessKey: { key: saved.key } });
-    // The file alone is enough: key and device come from it, and no secret is on the command line.
-    const sim = await keyportProcess(
-      dir,
-      // --duration 15: a backstop only; the run ends on SIGTERM once the device is connected.
-      ['simulate', '--secret-file', file, '--every', '5', '--duration', '15'],
-      { until: (out) => /smoke connect accepted \(connect\.accepted\)/.test(out) },
-    );
-    expect(sim.stderr).toBe('');
-    expect(sim.code).toBe(0);
-    expect(sim.stdout).toMatch(/^summary after [\d.]+ s: 1 device\(s\), 1 connected when stopped/m);
-    const r = await serve.stop('SIGTERM');
-    expect([r.code, r.signal, r.stderr]).toEqual([0, null, '']);
-    expect(r.stdout).toBe(`${serve.readyText}\n`);
-    expect(readFileSync(join(dir, 'keyport.json'), 'utf8')).not.toContain(saved.secret);
-  });
+  // 60 s: five processes in a row (serve with a first-run TLS key, two `keyport` calls, simulate
+  // until its device connects, the SIGTERM exit): about 2 s idle, and seen to pass 20 s on a
+  // 2-core machine with other suites and busy loops beside it.
+  it(
+    'serve --json: one ready line; a secret saved to a file through it is used by simulate --secret-file; SIGTERM exits 0',
+    { timeout: 60_000 },
+    async () => {
+      const dir = await newDir();
+      const serve = await startServeProcess(dir);
+      expect(serve.pid).not.toBe(process.pid);
+      // The bundle finds the built UI (out/renderer) from out/cli as the sources do from src-main/cli.
+      const ui = await fetch(`http://127.0.0.1:${serve.ready.http}/`);
+      const built = existsSync(join(REPO, 'out', 'renderer', 'index.html'));
+      expect(ui.status).toBe(built ? 200 : 503);
+      if (built) expect(await ui.text()).toMatch(/<html/i);
+      const device = JSON.parse(
+        (await keyportProcess(dir, ['devices', 'create', '--name', 'smoke', '--json'])).stdout,
+      ) as { id: string };
+      const file = join(await newDir(), 'smoke.env');
+      const made = await keyportProcess(dir, ['keys', 'create', '--device', device.id, '--save', file, '--json']);
+      expect([made.code, made.stderr]).toEqual([0, '']);
+      const saved = parseSecrets(readFileSync(file, 'utf8'));
+      expect(made.stdout).not.toContain(saved.secret);
+      expect(JSON.parse(made.stdout)).toMatchObject({ secretSavedTo: file, accessKey: { key: saved.key } });
+      // The file alone is enough: key and device come from it, and no secret is on the command line.
+      const sim = await keyportProcess(
+        dir,
+        // --duration 15: a backstop only; the run ends on SIGTERM once the device is connected.
+        ['simulate', '--secret-file', file, '--every', '5', '--duration', '15'],
+        { until: (out) => /smoke connect accepted \(connect\.accepted\)/.test(out) },
+      );
+      expect(sim.stderr).toBe('');
+      expect(sim.code).toBe(0);
+      expect(sim.stdout).toMatch(/^summary after [\d.]+ s: 1 device\(s\), 1 connected when stopped/m);
+      const r = await serve.stop('SIGTERM');
+      expect([r.code, r.signal, r.stderr]).toEqual([0, null, '']);
+      expect(r.stdout).toBe(`${serve.readyText}\n`);
+      expect(readFileSync(join(dir, 'keyport.json'), 'utf8')).not.toContain(saved.secret);
+    },
+  );
 
   // 45 s (and 35 s for the child): this one runs the tsx fallback, which compiles src-main on first
   // use; about 1.5 s here warm, and seen at 18 s cold on a busy 2-core machine.

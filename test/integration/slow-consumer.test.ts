@@ -74,6 +74,9 @@ describe('slow consumer: outgoing-queue bound (default 4 MiB)', () => {
   });
   afterAll(() => h?.stop());
 
+  // 60 s for the case, 30 s for the queue to pass 4 MiB: the flood has to fill the socket
+  // buffers and then the broker's queue (about 1-2 s idle); the other clients' 50 deliveries run
+  // meanwhile. 10 s for the disconnect that follows the decision at once.
   it('other clients keep getting QoS 1 deliveries; S is closed with client.slow', { timeout: 60_000 }, async () => {
     const { s, id, topic } = await stalledSubscriber(h);
     const slow = h.decision((e) => e.deviceId === id && e.reason === 'client.slow', 30_000);
@@ -99,6 +102,7 @@ describe('slow consumer: drain timeout', () => {
   });
   afterAll(() => h?.stop());
 
+  // 60 s: the flood, the 500 ms drain timeout and the disconnect, with room for a loaded machine.
   it('a socket that does not drain within the timeout is closed, naming the timeout', { timeout: 60_000 }, async () => {
     const { s, id, topic } = await stalledSubscriber(h);
     flood(s, topic);
