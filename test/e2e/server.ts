@@ -1,4 +1,6 @@
-// The e2e server: `keyport serve --json` on port 0 in a temp data dir, shared by the spec files.
+// The e2e servers: `keyport serve --json` on port 0 in a temp data dir, one per Playwright worker
+// (E2E_WORKERS in playwright.config.ts), shared by the spec files that worker runs. A spec reads
+// its worker's server by TEST_PARALLEL_INDEX, which Playwright sets in every worker process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,11 +20,13 @@ export interface E2eServer {
   applicationId: string;
 }
 
-export const SERVER_FILE = join(process.cwd(), 'test-results', 'e2e-server.json');
-/** Everything the server writes to stderr (its log), for specs that assert on log lines. */
-export const SERVER_LOG = join(process.cwd(), 'test-results', 'e2e-server.log');
+/** Which worker's server this process uses (0 outside a worker: global setup, a lone run). */
+const slot = (): number => Number(process.env.TEST_PARALLEL_INDEX ?? '0');
+const serverFile = (i: number): string => join(process.cwd(), 'test-results', `e2e-server-${i}.json`);
+/** Everything server `i` writes to stderr (its log), for specs that assert on log lines. */
+const serverLogFile = (i: number): string => join(process.cwd(), 'test-results', `e2e-server-${i}.log`);
 
-export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }> {
+export function startServer(i: number): Promise<{ info: E2eServer; child: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyport-e2e-'));
   const child = spawn(
     process.execPath,
@@ -51,7 +55,7 @@ export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }>
   );
   let stderr = '';
   mkdirSync(join(process.cwd(), 'test-results'), { recursive: true });
-  const log = createWriteStream(SERVER_LOG);
+  const log = createWriteStream(serverLogFile(i));
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 65536) stderr += d.toString();
     log.write(d);
@@ -74,11 +78,11 @@ export function startServer(): Promise<{ info: E2eServer; child: ChildProcess }>
 }
 
 export function serverInfo(): E2eServer {
-  return JSON.parse(readFileSync(SERVER_FILE, 'utf8')) as E2eServer;
+  return JSON.parse(readFileSync(serverFile(slot()), 'utf8')) as E2eServer;
 }
 
-export function saveServerInfo(info: E2eServer): void {
-  writeFileSync(SERVER_FILE, JSON.stringify(info));
+export function saveServerInfo(i: number, info: E2eServer): void {
+  writeFileSync(serverFile(i), JSON.stringify(info));
 }
 
 /** Open a view of the UI (the page must have loaded info.uiUrl once to pick up the token). */
@@ -100,5 +104,5 @@ export async function rpc<T>(info: E2eServer, method: string, req: unknown): Pro
 }
 
 export function serverLog(): string {
-  return readFileSync(SERVER_LOG, 'utf8');
+  return readFileSync(serverLogFile(slot()), 'utf8');
 }

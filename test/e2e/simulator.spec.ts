@@ -41,7 +41,7 @@ test.afterAll(async () => {
 
 test('the Simulator view is in the navigation', async () => {
   await open(page, '#/broker');
-  await page.getByRole('link', { name: 'Simulator' }).click();
+  await page.getByRole('link', { name: 'Simulator', exact: true }).click();
   await expect(page).toHaveURL(/#\/simulator$/);
   await expect(page.getByRole('heading', { name: 'Simulator', exact: true })).toBeVisible();
   await expect(page.getByTestId('scenario-run-inactive-key')).toBeVisible();
