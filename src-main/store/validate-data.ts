@@ -6,6 +6,7 @@
 // This checks shapes, enums, ids and integrity (unique ids, unique public keys, no secrets);
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
 import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { ConnectionStatusRecord, DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
 import { parseWith, schemaErrors } from '../core/schemas/schema-errors.ts';
@@ -19,8 +20,22 @@ type Obj = Record<string, unknown>;
 
 const STORE_STYLE = { requiredUsesRule: true, separator: ': ' } as const;
 
-/** The first schema problem of `value`, named from `path`. */
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+/** The schema's compiled checker (compiled once): a valid record costs a check, not an error walk. */
+function checker(schema: TSchema): TypeCheck<TSchema> {
+  let check = compiled.get(schema);
+  if (!check) compiled.set(schema, (check = TypeCompiler.Compile(schema)));
+  return check;
+}
+
+/**
+ * The first schema problem of `value`, named from `path`. A valid value is only checked (every
+ * put and every CONNECT's status put goes through here: TypeBox's error iterator walks the whole
+ * record and cost most of a put, issue 17); only an invalid one is walked for its message.
+ */
 function firstProblem(schema: TSchema, value: unknown, path: string): Problem {
+  if (checker(schema).Check(value)) return null;
   return schemaErrors(schema, value, { ...STORE_STYLE, prefix: path })[0]?.message ?? null;
 }
 
