@@ -163,8 +163,20 @@ function acceptState(ctx: HookContext, client: Client, packet: PublishPacket): b
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
   const intake = ctx.ports.telemetry.acceptReport(c.deviceId, payload);
   if (!intake.decision.allowed) ctx.record(client, 'state', intake.decision, undefined, packet.topic);
-  intake.durable.catch((e: unknown) =>
-    ctx.log(`keyport: could not store state for ${c.deviceId}: ${(e as Error).message}`),
-  );
+  watchDurable(ctx, intake.durable, c.deviceId);
   return intake.stored || !intake.decision.allowed;
+}
+
+/** The last write promise a handler was attached to (reports share one per store write). */
+let watched: Promise<void> | null = null;
+
+/** Logs a failed state write once per write, not once per report (no promise per message). */
+function watchDurable(ctx: HookContext, durable: Promise<void>, deviceId: string): void {
+  if (durable === watched) return;
+  watched = durable;
+  durable.catch((e: unknown) =>
+    ctx.log(
+      `keyport: could not store state for ${deviceId} (and any reports sharing its write): ${(e as Error).message}`,
+    ),
+  );
 }

@@ -40,8 +40,11 @@ export function parseState(
   const proto = findPrototypeKey(j, 'state');
   if (proto !== null) return { ok: false, error: prototypeKeyMessage(proto) };
   if (!isPlainObject(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
-  const data: Record<string, StateValue> = {};
-  for (const [k, v] of Object.entries(j.data)) {
+  // The parsed object is fresh and ours (no prototype keys, checked above): it becomes the state's
+  // data as it is, after its values are checked, rather than being copied (issue 17: every report).
+  const data = j.data;
+  for (const k in data) {
+    const v = data[k];
     if (
       typeof v === 'number'
         ? !Number.isFinite(v)
@@ -49,13 +52,16 @@ export function parseState(
     ) {
       return { ok: false, error: `data.${k} must be a number, string, boolean or object` };
     }
-    data[k] = v as StateValue;
   }
-  const extra = Object.keys(j).filter((k) => k !== 'data' && k !== 'time');
-  if (extra.length) return { ok: false, error: `unknown state field(s): ${extra.join(', ')}` };
+  for (const k in j) {
+    if (k !== 'data' && k !== 'time') {
+      const extra = Object.keys(j).filter((f) => f !== 'data' && f !== 'time');
+      return { ok: false, error: `unknown state field(s): ${extra.join(', ')}` };
+    }
+  }
   const time = j.time === undefined ? now : parseTime(j.time, now);
   if (typeof time === 'string') return { ok: false, error: time };
-  return { ok: true, state: { time: time.toISOString(), data } };
+  return { ok: true, state: { time: time.toISOString(), data: data as Record<string, StateValue> } };
 }
 
 export function parseCommand(

@@ -28,15 +28,23 @@ export function findPrototypeKey(value: unknown, root: string): string | null {
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { v, path, depth } = item;
     if (typeof v !== 'object' || v === null || depth > MAX_DEPTH) continue;
+    // Only objects and arrays are walked into (a string or number holds no keys): no path is
+    // built for them, which was most of the cost on a state report's flat data (issue 17).
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: childPath(path, i), depth: depth + 1 });
+      for (let i = v.length - 1; i >= 0; i--) {
+        const child: unknown = v[i];
+        if (typeof child === 'object' && child !== null)
+          stack.push({ v: child, path: childPath(path, i), depth: depth + 1 });
+      }
       continue;
     }
     const keys = Object.keys(v);
     for (const k of keys) if (isPrototypeKey(k)) return childPath(path, k);
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i] as string;
-      stack.push({ v: (v as Record<string, unknown>)[k], path: childPath(path, k), depth: depth + 1 });
+      const child = (v as Record<string, unknown>)[k];
+      if (typeof child === 'object' && child !== null)
+        stack.push({ v: child, path: childPath(path, k), depth: depth + 1 });
     }
   }
   return null;

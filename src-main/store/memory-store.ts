@@ -13,12 +13,16 @@
 // A put is visible to reads as soon as it is called (synchronously); its promise resolves when
 // the change is durable (immediately here; after the file write in the lowdb store).
 import { randomBytes } from 'node:crypto';
-import type { AccessKeyRecord, ConnectionStatus, Device, TagMatch } from '../core/types.ts';
+import type { AccessKeyRecord, ConnectionStatus, Device, DeviceState, TagMatch } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
 import type { PutOptions, Store, StoreData } from './store.ts';
 import { TagIndex } from './tag-index.ts';
 import type { UndoJournal } from './undo-journal.ts';
-import { validateConnectionStatus, validateDevice, validateKeyRecord, validateStoreData } from './validate-data.ts';
+import { validateConnectionStatus, validateDevice, validateKeyRecord, validateLastState } from './validate-data.ts';
+import { validateStoreData } from './validate-data.ts';
+
+/** What a put here waits for: nothing (one promise for all, so a state report allocates none). */
+const DURABLE: Promise<void> = Promise.resolve();
 
 export function newApplicationId(): string {
   return randomBytes(12).toString('hex');
@@ -130,6 +134,32 @@ export class StoreState {
     return record;
   }
 
+  /**
+   * Replaces only the device's last state (an MQTT state report, issue 17 item 1): the state is
+   * checked on its own and frozen in place (its `data` is the caller's fresh object; values that
+   * are objects are deep-frozen, values from an earlier frozen state are shared), the rest of the
+   * record is shared as it is and the tag index is not touched. Returns the new record, or
+   * undefined when there is no such device. Throws StoreRecordError and changes nothing when the
+   * state is unfit to store.
+   */
+  putLastState(id: string, state: DeviceState): Device | undefined {
+    const current = this.devices.get(id);
+    if (!current) return undefined;
+    const problem = validateLastState(state, 'device.lastState');
+    if (problem) throw new StoreRecordError(problem);
+    const data = state.data;
+    for (const k in data) {
+      const v = data[k];
+      if (typeof v === 'object' && v !== null) deepFreeze(v);
+    }
+    Object.freeze(data);
+    const lastState: DeviceState = Object.isFrozen(state) ? state : Object.freeze({ time: state.time, data });
+    const record: Device = Object.freeze({ ...current, lastState });
+    this.journal?.noteDevice(id, current);
+    this.devices.set(id, record);
+    return record;
+  }
+
   deleteDevice(id: string): boolean {
     const previous = this.devices.get(id);
     if (!previous) return false;
@@ -221,7 +251,7 @@ export class MemoryStore implements Store {
   }
 
   protected persist(_lazy = false): Promise<void> {
-    return Promise.resolve();
+    return DURABLE;
   }
 
   private assertOpen(): void {
@@ -251,6 +281,12 @@ export class MemoryStore implements Store {
     if (!this.state.putConnectionStatus(id, status)) return false;
     await this.persist(true);
     return true;
+  }
+
+  putLastState(id: string, state: DeviceState): Promise<void> | false {
+    this.assertOpen();
+    if (!this.state.putLastState(id, state)) return false;
+    return this.persist(true);
   }
 
   async deleteDevice(id: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 // The persistence interface. Two implementations pass one contract suite:
 // the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
-import type { AccessKeyRecord, ConnectionStatus, Device, TagMatch } from '../core/types.ts';
+import type { AccessKeyRecord, ConnectionStatus, Device, DeviceState, TagMatch } from '../core/types.ts';
 import { STORE_VERSION } from '../core/schemas/store-file-schema.ts';
 
 export { STORE_VERSION };
@@ -52,6 +52,17 @@ export interface Store {
    * rejects with StoreRecordError, changing nothing, when the status is unfit to store.
    */
   putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean>;
+  /**
+   * A device's last state (an MQTT state report, issue 17): replaces only `lastState` of a stored
+   * device, as a lazy put (see PutOptions). Cheaper than putDevice: only the state is checked and
+   * frozen (the caller's `data` object is frozen in place, not copied: hand over a fresh one);
+   * the rest of the record is reused. Synchronous on purpose, so a report costs no promise of
+   * its own: returns false (nothing changed) when there is no such device, else the promise of
+   * the next write, SHARED by every lazy put until it starts (resolves when the state is on
+   * disk, rejects if that write failed). Throws StoreClosedError after close(), and
+   * StoreRecordError, changing nothing, when the state is unfit to store.
+   */
+  putLastState(id: string, state: DeviceState): Promise<void> | false;
   deleteDevice(id: string): Promise<boolean>;
 
   listKeys(): AccessKeyRecord[];

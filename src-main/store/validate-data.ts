@@ -81,6 +81,22 @@ export function validateConnectionStatus(value: unknown, path: string): Problem 
   return reasonProblem((value as { disconnectReason?: string }).disconnectReason, path);
 }
 
+/**
+ * Checks a device's last state on its own (Store.putLastState: the rest of the record was checked
+ * when it was stored): the rules of DeviceRecord's `lastState`, by hand, because a state report
+ * runs this on every message. `path` names it, e.g. "device.lastState".
+ */
+export function validateLastState(value: unknown, path: string): Problem {
+  if (!isPlainObject(value)) return `${path}: must be an object {time, data}`;
+  const { time, data } = value;
+  if (typeof time !== 'string' || !Number.isFinite(Date.parse(time)))
+    return `${path}.time: must be an ISO 8601 date string`;
+  if (!isPlainObject(data)) return `${path}.data: must be an object`;
+  // What a file could not carry: the store refuses what it could not read back.
+  const proto = findPrototypeKey(data, `${path}.data`);
+  return proto === null ? null : prototypeKeyMessage(proto);
+}
+
 /** Checks one access key record; `path` names it in the message, e.g. "keys[3]". */
 export function validateKeyRecord(value: unknown, path: string): Problem {
   if (!isPlainObject(value)) return `${path}: must be an object`;
