@@ -43,6 +43,26 @@ describe('lazy puts', () => {
     expect(writes() - before).toBe(1);
   });
 
+  it('putLastState: reports share one promise and one file write, durable when it resolves', async () => {
+    const { dir, store, writes } = await open();
+    const d = makeDevice();
+    await store.putDevice(d);
+    const before = writes();
+    const first = store.putLastState(d.id, { time: '2026-03-01T12:00:00.000Z', data: { n: 1 } });
+    const promises = [first];
+    for (let n = 2; n <= 100; n++)
+      promises.push(store.putLastState(d.id, { time: '2026-03-01T12:00:01.000Z', data: { n } }));
+    // One promise for the whole batch, not one per report.
+    expect(new Set(promises).size).toBe(1);
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    expect(writes() - before).toBe(1);
+    const file = JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8')) as {
+      devices: { lastState?: { data: unknown } }[];
+    };
+    expect(file.devices[0]?.lastState?.data).toEqual({ n: 100 });
+  });
+
   it('ride along with the next ordinary write: many lazy puts and one eager put, one file write', async () => {
     const { dir, store, writes } = await open();
     const before = writes();

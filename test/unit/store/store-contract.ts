@@ -154,6 +154,41 @@ export function runStoreContract(
       expect(store.listKeys()).toHaveLength(1);
     });
 
+    it('putLastState replaces only the last state, reusing the rest of the record', async () => {
+      const { store } = await setup();
+      const d = makeDevice({ tags: [{ key: 'floor', value: '1' }] });
+      await store.putDevice(d);
+      const before = store.getDevice(d.id);
+      const data = { t: 21.5, pos: { x: 1 } };
+      const durable = store.putLastState(d.id, { time: FIXTURE_LATER, data });
+      expect(durable).toBeInstanceOf(Promise);
+      const after = store.getDevice(d.id);
+      expect(after).toEqual({ ...d, lastState: { time: FIXTURE_LATER, data: { t: 21.5, pos: { x: 1 } } } });
+      expect(after?.tags).toBe(before?.tags);
+      expect(Object.isFrozen(after) && Object.isFrozen(after?.lastState?.data)).toBe(true);
+      expect(Object.isFrozen(after?.lastState?.data.pos)).toBe(true);
+      expect([...store.devicesTagged({ key: 'floor', value: '1' })]).toEqual([d.id]);
+      await durable;
+    });
+
+    it('putLastState: false for an unknown device; refuses an unfit state, changing nothing', async () => {
+      const { store } = await setup();
+      const d = makeDevice();
+      await store.putDevice(d);
+      expect(store.putLastState('0123456789abcdef01234567', { time: FIXTURE_LATER, data: {} })).toBe(false);
+      expect(() => store.putLastState(d.id, { time: 'yesterday-ish', data: {} })).toThrow(
+        /device\.lastState\.time: must be an ISO 8601 date string/,
+      );
+      const bad = JSON.parse('{"a": {"__proto__": {"x": 1}}}') as Record<string, never>;
+      expect(() => store.putLastState(d.id, { time: FIXTURE_LATER, data: bad })).toThrow(StoreRecordError);
+      expect(() => store.putLastState(d.id, { time: FIXTURE_LATER, data: bad })).toThrow(
+        /device\.lastState\.data\.a\.__proto__/,
+      );
+      expect(store.getDevice(d.id)).toEqual(d);
+      await store.close();
+      expect(() => store.putLastState(d.id, { time: FIXTURE_LATER, data: {} })).toThrow(StoreClosedError);
+    });
+
     it('a put is visible to reads as soon as it is called', async () => {
       const { store } = await setup();
       const key = makeKeyRecord();
