@@ -9,7 +9,8 @@ import { schemaErrors } from '../core/schemas/schema-errors.ts';
 import { MAX_FLEET } from '../simulator/fleets.ts';
 import { runScenario, scenarioInfo } from '../simulator/scenarios.ts';
 import type { AddRequest, Simulator } from '../simulator/simulator.ts';
-import { SCENARIOS, type ScenarioName, type SimBehaviour, type SimTransport } from '../simulator/types.ts';
+import { SCENARIOS, type ScenarioName, type SimTransport } from '../simulator/types.ts';
+import { BehaviourSchema } from '../core/schemas/behaviour-schema.ts';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ServiceError, validationError } from '../shared/errors.ts';
@@ -63,9 +64,6 @@ export function checkUrl(v: unknown): string {
   return v;
 }
 
-const Behaviour = Type.Unsafe<SimBehaviour>(
-  Type.Object({}, { errorMessage: '{path}: must be an object {attributes, everySeconds, ...}' }),
-);
 const Transport = Type.Union([Type.Literal('tcp'), Type.Literal('ws')], {
   errorMessage: '{path}: must be tcp or ws (got {value})',
 });
@@ -81,7 +79,7 @@ const AddShape = Type.Object(
       Type.String({ minLength: 1, maxLength: 255, errorMessage: '{path}: must be a string of 1-255 characters' }),
     ),
     credentials: Type.Unknown(),
-    behaviour: Behaviour,
+    behaviour: BehaviourSchema,
     transport: Transport,
     sourceAddress: Type.Optional(Type.Unknown()),
     start: Type.Optional(Type.Boolean({ errorMessage: '{path}: must be true or false' })),
@@ -102,7 +100,7 @@ const FleetShape = Type.Object(
       Type.String({ minLength: 1, maxLength: 200, errorMessage: '{path}: must be a string of 1-200 characters' }),
     ),
     tags: Type.Optional(TagList(999)), // one more is the fleet's mark (core/sim-marks.ts)
-    behaviour: Behaviour,
+    behaviour: BehaviourSchema,
     transport: Type.Optional(Transport),
   },
   { additionalProperties: false },
