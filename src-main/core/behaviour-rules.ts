@@ -26,7 +26,7 @@ function crossFieldErrors(raw: unknown, at: (path: string) => string): FieldErro
   for (const [name, value] of Object.entries(attributes)) {
     const g = part(GeneratorSchema, value);
     if (g && 'max' in g && g.max < g.min) err(`attributes.${name}.max`, 'must be ≥ min');
-    const big = g?.kind === 'static' && typeof g.value === 'object';
+    const big = g?.kind === 'static' && isPlainObject(g.value);
     if (big && JSON.stringify(g.value).length > BEHAVIOUR_LIMITS.staticJsonBytes)
       err(`attributes.${name}.value`, `must be at most ${BEHAVIOUR_LIMITS.staticJsonBytes} bytes as JSON`);
   }
