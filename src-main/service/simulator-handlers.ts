@@ -68,7 +68,36 @@ const Transport = Type.Union([Type.Literal('tcp'), Type.Literal('ws')], {
   errorMessage: '{path}: must be tcp or ws (got {value})',
 });
 
-/** simulator.add's shape; credentials, the source address and the URL have rules of their own below. */
+/** The credentials' text has a non-blank character (what the simulator trims and uses). */
+const Secretish = (min: number, max: number, rule: string) =>
+  Type.String({ minLength: min, maxLength: max, pattern: '\\S', errorMessage: `{path}: ${rule}` });
+
+/** How a simulated device gets its credentials; other fields are ignored, as before. */
+const Credentials = Type.Union(
+  [
+    Type.Object({ mode: Type.Literal('generate') }),
+    Type.Object({
+      mode: Type.Literal('paste'),
+      key: Secretish(1, 255, 'must be the access key (1-255 characters)'),
+      secret: Secretish(1, 1024, 'must be the access secret (1-1024 characters)'),
+    }),
+    Type.Object({
+      mode: Type.Literal('file'),
+      content: Type.String({
+        minLength: 1,
+        maxLength: 65_536,
+        errorMessage: '{path}: must be the text of a saved secrets file (at most 64 KiB)',
+      }),
+    }),
+  ],
+  {
+    discriminator: 'mode',
+    typeMessage: '{path}: must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}',
+    errorMessage: '{path}: must be generate, paste or file (got {value})',
+  },
+);
+
+/** simulator.add's shape; the source address and the URL have rules of their own below. */
 const AddShape = Type.Object(
   {
     deviceId: Type.String({
@@ -78,7 +107,7 @@ const AddShape = Type.Object(
     name: Type.Optional(
       Type.String({ minLength: 1, maxLength: 255, errorMessage: '{path}: must be a string of 1-255 characters' }),
     ),
-    credentials: Type.Unknown(),
+    credentials: Credentials,
     behaviour: BehaviourSchema,
     transport: Transport,
     sourceAddress: Type.Optional(Type.Unknown()),
@@ -113,23 +142,10 @@ function checked<T extends TSchema>(schema: T, req: unknown): Static<T> {
   throw validationError(schemaErrors(schema, r, { requiredUsesRule: true, separator: ': ' }));
 }
 
-function credentialsOf(c: unknown): SimAddRequest['credentials'] {
-  if (!isPlainObject(c))
-    throw bad('credentials', 'must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}');
-  if (c.mode === 'generate') return { mode: 'generate' };
-  if (c.mode === 'paste') {
-    if (typeof c.key !== 'string' || c.key.trim().length < 1 || c.key.length > 255)
-      throw bad('credentials.key', 'must be the access key (1-255 characters)');
-    if (typeof c.secret !== 'string' || c.secret.trim().length < 1 || c.secret.length > 1024)
-      throw bad('credentials.secret', 'must be the access secret (1-1024 characters)');
-    return { mode: 'paste', key: c.key, secret: c.secret };
-  }
-  if (c.mode === 'file') {
-    if (typeof c.content !== 'string' || c.content.length < 1 || c.content.length > 65_536)
-      throw bad('credentials.content', 'must be the text of a saved secrets file (at most 64 KiB)');
-    return { mode: 'file', content: c.content };
-  }
-  throw bad('credentials.mode', `must be generate, paste or file (got ${JSON.stringify(c.mode)})`);
+function credentialsOf(c: Static<typeof Credentials>): SimAddRequest['credentials'] {
+  if (c.mode === 'paste') return { mode: 'paste', key: c.key, secret: c.secret };
+  if (c.mode === 'file') return { mode: 'file', content: c.content };
+  return { mode: 'generate' };
 }
 
 export function addRequest(req: unknown): AddRequest {
