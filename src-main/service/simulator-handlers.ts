@@ -2,7 +2,6 @@
 // into the simulator, which exists only where the broker runs in this process (runtime.ts).
 import type { FleetRequest, SimAddRequest } from '../contract.ts';
 import { parseIp } from '../core/addresses.ts';
-import { isId } from '../core/ids.ts';
 import { ID_PATTERN } from '../core/ids.ts';
 import { TagList } from '../core/schemas/device-schemas.ts';
 import { schemaErrors } from '../core/schemas/schema-errors.ts';
@@ -28,10 +27,18 @@ export function needSimulator(sim: Simulator | undefined): Simulator {
   return sim;
 }
 
-export function simId(req: unknown, what = 'simulation'): string {
-  const id = isPlainObject(req) ? req.id : undefined;
-  if (!isId(id)) throw bad('id', `must be a ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`);
-  return id;
+const IdRequest = (what: string) =>
+  Type.Object({
+    id: Type.String({
+      pattern: ID_PATTERN.source,
+      errorMessage: `{path}: must be a ${what} id (24 lowercase hex characters), got {value}`,
+    }),
+  });
+const SIM_ID = IdRequest('simulation');
+const FLEET_ID = IdRequest('fleet');
+
+export function simId(req: unknown, what: 'simulation' | 'fleet' = 'simulation'): string {
+  return checked(what === 'fleet' ? FLEET_ID : SIM_ID, req).id;
 }
 
 /** TCP: a loopback IPv4 address to bind (127.x.y.z); WS: an X-Forwarded-For value to send. */
@@ -167,11 +174,15 @@ export function fleetRequest(req: unknown): FleetRequest {
   return checked(FleetShape, req);
 }
 
+const ScenarioRequest = Type.Object({
+  name: Type.Union(
+    SCENARIOS.map((n) => Type.Literal(n)),
+    { errorMessage: `{path}: must be one of ${SCENARIOS.join(', ')} (got {value})` },
+  ),
+});
+
 function scenarioName(req: unknown): ScenarioName {
-  const name = isPlainObject(req) ? req.name : undefined;
-  if (typeof name !== 'string' || !(SCENARIOS as readonly string[]).includes(name))
-    throw bad('name', `must be one of ${SCENARIOS.join(', ')} (got ${JSON.stringify(name)})`);
-  return name as ScenarioName;
+  return checked(ScenarioRequest, req).name;
 }
 
 /** The simulator.* handlers, spread into dispatch.ts's table. */
