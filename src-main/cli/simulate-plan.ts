@@ -6,8 +6,9 @@ import type { Tag } from '../core/types.ts';
 import { formatErrors } from '../core/validation.ts';
 import { ServiceError } from '../shared/errors.ts';
 import { checkSourceAddress, checkUrl } from '../service/simulator-handlers.ts';
-import { ATTRIBUTE_NAME } from '../simulator/behaviour.ts';
-import { defaultBehaviour, parseGeneratorSpec, validateBehaviour } from '../simulator/generators.ts';
+import { ATTRIBUTE_NAME } from '../core/schemas/behaviour-schema.ts';
+import { parseBehaviour } from '../core/behaviour-rules.ts';
+import { defaultBehaviour, parseGeneratorSpec } from '../simulator/generators.ts';
 import type { Generator, SimBehaviour, SimTransport } from '../simulator/types.ts';
 import { intFlag, numberFlag, parse, strings, tagsFrom } from './args.ts';
 import type { CliIo } from './io.ts';
@@ -76,7 +77,7 @@ export async function parsePlan(args: string[], io: CliIo): Promise<Plan> {
   const behaviour: SimBehaviour = Object.keys(attributes).length
     ? { attributes, everySeconds: every }
     : defaultBehaviour(every);
-  const checked = validateBehaviour(behaviour);
+  const checked = parseBehaviour(behaviour);
   if (!checked.ok) throw new UsageError(`--attr: ${formatErrors(checked.errors)}`);
   const url = v.url === undefined ? undefined : asUsage(() => checkUrl(v.url));
   const source = v.source === undefined ? undefined : asUsage(() => checkSourceAddress(v.source, transport));

@@ -2,16 +2,15 @@
 // field) and the calls into the message tap. Publishing as the platform needs the broker in this
 // process; publishing as a device goes through a running simulation of it, whose key and secret
 // stay in the main process: the renderer names the simulation, never a secret.
-import type { PublishRequest, PublishResult, Req, Res } from '../contract.ts';
+import type { PublishRequest, PublishResult, Res } from '../contract.ts';
 import { isId } from '../core/ids.ts';
+import { isPlainObject } from '../core/plain-object.ts';
 import { validateTopicName } from '../core/topics.ts';
 import { ServiceError, validationError } from '../shared/errors.ts';
 import type { Simulator } from '../simulator/simulator.ts';
 import type { MessageTap } from './message-tap.ts';
 import { needSimulator } from './simulator-handlers.ts';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const bad = (field: string, rule: string): ServiceError => validationError([{ field, message: `${field}: ${rule}` }]);
 
 /** Largest payload the Publish box sends (the broker's own packet limit applies to devices anyway). */
@@ -23,14 +22,14 @@ const SEEN_TIMEOUT_MS = 3000;
 export type PlatformPublish = (topic: string, payload: Buffer, opts: { qos: 0 | 1; retain: boolean }) => Promise<void>;
 
 function subId(req: unknown): string {
-  const id = isObj(req) ? req.id : undefined;
+  const id = isPlainObject(req) ? req.id : undefined;
   if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id))
     throw bad('id', `must be a message subscription id (16 lowercase hex characters), got ${JSON.stringify(id)}`);
   return id;
 }
 
 function publishRequest(req: unknown): Required<Omit<PublishRequest, 'simulationId'>> & { simulationId?: string } {
-  const r = isObj(req) ? req : {};
+  const r = isPlainObject(req) ? req : {};
   if (typeof r.topic !== 'string') throw bad('topic', 'must be a string');
   const topicError = validateTopicName(r.topic);
   if (topicError !== null) throw bad('topic', topicError);
@@ -56,7 +55,7 @@ function publishRequest(req: unknown): Required<Omit<PublishRequest, 'simulation
 
 export const messageHandlers = {
   'messages.subscribe': (tap: MessageTap, req: unknown): Res<'messages.subscribe'> => {
-    const r = (isObj(req) ? req : {}) as Partial<Req<'messages.subscribe'>>;
+    const r = isPlainObject(req) ? req : {};
     if (typeof r.filter !== 'string') throw bad('filter', 'must be a string (an MQTT topic filter such as "#")');
     if (r.deviceId !== undefined && !isId(r.deviceId))
       throw bad('deviceId', `must be a device id (24 lowercase hex characters), got ${JSON.stringify(r.deviceId)}`);

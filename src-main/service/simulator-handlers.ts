@@ -2,14 +2,14 @@
 // into the simulator, which exists only where the broker runs in this process (runtime.ts).
 import type { FleetRequest, SimAddRequest } from '../contract.ts';
 import { parseIp } from '../core/addresses.ts';
-import { isId } from '../core/ids.ts';
 import { ID_PATTERN } from '../core/ids.ts';
 import { TagList } from '../core/schemas/device-schemas.ts';
 import { schemaErrors } from '../core/schemas/schema-errors.ts';
 import { MAX_FLEET } from '../simulator/fleets.ts';
 import { runScenario, scenarioInfo } from '../simulator/scenarios.ts';
 import type { AddRequest, Simulator } from '../simulator/simulator.ts';
-import { SCENARIOS, type ScenarioName, type SimBehaviour, type SimTransport } from '../simulator/types.ts';
+import { SCENARIOS, type ScenarioName, type SimTransport } from '../simulator/types.ts';
+import { BehaviourSchema } from '../core/schemas/behaviour-schema.ts';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ServiceError, validationError } from '../shared/errors.ts';
@@ -27,10 +27,18 @@ export function needSimulator(sim: Simulator | undefined): Simulator {
   return sim;
 }
 
-export function simId(req: unknown, what = 'simulation'): string {
-  const id = isPlainObject(req) ? req.id : undefined;
-  if (!isId(id)) throw bad('id', `must be a ${what} id (24 lowercase hex characters), got ${JSON.stringify(id)}`);
-  return id;
+const IdRequest = (what: string) =>
+  Type.Object({
+    id: Type.String({
+      pattern: ID_PATTERN.source,
+      errorMessage: `{path}: must be a ${what} id (24 lowercase hex characters), got {value}`,
+    }),
+  });
+const SIM_ID = IdRequest('simulation');
+const FLEET_ID = IdRequest('fleet');
+
+export function simId(req: unknown, what: 'simulation' | 'fleet' = 'simulation'): string {
+  return checked(what === 'fleet' ? FLEET_ID : SIM_ID, req).id;
 }
 
 /** TCP: a loopback IPv4 address to bind (127.x.y.z); WS: an X-Forwarded-For value to send. */
@@ -63,14 +71,40 @@ export function checkUrl(v: unknown): string {
   return v;
 }
 
-const Behaviour = Type.Unsafe<SimBehaviour>(
-  Type.Object({}, { errorMessage: '{path}: must be an object {attributes, everySeconds, ...}' }),
-);
 const Transport = Type.Union([Type.Literal('tcp'), Type.Literal('ws')], {
   errorMessage: '{path}: must be tcp or ws (got {value})',
 });
 
-/** simulator.add's shape; credentials, the source address and the URL have rules of their own below. */
+/** The credentials' text has a non-blank character (what the simulator trims and uses). */
+const Secretish = (min: number, max: number, rule: string) =>
+  Type.String({ minLength: min, maxLength: max, pattern: '\\S', errorMessage: `{path}: ${rule}` });
+
+/** How a simulated device gets its credentials; other fields are ignored, as before. */
+const Credentials = Type.Union(
+  [
+    Type.Object({ mode: Type.Literal('generate') }),
+    Type.Object({
+      mode: Type.Literal('paste'),
+      key: Secretish(1, 255, 'must be the access key (1-255 characters)'),
+      secret: Secretish(1, 1024, 'must be the access secret (1-1024 characters)'),
+    }),
+    Type.Object({
+      mode: Type.Literal('file'),
+      content: Type.String({
+        minLength: 1,
+        maxLength: 65_536,
+        errorMessage: '{path}: must be the text of a saved secrets file (at most 64 KiB)',
+      }),
+    }),
+  ],
+  {
+    discriminator: 'mode',
+    typeMessage: '{path}: must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}',
+    errorMessage: '{path}: must be generate, paste or file (got {value})',
+  },
+);
+
+/** simulator.add's shape; the source address and the URL have rules of their own below. */
 const AddShape = Type.Object(
   {
     deviceId: Type.String({
@@ -80,8 +114,8 @@ const AddShape = Type.Object(
     name: Type.Optional(
       Type.String({ minLength: 1, maxLength: 255, errorMessage: '{path}: must be a string of 1-255 characters' }),
     ),
-    credentials: Type.Unknown(),
-    behaviour: Behaviour,
+    credentials: Credentials,
+    behaviour: BehaviourSchema,
     transport: Transport,
     sourceAddress: Type.Optional(Type.Unknown()),
     start: Type.Optional(Type.Boolean({ errorMessage: '{path}: must be true or false' })),
@@ -102,7 +136,7 @@ const FleetShape = Type.Object(
       Type.String({ minLength: 1, maxLength: 200, errorMessage: '{path}: must be a string of 1-200 characters' }),
     ),
     tags: Type.Optional(TagList(999)), // one more is the fleet's mark (core/sim-marks.ts)
-    behaviour: Behaviour,
+    behaviour: BehaviourSchema,
     transport: Type.Optional(Transport),
   },
   { additionalProperties: false },
@@ -115,23 +149,10 @@ function checked<T extends TSchema>(schema: T, req: unknown): Static<T> {
   throw validationError(schemaErrors(schema, r, { requiredUsesRule: true, separator: ': ' }));
 }
 
-function credentialsOf(c: unknown): SimAddRequest['credentials'] {
-  if (!isPlainObject(c))
-    throw bad('credentials', 'must be {mode: "generate"}, {mode: "paste", key, secret} or {mode: "file", content}');
-  if (c.mode === 'generate') return { mode: 'generate' };
-  if (c.mode === 'paste') {
-    if (typeof c.key !== 'string' || c.key.trim().length < 1 || c.key.length > 255)
-      throw bad('credentials.key', 'must be the access key (1-255 characters)');
-    if (typeof c.secret !== 'string' || c.secret.trim().length < 1 || c.secret.length > 1024)
-      throw bad('credentials.secret', 'must be the access secret (1-1024 characters)');
-    return { mode: 'paste', key: c.key, secret: c.secret };
-  }
-  if (c.mode === 'file') {
-    if (typeof c.content !== 'string' || c.content.length < 1 || c.content.length > 65_536)
-      throw bad('credentials.content', 'must be the text of a saved secrets file (at most 64 KiB)');
-    return { mode: 'file', content: c.content };
-  }
-  throw bad('credentials.mode', `must be generate, paste or file (got ${JSON.stringify(c.mode)})`);
+function credentialsOf(c: Static<typeof Credentials>): SimAddRequest['credentials'] {
+  if (c.mode === 'paste') return { mode: 'paste', key: c.key, secret: c.secret };
+  if (c.mode === 'file') return { mode: 'file', content: c.content };
+  return { mode: 'generate' };
 }
 
 export function addRequest(req: unknown): AddRequest {
@@ -153,11 +174,15 @@ export function fleetRequest(req: unknown): FleetRequest {
   return checked(FleetShape, req);
 }
 
+const ScenarioRequest = Type.Object({
+  name: Type.Union(
+    SCENARIOS.map((n) => Type.Literal(n)),
+    { errorMessage: `{path}: must be one of ${SCENARIOS.join(', ')} (got {value})` },
+  ),
+});
+
 function scenarioName(req: unknown): ScenarioName {
-  const name = isPlainObject(req) ? req.name : undefined;
-  if (typeof name !== 'string' || !(SCENARIOS as readonly string[]).includes(name))
-    throw bad('name', `must be one of ${SCENARIOS.join(', ')} (got ${JSON.stringify(name)})`);
-  return name as ScenarioName;
+  return checked(ScenarioRequest, req).name;
 }
 
 /** The simulator.* handlers, spread into dispatch.ts's table. */

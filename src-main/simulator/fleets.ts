@@ -6,7 +6,8 @@ import { fleetDeviceName } from '../core/fleet-names.ts';
 import { newId } from '../core/ids.ts';
 import { fleetMark, reservedTagErrors } from '../core/sim-marks.ts';
 import { ServiceError, validationError } from '../shared/errors.ts';
-import { declaredAttributes, validateBehaviour } from './generators.ts';
+import { parseBehaviour } from '../core/behaviour-rules.ts';
+import { declaredAttributes } from './generators.ts';
 import type { SimulatedDevice } from './simulated-device.ts';
 import type { SimulatorBackend } from './simulator-backend.ts';
 import { keyedThrottle } from '../shared/keyed-throttle.ts';
@@ -111,11 +112,8 @@ export class Fleets {
     const count = req.count;
     if (!Number.isInteger(count) || count < 1 || count > MAX_FLEET)
       throw validationError([{ field: 'count', message: `count must be a whole number from 1 to ${MAX_FLEET}` }]);
-    const v = validateBehaviour(req.behaviour);
-    if (!v.ok)
-      throw validationError(
-        v.errors.map((e) => ({ field: `behaviour.${e.field}`, message: `behaviour.${e.message}` })),
-      );
+    const v = parseBehaviour(req.behaviour, 'behaviour');
+    if (!v.ok) throw validationError(v.errors);
     const reserved = reservedTagErrors('tags', req.tags);
     if (reserved.length) throw validationError(reserved);
     const behaviour: SimBehaviour = v.value;

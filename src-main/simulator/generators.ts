@@ -1,20 +1,9 @@
 // State attribute generators (docs/design.md §7) and the validation of a whole simulated-device behaviour.
 // A generator is a function of the seconds since the simulation started; `ramp` is the one with
 // memory: it advances one step per call (per report) and wraps from max back to min.
-import type { AttributeDataType, DeviceAttribute, FieldError, Result, StateValue } from '../core/types.ts';
+import type { AttributeDataType, DeviceAttribute, StateValue } from '../core/types.ts';
+import { GENERATOR_KINDS } from '../core/schemas/behaviour-schema.ts';
 import type { Generator, SimBehaviour } from './types.ts';
-import { validateBehaviourFields } from './behaviour.ts';
-
-export const GENERATOR_KINDS = [
-  'static',
-  'int',
-  'float',
-  'string',
-  'boolean',
-  'gps',
-  'sine',
-  'ramp',
-] as const satisfies readonly Generator['kind'][];
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const METERS_PER_DEGREE = 111_320;
@@ -112,12 +101,6 @@ export function declaredAttributes(b: Pick<SimBehaviour, 'attributes' | 'reactio
   const reacted = (b.reactions ?? []).flatMap((r) => Object.keys(r.set));
   if (reacted.some((name) => !(name in b.attributes))) return undefined;
   return out;
-}
-
-/** Checks a behaviour from outside (UI, CLI, API); errors name the field, e.g. `attributes.temp.max: must be ≥ min`. */
-export function validateBehaviour(b: unknown): Result<SimBehaviour> {
-  const errors: FieldError[] = validateBehaviourFields(b);
-  return errors.length ? { ok: false, errors } : { ok: true, value: b as SimBehaviour };
 }
 
 /** Parses the CLI form of a generator: `static:V`, `int:MIN..MAX`, `float:MIN..MAX[:DECIMALS]`,

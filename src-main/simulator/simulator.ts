@@ -11,7 +11,7 @@ import type { BackoffOptions } from './backoff.ts';
 import { deleteMade, MadeRecords, ownedBy, scenarioLeftovers, type Removed } from './cleanup.ts';
 import { SavedCredentials, type CredentialVault } from './credential-store.ts';
 import { Fleets } from './fleets.ts';
-import { validateBehaviour } from './generators.ts';
+import { parseBehaviour } from '../core/behaviour-rules.ts';
 import { attachDecisionFeed, attachScopeWatch } from './outcomes.ts';
 import { SimulatedDevice } from './simulated-device.ts';
 import type { LimitsView, SimulatorBackend } from './simulator-backend.ts';
@@ -119,11 +119,8 @@ export class Simulator {
   async add(req: AddRequest, extras: CreateExtras = {}): Promise<SimSnapshot> {
     const device = this.service.devices.get(req.deviceId);
     this.#target(req.url); // before a key is made for nothing
-    const v = validateBehaviour(req.behaviour);
-    if (!v.ok)
-      throw validationError(
-        v.errors.map((e) => ({ field: `behaviour.${e.field}`, message: `behaviour.${e.message}` })),
-      );
+    const v = parseBehaviour(req.behaviour, 'behaviour');
+    if (!v.ok) throw validationError(v.errors);
     const name = req.name ?? device.name;
     let credentials: { key: string; secret: string };
     let keyId = extras.keyId;

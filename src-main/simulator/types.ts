@@ -2,35 +2,9 @@
 // Pure types; credentials are held in memory for a run and never written to the key store.
 import type { ReasonCode, StateValue } from '../core/types.ts';
 
-export type Generator =
-  | { kind: 'static'; value: StateValue }
-  | { kind: 'int'; min: number; max: number }
-  | { kind: 'float'; min: number; max: number; decimals?: number }
-  | { kind: 'string'; length: number }
-  | { kind: 'boolean' }
-  | { kind: 'gps'; lat: number; lng: number; radiusMeters: number }
-  | { kind: 'sine'; min: number; max: number; periodSeconds: number }
-  | { kind: 'ramp'; min: number; max: number; step: number };
-
-export interface CommandReaction {
-  /** Command name that triggers it. */
-  command: string;
-  /** Attribute -> payload field to copy (e.g. {"setpoint": "value"} copies payload.value). */
-  set: Record<string, string>;
-}
-
-export interface SimBehaviour {
-  attributes: Record<string, Generator>;
-  /** Report every N seconds; null = only on demand ("send one report"). */
-  everySeconds: number | null;
-  reactions?: CommandReaction[];
-  /** Custom topics to publish on each report / subscribe to once connected, to exercise topic rules. */
-  customPublish?: { topic: string; qos?: 0 | 1 }[];
-  customSubscribe?: string[];
-  /** Gateways: peripherals it reports state for (losant/{peripheralId}/state). */
-  peripherals?: string[];
-  qos?: 0 | 1;
-}
+// The behaviour's shapes derive from its schema (core/schemas/behaviour-schema.ts).
+export type { CommandReaction, Generator, SimBehaviour } from '../core/schemas/behaviour-schema.ts';
+import type { SimBehaviour } from '../core/schemas/behaviour-schema.ts';
 
 export type SimTransport = 'tcp' | 'ws';
 

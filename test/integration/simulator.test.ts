@@ -557,6 +557,18 @@ describe('the simulator.* contract', () => {
       expect(e.code, `${method} ${JSON.stringify(req)}`).toBe('validation');
       expect(e.message, `${method} ${JSON.stringify(req)}`).toMatch(message);
     }
+    // One answer names every problem: credentials, the behaviour's shape and the other fields together.
+    const all = await callError('simulator.add', {
+      ...good,
+      transport: 'udp',
+      credentials: { mode: 'paste', key: '   ', secret: 's' },
+      behaviour: { attributes: { t: { kind: 'gps', lat: 91, lng: 0, radiusMeters: 1 } }, everySeconds: 1 },
+    });
+    expect((all as { errors?: { message: string }[] }).errors?.map((x) => x.message)).toEqual([
+      'credentials.key: must be the access key (1-255 characters)',
+      'behaviour.attributes.t.lat: must be ≤ 90',
+      'transport: must be tcp or ws (got "udp")',
+    ]);
     expect(await callError('simulator.stop', { id: 'a'.repeat(24) })).toMatchObject({
       code: 'not-found',
       message: `no simulation with id "${'a'.repeat(24)}"`,

@@ -1,12 +1,18 @@
 // One formatter from TypeBox's errors to Keyport's FieldError: the field path, the rule, the value
 // (docs/design.md §2). A schema states its rule once, as an `errorMessage` template in its options:
 // `{path}` is the field path (`tags[0].key`), `{value}` the offending value as JSON, `{length}` its
-// length. `typeMessage` replaces it when the value has the wrong JSON type, `requiredMessage` when
-// it is missing. Without a template, a plain default names the path and the expected type.
+// length (an object's: its number of fields). `typeMessage` replaces it when the value has the wrong
+// JSON type, `requiredMessage` when it is missing, `keyMessage` (on a record) when a field's name
+// breaks the record's key pattern. Without a template, a default names the path and the rule: the
+// expected type, or the bound that was broken (`must be ≥ 1`, `must be ≤ 90`, `must be > 0`,
+// `must be a whole number`). A union of objects told apart by one field carries
+// `discriminator: '<field>'`: its errors are those of the variant the value names, or the union's
+// `errorMessage` at `<path>.<field>` when it names none.
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { Value } from '@sinclair/typebox/value';
-import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import { Value, ValuePointer } from '@sinclair/typebox/value';
+import type { Static, TObject, TSchema, TUnion } from '@sinclair/typebox';
 import type { FieldError } from '../types.ts';
+import { isPlainObject } from '../plain-object.ts';
 
 /** How the messages of one family of schemas read. */
 export interface FormatOptions {
@@ -16,6 +22,8 @@ export interface FormatOptions {
   separator?: ' ' | ': ';
   /** The path of the checked value itself, e.g. "tags" when checking a tag list on its own. */
   prefix?: string;
+  /** What to call the checked value itself when it is wrong and there is no prefix ("behaviour"). */
+  rootName?: string;
 }
 
 /** `/tags/0/key` → `tags[0].key` (JSON pointer escapes ~1 and ~0 undone). */
@@ -29,7 +37,12 @@ export function fieldPath(pointer: string, prefix = ''): string {
 }
 
 function fill(template: string, path: string, value: unknown): string {
-  const length = typeof value === 'string' || Array.isArray(value) ? String(value.length) : '?';
+  const length =
+    typeof value === 'string' || Array.isArray(value)
+      ? String(value.length)
+      : isPlainObject(value)
+        ? String(Object.keys(value).length)
+        : '?';
   return template
     .replaceAll('{path}', path)
     .replaceAll('{value}', value === undefined ? 'nothing' : JSON.stringify(value))
@@ -39,23 +52,81 @@ function fill(template: string, path: string, value: unknown): string {
 const EXPECTED: Partial<Record<ValueErrorType, string>> = {
   [ValueErrorType.String]: 'must be a string',
   [ValueErrorType.Number]: 'must be a number',
-  [ValueErrorType.Integer]: 'must be an integer',
+  [ValueErrorType.Integer]: 'must be a whole number',
   [ValueErrorType.Boolean]: 'must be true or false',
   [ValueErrorType.Array]: 'must be an array',
   [ValueErrorType.Object]: 'must be an object',
 };
 
+/** The rule a number broke, read from its schema's bound; undefined for anything else. */
+function boundRule(e: ValueError): string | undefined {
+  const s = e.schema as { minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number };
+  switch (e.type) {
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return `must be ≥ ${s.minimum}`;
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return `must be ≤ ${s.maximum}`;
+    case ValueErrorType.NumberExclusiveMinimum:
+    case ValueErrorType.IntegerExclusiveMinimum:
+      return `must be > ${s.exclusiveMinimum}`;
+    case ValueErrorType.NumberExclusiveMaximum:
+    case ValueErrorType.IntegerExclusiveMaximum:
+      return `must be < ${s.exclusiveMaximum}`;
+    default:
+      return undefined;
+  }
+}
+
+/** A number that is not whole broke a rule, not its type: "must be a whole number", not "must be a number". */
+const isFractional = (e: ValueError): boolean =>
+  e.type === ValueErrorType.Integer && typeof e.value === 'number' && Number.isFinite(e.value);
+
 function parentOf(pointer: string): string {
   return pointer.slice(0, pointer.lastIndexOf('/'));
 }
 
+const escapeKey = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * TypeBox's errors, made whole: a discriminated union's error becomes the errors of the variant the
+ * value names (module comment), and a record's bad field name, where TypeBox stops at the first,
+ * becomes one error for each bad name.
+ */
+function* expand(e: ValueError, root: unknown): Generator<ValueError> {
+  const record = e.schema as { keyMessage?: string; patternProperties?: Record<string, unknown> };
+  if (e.type === ValueErrorType.ObjectAdditionalProperties && record.keyMessage && record.patternProperties) {
+    const at = parentOf(e.path);
+    const parent: unknown = ValuePointer.Get(root, at);
+    const pattern = new RegExp(Object.keys(record.patternProperties)[0] ?? '');
+    if (!isPlainObject(parent)) return yield e;
+    for (const [key, value] of Object.entries(parent))
+      if (!pattern.test(key)) yield { ...e, path: `${at}/${escapeKey(key)}`, value };
+    return;
+  }
+  const field = (e.schema as { discriminator?: string }).discriminator;
+  if (e.type !== ValueErrorType.Union || field === undefined) return yield e;
+  if (!isPlainObject(e.value)) return yield { ...e, type: ValueErrorType.Object };
+  const named = e.value[field];
+  const variants = (e.schema as TUnion<TObject[]>).anyOf;
+  const i = variants.findIndex((v) => (v.properties[field] as { const?: unknown } | undefined)?.const === named);
+  if (i < 0) return yield { ...e, path: `${e.path}/${field}`, value: named };
+  for (const inner of e.errors[i] ?? []) yield* expand(inner, root);
+}
+
 function one(e: ValueError, opts: FormatOptions): FieldError {
   const sep = opts.separator ?? ' ';
-  const path = fieldPath(e.path, opts.prefix);
+  const path = fieldPath(e.path, opts.prefix) || (opts.rootName ?? '');
   if (e.type === ValueErrorType.ObjectAdditionalProperties) {
-    // The error's schema is the object: list what it allows. A top-level field keeps its own path.
-    const obj = e.schema as TObject;
+    const obj = e.schema as TObject & { keyMessage?: string };
+    // A record's field whose name breaks the key pattern: the record's key rule.
+    if (obj.keyMessage !== undefined) return { field: path, message: fill(obj.keyMessage, path, e.value) };
+    // Otherwise the error's schema is the object: list what it allows.
     const allowed = Object.keys(obj.properties).join(', ');
+    // "<path>: <rule>" style names the unknown field itself, at any depth.
+    if (sep === ': ') return { field: path, message: `${path}: unknown field (allowed: ${allowed})` };
+    // A top-level field keeps its own path.
     const key = e.path.slice(e.path.lastIndexOf('/') + 1);
     const parent = fieldPath(parentOf(e.path), opts.prefix);
     if (parent === '') return { field: path, message: `unknown field "${key}" (allowed: ${allowed})` };
@@ -66,10 +137,11 @@ function one(e: ValueError, opts: FormatOptions): FieldError {
     if (s.requiredMessage !== undefined) return { field: path, message: fill(s.requiredMessage, path, undefined) };
     if (!opts.requiredUsesRule) return { field: path, message: `${path} is required` };
   }
-  const isTypeError = EXPECTED[e.type] !== undefined || e.type === ValueErrorType.ObjectRequiredProperty;
+  const isTypeError =
+    (EXPECTED[e.type] !== undefined && !isFractional(e)) || e.type === ValueErrorType.ObjectRequiredProperty;
   const template = isTypeError && s.typeMessage !== undefined ? s.typeMessage : s.errorMessage;
   if (template !== undefined) return { field: path, message: fill(template, path, e.value) };
-  const rule = EXPECTED[e.type] ?? `is not valid (${e.message})`;
+  const rule = boundRule(e) ?? EXPECTED[e.type] ?? `is not valid (${e.message})`;
   return { field: path, message: `${path}${sep}${rule}` };
 }
 
@@ -77,7 +149,7 @@ function one(e: ValueError, opts: FormatOptions): FieldError {
 export function schemaErrors(schema: TSchema, value: unknown, opts: FormatOptions = {}): FieldError[] {
   const seen = new Set<string>();
   const out: FieldError[] = [];
-  for (const e of Value.Errors(schema, value)) {
+  for (const e of [...Value.Errors(schema, value)].flatMap((raw) => [...expand(raw, value)])) {
     const f = one(e, opts);
     // A missing field fails "required" and then its type: keep the first. Each unknown field counts.
     const key = e.type === ValueErrorType.ObjectAdditionalProperties ? e.path : f.field;

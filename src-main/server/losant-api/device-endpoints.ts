@@ -73,6 +73,26 @@ function validateStates(body: unknown, nowMs: number): string[] {
   });
 }
 
+/**
+ * The first steps of every HTTP use of `losant/{deviceId}/{channel}`, in this order: the caller
+ * (checked for `action` on that topic), then the application, then the device id's shape.
+ */
+async function topicCaller(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  appId: string,
+  deviceId: string,
+  channel: 'state' | 'command',
+  action: 'publish' | 'subscribe',
+): Promise<{ origin: Origin; topic: string; caller: Caller }> {
+  const origin = originOf(ctx, req);
+  const topic = `losant/${deviceId}/${channel}`;
+  const caller = await deviceCaller(ctx, req, origin, topic, action);
+  requireApp(ctx, appId);
+  requireIdShape(deviceId, 'Device');
+  return { origin, topic, caller };
+}
+
 /** What a device (or the platform) publishing on a device's topic over HTTP was allowed, and as whom. */
 export interface HttpPublish {
   origin: Origin;
@@ -94,11 +114,7 @@ export async function authorizeDevicePublish(
   deviceId: string,
   channel: 'state' | 'command',
 ): Promise<HttpPublish> {
-  const origin = originOf(ctx, req);
-  const topic = `losant/${deviceId}/${channel}`;
-  const caller = await deviceCaller(ctx, req, origin, topic, 'publish');
-  requireApp(ctx, appId);
-  requireIdShape(deviceId, 'Device');
+  const { origin, topic, caller } = await topicCaller(ctx, req, appId, deviceId, channel, 'publish');
   const who =
     caller.kind === 'device' ? { deviceId: caller.claims.sub, keyId: caller.key.id, topic } : { deviceId, topic };
   let allowed: Decision = { allowed: true, reason: 'publish.allowed', rule: 'admin token (the platform)' };
@@ -149,11 +165,7 @@ export async function authorizeDeviceRead(
   deviceId: string,
   channel: 'state' | 'command',
 ): Promise<void> {
-  const origin = originOf(ctx, req);
-  const topic = `losant/${deviceId}/${channel}`;
-  const caller = await deviceCaller(ctx, req, origin, topic, 'subscribe');
-  requireApp(ctx, appId);
-  requireIdShape(deviceId, 'Device');
+  const { origin, topic, caller } = await topicCaller(ctx, req, appId, deviceId, channel, 'subscribe');
   if (caller.kind !== 'device') return;
   const d = deliverDecision(caller.view, topic);
   if (d.allowed) return;

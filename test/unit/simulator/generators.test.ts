@@ -7,8 +7,8 @@ import {
   defaultBehaviour,
   makeGenerator,
   parseGeneratorSpec,
-  validateBehaviour,
 } from '../../../src-main/simulator/generators.ts';
+import { parseBehaviour } from '../../../src-main/core/behaviour-rules.ts';
 import { applyReactions, readCommand } from '../../../src-main/simulator/reactions.ts';
 import type { CommandReaction, Generator, SimBehaviour } from '../../../src-main/simulator/types.ts';
 
@@ -135,7 +135,7 @@ describe('makeGenerator', () => {
   });
 });
 
-describe('validateBehaviour', () => {
+describe('parseBehaviour (behaviour schema + cross-field rules)', () => {
   const ok: SimBehaviour = {
     attributes: {
       temp: { kind: 'float', min: 18, max: 26 },
@@ -151,14 +151,14 @@ describe('validateBehaviour', () => {
   };
 
   const errorsOf = (b: unknown) => {
-    const r = validateBehaviour(b);
+    const r = parseBehaviour(b);
     return r.ok ? [] : r.errors.map((e) => e.message);
   };
 
   it('accepts a full behaviour, the default one, and everySeconds null (on demand)', () => {
-    expect(validateBehaviour(ok)).toEqual({ ok: true, value: ok });
-    expect(validateBehaviour(defaultBehaviour()).ok).toBe(true);
-    expect(validateBehaviour({ attributes: {}, everySeconds: null }).ok).toBe(true);
+    expect(parseBehaviour(ok)).toEqual({ ok: true, value: ok });
+    expect(parseBehaviour(defaultBehaviour()).ok).toBe(true);
+    expect(parseBehaviour({ attributes: {}, everySeconds: null }).ok).toBe(true);
   });
 
   it('names the field and the rule', () => {
@@ -197,8 +197,8 @@ describe('validateBehaviour', () => {
       'attributes: may hold at most 50 attributes (got 51)',
     ]);
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, { kind: 'boolean' } as Generator]));
-    expect(validateBehaviour({ attributes: fifty, everySeconds: 0.1 }).ok).toBe(true);
-    expect(validateBehaviour({ attributes: {}, everySeconds: 86_400 }).ok).toBe(true);
+    expect(parseBehaviour({ attributes: fifty, everySeconds: 0.1 }).ok).toBe(true);
+    expect(parseBehaviour({ attributes: {}, everySeconds: 86_400 }).ok).toBe(true);
     for (const every of [0.05, 86_401, 0, -1, '5', undefined]) {
       expect(errorsOf({ attributes: {}, everySeconds: every })[0], String(every)).toMatch(
         /^everySeconds: must be a number from 0.1 to 86400, or null/,
@@ -217,6 +217,48 @@ describe('validateBehaviour', () => {
     expect(errorsOf({ ...base, qos: 2 })).toEqual(['qos: must be 0 or 1']);
     expect(errorsOf({ ...base, colour: 'red' })[0]).toMatch(/^colour: unknown field/);
     expect(errorsOf(null)).toEqual(['behaviour: must be an object {attributes, everySeconds, ...}']);
+  });
+
+  it('reports every problem at once: each bad name, and cross-field rules next to shape errors', () => {
+    expect(
+      errorsOf({
+        attributes: {
+          'bad name': { kind: 'boolean' },
+          'also bad': { kind: 'boolean' },
+          t: { kind: 'int', min: 2, max: 1 },
+        },
+        everySeconds: 1,
+        customPublish: [{ topic: 'a/+' }],
+        qos: 2,
+      }),
+    ).toEqual([
+      'attributes.bad name: the name must be 1-255 letters, digits, "_" or "-"',
+      'attributes.also bad: the name must be 1-255 letters, digits, "_" or "-"',
+      'qos: must be 0 or 1',
+      'attributes.t.max: must be ≥ min',
+      expect.stringMatching(/^customPublish\[0\]\.topic: /),
+    ]);
+  });
+
+  it("a generator's unknown field lists what its kind allows; a static object is at most 4096 bytes of JSON", () => {
+    expect(errorsOf({ attributes: { t: { kind: 'int', min: 1, max: 2, step: 1 } }, everySeconds: 1 })).toEqual([
+      'attributes.t.step: unknown field (allowed: kind, min, max)',
+    ]);
+    const big = { kind: 'static', value: { blob: 'x'.repeat(4096) } };
+    expect(errorsOf({ attributes: { b: big }, everySeconds: 1 })).toEqual([
+      'attributes.b.value: must be at most 4096 bytes as JSON',
+    ]);
+  });
+
+  it('a prefix places every path inside a request (simulator.add, createFleet)', () => {
+    const r = parseBehaviour({ attributes: { t: { kind: 'sine', min: 0, max: 1, periodSeconds: 0 } } }, 'behaviour');
+    expect(r.ok ? [] : r.errors).toEqual([
+      {
+        field: 'behaviour.everySeconds',
+        message: 'behaviour.everySeconds: must be a number from 0.1 to 86400, or null (on demand only)',
+      },
+      { field: 'behaviour.attributes.t.periodSeconds', message: 'behaviour.attributes.t.periodSeconds: must be > 0' },
+    ]);
   });
 });
 
