@@ -1,10 +1,15 @@
-// The contract's messages.* methods (docs/design.md §8a): request checks (every error names its
-// field) and the calls into the message tap. Publishing as the platform needs the broker in this
-// process; publishing as a device goes through a running simulation of it, whose key and secret
+// The contract's messages.* methods (docs/design.md §8a): requests checked by their schemas
+// (core/schemas/message-requests.ts; every error names its field) and the calls into the message
+// tap. Publishing as the platform needs the broker in this process; publishing as a device goes through a running simulation of it, whose key and secret
 // stay in the main process: the renderer names the simulation, never a secret.
 import type { PublishRequest, PublishResult, Res } from '../contract.ts';
-import { isId } from '../core/ids.ts';
-import { isPlainObject } from '../core/plain-object.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
+import {
+  MessageSubscribeRequest,
+  MessageSubscriptionIdRequest,
+  PublishRequestSchema,
+} from '../core/schemas/message-requests.ts';
+import { parseWith } from '../core/schemas/schema-errors.ts';
 import { validateTopicName } from '../core/topics.ts';
 import { ServiceError, validationError } from '../shared/errors.ts';
 import type { Simulator } from '../simulator/simulator.ts';
@@ -21,29 +26,21 @@ const SEEN_TIMEOUT_MS = 3000;
 
 export type PlatformPublish = (topic: string, payload: Buffer, opts: { qos: 0 | 1; retain: boolean }) => Promise<void>;
 
-function subId(req: unknown): string {
-  const id = isPlainObject(req) ? req.id : undefined;
-  if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id))
-    throw bad('id', `must be a message subscription id (16 lowercase hex characters), got ${JSON.stringify(id)}`);
-  return id;
+function parse<T extends TSchema>(schema: T, req: unknown): Static<T> {
+  const parsed = parseWith(schema, req);
+  if (!parsed.ok) throw validationError(parsed.errors);
+  return parsed.value;
 }
 
+const subId = (req: unknown): string => parse(MessageSubscriptionIdRequest, req).id;
+
 function publishRequest(req: unknown): Required<Omit<PublishRequest, 'simulationId'>> & { simulationId?: string } {
-  const r = isPlainObject(req) ? req : {};
-  if (typeof r.topic !== 'string') throw bad('topic', 'must be a string');
+  const r = parse(PublishRequestSchema, req);
   const topicError = validateTopicName(r.topic);
   if (topicError !== null) throw bad('topic', topicError);
   if (r.topic.startsWith('$')) throw bad('topic', 'topics starting with $ belong to the broker');
-  if (typeof r.payload !== 'string') throw bad('payload', 'must be a string (UTF-8 text)');
   if (Buffer.byteLength(r.payload) > MAX_PUBLISH_PAYLOAD)
-    throw bad('payload', `must be at most ${MAX_PUBLISH_PAYLOAD} bytes`);
-  if (r.qos !== undefined && r.qos !== 0 && r.qos !== 1) throw bad('qos', 'must be 0 or 1');
-  if (r.retain !== undefined && typeof r.retain !== 'boolean') throw bad('retain', 'must be true or false');
-  if (r.simulationId !== undefined && !isId(r.simulationId))
-    throw bad(
-      'simulationId',
-      `must be a simulation id (24 lowercase hex characters), got ${JSON.stringify(r.simulationId)}`,
-    );
+    throw bad('payload', `must be at most ${MAX_PUBLISH_PAYLOAD} bytes (got ${Buffer.byteLength(r.payload)})`);
   return {
     topic: r.topic,
     payload: r.payload,
@@ -55,10 +52,7 @@ function publishRequest(req: unknown): Required<Omit<PublishRequest, 'simulation
 
 export const messageHandlers = {
   'messages.subscribe': (tap: MessageTap, req: unknown): Res<'messages.subscribe'> => {
-    const r = isPlainObject(req) ? req : {};
-    if (typeof r.filter !== 'string') throw bad('filter', 'must be a string (an MQTT topic filter such as "#")');
-    if (r.deviceId !== undefined && !isId(r.deviceId))
-      throw bad('deviceId', `must be a device id (24 lowercase hex characters), got ${JSON.stringify(r.deviceId)}`);
+    const r = parse(MessageSubscribeRequest, req);
     return tap.subscribe(r.filter, r.deviceId);
   },
   'messages.list': (tap: MessageTap, req: unknown) => tap.list(subId(req)),

@@ -186,6 +186,18 @@ describe('bounds and the Publish box', () => {
     expect(await callError('messages.publish', { topic: 'a', payload: 1 })).toMatch(/payload: must be a string/);
     expect(await callError('messages.publish', { topic: 'a', payload: 'x', qos: 2 })).toMatch(/qos: must be 0 or 1/);
     expect(await callError('messages.list', { id: 'nope' })).toMatch(/id: must be a message subscription id/);
+    // Schema-checked (core/schemas/message-requests.ts): every wrong field named at once, with its value.
+    const many = await callError('messages.publish', { topic: 'a', payload: 1, qos: 2, retain: 'yes' });
+    expect(many).toMatch(/payload: must be a string/);
+    expect(many).toMatch(/qos: must be 0 or 1/);
+    expect(many).toMatch(/retain: must be true or false/);
+    expect(await callError('messages.subscribe', { filter: '#', deviceId: 'x' })).toMatch(
+      /deviceId: must be a device id .*got "x"/,
+    );
+    expect(await callError('messages.publish', { topic: 'a', payload: 'x', simulationId: 7 })).toMatch(
+      /simulationId: must be a simulation id .*got 7/,
+    );
+    expect(await callError('messages.clear', { id: 'ABCDEF0123456789' })).toMatch(/got "ABCDEF0123456789"/);
   });
 });
 
