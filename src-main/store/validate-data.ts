@@ -6,6 +6,7 @@
 // This checks shapes, enums, ids and integrity (unique ids, unique public keys, no secrets);
 // domain limits (name lengths, list sizes) are the service's input validation, not the store's.
 import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { ConnectionStatusRecord, DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
 import { parseWith, schemaErrors } from '../core/schemas/schema-errors.ts';
@@ -19,9 +20,18 @@ type Obj = Record<string, unknown>;
 
 const STORE_STYLE = { requiredUsesRule: true, separator: ': ' } as const;
 
-/** The first schema problem of `value`, named from `path`. */
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+/**
+ * The first schema problem of `value`, named from `path`. A compiled check answers first (about
+ * 20× quicker than walking TypeBox's error iterator, which was most of the cost of opening a
+ * 100,000-record store); only a value it refuses goes through schemaErrors for the message.
+ */
 function firstProblem(schema: TSchema, value: unknown, path: string): Problem {
-  return schemaErrors(schema, value, { ...STORE_STYLE, prefix: path })[0]?.message ?? null;
+  let check = compiled.get(schema);
+  if (!check) compiled.set(schema, (check = TypeCompiler.Compile(schema)));
+  if (check.Check(value)) return null;
+  return schemaErrors(schema, value, { ...STORE_STYLE, prefix: path })[0]?.message ?? `${path}: not valid`;
 }
 
 function eachItem(value: readonly unknown[], path: string, item: (v: unknown, p: string) => Problem): Problem {
