@@ -100,7 +100,8 @@ class LowdbStore extends MemoryStore {
   readonly #log: (line: string) => void;
 
   constructor(db: Low<StoreData>, log: (line: string) => void) {
-    super(db.data.applicationId, db.data);
+    // db.data was just parsed from the file (or made fresh): nobody else holds it.
+    super(db.data.applicationId, db.data, true);
     this.#db = db;
     this.#log = log;
     this.state.journal = new UndoJournal();
