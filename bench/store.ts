@@ -209,7 +209,7 @@ export async function benchStore(opts: BenchOptions): Promise<Section> {
       { name: 'store: load RSS at 100k (MB)', value: big.loadRssMB, limit: '< 300', met: big.loadRssMB < 300 },
     ],
     notes: [
-      '"old stall per write" is one synchronous JSON.stringify(document, null, 2) of the same store: how long each write held the event loop before keyport.json was serialised in slices of ≤ 4 ms (store-serializer.ts).',
+      '"old stall per write" is one synchronous JSON.stringify(document, null, 2) of the same store: how long each write held the event loop before keyport.json was serialised in slices of about 2 ms of work (store-serializer.ts).',
       '"idle p99" is the same monitor with the store open and nothing being written: the noise floor of the machine at that moment.',
       'Each create waits for its own rewrite of keyport.json (temp file, fsync, rename): the write time grows with the store, the event-loop delay does not.',
     ],

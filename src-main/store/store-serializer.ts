@@ -16,7 +16,7 @@
 import type { StoreData } from './store.ts';
 
 /** Work per slice before yielding to the event loop (ms). */
-export const SLICE_MS = 4;
+export const SLICE_MS = 2;
 /** How many records are serialised between two clock reads. */
 const CLOCK_EVERY = 32;
 
