@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only connect|publish|keys|tags|auth|fleet|cli|wire]`: what access keys cost
+// `npm run bench [-- --quick] [-- --only connect|publish|keys|tags|auth|fleet|cli|wire|store]`: what access keys cost
 // against plain aedes and mosquitto. Prints tables, writes bench/results/latest.json, and after a
 // full run (no --quick, no --only) also bench/results/reference.json (committed).
 // Everything runs on 127.0.0.1, every loop is bounded in count and time, and a watchdog ends the
@@ -15,13 +15,14 @@ import { benchPublish } from './publish.ts';
 import { benchTagScope } from './tag-scope.ts';
 import { benchDeviceAuth } from './device-auth.ts';
 import { benchWire } from './wire.ts';
+import { benchStore } from './store.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
 import { renderReadmeSection } from './lib/readme.ts';
 import { renderTable } from './lib/table.ts';
 import './lib/cleanup.ts';
 import { mosquittoVersion } from './lib/mosquitto.ts';
 
-const SECTIONS = ['connect', 'publish', 'keys', 'tags', 'auth', 'fleet', 'cli', 'wire'] as const;
+const SECTIONS = ['connect', 'publish', 'keys', 'tags', 'auth', 'fleet', 'cli', 'wire', 'store'] as const;
 type SectionId = (typeof SECTIONS)[number];
 const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   connect: benchConnect,
@@ -32,11 +33,12 @@ const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   fleet: benchFleet,
   cli: benchCliStart,
   wire: benchWire,
+  store: benchStore,
 };
 
 function usage(msg: string): never {
   process.stderr.write(
-    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|tags|auth|fleet|cli|wire[,…]] | --readme\n`,
+    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|tags|auth|fleet|cli|wire|store[,…]] | --readme\n`,
   );
   process.exit(2);
 }

@@ -24,6 +24,9 @@ const MAX_DEPTH = 256;
  * for a whole document), or null.
  */
 export function findPrototypeKey(value: unknown, root: string): string | null {
+  // The walk below names every node's path as it goes; most values have no such key, and a
+  // 100,000-record store document took ~0.7 s that way. Look first, name only what is found.
+  if (!hasPrototypeKey(value, 0)) return null;
   const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: root, depth: 0 }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { v, path, depth } = item;
@@ -48,6 +51,19 @@ export function findPrototypeKey(value: unknown, root: string): string | null {
     }
   }
   return null;
+}
+
+/** Whether an own prototype key is anywhere in `value` (the same walk, no paths built). */
+function hasPrototypeKey(v: unknown, depth: number): boolean {
+  if (typeof v !== 'object' || v === null || depth > MAX_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (const item of v) if (hasPrototypeKey(item, depth + 1)) return true;
+    return false;
+  }
+  for (const k of Object.keys(v)) {
+    if (isPrototypeKey(k) || hasPrototypeKey((v as Record<string, unknown>)[k], depth + 1)) return true;
+  }
+  return false;
 }
 
 /** Why a key is refused, without the path: `the property name "__proto__" is not allowed (…)`. */

@@ -102,15 +102,23 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * What a file is written from: its whole text or bytes, or slices of text produced while it is
+ * written (store-serializer.ts: a big store is serialised a few milliseconds at a time).
+ */
+export type FileData = string | Uint8Array | AsyncIterable<string>;
+
 /** Writes a fresh temp file for `file` with `data`, fsynced, mode `mode`. Returns its path. */
-async function writeTemp(file: string, data: string | Uint8Array, mode: number): Promise<string> {
+async function writeTemp(file: string, data: FileData, mode: number): Promise<string> {
   const temp = tempFileFor(file);
   tempFilesInFlight.add(temp);
   try {
     const handle = await open(temp, 'wx', mode);
     try {
       await handle.chmod(mode); // the umask may have narrowed it; never widened past `mode`
-      await handle.writeFile(data);
+      if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+      // Each writeFile on a handle goes on from where the last one stopped.
+      else for await (const slice of data) await handle.writeFile(slice);
       await handle.sync();
     } finally {
       await handle.close();
@@ -132,11 +140,7 @@ async function removeTemp(temp: string): Promise<void> {
  * `mode`, default 0600), fsyncs it, renames it over `file`, fsyncs the directory. On failure the
  * temp file is removed, `file` is untouched, and a FileWriteError says what went wrong.
  */
-export async function writeFileAtomic(
-  file: string,
-  data: string | Uint8Array,
-  options: AtomicWriteOptions = {},
-): Promise<void> {
+export async function writeFileAtomic(file: string, data: FileData, options: AtomicWriteOptions = {}): Promise<void> {
   const mode = options.mode ?? 0o600;
   let temp: string | undefined;
   try {

@@ -26,6 +26,7 @@ import type { Adapter } from 'lowdb';
 import { writeFileAtomic, type AtomicWriteOptions } from '../shared/atomic-write.ts';
 import { MemoryStore, newApplicationId } from './memory-store.ts';
 import { STORE_VERSION, StoreFileError } from './store.ts';
+import { serializeStoreData } from './store-serializer.ts';
 import { UndoJournal } from './undo-journal.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
 import type { Store, StoreData } from './store.ts';
@@ -75,13 +76,21 @@ class KeyportFile implements Adapter<StoreData> {
   }
 
   async write(data: StoreData): Promise<void> {
-    // Serialised here, synchronously, before any await: later changes cannot leak into this write.
-    // (Low.write() calls this before its own first await.)
-    const text = `${JSON.stringify(data, null, 2)}\n`;
+    // `data` was built synchronously when this write started (its arrays are fresh, its records
+    // frozen), so later changes cannot leak into this write even though it is serialised slice by
+    // slice while the event loop goes on (store-serializer.ts). Low.write() calls this before its
+    // own first await.
+    let bytes = 0;
+    const slices = async function* (): AsyncGenerator<string> {
+      for await (const slice of serializeStoreData(data)) {
+        bytes += Buffer.byteLength(slice);
+        yield slice;
+      }
+    };
     const atomic: AtomicWriteOptions = { mode: 0o600 };
     if (this.options.beforeRename) atomic.beforeRename = this.options.beforeRename;
-    await writeFileAtomic(this.file, text, atomic);
-    this.options.onWrite?.({ bytes: Buffer.byteLength(text) });
+    await writeFileAtomic(this.file, slices(), atomic);
+    this.options.onWrite?.({ bytes });
   }
 }
 
@@ -91,7 +100,8 @@ class LowdbStore extends MemoryStore {
   readonly #log: (line: string) => void;
 
   constructor(db: Low<StoreData>, log: (line: string) => void) {
-    super(db.data.applicationId, db.data);
+    // db.data was just parsed from the file (or made fresh): nobody else holds it.
+    super(db.data.applicationId, db.data, true);
     this.#db = db;
     this.#log = log;
     this.state.journal = new UndoJournal();

@@ -133,6 +133,24 @@ describe('openLowdbStore: refusing a bad file', () => {
 });
 
 describe('openLowdbStore: writing', () => {
+  it('hands out records read from the file frozen all the way down (frozen in place at load)', async () => {
+    const dir = await tempDir();
+    const first = await open(dir);
+    const device = makeDevice({ tags: [{ key: 'a', value: '1' }] });
+    await first.putDevice({ ...device, lastState: { time: device.creationDate, data: { t: { c: 1 } } } });
+    await first.putKey(makeKeyRecord({ pubTopics: ['x'] }));
+    await first.close();
+    const reopened = await open(dir);
+    const read = reopened.getDevice(device.id)!;
+    expect(Object.isFrozen(read)).toBe(true);
+    expect(Object.isFrozen(read.tags[0])).toBe(true);
+    expect(Object.isFrozen((read.lastState!.data as { t: object }).t)).toBe(true);
+    expect(Object.isFrozen(reopened.listKeys()[0]!.pubTopics)).toBe(true);
+    expect(() => {
+      (read.tags[0] as { value: string }).value = 'changed';
+    }).toThrow(TypeError);
+  });
+
   it('coalesces 200 rapid puts into fewer writes, and all survive reopen', async () => {
     const dir = await tempDir();
     let writes = 0;
