@@ -38,19 +38,25 @@ const info = await new Promise((ok, fail) => {
 });
 
 const token = readFileSync(info.adminTokenFile, 'utf8').trim();
+/**
+ * @param {string} method
+ * @param {unknown} req
+ */
 async function rpc(method, req) {
   const res = await fetch(`http://127.0.0.1:${info.http}/rpc/${method}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(req),
   });
-  const reply = await res.json();
+  const reply = /** @type {{ ok: boolean; result: unknown; error?: { message: string } }} */ (await res.json());
   if (!reply.ok) throw new Error(`${method}: ${reply.error?.message}`);
   return reply.result;
 }
 
 try {
-  const d = await rpc('devices.create', { name: 'Greenhouse sensor', tags: [{ key: 'site', value: 'greenhouse' }] });
+  const d = /** @type {{ id: string }} */ (
+    await rpc('devices.create', { name: 'Greenhouse sensor', tags: [{ key: 'site', value: 'greenhouse' }] })
+  );
   await rpc('keys.create', { name: 'greenhouse key', description: 'The greenhouse sensors', deviceIds: [d.id] });
   await rpc('simulator.runScenario', { name: 'inactive-key' });
   const browser = await chromium.launch({

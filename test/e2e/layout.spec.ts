@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // At 900×600 every view is usable: the sidebar collapses to a toggle, tables wrap, and no view
 // scrolls sideways (document.scrollingElement.scrollWidth <= clientWidth). Screenshots of
 // Decisions, Simulator and Access Keys at 900×600 go to test-results/screenshots/after-*.png.

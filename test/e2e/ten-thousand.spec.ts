@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // 10,000 devices stay smooth (issue 15 item 4): the Devices view draws one page of rows, pages to
 // the last device, and the frame time while scrolling is measured and printed (an annotation and
 // the console), never asserted: timing belongs in `npm run bench`, not in the suite.
