@@ -26,8 +26,11 @@ const serverFile = (i: number): string => join(process.cwd(), 'test-results', `e
 /** Everything server `i` writes to stderr (its log), for specs that assert on log lines. */
 const serverLogFile = (i: number): string => join(process.cwd(), 'test-results', `e2e-server-${i}.log`);
 
-export function startServer(i: number): Promise<{ info: E2eServer; child: ChildProcess }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keyport-e2e-'));
+/** Start server `i` in a fresh temp data dir, or in `dataDir` (a spec that writes its store first). */
+export function startServer(
+  i: number,
+  dataDir = mkdtempSync(join(tmpdir(), 'keyport-e2e-')),
+): Promise<{ info: E2eServer; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [
