@@ -4,6 +4,7 @@
 // Decisions, Simulator and Access Keys at 900×600 go to test-results/screenshots/after-*.png.
 // Only adds its own data to its worker's server.
 import { expect, test, type Page } from '@playwright/test';
+import mqtt from 'mqtt';
 import { openView, rpc as rpcCall, serverInfo } from './server.ts';
 
 const info = serverInfo();
@@ -100,5 +101,35 @@ for (const hash of [
     if (hash === '#/decisions' || hash === '#/simulator' || hash === '#/keys') {
       await page.screenshot({ path: `${shots}/after-${hash.slice(2)}.png` });
     }
+  });
+}
+
+// The narrow table hides its Topic column (the topic moves under the rule). Its hidden cells must
+// not lay the topic out in a zero-wide cell: that made every PUBLISH row ~490 px tall, so at
+// 1280×800 (a content box under 980 px) only two decisions fitted on the screen.
+for (const [width, height] of [
+  [1280, 800],
+  [900, 600],
+] as const) {
+  test(`a PUBLISH row with a long topic stays one row high at ${width}×${height}`, async ({ browser }) => {
+    const d = await rpc<{ id: string }>('devices.create', { name: `layout publisher ${width}` });
+    const k = await rpc<{ accessKey: { key: string }; secret: string }>('keys.create', { deviceIds: [d.id] });
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${info.mqtt}`, {
+      clientId: d.id,
+      username: k.accessKey.key,
+      password: k.secret,
+      reconnectPeriod: 0,
+    });
+    await c.publishAsync(`losant/${d.id}/state`, JSON.stringify({ data: { temp: 21.5 } }), { qos: 1 });
+    await c.endAsync();
+    const p = await browser.newPage({ viewport: { width, height } });
+    await p.goto(info.uiUrl);
+    await openView(p, info, `#/decisions/${d.id}`);
+    const row = p.locator('[data-testid="decision-row"]', { hasText: 'publish.allowed' }).first();
+    await expect(row).toBeVisible();
+    const box = await row.boundingBox();
+    // Two lines of rule and two of topic at most; the broken layout gave ~490 px.
+    expect(box!.height, 'the PUBLISH row height').toBeLessThan(120);
+    await p.close();
   });
 }
