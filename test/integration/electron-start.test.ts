@@ -6,7 +6,19 @@
 // (KEYPORT_ELECTRON_DIR, electron_config_cache): the real node_modules/electron is never written.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -39,15 +51,31 @@ const children = new Set<number>();
 const scratch: string[] = [];
 const mirrors: FakeMirror[] = [];
 
+/**
+ * A checkout of the project as a fresh clone has it (sources, configs, scripts; node_modules linked
+ * to the real one), so `electron-vite dev` builds into ITS out/ and never rewrites this checkout's
+ * out/main while `npm test` runs Playwright against the built app at the same time.
+ */
+function projectCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keyport-start-'));
+  scratch.push(dir);
+  const needed = ['package.json', 'electron.vite.config.ts', 'svelte.config.js', 'tsconfig.json', 'tsconfig.node.json'];
+  for (const entry of [...needed, 'tsconfig.web.json', 'scripts', 'src-main', 'src-renderer', 'resources']) {
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
 /** Runs a script with only the Electron settings a test gives it (none inherited from the shell). */
-async function run(script: string, env: Record<string, string>): Promise<Run> {
+async function run(script: string, env: Record<string, string>, cwd = ROOT): Promise<Run> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) => !/^(electron_|npm_config_electron|npm_package_config_electron|force_no_cache)/i.test(k),
     ),
   );
-  const child = spawn(process.execPath, [join(ROOT, 'scripts', script)], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [join(cwd, 'scripts', script)], {
+    cwd,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so cleanup can reach electron-vite and the stand-in
@@ -149,8 +177,9 @@ describe('npm start (scripts/start.mjs) with a fake Electron mirror', { timeout:
   it('downloads, verifies, unpacks and launches Electron through electron-vite dev', { timeout: 120_000 }, async () => {
     const s = setup();
     const m = await mirror(goodRelease());
+    const project = projectCopy();
     const t0 = Date.now();
-    const r = await run('start.mjs', envFor(s, m.url));
+    const r = await run('start.mjs', envFor(s, m.url), project);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(0);
 
@@ -168,7 +197,7 @@ describe('npm start (scripts/start.mjs) with a fake Electron mirror', { timeout:
     const rec = JSON.parse(readFileSync(s.record, 'utf8'));
     expect(rec.error).toBeUndefined();
     expect(rec.argv).toEqual(['.']);
-    expect(rec.cwd).toBe(ROOT);
+    expect(rec.cwd).toBe(project);
     expect(rec.main).toBe('out/main/index.js');
     expect(rec.mainExists).toBe(true);
     expect(rec.mainMtimeMs).toBeGreaterThanOrEqual(t0);
