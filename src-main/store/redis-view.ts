@@ -13,12 +13,10 @@ import type { StoreState } from './memory-store.ts';
 import type { ChangeEntry } from './redis-changes.ts';
 import { deepFreeze, deviceParts, keyParts, type AnyRecord, type Kind, type Parts } from './redis-layout.ts';
 import { recordFrom } from './redis-load.ts';
+import type { ExternalChange } from './store.ts';
 import { UndoJournal } from './undo-journal.ts';
 
-/** A device or key changed by ANOTHER node, as this node's view saw it change. */
-export type ExternalChange =
-  | { kind: 'device'; before: Device | undefined; after: Device | undefined }
-  | { kind: 'key'; before: AccessKeyRecord | undefined; after: AccessKeyRecord | undefined };
+export type { ExternalChange };
 
 interface Tracked {
   pending: number;
