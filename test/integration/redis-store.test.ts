@@ -107,6 +107,31 @@ describe('two Redis stores on one Redis', () => {
     }
   });
 
+  it('a lazy write sends only the live part it changed, whatever the node’s view holds of the rest', async () => {
+    const { a, prefix } = await pair();
+    const d = makeDevice();
+    const k = makeKeyRecord();
+    await a.putDevice(d);
+    await a.putKey(k);
+    // Another writer's edits that A has not seen yet (written behind its back, no change entry).
+    const { connectionStatus: _c, lastState: _l, ...rec } = { ...d, name: 'edited elsewhere' };
+    await raw.hset(`${prefix}device:${d.id}`, 'rec', JSON.stringify(rec));
+    const { lastUsed: _u, ...keyRec } = { ...k, status: 'inactive' as const };
+    await raw.hset(`${prefix}key:${k.id}`, 'rec', JSON.stringify(keyRec));
+    const status = a.putConnectionStatus(d.id, { ...CONNECTED });
+    const state = a.putLastState(d.id, { time: '2026-03-01T00:00:00.000Z', data: { t: 1 } });
+    const used = a.putKey({ ...k, lastUsed: '2026-03-01T00:00:00.000Z' }, { lazy: true });
+    await a.flush();
+    await Promise.all([status, state, used]);
+    const device = await raw.hgetall(`${prefix}device:${d.id}`);
+    expect(JSON.parse(device.rec!)).toMatchObject({ name: 'edited elsewhere' });
+    expect(JSON.parse(device.cs!)).toEqual(CONNECTED);
+    expect(JSON.parse(device.ls!)).toEqual({ time: '2026-03-01T00:00:00.000Z', data: { t: 1 } });
+    const key = await raw.hgetall(`${prefix}key:${k.id}`);
+    expect(JSON.parse(key.rec!)).toMatchObject({ status: 'inactive' });
+    expect(JSON.parse(key.lu!)).toBe('2026-03-01T00:00:00.000Z');
+  });
+
   it('concurrent writers converge: both views end equal to what a fresh open reads', async () => {
     const { a, b, prefix } = await pair();
     const shared = Array.from({ length: 20 }, () => makeDevice());
