@@ -12,10 +12,11 @@
 // LAZY_WRITE_MS and then written together (ioredis auto-pipelining sends them as one pipeline);
 // they write only the live part they changed, so they never undo another node's edit.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { AccessKeyRecord, ConnectionStatus, Device, DeviceState } from '../core/types.ts';
 import { MemoryStore } from './memory-store.ts';
 import { ChangeFollower } from './redis-changes.ts';
+import { connectRedis, redactRedisUrl, reportErrors } from './redis-connect.ts';
 import {
   changedParts,
   DEFAULT_PREFIX,
@@ -43,14 +44,6 @@ interface LazyWrite {
   kind: Kind;
   id: string;
   parts: Set<string>;
-}
-
-/** The URL without a password, for messages. */
-export function redactRedisUrl(url: string): string {
-  return url.replace(
-    /\/\/([^@/]*)@/,
-    (_m, auth: string) => `//${auth.includes(':') ? auth.split(':')[0] + ':***' : '***'}@`,
-  );
 }
 
 export class RedisStore extends MemoryStore {
@@ -95,8 +88,8 @@ export class RedisStore extends MemoryStore {
   }
 
   /** Starts following the other nodes' changes from where the snapshot was read. */
-  async follow(from: { fromId: string; n: number }): Promise<void> {
-    const follower = new ChangeFollower(this.#redis.duplicate(), this.#keys.changes, from, {
+  async follow(from: { fromId: string; n: number }, connection: Redis): Promise<void> {
+    const follower = new ChangeFollower(connection, this.#keys.changes, from, {
       apply: (e) => this.#view.apply(e),
       reload: () => this.#reload(),
       log: this.#log,
@@ -130,10 +123,6 @@ export class RedisStore extends MemoryStore {
 
   #assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
-  }
-
-  #hash(kind: Kind, id: string): string {
-    return kind === 'device' ? this.#keys.device(id) : this.#keys.key(id);
   }
 
   /** Runs one write script; settles the view's tracking unless an entry for it will come. */
@@ -317,27 +306,12 @@ export class RedisStore extends MemoryStore {
  */
 export async function openRedisStore(url: string, opts: RedisStoreOptions = {}): Promise<RedisStore> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  if (!/^rediss?:\/\//.test(url))
-    throw new Error(`--cluster: ${JSON.stringify(redactRedisUrl(url))} is not a redis:// or rediss:// URL`);
-  const redis = new Redis(url, { lazyConnect: true, enableAutoPipelining: true });
-  let lastError = '';
-  redis.on('error', (err: Error) => {
-    if (err.message === lastError) return; // ioredis repeats it on every reconnect attempt
-    lastError = err.message;
-    log(`keyport: Redis ${redactRedisUrl(url)}: ${err.message}`);
-  });
-  redis.on('ready', () => (lastError = ''));
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactRedisUrl(url)}: ${(err as Error).message}`, { cause: err });
-  }
+  const redis = await connectRedis(url, log);
   try {
     const keys = redisKeys(opts.prefix ?? DEFAULT_PREFIX);
     const snapshot = await loadSnapshot(redis, keys);
     const store = new RedisStore(redis, keys, snapshot, log);
-    await store.follow(snapshot);
+    await store.follow(snapshot, reportErrors(redis.duplicate(), `${redactRedisUrl(url)} (change stream)`, log));
     return store;
   } catch (err) {
     redis.disconnect();

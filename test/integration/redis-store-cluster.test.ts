@@ -136,7 +136,7 @@ describe('two nodes on one Redis store', () => {
     const flaggedOnA = nextStatus(a, device.id, (d) => d.connectionStatus?.scopeChangedSinceConnect === true);
     const flaggedOnB = nextStatus(b, device.id, (d) => d.connectionStatus?.scopeChangedSinceConnect === true);
     await a.rt.service.devices.setTags(device.id, [{ key: 'colour', value: 'blue' }]);
-    // B's session follows the change (§4: it stays connected, marked), and B's status write
+    // B's session follows the change (docs/design.md §4: it stays connected, marked), and B's status write
     // reaches A through Redis.
     await flaggedOnB;
     expect(b.rt.broker.sessions.forDevice(device.id)?.scopeChangedSinceConnect).toBe(true);
