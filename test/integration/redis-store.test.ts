@@ -180,6 +180,19 @@ describe('two Redis stores on one Redis', () => {
     expect(b.getKeyByKey(k1.key)?.id).toBe(k1.id);
   });
 
+  it('after its connections are cut, a node resumes the stream where it was: nothing is missed', async () => {
+    const { a, b } = await pair();
+    const first = makeDevice({ name: 'before the cut' });
+    await a.putDevice(first);
+    await b.caughtUp();
+    // Every connection but this test's own is dropped by Redis; ioredis reconnects them.
+    await raw.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    const during = Array.from({ length: 5 }, (_, i) => makeDevice({ name: `after the cut ${i}` }));
+    await Promise.all(during.map((d) => a.putDevice(d)));
+    await b.caughtUp();
+    expect(b.listDevices().map((d) => d.name)).toEqual(['before the cut', ...during.map((d) => d.name)]);
+  });
+
   it('a node that missed changes (the stream trimmed past it) reloads and catches up', async () => {
     const logs: string[] = [];
     const prefix = `t${++n}:`;
