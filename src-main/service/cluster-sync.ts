@@ -8,9 +8,9 @@ import type { ExternalChange } from '../store/store.ts';
 import type { ServiceEvents } from './events.ts';
 import { publicKey } from './keys.ts';
 
-/** What a store that other nodes write to offers (RedisStore). */
+/** What a store that other nodes write to offers (RedisStore); other stores lack it. */
 export interface SharedStore {
-  onExternalChange(listener: (c: ExternalChange) => void): () => void;
+  onExternalChange?(listener: (c: ExternalChange) => void): () => void;
 }
 
 /** Everything of a device but its live bookkeeping, to tell an edit from a status change. */
@@ -51,8 +51,12 @@ function keyEvents(
   else events.emit('key.updated', { before: publicKey(before), after: publicKey(after) });
 }
 
-/** Sends the service's events for every change another node makes. Returns the unsubscribe. */
+/**
+ * Sends the service's events for every change another node makes. Returns the unsubscribe. A store
+ * no other node writes to (lowdb, memory) has nothing to follow: a no-op, so callers need not ask.
+ */
 export function followClusterChanges(service: { events: TypedEmitter<ServiceEvents> }, store: SharedStore): () => void {
+  if (!store.onExternalChange) return () => undefined;
   return store.onExternalChange((c) => {
     if (c.kind === 'device') deviceEvents(service.events, c.before, c.after);
     else keyEvents(service.events, c.before, c.after);

@@ -1,5 +1,6 @@
-// The persistence interface. Two implementations pass one contract suite:
-// the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
+// The persistence interface. Three implementations pass one contract suite:
+// the lowdb one (lowdb-store.ts, a JSON file in the data directory), an in-memory one (memory-store.ts)
+// and the clustered one (redis-store.ts, shared by several nodes through Redis).
 import type { AccessKeyRecord, ConnectionStatus, Device, DeviceState, TagMatch } from '../core/types.ts';
 import { STORE_VERSION } from '../core/schemas/store-file-schema.ts';
 
