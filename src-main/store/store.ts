@@ -1,9 +1,15 @@
-// The persistence interface. Two implementations pass one contract suite:
-// the lowdb one (lowdb-store.ts, a JSON file in the data directory) and an in-memory one (memory-store.ts).
+// The persistence interface. Three implementations pass one contract suite:
+// the lowdb one (lowdb-store.ts, a JSON file in the data directory), an in-memory one (memory-store.ts)
+// and the clustered one (redis-store.ts, shared by several nodes through Redis).
 import type { AccessKeyRecord, ConnectionStatus, Device, DeviceState, TagMatch } from '../core/types.ts';
 import { STORE_VERSION } from '../core/schemas/store-file-schema.ts';
 
 export { STORE_VERSION };
+
+/** A device or key changed by another node (stores shared by several nodes). */
+export type ExternalChange =
+  | { kind: 'device'; before: Device | undefined; after: Device | undefined }
+  | { kind: 'key'; before: AccessKeyRecord | undefined; after: AccessKeyRecord | undefined };
 
 /** The whole persisted document (keyport.json). Holds verifiers, never secrets. */
 export interface StoreData {
@@ -74,6 +80,11 @@ export interface Store {
 
   /** Resolves when every write so far is durable. */
   flush(): Promise<void>;
+  /**
+   * Stores shared by several Keyport nodes (the Redis store) only: devices and keys changed by
+   * ANOTHER node, after this node's reads show the change. Returns the unsubscribe.
+   */
+  onExternalChange?(listener: (c: ExternalChange) => void): () => void;
   close(): Promise<void>;
 }
 
