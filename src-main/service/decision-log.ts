@@ -28,7 +28,7 @@ export interface DecisionLogOptions {
 const TRANSPORTS = new Set(['tcp', 'ws', 'tls', 'http']);
 const ACTION_SET = new Set<string>(ACTIONS);
 const REASONS = new Set<string>(REASON_CODES);
-const OPTIONAL = ['deviceId', 'keyId', 'sourceAddress', 'forwardedFor', 'peerAddress', 'topic'] as const;
+const OPTIONAL = ['deviceId', 'keyId', 'sourceAddress', 'forwardedFor', 'peerAddress', 'topic', 'node'] as const;
 
 /** One line of the log as a DecisionEvent, or null when it is not one (a line cut by a crash). */
 export function parseDecisionLine(line: string): DecisionEvent | null {
