@@ -51,6 +51,7 @@ export class ClusterDecisions {
   #queue: DecisionEvent[] = [];
   #dropped = 0;
   #flushing = false;
+  #flushed: Promise<void> = Promise.resolve();
   #scheduled = false;
   #closed = false;
   #lastId: string;
@@ -122,7 +123,7 @@ export class ClusterDecisions {
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flush();
+      this.#flushed = this.#flush();
     });
   }
 
@@ -134,7 +135,15 @@ export class ClusterDecisions {
         const batch = this.#queue.splice(0, this.#o.batch);
         const p = this.#writer.pipeline();
         for (const e of batch)
-          p.xadd(this.#o.key, 'MAXLEN', '~', this.#o.maxLen, '*', 'e', JSON.stringify({ ...e, node: this.#o.nodeId }));
+          p.xadd(
+            this.#o.key,
+            'MAXLEN',
+            '~',
+            this.#o.maxLen,
+            '*',
+            'e',
+            JSON.stringify(e.node === undefined ? { ...e, node: this.#o.nodeId } : e),
+          );
         const results = (await p.exec()) ?? [];
         const failed = batch.filter((_, i) => results[i]?.[0]);
         this.counts.appended += batch.length - failed.length;
@@ -215,6 +224,7 @@ export class ClusterDecisions {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#off();
+    await this.#flushed; // one in flight finishes, then what is still queued goes
     await this.#flush();
     this.#closed = true;
     this.#reader.disconnect(); // it may be blocked in XREAD: QUIT would wait for the block to end
