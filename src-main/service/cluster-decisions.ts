@@ -75,10 +75,10 @@ export class ClusterDecisions {
       batch: 500,
       ...opts,
     };
-    const writer = await connectRedis({ url: o.url, role: 'decisions writer', warn: o.warn });
+    const writer = await connectRedis({ url: o.url, nodeId: o.nodeId, role: 'decisions writer', warn: o.warn });
     let reader: Redis;
     try {
-      reader = await connectRedis({ url: o.url, role: 'decisions reader', warn: o.warn, offlineQueue: true });
+      reader = await connectRedis({ url: o.url, nodeId: o.nodeId, role: 'decisions reader', warn: o.warn, offlineQueue: true });
     } catch (err) {
       await closeRedis(writer);
       throw err;

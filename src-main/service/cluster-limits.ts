@@ -71,11 +71,11 @@ export class ClusterLimits implements LimitsPeers {
 
   static async start(opts: ClusterLimitsOptions): Promise<ClusterLimits> {
     const o: Required<ClusterLimitsOptions> = { prefix: 'keyport:', ...opts };
-    const redis = await connectRedis({ url: o.url, role: 'limits', warn: o.warn });
+    const redis = await connectRedis({ url: o.url, nodeId: o.nodeId, role: 'limits', warn: o.warn });
     let sub: Redis;
     try {
       // Subscriptions are renewed by ioredis after a reconnect; the offline queue lets it do so.
-      sub = await connectRedis({ url: o.url, role: 'bans subscriber', warn: o.warn, offlineQueue: true });
+      sub = await connectRedis({ url: o.url, nodeId: o.nodeId, role: 'bans subscriber', warn: o.warn, offlineQueue: true });
     } catch (err) {
       await closeRedis(redis);
       throw err;

@@ -91,7 +91,7 @@ export class ClusterNodes {
     };
     if (o.ttlMs <= o.heartbeatMs)
       throw new Error(`cluster ttlMs (${o.ttlMs}) must be longer than heartbeatMs (${o.heartbeatMs})`);
-    const redis = await connectRedis({ url: o.url, role: 'node registry', warn: o.warn });
+    const redis = await connectRedis({ url: o.url, nodeId: o.nodeId, role: 'node registry', warn: o.warn });
     const self = new ClusterNodes(o, redis);
     await self.beat(); // registered, and the others known, before start resolves
     self.#timer = setInterval(() => void self.beat(), o.heartbeatMs);

@@ -68,6 +68,8 @@ export interface RedisConnectOptions {
   url: string;
   /** What the connection is for, in log lines ("decisions reader"). */
   role: string;
+  /** The node's id: with the role, the connection's name in CLIENT LIST (`keyport-<node>-<role>`). */
+  nodeId: string;
   warn: Warn;
   /** Commands wait for a reconnect instead of failing at once (the blocking reader). */
   offlineQueue?: boolean;
@@ -82,7 +84,7 @@ export async function connectRedis(opts: RedisConnectOptions): Promise<Redis> {
     retryStrategy: (times) => Math.min(times * 100, 1000),
     // A command on a dead connection fails after one retry rather than twenty; callers retry themselves.
     maxRetriesPerRequest: 1,
-    connectionName: `keyport-${opts.role.replace(/\s+/g, '-')}`,
+    connectionName: `keyport-${opts.nodeId}-${opts.role.replace(/\s+/g, '-')}`,
   };
   const redis = new Redis(opts.url, options);
   redis.on('error', (err: Error) =>

@@ -8,7 +8,7 @@ import { rateLimitedWarn } from '../../../src-main/service/cluster-redis.ts';
 import { DecisionFeed } from '../../../src-main/service/decision-feed.ts';
 import type { NewDecision } from '../../../src-main/shared/ports.ts';
 import { within } from '../../helpers/mqtt-clients.ts';
-import { startRedis, type RedisServer } from '../../helpers/redis-server.ts';
+import { freePort, startRedis, type RedisServer } from '../../helpers/redis-server.ts';
 
 let redis: RedisServer;
 const open: ClusterDecisions[] = [];
@@ -68,8 +68,15 @@ describe('cluster decision stream', () => {
     for (let i = 0; i < 5; i++) y.feed.record(decision(i));
     await merged(x.feed, 'y', 5);
     const admin = new Redis(redis.url);
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes'); // every node connection drops
-    for (let i = 5; i < 20; i++) y.feed.record(decision(i)); // queued on y while it reconnects
+    // x's reader drops; y appends before x is back (ioredis reconnects after 100 ms at the earliest).
+    const list = (await admin.client('LIST')) as string;
+    const readerId = /id=(\d+) .*name=keyport-x-decisions-reader/.exec(list)?.[1];
+    expect(readerId).toBeDefined();
+    await admin.client('KILL', 'ID', readerId!);
+    for (let i = 5; i < 10; i++) y.feed.record(decision(i));
+    await merged(x.feed, 'y', 10);
+    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes'); // now every node connection drops
+    for (let i = 10; i < 20; i++) y.feed.record(decision(i)); // queued on y while it reconnects
     await merged(x.feed, 'y', 20);
     const rules = x.feed
       .list()
@@ -120,5 +127,22 @@ describe('cluster decision stream', () => {
     expect(d.counts.dropped).toBeGreaterThanOrEqual(90);
     expect(lines.filter((l) => l.includes('not sent to the cluster stream'))).toHaveLength(1);
     await d.close(); // returns although Redis is gone
+  });
+});
+
+describe('cluster decision stream, no Redis', () => {
+  it('fails to start with an error naming the role and the URL without its password', async () => {
+    const port = await freePort(); // nothing listens there
+    const feed = new DecisionFeed(10);
+    const start = ClusterDecisions.start({
+      url: `redis://:pw-123@127.0.0.1:${port}`,
+      nodeId: 'n',
+      feed,
+      warn: () => {},
+    });
+    await expect(start).rejects.toThrow(
+      /cannot reach Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/? \(decisions writer\)/,
+    );
+    await expect(start).rejects.not.toThrow(/pw-123/);
   });
 });
