@@ -38,6 +38,11 @@ export function parseDecisionLine(line: string): DecisionEvent | null {
   } catch {
     return null;
   }
+  return parseDecisionObject(v);
+}
+
+/** A parsed JSON value as a DecisionEvent, or null when it is not one (the cluster stream's entries too). */
+export function parseDecisionObject(v: unknown): DecisionEvent | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
   if (typeof o.seq !== 'number' || !Number.isInteger(o.seq) || o.seq < 1) return null;
