@@ -75,7 +75,13 @@ export class ClusterLimits implements LimitsPeers {
     let sub: Redis;
     try {
       // Subscriptions are renewed by ioredis after a reconnect; the offline queue lets it do so.
-      sub = await connectRedis({ url: o.url, nodeId: o.nodeId, role: 'bans subscriber', warn: o.warn, offlineQueue: true });
+      sub = await connectRedis({
+        url: o.url,
+        nodeId: o.nodeId,
+        role: 'bans subscriber',
+        warn: o.warn,
+        offlineQueue: true,
+      });
     } catch (err) {
       await closeRedis(redis);
       throw err;
