@@ -53,6 +53,29 @@ export interface ClientInfo {
   messagesFromClient: number;
   messagesToClient: number;
   scopeChangedSinceConnect: boolean;
+  /** Clustered: the node the client is connected to (docs/design.md §13). */
+  node?: string;
+}
+
+/** A client as another cluster node reports it (docs/design.md §8 "Clustered"). */
+export interface ClusterClientInfo {
+  deviceId: string;
+  keyId: string;
+  transport: Transport;
+  connectedAt: string;
+}
+
+/** One node of the cluster, from its registry entry in Redis (heartbeat every second, TTL a few). */
+export interface ClusterNodeInfo {
+  nodeId: string;
+  /** The node answering this status. */
+  self: boolean;
+  listeners: ListenerInfo | null;
+  startedAt: string;
+  heartbeatAt: string;
+  clientCount: number;
+  /** Its clients, at most the registry's cap (then fewer than clientCount). */
+  clients: ClusterClientInfo[];
 }
 
 export interface BrokerStatus {
@@ -63,6 +86,8 @@ export interface BrokerStatus {
   totals: { published: number; delivered: number; decisions: number };
   /** Losant limits mode and the bans in force (src-main/broker/losant-limits.ts). */
   limits?: LimitsInfo;
+  /** Clustered: every live node, this one first (server/cluster-views.ts). */
+  nodes?: ClusterNodeInfo[];
 }
 
 export interface LimitsInfo {

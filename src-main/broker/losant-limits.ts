@@ -28,6 +28,7 @@ import {
 import { allow, deny, type Decision, type ReasonCode } from '../core/types.ts';
 import type { LiveSession } from './sessions.ts';
 import type { LimitsInfo } from '../contract.ts';
+import type { LimitsPeers } from '../shared/ports.ts';
 
 export type LimitsAction = 'connect' | 'publish' | 'subscribe' | 'deliver';
 export type RecordLimit = (client: Client, action: LimitsAction, d: Decision, topic?: string) => void;
@@ -55,6 +56,8 @@ export class LimitsHook {
   readonly #limits: LosantLimits;
   readonly #record: RecordLimit;
   readonly app: ApplicationLimits;
+  /** The other cluster nodes (shared/ports.ts LimitsPeers); null on a single node. */
+  peers: LimitsPeers | null = null;
 
   constructor(opts: LimitsHookOptions) {
     this.#mode = opts.mode ?? 'losant';
@@ -110,7 +113,8 @@ export class LimitsHook {
   /** After the credentials were checked: bans and the application's connection rate. */
   admit(client: Client, outcome: ConnectOutcome): ConnectOutcome {
     if (!this.on || outcome.returnCode !== 0 || !outcome.device) return outcome;
-    const refusal = this.app.admit(outcome.device.id, this.#now());
+    const now = this.#now();
+    const refusal = this.app.admit(outcome.device.id, now, this.peers?.connectsElsewhere(now) ?? 0);
     if (refusal) {
       // CONNACK 5 (not authorised) while banned; 3 (server unavailable) when the application is
       // over its connection rate: the device did nothing wrong, the platform is busy.
@@ -197,7 +201,9 @@ export class LimitsHook {
     let rule = d.rule;
     if (ban) {
       const now = this.#now();
-      rule = `${rule}; ${banRule(this.app.ban(s.deviceId, now), now)}`;
+      const imposed = this.app.ban(s.deviceId, now);
+      this.peers?.banned(s.deviceId, imposed);
+      rule = `${rule}; ${banRule(imposed, now)}`;
     }
     const decision = { ...d, rule };
     this.#record(client, action, decision, topic);

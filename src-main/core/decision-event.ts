@@ -22,4 +22,6 @@ export interface DecisionEvent {
   /** The direct peer's address, only when X-Forwarded-For made `sourceAddress` another one. */
   peerAddress?: string;
   topic?: string;
+  /** The cluster node that decided (docs/design.md §8 "Clustered"); absent on a single node. */
+  node?: string;
 }

@@ -160,13 +160,23 @@ export class ApplicationLimits {
    * when it is banned or the application is over its connection rate; null when admitted
    * (and counted).
    */
-  admit(deviceId: string, now: number): Decision | null {
+  admit(deviceId: string, now: number, elsewhere = 0): Decision | null {
     const ban = this.banOf(deviceId, now);
     if (ban)
       return deny(
         'limit.banned',
         `device banned for ${describeDuration(ban.until - now)} more (ban level ${ban.level}, ${describeDuration(BAN_STEPS_MS[ban.level - 1] ?? 0)}) after breaking a message rate limit`,
       );
+    // Clustered (docs/design.md §7a): `elsewhere` is what the other nodes admitted in their
+    // windows; the application's limit is on the sum. A refused CONNECT is not counted.
+    if (elsewhere > 0) {
+      const total = this.#connects.inWindow(now) + elsewhere;
+      if (total >= this.limits.connectsPerApplication)
+        return deny(
+          'limit.connect-rate',
+          `${total + 1} device connections in ${seconds(this.limits.windowMs)} in this application (${elsewhere} on other nodes), limit ${this.limits.connectsPerApplication}`,
+        );
+    }
     const n = this.#connects.hit(now);
     if (n > this.limits.connectsPerApplication)
       return deny(
@@ -195,6 +205,21 @@ export class ApplicationLimits {
       return null;
     }
     return now < b.until ? { level: b.level, until: b.until } : null;
+  }
+
+  /** Device connections admitted in the window ending at `now` (told to the other nodes when clustered). */
+  connectsInWindow(now: number): number {
+    return this.#connects.inWindow(now);
+  }
+
+  /**
+   * A ban another node imposed (docs/design.md §7a, clustered): kept unless this node already
+   * holds a later one, so the device is refused here too and its next ban here escalates.
+   */
+  importBan(deviceId: string, ban: Ban): void {
+    const prev = this.#bans.get(deviceId);
+    if (prev && prev.until >= ban.until) return;
+    this.#bans.set(deviceId, { level: ban.level, until: ban.until, forgetAt: ban.until + BAN_MEMORY_MS });
   }
 
   /** Every ban in force at `now` (for the UI). */

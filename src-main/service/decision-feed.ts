@@ -26,6 +26,7 @@ interface Slot {
   forwardedFor: string | undefined;
   peerAddress: string | undefined;
   topic: string | undefined;
+  node: string | undefined;
 }
 
 function toEvent(s: Slot): DecisionEvent {
@@ -44,6 +45,7 @@ function toEvent(s: Slot): DecisionEvent {
   if (s.forwardedFor !== undefined) e.forwardedFor = s.forwardedFor;
   if (s.peerAddress !== undefined) e.peerAddress = s.peerAddress;
   if (s.topic !== undefined) e.topic = s.topic;
+  if (s.node !== undefined) e.node = s.node;
   return e;
 }
 
@@ -58,6 +60,8 @@ export class DecisionFeed implements DecisionSink {
   // ISO time once per millisecond, not once per event.
   #timeMs = -1;
   #timeIso = '';
+  /** Clustered: this node's id, set on every event recorded here (docs/design.md §8 "Clustered"). */
+  node: string | undefined = undefined;
 
   constructor(
     readonly capacity = DEFAULT_FEED_CAPACITY,
@@ -84,8 +88,23 @@ export class DecisionFeed implements DecisionSink {
       this.#timeMs = ms;
       this.#timeIso = new Date(ms).toISOString();
     }
-    event.seq = ++this.#seq;
     event.time = this.#timeIso;
+    if (this.node !== undefined) event.node = this.node;
+    return this.#put(event);
+  }
+
+  /**
+   * An event another cluster node decided (service/cluster-decisions.ts): it keeps its `time`
+   * and `node`, gets the next `seq` of this feed, and goes to the listeners like a local one.
+   */
+  merge(event: DecisionEvent): DecisionEvent {
+    if (event.node === undefined || event.node === this.node)
+      throw new Error('a merged decision must name another node');
+    return this.#put(event);
+  }
+
+  #put(event: DecisionEvent): DecisionEvent {
+    event.seq = ++this.#seq;
     const slot = this.#ring[this.#next];
     if (slot === undefined) {
       this.#ring[this.#next] = {
@@ -102,6 +121,7 @@ export class DecisionFeed implements DecisionSink {
         forwardedFor: event.forwardedFor,
         peerAddress: event.peerAddress,
         topic: event.topic,
+        node: event.node,
       };
     } else {
       slot.seq = event.seq;
@@ -117,6 +137,7 @@ export class DecisionFeed implements DecisionSink {
       slot.forwardedFor = event.forwardedFor;
       slot.peerAddress = event.peerAddress;
       slot.topic = event.topic;
+      slot.node = event.node;
     }
     this.#next = (this.#next + 1) % this.capacity;
     if (this.#count < this.capacity) this.#count++;
@@ -147,6 +168,7 @@ export class DecisionFeed implements DecisionSink {
         forwardedFor: e.forwardedFor,
         peerAddress: e.peerAddress,
         topic: e.topic,
+        node: e.node,
       };
       this.#next = (this.#next + 1) % this.capacity;
       this.#count = Math.min(this.#count + 1, this.capacity);

@@ -28,7 +28,7 @@ export interface DecisionLogOptions {
 const TRANSPORTS = new Set(['tcp', 'ws', 'tls', 'http']);
 const ACTION_SET = new Set<string>(ACTIONS);
 const REASONS = new Set<string>(REASON_CODES);
-const OPTIONAL = ['deviceId', 'keyId', 'sourceAddress', 'forwardedFor', 'peerAddress', 'topic'] as const;
+const OPTIONAL = ['deviceId', 'keyId', 'sourceAddress', 'forwardedFor', 'peerAddress', 'topic', 'node'] as const;
 
 /** One line of the log as a DecisionEvent, or null when it is not one (a line cut by a crash). */
 export function parseDecisionLine(line: string): DecisionEvent | null {
@@ -38,6 +38,11 @@ export function parseDecisionLine(line: string): DecisionEvent | null {
   } catch {
     return null;
   }
+  return parseDecisionObject(v);
+}
+
+/** A parsed JSON value as a DecisionEvent, or null when it is not one (the cluster stream's entries too). */
+export function parseDecisionObject(v: unknown): DecisionEvent | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
   if (typeof o.seq !== 'number' || !Number.isInteger(o.seq) || o.seq < 1) return null;

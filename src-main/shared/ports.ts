@@ -7,6 +7,7 @@ import type { ConnectOutcome, ConnectRequest } from '../core/connect.ts';
 import type { TrustedProxies } from '../core/client-address.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
 import type { DeviceScope } from '../core/device-scope.ts';
+import type { Ban } from '../core/limits.ts';
 import type { Command } from '../core/payloads.ts';
 import type { SessionView } from '../core/topic-access.ts';
 import type {
@@ -126,6 +127,19 @@ export interface TelemetryPort {
   sendCommand(deviceId: string, input: unknown): Promise<Command>;
   history(deviceId: string): DeviceState[];
   commands(deviceId: string): Command[];
+}
+
+/**
+ * The other cluster nodes as Losant limits see them (docs/design.md §7a, clustered): what they
+ * admitted in the application's connection window, and where a ban imposed here is told. Set on
+ * the broker's LimitsHook (`broker.losant.peers`) by server/cluster-views.ts; absent on one node.
+ * Both calls are synchronous and never wait for the network: the CONNECT path does not stall.
+ */
+export interface LimitsPeers {
+  /** Device connections the other nodes admitted in their current windows (as last heard). */
+  connectsElsewhere(now: number): number;
+  /** A ban this node just imposed on `deviceId`, for every other node to enforce. */
+  banned(deviceId: string, ban: Ban): void;
 }
 
 /** Everything the broker needs. */
