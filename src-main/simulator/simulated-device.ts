@@ -4,8 +4,12 @@
 // an unacknowledged QoS 1 message is never re-sent; a refused CONNECT backs off exponentially and
 // stops after a bounded number of attempts; a publish the broker refused (it closes the
 // connection) is remembered and never published again, and the reconnect waits its back-off.
+// Given a list of broker URLs (a cluster), it starts on the first and, when its node goes away
+// (a live connection closed, a connect that failed on the network), moves to the next one, round
+// the list; a refused CONNECT (a policy outcome) stays where it is.
 import type { StateValue } from '../core/types.ts';
 import { TypedEmitter } from '../shared/typed-emitter.ts';
+import { BrokerList } from './broker-list.ts';
 import { backoffDelay, backoffOptions, type Backoff, type BackoffOptions } from './backoff.ts';
 import {
   closedAfterPublishOutcome,
@@ -30,8 +34,9 @@ export interface SimDeviceEvents {
 export interface SimDeviceOptions {
   id: string;
   config: SimConfig;
-  /** The broker URL for this device's transport (ws URLs include the path). */
-  url: string;
+  /** The broker URL for this device's transport (ws URLs include the path), or a list to fail over
+   * along: the device starts on the first. */
+  url: string | readonly string[];
   keyId?: string;
   /** 'broker': outcomes come from the decision feed (applyOutcome); 'client': from the client's own view. */
   outcomes: 'broker' | 'client';
@@ -54,7 +59,9 @@ export class SimulatedDevice implements OutcomeTarget {
   readonly scenario: string | undefined;
   keyId: string | undefined;
   credentialsSaved = false;
-  readonly #url: string;
+  readonly #brokers: BrokerList;
+  /** A broker-sourced denial arrived since the current connection's CONNACK (its close is policy). */
+  #deniedOnThisConnection = false;
   readonly #backoff: Backoff;
   readonly #connectTimeoutMs: number | undefined;
   readonly #logLimit: number;
@@ -79,7 +86,7 @@ export class SimulatedDevice implements OutcomeTarget {
   constructor(opts: SimDeviceOptions) {
     this.id = opts.id;
     this.config = opts.config;
-    this.#url = opts.url;
+    this.#brokers = new BrokerList(opts.url);
     this.keyId = opts.keyId;
     this.outcomeSource = opts.outcomes;
     this.fleetId = opts.fleetId;
@@ -112,6 +119,14 @@ export class SimulatedDevice implements OutcomeTarget {
   }
   get connectionReason(): string | undefined {
     return this.#record.connectionReason;
+  }
+  /** The broker URL this device is on, or trying next. */
+  get broker(): string {
+    return this.#brokers.current;
+  }
+  /** Moves to another broker of the list so far (its node went away). */
+  get failovers(): number {
+    return this.#brokers.moves;
   }
 
   /** A line in this simulation's log (scenario stages, restored credentials, ...). */
@@ -185,6 +200,12 @@ export class SimulatedDevice implements OutcomeTarget {
   }
 
   applyOutcome(o: Outcome): void {
+    // The broker's policy closes (a denied publish, a key switched off, a take-over) are "denied" in
+    // the feed; its shutdown is not (docs/design.md §4).
+    const k = o.entry.kind;
+    if (o.entry.source === 'broker' && !o.entry.ok && (k === 'publish' || k === 'disconnect'))
+      this.#deniedOnThisConnection = true;
+    if (o.entry.kind === 'connect' && this.#brokers.many) o.entry.broker = this.broker;
     const topic = o.entry.topic;
     if (o.entry.kind === 'publish' && topic !== undefined && o.entry.payload === undefined) {
       const p = this.#sentPayloads.get(topic);
@@ -214,6 +235,9 @@ export class SimulatedDevice implements OutcomeTarget {
       ...this.#record.fields(logLimit),
       ...(this.credentialsSaved ? { credentialsSaved: true } : {}),
       ...(this.#nextRetryAt !== undefined ? { nextRetryAt: this.#nextRetryAt } : {}),
+      ...(this.#brokers.many
+        ? { broker: this.broker, brokers: [...this.#brokers.urls], failovers: this.failovers }
+        : {}),
       ...(this.fleetId !== undefined ? { fleetId: this.fleetId } : {}),
       ...(this.scenario !== undefined ? { scenario: this.scenario } : {}),
     };
@@ -224,10 +248,11 @@ export class SimulatedDevice implements OutcomeTarget {
   #connect(): void {
     this.#nextRetryAt = undefined;
     this.#record.scopeChanged = false;
+    this.#deniedOnThisConnection = false;
     const c = this.config;
     this.#conn = new SimConnection(
       {
-        url: this.#url,
+        url: this.broker,
         transport: c.transport,
         clientId: c.deviceId,
         username: c.credentials.key,
@@ -274,7 +299,21 @@ export class SimulatedDevice implements OutcomeTarget {
       const suspect = conn.suspectTopic(this.#passed);
       this.applyOutcome(suspect !== undefined ? closedAfterPublishOutcome(suspect) : closedOutcome());
     }
+    // A close the broker's feed explained (a refused publish, a key switched off, a take-over) is
+    // policy: the same on every node. Otherwise the node went away (client-side there is no telling:
+    // the device moves on; where the key is refused it is refused on the next node too).
+    if (!this.#deniedOnThisConnection) this.#failOver('closed the connection');
     this.#retry('backing-off', 'connection closed by the broker');
+  }
+
+  /** Moves to the next broker of the list (no-op with one), logging where from, where to and why. */
+  #failOver(what: string): void {
+    const move = this.#brokers.next();
+    if (!move) return;
+    this.#record.note('info', false, `${move.from} ${what}; moving to ${move.to}`, {
+      reason: 'broker.failover',
+      broker: move.to,
+    });
   }
 
   #afterFailedConnect(conn: SimConnection): void {
@@ -286,9 +325,11 @@ export class SimulatedDevice implements OutcomeTarget {
       ? last?.action === 'connect' && last.result === 'denied'
         ? last.reason
         : `CONNACK ${conn.refusedCode}`
-      : `could not connect to ${this.#url}: ${conn.error ?? 'connection closed before CONNACK'}`;
+      : `could not connect to ${this.broker}: ${conn.error ?? 'connection closed before CONNACK'}`;
     if (!refused) this.#record.note('error', false, why, { reason: 'connect.failed', source: 'client' });
-    if (this.#refusals >= this.#backoff.maxAttempts) {
+    // Network failures go round the whole list maxAttempts times; a refusal is the same on every node.
+    const limit = this.#backoff.maxAttempts * (refused ? 1 : this.#brokers.urls.length);
+    if (this.#refusals >= limit) {
       this.#running = false;
       const stop = `gave up after ${this.#refusals} ${refused ? 'refused' : 'failed'} connection attempts (last: ${why})`;
       this.#record.stopReason = stop;
@@ -296,13 +337,15 @@ export class SimulatedDevice implements OutcomeTarget {
       this.#setStatus('stopped');
       return;
     }
+    if (!refused) this.#failOver('could not be reached');
     this.#retry(refused ? 'refused' : 'backing-off', refused ? `connection refused (${why})` : 'connection failed');
   }
 
   #retry(status: SimStatus, what: string): void {
     const delay = backoffDelay(this.#failures, this.#backoff);
     this.#nextRetryAt = new Date(Date.now() + delay).toISOString();
-    const attempt = this.#refusals > 0 ? ` (attempt ${this.#refusals + 1} of ${this.#backoff.maxAttempts})` : '';
+    const limit = this.#backoff.maxAttempts * (status === 'refused' ? 1 : this.#brokers.urls.length);
+    const attempt = this.#refusals > 0 ? ` (attempt ${this.#refusals + 1} of ${limit})` : '';
     this.#record.note('backoff', false, `${what}; retrying in ${delay} ms${attempt}`);
     this.#setStatus(status);
     this.#retryTimer = setTimeout(() => {
