@@ -26,6 +26,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
   const target = await openTarget(dataDir, {
     uiDir: uiDir(),
     ...(plan.url || plan.brokers ? { url: plan.url ?? plan.brokers!.join(',') } : {}),
+    ...(plan.api ? { api: plan.api } : {}),
     needApi: plan.fleet !== undefined,
   });
   const made: Made = { deviceIds: [], keyIds: [] };

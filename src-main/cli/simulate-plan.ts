@@ -13,6 +13,7 @@ import { parseShard, shardRange, type Shard, type ShardRange } from '../simulato
 import type { Generator, SimBehaviour, SimTransport } from '../simulator/types.ts';
 import { intFlag, numberFlag, parse, strings, tagsFrom } from './args.ts';
 import type { CliIo } from './io.ts';
+import { apiOf } from './simulate-api.ts';
 import { readSecret } from './secret-input.ts';
 import { UsageError } from './usage.ts';
 
@@ -31,6 +32,8 @@ export interface Plan {
   url?: string;
   /** --broker: the brokers (nodes of a cluster) devices start on and fail over along. */
   brokers?: string[];
+  /** --api: a Keyport server's HTTP API (any node of a cluster) that makes the fleet's devices and keys. */
+  api?: { url: string; token: string };
   source?: string;
   duration?: number;
   json: boolean;
@@ -62,6 +65,8 @@ export async function parsePlan(args: string[], io: CliIo): Promise<Plan> {
     url: { type: 'string' },
     broker: { type: 'string', multiple: true },
     shard: { type: 'string' },
+    api: { type: 'string' },
+    'admin-token-file': { type: 'string' },
     source: { type: 'string' },
     attr: { type: 'string', multiple: true },
   });
@@ -100,6 +105,7 @@ export async function parsePlan(args: string[], io: CliIo): Promise<Plan> {
     json: v.json === true,
     ...(url ? { url } : {}),
     ...(brokers ? { brokers } : {}),
+    ...apiOf(v.api, v['admin-token-file'], io),
     ...(source ? { source } : {}),
     ...(duration !== undefined ? { duration } : {}),
   };

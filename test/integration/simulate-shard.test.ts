@@ -5,14 +5,14 @@
 // and spreads the devices over A and B. Closing node A moves its devices to B; two shards together
 // run the fleet exactly once; a refused key does not hop; bad flags exit 2 naming the flag.
 // Runs end on an event (SIGTERM once the awaited output is printed, see `until` in helpers/cli.ts).
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type Runtime } from '../../src-main/server/runtime.ts';
-import { PEPPER_FILE } from '../../src-main/service/data-dir.ts';
+import { ADMIN_TOKEN_FILE, PEPPER_FILE } from '../../src-main/service/data-dir.ts';
 import { SimulatedDevice } from '../../src-main/simulator/simulated-device.ts';
 import { defaultBehaviour } from '../../src-main/simulator/generators.ts';
 import { createMemoryStore } from '../../src-main/store/memory-store.ts';
@@ -170,6 +170,69 @@ describe('keyport simulate --shard with --broker A,B', () => {
   });
 });
 
+describe('keyport simulate --api URL: a machine with no Keyport of its own', () => {
+  let a: Node;
+  let b: Node;
+  let token: string;
+  let empty: string;
+  beforeAll(async () => {
+    [a, b] = await twoNodes();
+    token = readFileSync(join(b.dir, ADMIN_TOKEN_FILE), 'utf8').trim();
+    empty = await mkdtemp(join(tmpdir(), 'keyport-shard-none-'));
+    dirs.push(empty);
+  });
+  const api = () => `http://127.0.0.1:${b.rt.ports.http}`;
+
+  it("with --broker: node B makes the shard's devices and keys; the local data directory is not touched", async () => {
+    const r = await keyport(
+      empty,
+      [
+        'simulate',
+        '--fleet',
+        '4',
+        '--shard',
+        '2/2',
+        '--api',
+        api(),
+        '--broker',
+        `${a.url},${b.url}`,
+        '--every',
+        '5',
+        ...BACKSTOP,
+      ],
+      { env: { KEYPORT_ADMIN_TOKEN: token }, until: (out) => count(out, 'connect accepted') >= 2 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(
+      `simulating shard 2/2 of a fleet of 4: devices 3–4 (2) against ${a.url},${b.url} (client-side outcomes only; keys issued by the Keyport server at ${api()})`,
+    );
+    expect(r.stdout).toMatch(/ Fleet device 3 connect accepted \(connack\.accepted, client-side\) on /);
+    expect(r.stdout).toMatch(/ Fleet device 4 connect accepted \(connack\.accepted, client-side\) on /);
+    expect(r.stdout + r.stderr).not.toContain(token);
+    expect(readdirSync(empty)).toEqual([]);
+    expect(b.rt.service.devices.list().filter((d) => d.name.startsWith('Fleet device'))).toHaveLength(0);
+  });
+
+  it("alone: that server's own listeners, outcomes from its decision feed", async () => {
+    const r = await keyport(
+      empty,
+      ['simulate', '--fleet', '2', '--api', api(), '--every', '5', ...BACKSTOP, '--json'],
+      {
+        env: { KEYPORT_ADMIN_TOKEN: token },
+        until: (out) => count(out, '"reason":"connect.accepted"') >= 2,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const objs = objects(r.stdout);
+    expect(objs[0]).toMatchObject({
+      type: 'info',
+      target: `the Keyport server at ${api()}; outcomes from its decision feed`,
+    });
+    expect(objs.filter((o) => o.reason === 'connect.accepted' && o.source === 'broker')).toHaveLength(2);
+    expect(r.stdout).not.toContain(token);
+  });
+});
+
 describe('a device with a list of brokers', () => {
   let a: Node;
   let b: Node;
@@ -269,6 +332,16 @@ describe('keyport simulate --shard / --broker: bad flags', () => {
     [
       ['--fleet', '2', '--broker', 'mqtt://a:1', '--url', 'mqtt://b:1'],
       /^keyport: --url and --broker cannot be combined/,
+    ],
+    [['--fleet', '2', '--api', 'ftp://a'], /^keyport: --api must start with http:\/\/ or https:\/\//],
+    [
+      ['--fleet', '2', '--api', 'http://127.0.0.1:1'],
+      /^keyport: --api needs that server's admin token: --admin-token-file FILE/,
+    ],
+    [['--fleet', '2', '--admin-token-file', 'x'], /^keyport: --admin-token-file is for --api URL$/],
+    [
+      ['--fleet', '2', '--api', 'http://127.0.0.1:1', '--admin-token-file', '/nonexistent/admin-token'],
+      /^keyport: --admin-token-file \/nonexistent\/admin-token: ENOENT$/,
     ],
   ])('%j: exit code 2 with one line on stderr naming the flag', async (args, message) => {
     const dir = await mkdtemp(join(tmpdir(), 'keyport-shard-flags-'));
