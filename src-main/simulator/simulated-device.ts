@@ -296,7 +296,9 @@ export class SimulatedDevice implements OutcomeTarget {
     // The broker closed a live connection: after a refused publish (MQTT 3.1.1 has no negative
     // PUBACK), because the key was disabled, the session was taken over, or the broker stopped.
     if (this.outcomeSource === 'client') {
-      const suspect = conn.suspectTopic(this.#passed);
+      // With a list of brokers a close is as likely a node going away as a refused publish: not
+      // guessed as a refusal (that would stop the topic for good on every node).
+      const suspect = this.#brokers.many ? undefined : conn.suspectTopic(this.#passed);
       this.applyOutcome(suspect !== undefined ? closedAfterPublishOutcome(suspect) : closedOutcome());
     }
     // A close the broker's feed explained (a refused publish, a key switched off, a take-over) is

@@ -152,6 +152,10 @@ describe('keyport simulate --shard with --broker A,B', () => {
         .sort(),
     ).toEqual([`Fleet device 1 ${a.url}`, `Fleet device 2 ${b.url}`]);
     expect(connects.at(-1)).toMatchObject({ sim: 'Fleet device 1', on: b.url, broker: b.url });
+    // Client-side, a close with a broker list is not taken for a refused publish: the state topic
+    // is still published after the move.
+    expect(objs.filter((o) => o.reason === 'publish.closed')).toEqual([]);
+    expect(objs.find((o) => o.reason === 'connection.closed')).toMatchObject({ sim: 'Fleet device 1', on: a.url });
     // Device 2 never moved: its node stayed.
     expect(objs.filter((o) => o.reason === 'broker.failover')).toHaveLength(1);
     const summary = objs.find((o) => o.type === 'summary');
