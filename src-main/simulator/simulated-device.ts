@@ -60,8 +60,6 @@ export class SimulatedDevice implements OutcomeTarget {
   keyId: string | undefined;
   credentialsSaved = false;
   readonly #brokers: BrokerList;
-  /** A broker-sourced denial arrived since the current connection's CONNACK (its close is policy). */
-  #deniedOnThisConnection = false;
   readonly #backoff: Backoff;
   readonly #connectTimeoutMs: number | undefined;
   readonly #logLimit: number;
@@ -200,12 +198,7 @@ export class SimulatedDevice implements OutcomeTarget {
   }
 
   applyOutcome(o: Outcome): void {
-    // The broker's policy closes (a denied publish, a key switched off, a take-over) are "denied" in
-    // the feed; its shutdown is not (docs/design.md §4).
-    const k = o.entry.kind;
-    if (o.entry.source === 'broker' && !o.entry.ok && (k === 'publish' || k === 'disconnect'))
-      this.#deniedOnThisConnection = true;
-    if (o.entry.kind === 'connect' && this.#brokers.many) o.entry.broker = this.broker;
+    this.#brokers.saw(o.entry);
     const topic = o.entry.topic;
     if (o.entry.kind === 'publish' && topic !== undefined && o.entry.payload === undefined) {
       const p = this.#sentPayloads.get(topic);
@@ -248,7 +241,7 @@ export class SimulatedDevice implements OutcomeTarget {
   #connect(): void {
     this.#nextRetryAt = undefined;
     this.#record.scopeChanged = false;
-    this.#deniedOnThisConnection = false;
+    this.#brokers.attempting();
     const c = this.config;
     this.#conn = new SimConnection(
       {
@@ -301,16 +294,14 @@ export class SimulatedDevice implements OutcomeTarget {
       const suspect = this.#brokers.many ? undefined : conn.suspectTopic(this.#passed);
       this.applyOutcome(suspect !== undefined ? closedAfterPublishOutcome(suspect) : closedOutcome());
     }
-    // A close the broker's feed explained (a refused publish, a key switched off, a take-over) is
-    // policy: the same on every node. Otherwise the node went away (client-side there is no telling:
-    // the device moves on; where the key is refused it is refused on the next node too).
-    if (!this.#deniedOnThisConnection) this.#failOver('closed the connection');
+    // Unless the feed said it was policy, the node went away (client-side there is no telling: the
+    // device moves on; a key refused there is refused on the next node too).
+    this.#moved(this.#brokers.afterClose(), 'closed the connection');
     this.#retry('backing-off', 'connection closed by the broker');
   }
 
-  /** Moves to the next broker of the list (no-op with one), logging where from, where to and why. */
-  #failOver(what: string): void {
-    const move = this.#brokers.next();
+  /** Logs a move to the next broker of the list: where from, where to and why. */
+  #moved(move: { from: string; to: string } | undefined, what: string): void {
     if (!move) return;
     this.#record.note('info', false, `${move.from} ${what}; moving to ${move.to}`, {
       reason: 'broker.failover',
@@ -329,8 +320,7 @@ export class SimulatedDevice implements OutcomeTarget {
         : `CONNACK ${conn.refusedCode}`
       : `could not connect to ${this.broker}: ${conn.error ?? 'connection closed before CONNACK'}`;
     if (!refused) this.#record.note('error', false, why, { reason: 'connect.failed', source: 'client' });
-    // Network failures go round the whole list maxAttempts times; a refusal is the same on every node.
-    const limit = this.#backoff.maxAttempts * (refused ? 1 : this.#brokers.urls.length);
+    const limit = this.#brokers.attemptLimit(this.#backoff.maxAttempts, refused);
     if (this.#refusals >= limit) {
       this.#running = false;
       const stop = `gave up after ${this.#refusals} ${refused ? 'refused' : 'failed'} connection attempts (last: ${why})`;
@@ -339,14 +329,14 @@ export class SimulatedDevice implements OutcomeTarget {
       this.#setStatus('stopped');
       return;
     }
-    if (!refused) this.#failOver('could not be reached');
+    if (!refused) this.#moved(this.#brokers.next(), 'could not be reached');
     this.#retry(refused ? 'refused' : 'backing-off', refused ? `connection refused (${why})` : 'connection failed');
   }
 
   #retry(status: SimStatus, what: string): void {
     const delay = backoffDelay(this.#failures, this.#backoff);
     this.#nextRetryAt = new Date(Date.now() + delay).toISOString();
-    const limit = this.#backoff.maxAttempts * (status === 'refused' ? 1 : this.#brokers.urls.length);
+    const limit = this.#brokers.attemptLimit(this.#backoff.maxAttempts, status === 'refused');
     const attempt = this.#refusals > 0 ? ` (attempt ${this.#refusals + 1} of ${limit})` : '';
     this.#record.note('backoff', false, `${what}; retrying in ${delay} ms${attempt}`);
     this.#setStatus(status);

@@ -93,6 +93,44 @@ describe('BrokerList', () => {
     expect(b.moves).toBe(2);
   });
 
+  const entry = (kind: 'publish' | 'disconnect' | 'subscribe', ok: boolean, reason: string) =>
+    ({ time: '', kind, ok, reason, source: 'broker' }) as const;
+
+  it.each([
+    ['a denied publish', entry('publish', false, 'topic.out-of-scope')],
+    ['a key switched off', entry('disconnect', false, 'key.inactive')],
+    ['a take-over', entry('disconnect', false, 'session.taken-over')],
+  ])('a close after %s (policy in the feed) does not move; the next attempt forgets it', (_l, e) => {
+    const b = new BrokerList(['mqtt://a', 'mqtt://b']);
+    b.saw({ ...e });
+    expect(b.afterClose()).toBeUndefined();
+    expect(b.current).toBe('mqtt://a');
+    b.attempting();
+    expect(b.afterClose()).toEqual({ from: 'mqtt://a', to: 'mqtt://b' });
+  });
+
+  it("a close after the broker's shutdown or a refused subscription moves on", () => {
+    const b = new BrokerList(['mqtt://a', 'mqtt://b']);
+    b.saw({ ...entry('subscribe', false, 'topic.out-of-scope') });
+    b.saw({ ...entry('disconnect', true, 'broker.shutdown') });
+    expect(b.afterClose()).toEqual({ from: 'mqtt://a', to: 'mqtt://b' });
+  });
+
+  it('tags connect outcomes with the broker, only when there is a list', () => {
+    const many = { time: '', kind: 'connect' as const, ok: true };
+    new BrokerList(['mqtt://a', 'mqtt://b']).saw(many);
+    expect(many).toMatchObject({ broker: 'mqtt://a' });
+    const one = { time: '', kind: 'connect' as const, ok: true };
+    new BrokerList('mqtt://a').saw(one);
+    expect(one).not.toHaveProperty('broker');
+  });
+
+  it('gives up on refusals after max attempts, on network failures after max rounds of the list', () => {
+    const b = new BrokerList(['mqtt://a', 'mqtt://b', 'mqtt://c']);
+    expect(b.attemptLimit(5, true)).toBe(5);
+    expect(b.attemptLimit(5, false)).toBe(15);
+  });
+
   it('with one broker there is nowhere to move', () => {
     const b = new BrokerList('mqtt://a');
     expect(b.many).toBe(false);
