@@ -22,10 +22,25 @@ type Node = { rt: Runtime; dir: string; url: string; closed: boolean };
 const nodes: Node[] = [];
 const dirs: string[] = [];
 
-async function startNode(dir: string, store: ReturnType<typeof createMemoryStore>): Promise<Node> {
+type Store = ReturnType<typeof createMemoryStore>;
+const stores: Store[] = [];
+
+/** The shared store as one node sees it: closing the node does not close it under the other node
+ * (each node of a real cluster has its own connection to Redis); afterAll closes it. */
+function nodeView(store: Store): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'close') return async () => {};
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+async function startNode(dir: string, store: Store): Promise<Node> {
   const rt = await startRuntime({
     dataDir: dir,
-    store,
+    store: nodeView(store),
     mqttPort: 0,
     wsPort: 0,
     tlsPort: 0,
@@ -47,6 +62,7 @@ async function closeNode(n: Node): Promise<void> {
 /** Two nodes on one store and one pepper: A started first, its pepper copied to B before B starts. */
 async function twoNodes(): Promise<[Node, Node]> {
   const store = createMemoryStore();
+  stores.push(store);
   const dirA = await mkdtemp(join(tmpdir(), 'keyport-shard-a-'));
   const dirB = await mkdtemp(join(tmpdir(), 'keyport-shard-b-'));
   dirs.push(dirA, dirB);
@@ -58,6 +74,7 @@ async function twoNodes(): Promise<[Node, Node]> {
 
 afterAll(async () => {
   await Promise.all(nodes.map(closeNode));
+  await Promise.all(stores.map((s) => s.close()));
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
