@@ -3,102 +3,43 @@
 // stops on SIGINT/SIGTERM or after --duration, then prints a summary by reason code.
 //   keyport simulate (--secret-file F | --device ID --key K [--secret -]) [--every S] [--transport tcp|ws]
 //                    [--url URL] [--source ADDR] [--attr name=generator]... [--duration S] [--json]
-//   keyport simulate --fleet N [--tag k=v]... [--every S] [--duration S] [--url URL] [--keep] [--json]
-import { fleetDeviceName } from '../core/fleet-names.ts';
+//   keyport simulate --fleet N [--shard I/S] [--tag k=v]... [--every S] [--duration S]
+//                    [--url URL | --broker URL[,URL…]] [--keep] [--json]
+// With --broker (a cluster's nodes) each device starts on one, spread by its fleet number, and
+// moves to the next when its node goes away (docs/design.md §7, "Fleets across machines").
 import { newId } from '../core/ids.ts';
 import { settled } from '../simulator/fleets.ts';
-import { declaredAttributes } from '../simulator/generators.ts';
 import { attachDecisionFeed } from '../simulator/outcomes.ts';
+import { brokerOrder } from '../simulator/shards.ts';
 import { SimulatedDevice } from '../simulator/simulated-device.ts';
 import { brokerUrl } from '../simulator/simulator.ts';
-import type { SimConfig } from '../simulator/types.ts';
 import type { CliIo } from './io.ts';
-import { outcomeJson, outcomeLine, Tally } from './simulate-output.ts';
-import { parsePlan, type Plan } from './simulate-plan.ts';
-import { deviceNameOf, keyIdOf, openTarget, type SimTarget } from './simulate-target.ts';
+import { provisionFleet, removeMade, type Made, type Planned, type Say } from './simulate-fleet.ts';
+import { byBroker, outcomeJson, outcomeLine, runLabel, Tally } from './simulate-output.ts';
+import { parsePlan } from './simulate-plan.ts';
+import { deviceNameOf, keyIdOf, openTarget } from './simulate-target.ts';
 import { uiDir } from './ui-dir.ts';
-
-type Say = (human: string, json: Record<string, unknown>) => void;
-/** Devices and keys this run made (removed at the end unless --keep). */
-type Made = { deviceIds: string[]; keyIds: string[] };
-
-/** Makes the fleet's devices and one key for each, through the target's API. */
-async function provisionFleet(
-  plan: Plan,
-  target: SimTarget,
-  say: Say,
-  made: Made,
-): Promise<{ config: SimConfig; keyId: string }[]> {
-  const f = plan.fleet!;
-  const api = target.api!;
-  const configs: { config: SimConfig; keyId: string }[] = [];
-  const attributes = declaredAttributes(plan.behaviour);
-  for (let i = 0; i < f.count; i += 50) {
-    const batch = Array.from({ length: Math.min(50, f.count - i) }, (_, j) => i + j + 1);
-    const out = await Promise.all(
-      batch.map(async (n) => {
-        const name = fleetDeviceName(f.prefix, n, f.count);
-        const device = await api.call('devices.create', {
-          name,
-          ...(f.tags.length ? { tags: f.tags } : {}),
-          ...(attributes?.length ? { attributes } : {}),
-        });
-        made.deviceIds.push(device.id);
-        const k = await api.call('keys.create', {
-          deviceIds: [device.id],
-          name: `Simulator: ${name}`,
-          createdVia: 'simulator',
-        });
-        made.keyIds.push(k.accessKey.id);
-        return {
-          config: {
-            deviceId: device.id,
-            name,
-            credentials: { key: k.accessKey.key, secret: k.secret },
-            behaviour: plan.behaviour,
-            transport: plan.transport,
-          },
-          keyId: k.accessKey.id,
-        };
-      }),
-    );
-    configs.push(...out);
-    say(`created ${configs.length}/${f.count} devices, each with its own key`, {
-      type: 'progress',
-      phase: 'creating',
-      created: configs.length,
-      size: f.count,
-    });
-  }
-  return configs;
-}
-
-async function removeMade(target: SimTarget, made: Made): Promise<void> {
-  const api = target.api!;
-  for (const [method, ids] of [
-    ['keys.delete', made.keyIds],
-    ['devices.delete', made.deviceIds],
-  ] as const) {
-    for (let i = 0; i < ids.length; i += 50)
-      await Promise.all(ids.slice(i, i + 50).map((id) => api.call(method, { id }).catch(() => {})));
-  }
-}
 
 export async function simulateCommand(args: string[], dataDir: string, io: CliIo): Promise<number> {
   const plan = await parsePlan(args, io);
   const say: Say = (human, json) => io.stdout.write((plan.json ? JSON.stringify(json) : human) + '\n');
   const target = await openTarget(dataDir, {
     uiDir: uiDir(),
-    ...(plan.url ? { url: plan.url } : {}),
+    ...(plan.url || plan.brokers ? { url: plan.url ?? plan.brokers!.join(',') } : {}),
+    ...(plan.api ? { api: plan.api } : {}),
     needApi: plan.fleet !== undefined,
   });
   const made: Made = { deviceIds: [], keyIds: [] };
   try {
-    say(
-      `simulating ${plan.fleet ? `a fleet of ${plan.fleet.count}` : `device ${plan.single!.deviceId}`} against ${target.description}`,
-      { type: 'info', target: target.description },
-    );
-    let configs: { config: SimConfig; keyId?: string }[];
+    say(`simulating ${runLabel(plan)} against ${target.description}`, {
+      type: 'info',
+      target: target.description,
+      ...(plan.brokers ? { brokers: plan.brokers } : {}),
+      ...(plan.fleet?.shard
+        ? { shard: `${plan.fleet.shard.index}/${plan.fleet.shard.count}`, ...plan.fleet.range }
+        : {}),
+    });
+    let configs: Planned[];
     if (plan.fleet) configs = await provisionFleet(plan, target, say, made);
     else {
       const s = plan.single!;
@@ -114,17 +55,18 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
             transport: plan.transport,
           },
           ...(keyId ? { keyId } : {}),
+          n: 1,
         },
       ];
     }
-    const url = plan.url ?? brokerUrl(target.listeners!, plan.transport);
+    const urls = plan.brokers ?? [plan.url ?? brokerUrl(target.listeners!, plan.transport)];
     const tally = new Tally();
     const byDevice = new Map<string, SimulatedDevice[]>();
-    const sims = configs.map(({ config, keyId }) => {
+    const sims = configs.map(({ config, keyId, n }) => {
       const sim = new SimulatedDevice({
         id: newId(),
         config: { ...config, ...(plan.source ? { sourceAddress: plan.source } : {}) },
-        url,
+        url: urls.length > 1 ? brokerOrder(urls, n) : urls[0]!,
         outcomes: target.decisions ? 'broker' : 'client',
         ...(keyId ? { keyId } : {}),
       });
@@ -132,7 +74,14 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
         tally.add(entry);
         io.stdout.write(
           (plan.json
-            ? outcomeJson({ name: config.name ?? config.deviceId, deviceId: config.deviceId }, entry)
+            ? outcomeJson(
+                {
+                  name: config.name ?? config.deviceId,
+                  deviceId: config.deviceId,
+                  ...(urls.length > 1 ? { broker: sim.broker } : {}),
+                },
+                entry,
+              )
             : outcomeLine(config.name ?? config.deviceId, entry)) + '\n',
         );
       });
@@ -158,6 +107,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
     }
     const why = await waitForEnd(sims, io, plan.duration);
     const connected = sims.filter((s) => s.connected).length;
+    const spread = urls.length > 1 ? byBroker(sims, urls) : undefined;
     await Promise.all(
       sims.map((s) =>
         s.stop(why === 'duration' ? 'stopped (--duration elapsed)' : why === 'signal' ? 'stopped (signal)' : 'stopped'),
@@ -174,13 +124,19 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
         devices: sims.length,
         connected,
         byReason: tally.byReason,
+        ...(spread ? spread : {}),
         ...(gaveUp ? { gaveUp: true } : {}),
       });
     else
       io.stdout.write(
         tally.lines(
           `summary after ${seconds} s: ${sims.length} device(s), ${connected} connected when stopped${gaveUp ? ' (every device gave up)' : ''}; outcomes by reason code:`,
-        ),
+        ) +
+          (spread
+            ? `by broker when stopped (connected / on it), ${spread.failovers} failover(s):\n` +
+              urls.map((u) => `  ${u}  ${spread.byBroker[u]!.connected} / ${spread.byBroker[u]!.devices}`).join('\n') +
+              '\n'
+            : ''),
       );
     if (gaveUp) {
       const last = sims.map((s) => s.snapshot(0).stopReason).find((r) => r !== undefined) ?? 'stopped';

@@ -2,6 +2,32 @@
 // (`12:00:01 thermo-1 connect accepted (connect.accepted)`, or one JSON object per line with
 // --json), and a summary by reason code at the end.
 import type { SimLogEntry } from '../simulator/types.ts';
+import type { Plan } from './simulate-plan.ts';
+
+/** What the run simulates, for its first line: a device, a fleet, or a shard of one. */
+export function runLabel(plan: Plan): string {
+  const f = plan.fleet;
+  if (!f) return `device ${plan.single!.deviceId}`;
+  if (!f.shard) return `a fleet of ${f.count}`;
+  return `shard ${f.shard.index}/${f.shard.count} of a fleet of ${f.range.size}: devices ${f.range.first}–${f.range.last} (${f.count})`;
+}
+
+/** Where the devices are when the run stops: per broker, devices on it and connected; failovers in all. */
+export function byBroker(
+  sims: readonly { broker: string; connected: boolean; failovers: number }[],
+  urls: readonly string[],
+): { byBroker: Record<string, { devices: number; connected: number }>; failovers: number } {
+  const out: Record<string, { devices: number; connected: number }> = {};
+  for (const u of urls) out[u] = { devices: 0, connected: 0 };
+  let failovers = 0;
+  for (const s of sims) {
+    const b = (out[s.broker] ??= { devices: 0, connected: 0 });
+    b.devices++;
+    if (s.connected) b.connected++;
+    failovers += s.failovers;
+  }
+  return { byBroker: out, failovers };
+}
 
 const VERBS: Record<SimLogEntry['kind'], [string, string]> = {
   connect: ['connect accepted', 'connect refused'],
@@ -14,30 +40,37 @@ const VERBS: Record<SimLogEntry['kind'], [string, string]> = {
   info: ['', ''],
 };
 
+/** A simulated device moved to the next broker of its list (its node went away). */
+const FAILOVER = 'broker.failover';
+
 const clock = (iso: string): string => {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toTimeString().slice(0, 8);
 };
 
 export function outcomeLine(name: string, e: SimLogEntry): string {
-  const verb = e.reason === 'publish.sent' ? 'publish sent' : VERBS[e.kind][e.ok ? 0 : 1];
+  const verb =
+    e.reason === 'publish.sent' ? 'publish sent' : e.reason === FAILOVER ? 'failover' : VERBS[e.kind][e.ok ? 0 : 1];
   const topic = e.topic !== undefined && e.kind !== 'command' ? ` ${e.topic}` : '';
   const why = e.reason !== undefined ? ` (${e.reason}${e.source === 'client' ? ', client-side' : ''})` : '';
   const detail =
     e.kind === 'command' || e.kind === 'backoff' || e.kind === 'error' || e.kind === 'info' ? ` ${e.detail ?? ''}` : '';
-  return `${clock(e.time)} ${name} ${verb}${topic}${why}${detail}`.replace(/ {2,}/g, ' ').trimEnd();
+  const on = e.kind === 'connect' && e.broker !== undefined ? ` on ${e.broker}` : '';
+  return `${clock(e.time)} ${name} ${verb}${topic}${why}${on}${detail}`.replace(/ {2,}/g, ' ').trimEnd();
 }
 
-export function outcomeJson(sim: { name: string; deviceId: string }, e: SimLogEntry): string {
-  return JSON.stringify({ type: 'outcome', sim: sim.name, deviceId: sim.deviceId, ...e });
+export function outcomeJson(sim: { name: string; deviceId: string; broker?: string }, e: SimLogEntry): string {
+  const on = sim.broker !== undefined ? { on: sim.broker } : {};
+  return JSON.stringify({ type: 'outcome', sim: sim.name, deviceId: sim.deviceId, ...on, ...e });
 }
 
-/** Counts outcomes by reason code (connect, publish, subscribe and disconnect outcomes). */
+/** Counts outcomes by reason code (connect, publish, subscribe and disconnect outcomes, and failovers). */
 export class Tally {
   readonly byReason: Record<string, number> = {};
 
   add(e: SimLogEntry): void {
-    if (e.reason === undefined || e.kind === 'backoff' || e.kind === 'info' || e.kind === 'command') return;
+    if (e.reason === undefined || e.kind === 'backoff' || e.kind === 'command') return;
+    if (e.kind === 'info' && e.reason !== FAILOVER) return;
     this.byReason[e.reason] = (this.byReason[e.reason] ?? 0) + 1;
   }
 

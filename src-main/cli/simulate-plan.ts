@@ -9,20 +9,31 @@ import { checkSourceAddress, checkUrl } from '../service/simulator-handlers.ts';
 import { ATTRIBUTE_NAME } from '../core/schemas/behaviour-schema.ts';
 import { parseBehaviour } from '../core/behaviour-rules.ts';
 import { defaultBehaviour, parseGeneratorSpec } from '../simulator/generators.ts';
+import { parseShard, shardRange, type Shard, type ShardRange } from '../simulator/shards.ts';
 import type { Generator, SimBehaviour, SimTransport } from '../simulator/types.ts';
 import { intFlag, numberFlag, parse, strings, tagsFrom } from './args.ts';
 import type { CliIo } from './io.ts';
+import { apiOf } from './simulate-api.ts';
 import { readSecret } from './secret-input.ts';
 import { UsageError } from './usage.ts';
 
+/** Devices one `keyport simulate` runs (and makes keys for). */
 const MAX_CLI_FLEET = 2000;
+/** A fleet split with --shard: each machine still runs at most MAX_CLI_FLEET of it. */
+const MAX_SHARDED_FLEET = 1_000_000;
 
 export interface Plan {
   single?: { deviceId: string; key: string; secret: string; name?: string };
-  fleet?: { count: number; tags: Tag[]; prefix: string; keep: boolean };
+  /** `count` devices of a fleet: numbers range.first..range.last of range.size (all of it without --shard). */
+  fleet?: { count: number; tags: Tag[]; prefix: string; keep: boolean; range: ShardRange; shard?: Shard };
   behaviour: SimBehaviour;
   transport: SimTransport;
+  /** --url: one broker. */
   url?: string;
+  /** --broker: the brokers (nodes of a cluster) devices start on and fail over along. */
+  brokers?: string[];
+  /** --api: a Keyport server's HTTP API (any node of a cluster) that makes the fleet's devices and keys. */
+  api?: { url: string; token: string };
   source?: string;
   duration?: number;
   json: boolean;
@@ -52,6 +63,10 @@ export async function parsePlan(args: string[], io: CliIo): Promise<Plan> {
     duration: { type: 'string' },
     transport: { type: 'string' },
     url: { type: 'string' },
+    broker: { type: 'string', multiple: true },
+    shard: { type: 'string' },
+    api: { type: 'string' },
+    'admin-token-file': { type: 'string' },
     source: { type: 'string' },
     attr: { type: 'string', multiple: true },
   });
@@ -80,23 +95,32 @@ export async function parsePlan(args: string[], io: CliIo): Promise<Plan> {
   const checked = parseBehaviour(behaviour);
   if (!checked.ok) throw new UsageError(`--attr: ${formatErrors(checked.errors)}`);
   const url = v.url === undefined ? undefined : asUsage(() => checkUrl(v.url));
+  const brokers = brokerList(v.broker);
+  if (url !== undefined && brokers !== undefined)
+    throw new UsageError('--url and --broker cannot be combined (--broker takes one URL or a list)');
   const source = v.source === undefined ? undefined : asUsage(() => checkSourceAddress(v.source, transport));
   const common = {
     behaviour,
     transport: transport as SimTransport,
     json: v.json === true,
     ...(url ? { url } : {}),
+    ...(brokers ? { brokers } : {}),
+    ...apiOf(v.api, v['admin-token-file'], io),
     ...(source ? { source } : {}),
     ...(duration !== undefined ? { duration } : {}),
   };
   if (v.fleet !== undefined) {
     for (const f of ['key', 'secret', 'secret-file', 'name'] as const)
       if (v[f] !== undefined) throw new UsageError(`--${f} is for --device; a fleet gets a new key per device`);
-    const count = intFlag('fleet', v.fleet, 1, MAX_CLI_FLEET) as number;
+    const size = intFlag('fleet', v.fleet, 1, v.shard === undefined ? MAX_CLI_FLEET : MAX_SHARDED_FLEET) as number;
     const prefix = (v['name-prefix'] as string | undefined) ?? 'Fleet device';
     if (prefix.length < 1 || prefix.length > 200) throw new UsageError('--name-prefix must be 1-200 characters');
-    return { ...common, fleet: { count, tags: tagsFrom(v.tag), prefix, keep: v.keep === true } };
+    const { range, shard } = sliceOf(size, v.shard);
+    const count = range.last - range.first + 1;
+    const fleet = { count, tags: tagsFrom(v.tag), prefix, keep: v.keep === true, range, ...(shard ? { shard } : {}) };
+    return { ...common, fleet };
   }
+  if (v.shard !== undefined) throw new UsageError("--shard is for --fleet (it picks this machine's part of the fleet)");
   if (v.tag !== undefined || v['name-prefix'] !== undefined || v.keep !== undefined)
     throw new UsageError('--tag, --name-prefix and --keep are for --fleet');
   const creds = await readSecret(
@@ -126,4 +150,38 @@ export async function parsePlan(args: string[], io: CliIo): Promise<Plan> {
     ...common,
     single: { deviceId: device, key, secret: creds.secret, ...(typeof v.name === 'string' ? { name: v.name } : {}) },
   };
+}
+
+/** --broker URL[,URL…] (repeatable): every URL checked, in order, duplicates refused. */
+function brokerList(values: unknown): string[] | undefined {
+  if (values === undefined) return undefined;
+  const list = (values as string[]).flatMap((v) => v.split(',')).map((u) => u.trim());
+  const out: string[] = [];
+  for (const u of list) {
+    if (u === '') throw new UsageError('--broker: an empty URL in the list (URLs are separated by commas)');
+    try {
+      checkUrl(u);
+    } catch (err) {
+      if (err instanceof ServiceError) throw new UsageError(`--broker${err.message.replace(/^url/, '')}`);
+      throw err;
+    }
+    if (out.includes(u)) throw new UsageError(`--broker: ${u} is listed twice`);
+    out.push(u);
+  }
+  return out;
+}
+
+/** The devices this run makes: all of a fleet, or the slice --shard I/S names. */
+function sliceOf(size: number, text: unknown): { range: ShardRange; shard?: Shard } {
+  if (text === undefined) return { range: { first: 1, last: size, size } };
+  const shard = parseShard(String(text));
+  if (typeof shard === 'string') throw new UsageError(`--shard ${shard}`);
+  const range = shardRange(size, shard);
+  if (typeof range === 'string') throw new UsageError(`--shard ${text}: ${range}`);
+  const n = range.last - range.first + 1;
+  if (n > MAX_CLI_FLEET)
+    throw new UsageError(
+      `--shard ${text} of --fleet ${size} is ${n} devices; one simulate runs at most ${MAX_CLI_FLEET} (split it into more shards)`,
+    );
+  return { range, shard };
 }

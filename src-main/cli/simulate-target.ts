@@ -2,6 +2,8 @@
 //  - --url: that broker (any MQTT 3.1.1 broker); only client-side outcomes.
 //  - a Keyport server owns the data directory: its listeners; its decision feed over the UI bridge;
 //    fleet devices and keys are made through its API.
+//  - --api URL: that Keyport server (any node of a cluster) makes the fleet's devices and keys;
+//    without a broker URL its own listeners on the API's host, outcomes from its decision feed.
 //  - no server: a Keyport runtime started in this process on free ports for the duration.
 import { readFileSync } from 'node:fs';
 import type { KeyportApi, ListenerInfo, MethodName, Req, Res } from '../contract.ts';
@@ -9,7 +11,7 @@ import { ApiError } from '../service/api-error.ts';
 import { dispatch } from '../service/dispatch.ts';
 import type { DecisionSource } from '../simulator/outcomes.ts';
 import { readLock } from '../store/lock.ts';
-import { openBackend } from './backend.ts';
+import { httpApi, openBackend } from './backend.ts';
 import { openBridgeFeed } from './bridge-feed.ts';
 
 export interface SimTarget {
@@ -27,8 +29,9 @@ export interface SimTarget {
 
 export async function openTarget(
   dataDir: string,
-  opts: { url?: string; needApi: boolean; uiDir: string },
+  opts: { url?: string; needApi: boolean; uiDir: string; api?: { url: string; token: string } },
 ): Promise<SimTarget> {
+  if (opts.api) return remoteTarget(opts.api, opts.url);
   if (opts.url !== undefined) {
     if (!opts.needApi) return { description: `${opts.url} (client-side outcomes only)`, close: async () => {} };
     // A fleet against another broker still needs this Keyport to issue the devices' keys.
@@ -105,4 +108,32 @@ export async function keyIdOf(api: KeyportApi | undefined, key: string): Promise
   } catch {
     return undefined;
   }
+}
+
+/** A Keyport server reached by --api URL with its admin token (the token is never printed). */
+async function remoteTarget(remote: { url: string; token: string }, brokers?: string): Promise<SimTarget> {
+  const api = httpApi(remote.url, remote.token);
+  const info = await api.call('app.info', {});
+  if (brokers !== undefined)
+    return {
+      api,
+      description: `${brokers} (client-side outcomes only; keys issued by the Keyport server at ${remote.url})`,
+      close: async () => {},
+    };
+  if (!info.listeners)
+    throw new ApiError({
+      code: 'unavailable',
+      message: `the Keyport server at ${remote.url} reports no MQTT listeners`,
+    });
+  // Its listeners, reached on the host the API was (a wildcard listener host says nothing remote).
+  const listeners = { ...info.listeners, host: new URL(remote.url).hostname.replace(/^\[|\]$/g, '') };
+  const feed = await openBridgeFeed(remote.url, remote.token);
+  return {
+    api,
+    listeners,
+    decisions: feed,
+    drainMs: 300,
+    description: `the Keyport server at ${remote.url}; outcomes from its decision feed`,
+    close: async () => feed.close(),
+  };
 }

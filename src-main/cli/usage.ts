@@ -32,8 +32,13 @@ export const USAGE = `usage: keyport <command> [options]
            the secret: --secret-file FILE (written by keys create --save; gives key and device too),
            KEYPORT_SECRET in the environment, or --secret - (one line on stdin); --secret S works
            but warns, since a command line is visible to other users in ps
-  simulate --fleet N [--tag k=v]... [--every SECONDS] [--duration SECONDS] [--url URL]
+  simulate --fleet N [--shard I/S] [--tag k=v]... [--every SECONDS] [--duration SECONDS]
+           [--url URL | --broker URL[,URL]...] [--api URL [--admin-token-file F]]
            [--transport tcp|ws] [--name-prefix P] [--keep] [--json]
+           --shard I/S: only part I of S of the fleet (from 1; --fleet 1000 --shard 2/4 = devices 251-500)
+           --broker: a cluster's nodes; devices spread over them and move to the next when theirs goes away
+           --api: a Keyport server (any node) makes the devices and keys; its admin token from
+           --admin-token-file F or KEYPORT_ADMIN_TOKEN
            GENERATOR: static:V | int:MIN..MAX | float:MIN..MAX[:DECIMALS] | string:N | boolean
                       | gps:LAT,LNG,RADIUS_M | sine:MIN..MAX:PERIOD_S | ramp:MIN..MAX:STEP
 

@@ -4,8 +4,12 @@
 // an unacknowledged QoS 1 message is never re-sent; a refused CONNECT backs off exponentially and
 // stops after a bounded number of attempts; a publish the broker refused (it closes the
 // connection) is remembered and never published again, and the reconnect waits its back-off.
+// Given a list of broker URLs (a cluster), it starts on the first and, when its node goes away
+// (a live connection closed, a connect that failed on the network), moves to the next one, round
+// the list; a refused CONNECT (a policy outcome) stays where it is.
 import type { StateValue } from '../core/types.ts';
 import { TypedEmitter } from '../shared/typed-emitter.ts';
+import { BrokerList } from './broker-list.ts';
 import { backoffDelay, backoffOptions, type Backoff, type BackoffOptions } from './backoff.ts';
 import {
   closedAfterPublishOutcome,
@@ -30,8 +34,9 @@ export interface SimDeviceEvents {
 export interface SimDeviceOptions {
   id: string;
   config: SimConfig;
-  /** The broker URL for this device's transport (ws URLs include the path). */
-  url: string;
+  /** The broker URL for this device's transport (ws URLs include the path), or a list to fail over
+   * along: the device starts on the first. */
+  url: string | readonly string[];
   keyId?: string;
   /** 'broker': outcomes come from the decision feed (applyOutcome); 'client': from the client's own view. */
   outcomes: 'broker' | 'client';
@@ -54,7 +59,7 @@ export class SimulatedDevice implements OutcomeTarget {
   readonly scenario: string | undefined;
   keyId: string | undefined;
   credentialsSaved = false;
-  readonly #url: string;
+  readonly #brokers: BrokerList;
   readonly #backoff: Backoff;
   readonly #connectTimeoutMs: number | undefined;
   readonly #logLimit: number;
@@ -79,7 +84,7 @@ export class SimulatedDevice implements OutcomeTarget {
   constructor(opts: SimDeviceOptions) {
     this.id = opts.id;
     this.config = opts.config;
-    this.#url = opts.url;
+    this.#brokers = new BrokerList(opts.url);
     this.keyId = opts.keyId;
     this.outcomeSource = opts.outcomes;
     this.fleetId = opts.fleetId;
@@ -112,6 +117,14 @@ export class SimulatedDevice implements OutcomeTarget {
   }
   get connectionReason(): string | undefined {
     return this.#record.connectionReason;
+  }
+  /** The broker URL this device is on, or trying next. */
+  get broker(): string {
+    return this.#brokers.current;
+  }
+  /** Moves to another broker of the list so far (its node went away). */
+  get failovers(): number {
+    return this.#brokers.moves;
   }
 
   /** A line in this simulation's log (scenario stages, restored credentials, ...). */
@@ -185,6 +198,7 @@ export class SimulatedDevice implements OutcomeTarget {
   }
 
   applyOutcome(o: Outcome): void {
+    this.#brokers.saw(o.entry);
     const topic = o.entry.topic;
     if (o.entry.kind === 'publish' && topic !== undefined && o.entry.payload === undefined) {
       const p = this.#sentPayloads.get(topic);
@@ -214,6 +228,9 @@ export class SimulatedDevice implements OutcomeTarget {
       ...this.#record.fields(logLimit),
       ...(this.credentialsSaved ? { credentialsSaved: true } : {}),
       ...(this.#nextRetryAt !== undefined ? { nextRetryAt: this.#nextRetryAt } : {}),
+      ...(this.#brokers.many
+        ? { broker: this.broker, brokers: [...this.#brokers.urls], failovers: this.failovers }
+        : {}),
       ...(this.fleetId !== undefined ? { fleetId: this.fleetId } : {}),
       ...(this.scenario !== undefined ? { scenario: this.scenario } : {}),
     };
@@ -224,10 +241,11 @@ export class SimulatedDevice implements OutcomeTarget {
   #connect(): void {
     this.#nextRetryAt = undefined;
     this.#record.scopeChanged = false;
+    this.#brokers.attempting();
     const c = this.config;
     this.#conn = new SimConnection(
       {
-        url: this.#url,
+        url: this.broker,
         transport: c.transport,
         clientId: c.deviceId,
         username: c.credentials.key,
@@ -271,10 +289,24 @@ export class SimulatedDevice implements OutcomeTarget {
     // The broker closed a live connection: after a refused publish (MQTT 3.1.1 has no negative
     // PUBACK), because the key was disabled, the session was taken over, or the broker stopped.
     if (this.outcomeSource === 'client') {
-      const suspect = conn.suspectTopic(this.#passed);
+      // With a list of brokers a close is as likely a node going away as a refused publish: not
+      // guessed as a refusal (that would stop the topic for good on every node).
+      const suspect = this.#brokers.many ? undefined : conn.suspectTopic(this.#passed);
       this.applyOutcome(suspect !== undefined ? closedAfterPublishOutcome(suspect) : closedOutcome());
     }
+    // Unless the feed said it was policy, the node went away (client-side there is no telling: the
+    // device moves on; a key refused there is refused on the next node too).
+    this.#moved(this.#brokers.afterClose(), 'closed the connection');
     this.#retry('backing-off', 'connection closed by the broker');
+  }
+
+  /** Logs a move to the next broker of the list: where from, where to and why. */
+  #moved(move: { from: string; to: string } | undefined, what: string): void {
+    if (!move) return;
+    this.#record.note('info', false, `${move.from} ${what}; moving to ${move.to}`, {
+      reason: 'broker.failover',
+      broker: move.to,
+    });
   }
 
   #afterFailedConnect(conn: SimConnection): void {
@@ -286,9 +318,10 @@ export class SimulatedDevice implements OutcomeTarget {
       ? last?.action === 'connect' && last.result === 'denied'
         ? last.reason
         : `CONNACK ${conn.refusedCode}`
-      : `could not connect to ${this.#url}: ${conn.error ?? 'connection closed before CONNACK'}`;
+      : `could not connect to ${this.broker}: ${conn.error ?? 'connection closed before CONNACK'}`;
     if (!refused) this.#record.note('error', false, why, { reason: 'connect.failed', source: 'client' });
-    if (this.#refusals >= this.#backoff.maxAttempts) {
+    const limit = this.#brokers.attemptLimit(this.#backoff.maxAttempts, refused);
+    if (this.#refusals >= limit) {
       this.#running = false;
       const stop = `gave up after ${this.#refusals} ${refused ? 'refused' : 'failed'} connection attempts (last: ${why})`;
       this.#record.stopReason = stop;
@@ -296,13 +329,15 @@ export class SimulatedDevice implements OutcomeTarget {
       this.#setStatus('stopped');
       return;
     }
+    if (!refused) this.#moved(this.#brokers.next(), 'could not be reached');
     this.#retry(refused ? 'refused' : 'backing-off', refused ? `connection refused (${why})` : 'connection failed');
   }
 
   #retry(status: SimStatus, what: string): void {
     const delay = backoffDelay(this.#failures, this.#backoff);
     this.#nextRetryAt = new Date(Date.now() + delay).toISOString();
-    const attempt = this.#refusals > 0 ? ` (attempt ${this.#refusals + 1} of ${this.#backoff.maxAttempts})` : '';
+    const limit = this.#brokers.attemptLimit(this.#backoff.maxAttempts, status === 'refused');
+    const attempt = this.#refusals > 0 ? ` (attempt ${this.#refusals + 1} of ${limit})` : '';
     this.#record.note('backoff', false, `${what}; retrying in ${delay} ms${attempt}`);
     this.#setStatus(status);
     this.#retryTimer = setTimeout(() => {

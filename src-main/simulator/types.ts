@@ -35,6 +35,8 @@ export interface SimLogEntry {
   source?: 'broker' | 'client';
   /** The message's payload as text, cut to LOG_PAYLOAD_CHARS (publishes and received messages). */
   payload?: string;
+  /** With a list of brokers: the broker a connect outcome came from, or a failover moved to. */
+  broker?: string;
 }
 
 /** How much of a payload a log entry shows. */
@@ -74,6 +76,10 @@ export interface SimSnapshot {
   commands: number;
   attributes: Record<string, StateValue>;
   nextRetryAt?: string;
+  /** With a list of brokers (a cluster): the one it is on or trying, the list, and moves so far. */
+  broker?: string;
+  brokers?: string[];
+  failovers?: number;
   log: SimLogEntry[];
   fleetId?: string;
   scenario?: string;
