@@ -24,8 +24,9 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /** The document as text slices; joined they are the whole file, ending with a newline. */
 export async function* serializeStoreData(data: StoreData, sliceMs = SLICE_MS): AsyncGenerator<string> {
+  const journal = data.journal === undefined ? '' : `,"journal":${JSON.stringify(data.journal)}`;
   let parts: string[] = [
-    `{"version":${JSON.stringify(data.version)},"applicationId":${JSON.stringify(data.applicationId)},"devices":[`,
+    `{"version":${JSON.stringify(data.version)},"applicationId":${JSON.stringify(data.applicationId)}${journal},"devices":[`,
   ];
   let started = performance.now();
   const sections: Array<[readonly unknown[], string]> = [

@@ -9,6 +9,8 @@ export { STORE_VERSION };
 export interface StoreData {
   version: typeof STORE_VERSION;
   applicationId: string;
+  /** The first journal generation not folded into the document (store/journal-format.ts). */
+  journal?: number;
   devices: Device[];
   keys: AccessKeyRecord[];
 }
