@@ -21,6 +21,8 @@ export interface JournaledStoreOptions {
    * that write, as a full disk would; waiting holds it.
    */
   beforeCommit?: CommitHook;
+  /** Compact once the journals hold this many bytes (tests; default: journal-format.ts's bound). */
+  compactAtBytes?: number;
 }
 
 interface Parts {
@@ -59,6 +61,8 @@ export class JournaledStore extends MemoryStore {
   }
 
   #bound(): number {
+    const forced = this.#p.options.compactAtBytes;
+    if (forced !== undefined) return forced;
     return Math.max(JOURNAL_MIN_BYTES, Math.round(this.#p.document.bytes * JOURNAL_DOC_FRACTION));
   }
 

@@ -88,23 +88,21 @@ export class JournalWriter {
         this.#dirty = false;
       }
       await beforeCommit?.(this.#file);
-      this.#dirty = true;
       let done = 0;
       while (done < bytes.length) {
         const { bytesWritten } = await this.#handle.write(bytes, done, bytes.length - done, this.#size + done);
         done += bytesWritten;
       }
       await this.#handle.datasync();
-      this.#dirty = false;
       this.#size += bytes.length;
       return bytes.length;
     } catch (err) {
-      if (this.#dirty) {
-        await this.#handle.truncate(this.#size).then(
-          () => void (this.#dirty = false),
-          () => undefined, // tried again before the next append
-        );
-      }
+      // Whatever part of the line reached the file is cut off again (or before the next append).
+      this.#dirty = true;
+      await this.#handle.truncate(this.#size).then(
+        () => void (this.#dirty = false),
+        () => undefined,
+      );
       throw asWriteError(this.#file, err);
     }
   }
