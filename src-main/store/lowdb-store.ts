@@ -26,7 +26,7 @@
 // disk holds (UndoJournal), every put waiting on it or queued behind it rejects with the
 // FileWriteError, and nothing of it is written later (the journal is cut back to its last good
 // line). A compaction that fails loses nothing: the journals stay and are replayed; it is logged.
-import { chmod, mkdir, readFile, truncate } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import type { Adapter } from 'lowdb';
@@ -36,11 +36,13 @@ import { JournalWriter } from './journal-writer.ts';
 import { orphanJournalError, readJournals, removeStale, replayJournals } from './journal-replay.ts';
 import { newApplicationId } from './memory-store.ts';
 import { STORE_VERSION, StoreFileError } from './store.ts';
-import { serializeStoreData } from './store-serializer.ts';
+import { readStoreLines, serializeStoreData } from './store-serializer.ts';
 import type { Store, StoreData } from './store.ts';
 import { validateStoreData } from './validate-data.ts';
 
 export const STORE_FILE = 'keyport.json';
+/** Documents this big or bigger are read line by line (smaller ones are quicker to read whole). */
+const LINES_FROM_BYTES = 1 << 20;
 export { JOURNAL_FILE } from './journal-format.ts';
 
 export interface LowdbStoreOptions extends JournaledStoreOptions {
@@ -64,25 +66,45 @@ class KeyportFile implements Adapter<StoreData> {
   ) {}
 
   async read(): Promise<StoreData | null> {
-    let text: string;
+    let raw: unknown = null;
+    let handle: FileHandle;
     try {
-      text = await readFile(this.file, 'utf8');
+      handle = await open(this.file, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new StoreFileError(this.file, `cannot be read: ${(err as Error).message}`);
     }
     this.existed = true;
-    this.bytes = text.length;
-    if (text.trim() === '') throw new StoreFileError(this.file, 'the file is empty (expected a Keyport JSON document)');
-    let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      const size = (await handle.stat()).size;
+      this.bytes = size;
+      // A big document in Keyport's own format is read line by line (store-serializer.ts);
+      // anything else, or anything that fails to read that way, is read whole.
+      if (size >= LINES_FROM_BYTES) raw = await readStoreLines(handle);
     } catch (err) {
-      throw new StoreFileError(this.file, `not valid JSON: ${(err as Error).message}`);
+      throw new StoreFileError(this.file, `cannot be read: ${(err as Error).message}`);
+    } finally {
+      await handle.close();
     }
+    if (raw === null) raw = await this.#readWhole();
     const problem = validateStoreData(raw);
     if (problem) throw new StoreFileError(this.file, problem);
     return raw as StoreData;
+  }
+
+  async #readWhole(): Promise<unknown> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      throw new StoreFileError(this.file, `cannot be read: ${(err as Error).message}`);
+    }
+    if (text.trim() === '') throw new StoreFileError(this.file, 'the file is empty (expected a Keyport JSON document)');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new StoreFileError(this.file, `not valid JSON: ${(err as Error).message}`);
+    }
   }
 
   async write(data: StoreData): Promise<void> {
