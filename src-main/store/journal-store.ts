@@ -167,7 +167,6 @@ export class JournaledStore extends MemoryStore {
       const fold = await this.#rotate();
       await fold?.done;
     }
-    await this.#writer.close();
     if (failure !== null) throw (failure as { error: unknown }).error;
   }
 }

@@ -4,6 +4,9 @@
 // never stays in the file to be replayed; if even that fails, the next append tries again first and
 // fails the same way until it can.
 //
+// The file is opened for each append and closed after it (two system calls beside the fsync): a
+// file held open for writing would keep an administrator from remounting the disk read-only.
+//
 // rotate() starts a new generation for compaction: the current file is renamed to
 // keyport.journal.<generation> (fsynced directory), and a fresh keyport.journal with the next
 // generation's header is created whole (temp file + rename, shared/atomic-write.ts).
@@ -22,7 +25,6 @@ function asWriteError(file: string, err: unknown): unknown {
 export class JournalWriter {
   /** The file appended to: keyport.journal (or, after a rotation that could not finish, the renamed file). */
   #file: string;
-  #handle: FileHandle;
   /** Bytes known to be good (header + whole acknowledged lines). */
   #size: number;
   readonly #headerBytes: number;
@@ -31,12 +33,10 @@ export class JournalWriter {
 
   private constructor(
     file: string,
-    handle: FileHandle,
     size: number,
     readonly generation: number,
   ) {
     this.#file = file;
-    this.#handle = handle;
     this.#size = size;
     this.#headerBytes = Buffer.byteLength(journalHeader(generation));
   }
@@ -46,10 +46,7 @@ export class JournalWriter {
     const file = join(dir, JOURNAL_FILE);
     const header = journalHeader(generation);
     await writeFileAtomic(file, header, { mode: 0o600 });
-    const handle = await open(file, 'r+').catch((err: unknown) => {
-      throw asWriteError(file, err);
-    });
-    return new JournalWriter(file, handle, Buffer.byteLength(header), generation);
+    return new JournalWriter(file, Buffer.byteLength(header), generation);
   }
 
   /**
@@ -57,17 +54,19 @@ export class JournalWriter {
    * last line a crash left there is cut off now, before anything is appended after it.
    */
   static async reopen(file: string, generation: number, validBytes: number): Promise<JournalWriter> {
-    let handle: FileHandle;
-    try {
-      handle = await open(file, 'r+');
-      if ((await handle.stat()).size > validBytes) {
+    if ((await fileBytes(file)) > validBytes) {
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(file, 'r+');
         await handle.truncate(validBytes);
         await handle.sync();
+      } catch (err) {
+        throw asWriteError(file, err);
+      } finally {
+        await handle?.close();
       }
-    } catch (err) {
-      throw asWriteError(file, err);
     }
-    return new JournalWriter(file, handle, validBytes, generation);
+    return new JournalWriter(file, validBytes, generation);
   }
 
   get file(): string {
@@ -82,28 +81,34 @@ export class JournalWriter {
   /** Appends one batch line and fsyncs it. `beforeCommit` (tests) runs first and may throw. */
   async append(line: string, beforeCommit?: CommitHook): Promise<number> {
     const bytes = Buffer.from(line, 'utf8');
+    let handle: FileHandle | undefined;
     try {
+      handle = await open(this.#file, 'r+');
       if (this.#dirty) {
-        await this.#handle.truncate(this.#size);
+        await handle.truncate(this.#size);
         this.#dirty = false;
       }
       await beforeCommit?.(this.#file);
       let done = 0;
       while (done < bytes.length) {
-        const { bytesWritten } = await this.#handle.write(bytes, done, bytes.length - done, this.#size + done);
+        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, this.#size + done);
         done += bytesWritten;
       }
-      await this.#handle.datasync();
+      await handle.datasync();
       this.#size += bytes.length;
       return bytes.length;
     } catch (err) {
       // Whatever part of the line reached the file is cut off again (or before the next append).
-      this.#dirty = true;
-      await this.#handle.truncate(this.#size).then(
-        () => void (this.#dirty = false),
-        () => undefined,
-      );
+      if (handle) {
+        this.#dirty = true;
+        await handle.truncate(this.#size).then(
+          () => void (this.#dirty = false),
+          () => undefined,
+        );
+      }
       throw asWriteError(this.#file, err);
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
   }
 
@@ -124,13 +129,7 @@ export class JournalWriter {
       this.#file = rotated;
       await syncDirectory(dir);
     }
-    const next = await JournalWriter.create(dir, this.generation + 1);
-    await this.#handle.close().catch(() => undefined);
-    return next;
-  }
-
-  async close(): Promise<void> {
-    await this.#handle.close().catch(() => undefined);
+    return JournalWriter.create(dir, this.generation + 1);
   }
 }
 

@@ -1,6 +1,5 @@
 // Lazy puts (PutOptions.lazy): live bookkeeping is visible at once, shares file writes with other
 // changes, and still reaches the disk within LAZY_WRITE_MS, at flush() and at close().
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLowdbStore, readStoreDir } from '../../../src-main/store/lowdb-store.ts';
 import { WriteCoalescer } from '../../../src-main/store/write-coalescer.ts';
