@@ -5,7 +5,8 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { batchLine, batchOf, JOURNAL_DOC_FRACTION, JOURNAL_MIN_BYTES, rotatedGeneration } from './journal-format.ts';
 import type { CommitHook, JournalWriter } from './journal-writer.ts';
-import { MemoryStore } from './memory-store.ts';
+import type { AccessKeyRecord, Device } from '../core/types.ts';
+import { MemoryStore, type StoreState } from './memory-store.ts';
 import type { StoreData } from './store.ts';
 import { UndoJournal } from './undo-journal.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
@@ -36,6 +37,25 @@ interface Parts {
   unfoldedBytes: number;
   log: (line: string) => void;
   options: JournaledStoreOptions;
+}
+
+/**
+ * The document as the disk has it while the changes in `pending` are not written yet: their
+ * records as they were before (a compaction's snapshot). Shares the frozen records.
+ */
+function durableData(state: StoreState, applicationId: string, pending: UndoJournal, journal: number): StoreData {
+  const data = state.toData(applicationId);
+  data.journal = journal;
+  if (pending.size === 0) return data;
+  const devices: Device[] = [];
+  for (const d of data.devices) if (!pending.devices.has(d.id)) devices.push(d);
+  for (const before of pending.devices.values()) if (before) devices.push(before);
+  const keys: AccessKeyRecord[] = [];
+  for (const k of data.keys) if (!pending.keys.has(k.id)) keys.push(k);
+  for (const before of pending.keys.values()) if (before) keys.push(before);
+  data.devices = devices;
+  data.keys = keys;
+  return data;
 }
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -110,7 +130,8 @@ export class JournaledStore extends MemoryStore {
     this.#unfolded = 0;
     // What the disk holds right now: the changes made since this append started are not in it
     // (they go to the new journal), so their records go in as they were before.
-    const snapshot = this.state.durableData(
+    const snapshot = durableData(
+      this.state,
       this.applicationId,
       this.state.journal ?? new UndoJournal(),
       this.#writer.generation,

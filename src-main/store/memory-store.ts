@@ -228,26 +228,6 @@ export class StoreState {
     }
   }
 
-  /**
-   * The document as the disk has it when the changes in `pending` are not written yet: their
-   * records as they were before (the lowdb store's compaction, journal-format.ts). Shares the
-   * frozen records.
-   */
-  durableData(applicationId: string, pending: UndoJournal, journal: number): StoreData {
-    const data = this.toData(applicationId);
-    data.journal = journal;
-    if (pending.size === 0) return data;
-    const devices: Device[] = [];
-    for (const d of data.devices) if (!pending.devices.has(d.id)) devices.push(d);
-    for (const before of pending.devices.values()) if (before) devices.push(before);
-    const keys: AccessKeyRecord[] = [];
-    for (const k of data.keys) if (!pending.keys.has(k.id)) keys.push(k);
-    for (const before of pending.keys.values()) if (before) keys.push(before);
-    data.devices = devices;
-    data.keys = keys;
-    return data;
-  }
-
   /** The document to persist. Shares the frozen records (they are never mutated). */
   toData(applicationId: string): StoreData {
     return {
