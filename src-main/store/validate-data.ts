@@ -26,8 +26,11 @@ const STORE_STYLE = { requiredUsesRule: true, separator: ': ' } as const;
  * 6× quicker than Value.Check at load: 0.17–0.24 s vs 1.0–1.3 s of CPU for 200,000 records); a
  * value it refuses is checked again with Value.Check, and only a value both refuse goes through
  * schemaErrors for the message. So the compiled check can only make a good record quicker, never
- * refuse one: session 3 saw TypeCompiler refuse valid records in the built CLI (out/cli; cause not
- * pinned down), which this fallback makes harmless. Value.Check is the same code as the error walk.
+ * refuse one. (Session 3 saw the compiled check refuse valid records in the built CLI: the build
+ * kept @sinclair/typebox/compiler external, so it loaded a second TypeBox whose FormatRegistry had
+ * no 'keyport-date'; scripts/build-cli.mjs now bundles it with the rest. The fallback stays, so a
+ * format registered in one copy only can never refuse a good file.) Value.Check is the same code
+ * as the error walk.
  */
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
