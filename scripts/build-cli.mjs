@@ -19,6 +19,7 @@ const INLINE = new Set([
   'lowdb/node',
   'steno',
   '@sinclair/typebox',
+  '@sinclair/typebox/compiler',
   '@sinclair/typebox/errors',
   '@sinclair/typebox/value',
 ]);

@@ -88,7 +88,7 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   // Makes the rename itself durable. Not possible on every platform (Windows): best effort.
   try {
     const handle = await open(dir, 'r');

@@ -31,7 +31,8 @@ export function newApplicationId(): string {
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+    // for…in, not Object.values: no array per object (a third of the freeze at load).
+    for (const k in value) deepFreeze((value as Record<string, unknown>)[k]);
   }
   return value;
 }
@@ -87,7 +88,7 @@ export class StoreState {
   /** Public key (MQTT username) -> record: getKeyByKey is a lookup, never a scan. */
   readonly byKey = new Map<string, AccessKeyRecord>();
   /** Devices by tag (tag-index.ts): a tag-scoped key's scope is a lookup, never a scan. */
-  readonly tags = new TagIndex();
+  readonly tags = new TagIndex(() => this.devices.values());
   /** Pre-images of the changes not yet covered by a write (the lowdb store turns this on). */
   journal: UndoJournal | null = null;
 

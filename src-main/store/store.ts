@@ -15,6 +15,8 @@ export type ExternalChange =
 export interface StoreData {
   version: typeof STORE_VERSION;
   applicationId: string;
+  /** The first journal generation not folded into the document (store/journal-format.ts). */
+  journal?: number;
   devices: Device[];
   keys: AccessKeyRecord[];
 }
@@ -24,8 +26,8 @@ export interface PutOptions {
   /**
    * Live bookkeeping (connection status, a key's lastUsed): the change is visible at once like any
    * put, but its write may wait up to LAZY_WRITE_MS to share one file write with other changes.
-   * Every store write rewrites the whole file, so a connect storm must not write once per
-   * CONNECT. The promise still resolves only when the change is durable; flush() and close()
+   * Every store write appends and fsyncs a journal line, so a connect storm must not write once
+   * per CONNECT. The promise still resolves only when the change is durable; flush() and close()
    * write it at once. A crash can lose at most that last second of bookkeeping, never a change
    * someone was told had been saved.
    */

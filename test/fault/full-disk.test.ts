@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { readStoreDir } from '../../src-main/store/lowdb-store.ts';
 import { keyport, killAllServes, startServeProcess, type ServeRun } from '../helpers/cli.ts';
 import { seedDataDir, type StoredFile } from './seed.ts';
 
@@ -57,7 +58,10 @@ async function rpc(method: string, body: unknown): Promise<{ status: number; jso
   return { status: res.status, json: (await res.json()) as RpcReply };
 }
 
-const stored = () => JSON.parse(readFileSync(join(dataDir, 'keyport.json'), 'utf8')) as StoredFile;
+/** What the disk holds: keyport.json with the journal replayed (store/journal-format.ts). */
+const stored = async () => (await readStoreDir(dataDir)) as unknown as StoredFile;
+const onDiskBytes = () =>
+  Buffer.concat([readFileSync(join(dataDir, 'keyport.json')), readFileSync(join(dataDir, 'keyport.journal'))]);
 
 describe.runIf(mounted)('a full or read-only disk under keyport serve (tmpfs)', () => {
   beforeAll(async () => {
@@ -68,10 +72,19 @@ describe.runIf(mounted)('a full or read-only disk under keyport serve (tmpfs)', 
   });
 
   it.sequential('disk full: 7 refused creates answer 507 and none of them is ever stored', async () => {
-    const before = readFileSync(join(dataDir, 'keyport.json'));
     fillDisk();
     onTestFinished(freeDisk); // whatever happens below, the next test gets its disk back
-    const file = join(dataDir, 'keyport.json');
+    const file = join(dataDir, 'keyport.journal');
+    // A journal line that still fits in the journal's last allocated page is written and stored
+    // (acknowledged, so it must be there later). Small devices fill that slack until one is
+    // refused; every change below needs a line at least that long.
+    const fitted: string[] = [];
+    for (let i = 0; i < 80; i++) {
+      const r = await rpc('devices.create', { name: `f${i}` });
+      if (r.status !== 200) break;
+      fitted.push((r.json.result as { id: string }).id);
+    }
+    const before = onDiskBytes();
     for (let i = 0; i < 7; i++) {
       const r = await rpc('keys.create', { name: `refused ${i}` });
       expect(r.status).toBe(507);
@@ -93,28 +106,30 @@ describe.runIf(mounted)('a full or read-only disk under keyport serve (tmpfs)', 
     const cli = await keyport(dataDir, ['keys', 'create', '--name', 'refused by the cli', '--all-devices']);
     expect(cli.stderr).toBe(`keyport: disk full writing ${file} (ENOSPC); the change was not saved\n`);
     expect(cli.code).toBe(1);
-    expect(readFileSync(file).equals(before)).toBe(true);
-    expect((await rpc('keys.list', {})).json.result as unknown[]).toHaveLength(200); // memory agrees with the file
-    console.log('fault full-disk: 9 of 9 refused changes answered 507 and left keyport.json byte-identical');
+    expect(onDiskBytes().equals(before)).toBe(true);
+    expect((await rpc('keys.list', {})).json.result as unknown[]).toHaveLength(200); // memory agrees with the disk
+    console.log(
+      `fault full-disk: ${fitted.length} create(s) fitted in the journal's last page; the next 9 refused changes answered 507 and left keyport.json and keyport.journal byte-identical`,
+    );
 
     freeDisk();
     const ok = await rpc('keys.create', { name: 'after the disk came back' });
     expect(ok.status).toBe(200);
-    const names = stored()
-      .keys.map((k) => k.name)
-      .filter((n) => n !== undefined);
+    const names = (await stored()).keys.map((k) => k.name).filter((n) => n !== undefined);
     expect(names).toEqual(['after the disk came back']);
+    const devices = new Set((await stored()).devices.map((d) => d.id));
+    expect(fitted.filter((id) => !devices.has(id))).toEqual([]);
     expect(readdirSync(dataDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it.sequential('read-only: a refused update answers 507 naming EROFS, the server stays up and recovers', async () => {
-    const device = stored().devices[0]!;
+    const device = (await stored()).devices[0]!;
     execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
     try {
       const r = await rpc('devices.update', { id: device.id, patch: { name: 'refused rename' } });
       expect(r.status).toBe(507);
       expect(r.json.error?.message).toBe(
-        `read-only file system writing ${join(dataDir, 'keyport.json')} (EROFS); the change was not saved`,
+        `read-only file system writing ${join(dataDir, 'keyport.journal')} (EROFS); the change was not saved`,
       );
       expect(((await rpc('devices.get', { id: device.id })).json.result as { name: string }).name).toBe(device.name);
     } finally {
@@ -122,7 +137,7 @@ describe.runIf(mounted)('a full or read-only disk under keyport serve (tmpfs)', 
     }
     const ok = await rpc('devices.update', { id: device.id, patch: { name: 'renamed later' } });
     expect(ok.status).toBe(200);
-    expect(stored().devices.find((d) => d.id === device.id)?.name).toBe('renamed later');
+    expect((await stored()).devices.find((d) => d.id === device.id)?.name).toBe('renamed later');
     const exit = await serve.stop('SIGTERM');
     expect(exit.code, exit.stderr).toBe(0);
   });

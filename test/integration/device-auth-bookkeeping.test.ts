@@ -24,7 +24,7 @@ afterEach(async () => {
 async function start(beforeRename: () => void | Promise<void>, log: (line: string) => void = () => {}) {
   const storeDir = await makeTempDir();
   dirs.push(storeDir);
-  const store = await openLowdbStore(storeDir, { beforeRename, log });
+  const store = await openLowdbStore(storeDir, { beforeCommit: beforeRename, log });
   const h = await startHarness({
     store,
     log,

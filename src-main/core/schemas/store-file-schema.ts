@@ -18,6 +18,11 @@ const fileFields = {
     pattern: ID_PATTERN_SOURCE,
     ...said('applicationId: must be 24 lowercase hex characters'),
   }),
+  // The first journal generation NOT folded into this document (store/journal-format.ts): the
+  // journals of generations below it are already in it. Absent in files written before the journal.
+  journal: Type.Optional(
+    Type.Integer({ minimum: 0, errorMessage: 'journal: must be a whole number ≥ 0 (a journal generation)' }),
+  ),
 };
 const TOP = { typeMessage: 'top level: must be an object {version, applicationId, devices, keys}' };
 
@@ -37,3 +42,33 @@ export const StoreFile = Type.Object(
   TOP,
 );
 export type StoreFileData = Static<typeof StoreFile>;
+
+/** The first line of a journal file (keyport.journal): which generation its changes belong to. */
+export const JournalHeader = Type.Object(
+  {
+    keyportJournal: Type.Literal(1, {
+      errorMessage: 'keyportJournal: unsupported journal format {value} (this Keyport reads 1)',
+      requiredMessage: 'keyportJournal: missing (the first line must be {"keyportJournal":1,"generation":N})',
+    }),
+    generation: Type.Integer({ minimum: 0, ...said('generation: must be a whole number ≥ 0') }),
+  },
+  { additionalProperties: false, typeMessage: 'must be an object {keyportJournal, generation}' },
+);
+
+/**
+ * Every other journal line: one committed batch of changes, the records as they were after it
+ * (each record is then checked with record-schemas.ts, like one in the document).
+ */
+export const JournalBatch = Type.Object(
+  {
+    devices: Type.Optional(Type.Array(Type.Unknown(), said('devices: must be an array'))),
+    keys: Type.Optional(Type.Array(Type.Unknown(), said('keys: must be an array'))),
+    deletedDevices: Type.Optional(
+      Type.Array(Type.String({ pattern: ID_PATTERN_SOURCE }), said('deletedDevices: must be an array of device ids')),
+    ),
+    deletedKeys: Type.Optional(
+      Type.Array(Type.String({ pattern: ID_PATTERN_SOURCE }), said('deletedKeys: must be an array of key ids')),
+    ),
+  },
+  { additionalProperties: false, typeMessage: 'must be an object {devices, keys, deletedDevices, deletedKeys}' },
+);

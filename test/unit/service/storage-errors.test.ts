@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../src-main/service/dispatch.ts';
 import { KeyportService } from '../../../src-main/service/service.ts';
-import { openLowdbStore, STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
+import { JOURNAL_FILE, openLowdbStore } from '../../../src-main/store/lowdb-store.ts';
 import type { Store } from '../../../src-main/store/store.ts';
 import { makeTempDir, removeTempDir, TEST_PEPPER } from '../../helpers/fixtures.ts';
 
@@ -21,7 +21,7 @@ async function setup(): Promise<{ dir: string; store: Store; fail: (on: boolean)
   let failing = false;
   const store = await openLowdbStore(dir, {
     log: () => {},
-    beforeRename: () => {
+    beforeCommit: () => {
       if (failing) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     },
   });
@@ -44,7 +44,7 @@ describe('storage errors', () => {
       ok: false,
       error: {
         code: 'storage',
-        message: `disk full writing ${join(s.dir, STORE_FILE)} (ENOSPC); the change was not saved`,
+        message: `disk full writing ${join(s.dir, JOURNAL_FILE)} (ENOSPC); the change was not saved`,
       },
     });
     expect(s.store.listKeys()).toEqual([]);

@@ -1,9 +1,7 @@
 // Lazy puts (PutOptions.lazy): live bookkeeping is visible at once, shares file writes with other
 // changes, and still reaches the disk within LAZY_WRITE_MS, at flush() and at close().
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLowdbStore, STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
+import { openLowdbStore, readStoreDir } from '../../../src-main/store/lowdb-store.ts';
 import { WriteCoalescer } from '../../../src-main/store/write-coalescer.ts';
 import { LAZY_WRITE_MS, type Store } from '../../../src-main/store/store.ts';
 import { makeDevice, makeTempDir, removeTempDir } from '../../helpers/fixtures.ts';
@@ -20,8 +18,8 @@ async function open(): Promise<{ dir: string; store: Store; writes: () => number
   return { dir, store, writes: () => writes };
 }
 
-const onDisk = async (dir: string) =>
-  JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8')) as { devices: { id: string; name: string }[] };
+/** What the disk holds (document + journal replayed). */
+const onDisk = async (dir: string) => (await readStoreDir(dir)) ?? { devices: [], keys: [] };
 
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close().catch(() => undefined);
@@ -57,9 +55,7 @@ describe('lazy puts', () => {
     expect(first).toBeInstanceOf(Promise);
     await first;
     expect(writes() - before).toBe(1);
-    const file = JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8')) as {
-      devices: { lastState?: { data: unknown } }[];
-    };
+    const file = await onDisk(dir);
     expect(file.devices[0]?.lastState?.data).toEqual({ n: 100 });
   });
 

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLowdbStore, STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
+import { JOURNAL_FILE, openLowdbStore, STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
 import type { LowdbStoreOptions } from '../../../src-main/store/lowdb-store.ts';
 import { StoreFileError } from '../../../src-main/store/store.ts';
 import type { Store } from '../../../src-main/store/store.ts';
@@ -40,10 +40,12 @@ describe('openLowdbStore: creating', () => {
     const dir = join(await tempDir(), 'nested', 'data');
     const store = await open(dir);
     const raw = JSON.parse(await readFile(join(dir, STORE_FILE), 'utf8'));
-    expect(raw).toEqual({ version: 1, applicationId: store.applicationId, devices: [], keys: [] });
+    expect(raw).toEqual({ version: 1, applicationId: store.applicationId, journal: 0, devices: [], keys: [] });
+    expect(await readFile(join(dir, JOURNAL_FILE), 'utf8')).toBe('{"keyportJournal":1,"generation":0}\n');
     if (posix) {
       expect(mode(await stat(dir))).toBe(0o700);
       expect(mode(await stat(join(dir, STORE_FILE)))).toBe(0o600);
+      expect(mode(await stat(join(dir, JOURNAL_FILE)))).toBe(0o600);
     }
   });
 
@@ -54,6 +56,7 @@ describe('openLowdbStore: creating', () => {
     await chmod(join(dir, STORE_FILE), 0o644);
     const store = await open(dir);
     await store.putDevice(makeDevice());
+    await store.close(); // folds the journal into keyport.json
     expect(mode(await stat(join(dir, STORE_FILE)))).toBe(0o600);
   });
 
@@ -62,6 +65,9 @@ describe('openLowdbStore: creating', () => {
     const store = await open(dir);
     const made = Array.from({ length: 3 }, () => makeKeyWithSecret());
     for (const { record } of made) await store.putKey(record);
+    expect(await readFile(join(dir, JOURNAL_FILE), 'utf8')).not.toMatch(/"secret"/);
+    for (const { secret } of made) expect(await readFile(join(dir, JOURNAL_FILE), 'utf8')).not.toContain(secret);
+    await store.close(); // folds the journal into keyport.json
     const text = await readFile(join(dir, STORE_FILE), 'utf8');
     const raw = JSON.parse(text) as { keys: Array<Record<string, unknown>> };
     expect(raw.keys).toHaveLength(3);
@@ -165,9 +171,9 @@ describe('openLowdbStore: writing', () => {
     expect(reopened.listKeys().map((k) => k.id)).toEqual(keys.map((k) => k.id));
   });
 
-  it('resolves each put only once its change is in the file', async () => {
+  it('resolves each put only once its change is in the journal', async () => {
     const dir = await tempDir();
-    const file = join(dir, STORE_FILE);
+    const file = join(dir, JOURNAL_FILE);
     const store = await open(dir);
     const keys = Array.from({ length: 50 }, () => makeKeyRecord());
     const seen: boolean[] = [];
@@ -192,7 +198,7 @@ describe('openLowdbStore: writing', () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const store = await open(dir, {
-      beforeRename: async () => {
+      beforeCommit: async () => {
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
         await new Promise((resolve) => setImmediate(resolve));
@@ -218,12 +224,12 @@ describe('openLowdbStore: writing', () => {
     expect(reopened.getDevice(device.id)).toEqual(device);
   });
 
-  it('a failed write leaves the old file intact and no temp file; its change is taken back, never written later', async () => {
+  it('a failed write leaves the files intact and no temp file; its change is taken back, never written later', async () => {
     const dir = await tempDir();
-    const file = join(dir, STORE_FILE);
+    const file = join(dir, JOURNAL_FILE);
     let fail = false;
     const store = await open(dir, {
-      beforeRename: () => {
+      beforeCommit: () => {
         if (fail) throw new Error('injected failure');
       },
     });
@@ -236,12 +242,12 @@ describe('openLowdbStore: writing', () => {
     await expect(store.putKey(lost)).rejects.toThrow('injected failure');
     expect(store.getKey(lost.id)).toBeUndefined();
     expect(await readFile(file, 'utf8')).toBe(before);
-    expect(await readdir(dir)).toEqual([STORE_FILE]);
+    expect((await readdir(dir)).sort()).toEqual([JOURNAL_FILE, STORE_FILE]);
 
     fail = false;
     await store.flush();
     await store.putKey(makeKeyRecord());
     expect(await readFile(file, 'utf8')).not.toContain(lost.id);
-    expect(await readdir(dir)).toEqual([STORE_FILE]);
+    expect((await readdir(dir)).sort()).toEqual([JOURNAL_FILE, STORE_FILE]);
   });
 });

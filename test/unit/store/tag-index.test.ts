@@ -176,7 +176,7 @@ describe('the tag index of the lowdb store', () => {
   it('is taken back with the records when a write fails', async () => {
     let fail = false;
     const { store } = await lowdb(undefined, {
-      beforeRename: () => {
+      beforeCommit: () => {
         if (fail) throw new Error('injected: disk full');
       },
       log: () => {},

@@ -1,14 +1,15 @@
 // A write the disk refuses (ENOSPC, EROFS, EACCES, EIO) is taken back: memory returns to what the
 // file holds, every put of that write and queued behind it rejects with a FileWriteError, nothing
 // of it is written later, and the next write works and holds only acknowledged changes.
-// Faults are injected through the store's beforeRename hook (the temp file is written, then the
-// "disk" refuses); test/fault/ does the same with a real full tmpfs and a read-only mount.
+// Faults are injected through the store's beforeCommit hook (the batch is about to be appended to
+// the journal, then the "disk" refuses); test/fault/ does the same with a real full tmpfs and a
+// read-only mount.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileWriteError } from '../../../src-main/shared/atomic-write.ts';
-import { openLowdbStore, STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
-import type { Store, StoreData } from '../../../src-main/store/store.ts';
+import { JOURNAL_FILE, openLowdbStore, readStoreDir, STORE_FILE } from '../../../src-main/store/lowdb-store.ts';
+import type { Store } from '../../../src-main/store/store.ts';
 import { makeDevice, makeKeyRecord, makeTempDir, removeTempDir } from '../../helpers/fixtures.ts';
 
 const dirs: string[] = [];
@@ -26,7 +27,10 @@ interface Faulty {
   fail(code: string | null): void;
   /** Resolves the next time a write reaches the disk step; the write then waits for `go()`. */
   hold(): { reached: Promise<void>; go: () => void };
+  /** The document and the journal, as bytes on disk. */
   file(): Promise<string>;
+  /** What the disk holds: the document with the journal replayed. */
+  onDisk(): Promise<{ devices: { id: string }[]; keys: { id: string }[] }>;
 }
 
 async function open(): Promise<Faulty> {
@@ -37,7 +41,7 @@ async function open(): Promise<Faulty> {
   const logs: string[] = [];
   const store = await openLowdbStore(dir, {
     log: (l) => logs.push(l),
-    beforeRename: async () => {
+    beforeCommit: async () => {
       const g = gate;
       if (g) {
         gate = null;
@@ -61,11 +65,11 @@ async function open(): Promise<Faulty> {
       gate = { arrived, wait };
       return { reached, go };
     },
-    file: () => readFile(join(dir, STORE_FILE), 'utf8'),
+    file: async () =>
+      (await readFile(join(dir, STORE_FILE), 'utf8')) + (await readFile(join(dir, JOURNAL_FILE), 'utf8')),
+    onDisk: async () => (await readStoreDir(dir)) ?? { devices: [], keys: [] },
   };
 }
-
-const parse = (text: string) => JSON.parse(text) as StoreData;
 
 describe('a refused write is taken back', () => {
   it('7 refused creates: none in memory, none in the file, none written by the next successful write', async () => {
@@ -77,18 +81,18 @@ describe('a refused write is taken back', () => {
     for (const k of refused) {
       const err = await f.store.putKey(k).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(FileWriteError);
-      expect((err as Error).message).toBe(`disk full writing ${join(f.dir, STORE_FILE)} (ENOSPC)`);
+      expect((err as Error).message).toBe(`disk full writing ${join(f.dir, JOURNAL_FILE)} (ENOSPC)`);
       expect(f.store.getKey(k.id)).toBeUndefined();
       expect(f.store.getKeyByKey(k.key)).toBeUndefined();
     }
     f.fail(null);
     const later = makeKeyRecord({ name: 'later' });
     await f.store.putKey(later);
-    const onDisk = parse(await f.file());
+    const onDisk = await f.onDisk();
     expect(onDisk.keys.map((k) => k.id)).toEqual([later.id]);
     expect(onDisk.devices.map((d) => d.id)).toEqual([kept.id]);
     expect(f.logs[0]).toContain('1 changed record(s) taken back');
-    expect(await readdir(f.dir)).toEqual([STORE_FILE]); // no temp file left by any failed write
+    expect((await readdir(f.dir)).sort()).toEqual([JOURNAL_FILE, STORE_FILE]); // no temp file left by any failed write
   });
 
   it('a refused update or delete puts the previous record back, and the file stays byte-identical', async () => {
@@ -128,7 +132,7 @@ describe('a refused write is taken back', () => {
     expect(f.store.getKey(key.id)).toBeUndefined();
     f.fail(null);
     await f.store.flush(); // nothing pending: memory already equals the file
-    expect(parse(await f.file())).toMatchObject({ devices: [], keys: [] });
+    expect(await f.onDisk()).toMatchObject({ devices: [], keys: [] });
   });
 
   it('lazy bookkeeping in a refused write is taken back and its promise rejects', async () => {
@@ -152,6 +156,6 @@ describe('a refused write is taken back', () => {
     const ok = makeDevice();
     await f.store.putDevice(ok);
     await f.store.close();
-    expect(parse(await f.file()).devices.map((d) => d.id)).toEqual([ok.id]);
+    expect((await f.onDisk()).devices.map((d) => d.id)).toEqual([ok.id]);
   });
 });
