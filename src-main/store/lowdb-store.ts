@@ -27,8 +27,10 @@ import { writeFileAtomic, type AtomicWriteOptions } from '../shared/atomic-write
 import { MemoryStore, newApplicationId } from './memory-store.ts';
 import { STORE_VERSION, StoreFileError } from './store.ts';
 import { serializeStoreData } from './store-serializer.ts';
+import { readStatusFile, STATUS_FILE, StatusJournal, statusTime, type StatusEntries } from './status-journal.ts';
 import { UndoJournal } from './undo-journal.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
+import type { ConnectionStatus } from '../core/types.ts';
 import type { Store, StoreData } from './store.ts';
 import { validateStoreData } from './validate-data.ts';
 
@@ -98,14 +100,34 @@ class LowdbStore extends MemoryStore {
   readonly #db: Low<StoreData>;
   readonly #writes: WriteCoalescer;
   readonly #log: (line: string) => void;
+  /** Connection status changes go here, not into a whole-document write (status-journal.ts). */
+  readonly #statuses: StatusJournal;
 
-  constructor(db: Low<StoreData>, log: (line: string) => void) {
+  constructor(
+    db: Low<StoreData>,
+    log: (line: string) => void,
+    status: { file: string; statuses: Map<string, ConnectionStatus>; bytes: number },
+  ) {
     // db.data was just parsed from the file (or made fresh): nobody else holds it.
     super(db.data.applicationId, db.data, true);
     this.#db = db;
     this.#log = log;
+    // The status journal's line wins unless the document's status is newer (written after it).
+    for (const [id, s] of status.statuses) {
+      const d = this.state.devices.get(id);
+      if (d && statusTime(s) >= statusTime(d.connectionStatus)) this.state.putConnectionStatus(id, s);
+    }
     this.state.journal = new UndoJournal();
     this.#writes = new WriteCoalescer(() => this.#write());
+    this.#statuses = new StatusJournal(status.file, () => this.#currentStatuses(), { bytes: status.bytes });
+  }
+
+  *#currentStatuses(): StatusEntries {
+    for (const d of this.state.devices.values()) if (d.connectionStatus) yield [d.id, d.connectionStatus] as const;
+  }
+
+  protected override persistStatus(id: string, status: ConnectionStatus): Promise<void> {
+    return this.#statuses.note(id, status);
   }
 
   /** Writes all of memory; on failure puts memory back to what the file holds, then rejects. */
@@ -133,7 +155,7 @@ class LowdbStore extends MemoryStore {
   }
 
   override async flush(): Promise<void> {
-    await this.#writes.flush();
+    await Promise.all([this.#writes.flush(), this.#statuses.flush()]);
   }
 
   #closing: Promise<void> | undefined;
@@ -141,7 +163,7 @@ class LowdbStore extends MemoryStore {
   /** Refuses new writes, then waits for the ones already made (rejects if they cannot be written). */
   override close(): Promise<void> {
     this.closed = true;
-    this.#closing ??= this.#writes.flush();
+    this.#closing ??= Promise.all([this.#writes.flush(), this.#statuses.close()]).then(() => undefined);
     return this.#closing;
   }
 }
@@ -160,6 +182,8 @@ export async function openLowdbStore(dir: string, options: LowdbStoreOptions = {
   const db = new Low<StoreData>(adapter, fresh);
   await db.read();
   if (!adapter.existed) await db.write();
-  const store = new LowdbStore(db, options.log ?? ((l) => process.stderr.write(l + '\n')));
+  const statusFile = join(dir, STATUS_FILE);
+  const status = { file: statusFile, ...(await readStatusFile(statusFile)) };
+  const store = new LowdbStore(db, options.log ?? ((l) => process.stderr.write(l + '\n')), status);
   return store;
 }

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccessKeyRecord, ConnectionStatus, Device, DeviceState, TagMatch } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
 import type { PutOptions, Store, StoreData } from './store.ts';
+import { isCleanStatus } from './status-check.ts';
 import { TagIndex } from './tag-index.ts';
 import type { UndoJournal } from './undo-journal.ts';
 import { validateConnectionStatus, validateDevice, validateKeyRecord, validateLastState } from './validate-data.ts';
@@ -131,9 +132,16 @@ export class StoreState {
   putConnectionStatus(id: string, status: ConnectionStatus): Device | undefined {
     const current = this.devices.get(id);
     if (!current) return undefined;
-    const problem = validateConnectionStatus(status, 'device.connectionStatus');
-    if (problem) throw new StoreRecordError(problem);
-    const record: Device = Object.freeze({ ...current, connectionStatus: freezeCopy(status) });
+    // The broker's statuses are flat objects of primitives: a quick exact check, and a flat copy
+    // is a deep one. Anything else gets the full check (which names the problem) and freezeCopy.
+    let copy: ConnectionStatus;
+    if (isCleanStatus(status)) copy = Object.freeze({ ...status });
+    else {
+      const problem = validateConnectionStatus(status, 'device.connectionStatus');
+      if (problem) throw new StoreRecordError(problem);
+      copy = freezeCopy(status);
+    }
+    const record: Device = Object.freeze({ ...current, connectionStatus: copy });
     this.journal?.noteDevice(id, current);
     this.devices.set(id, record);
     return record;
@@ -287,9 +295,18 @@ export class MemoryStore implements Store {
 
   async putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean> {
     this.assertOpen();
-    if (!this.state.putConnectionStatus(id, status)) return false;
-    await this.persist(true);
+    const record = this.state.putConnectionStatus(id, status);
+    if (!record) return false;
+    await this.persistStatus(id, record.connectionStatus as ConnectionStatus);
     return true;
+  }
+
+  /**
+   * When a status change is durable. Here at once; the lowdb store appends it to its status
+   * journal (status-journal.ts) instead of rewriting the whole document.
+   */
+  protected persistStatus(_id: string, _status: ConnectionStatus): Promise<void> {
+    return this.persist(true);
   }
 
   putLastState(id: string, state: DeviceState): Promise<void> | false {
