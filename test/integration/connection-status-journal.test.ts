@@ -53,7 +53,9 @@ describe('connection status journal, end to end', () => {
     const first = await connect(rt, device.id, accessKey.key, secret);
     const down = new Promise<void>((resolve) => {
       const off = svc.events.on('device.status', (d) => {
-        if (d.id === device.id && d.connectionStatus?.status === 'disconnected') (off(), resolve());
+        if (d.id !== device.id || d.connectionStatus?.status !== 'disconnected') return;
+        off();
+        resolve();
       });
     });
     first.end();
