@@ -46,9 +46,10 @@ export interface Store {
   devicesTagged(item: TagMatch): ReadonlySet<string>;
   putDevice(device: Device, options?: PutOptions): Promise<void>;
   /**
-   * Live connection bookkeeping: replaces only `connectionStatus` of a stored device, always as a
-   * lazy put (see PutOptions). Cheaper than putDevice: only the status is validated and copied, the
-   * rest of the record is reused. Resolves false (nothing changed) when there is no such device;
+   * Live connection bookkeeping: replaces only `connectionStatus` of a stored device, visible at
+   * once; durable like a lazy put (see PutOptions), but the lowdb store appends it to
+   * connection-status.jsonl instead of rewriting the document (status-journal.ts). Cheaper than
+   * putDevice: only the status is checked and copied, the rest of the record is reused. Resolves false (nothing changed) when there is no such device;
    * rejects with StoreRecordError, changing nothing, when the status is unfit to store.
    */
   putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean>;
