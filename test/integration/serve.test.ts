@@ -270,12 +270,18 @@ describe.concurrent('keyport serve --json, one data directory across two runs', 
       expect(store.devices.map((d) => d.id)).toEqual(expect.arrayContaining(deviceIds));
       expect(store.keys.map((k) => k.id)).toEqual(expect.arrayContaining(keyIds));
       expect(store.keys.find((k) => k.id === keyIds[1])?.status).toBe('inactive');
-      // A clean shutdown leaves no device marked connected.
-      const status = (
-        store.devices as Array<{ id: string; connectionStatus?: { status: string; disconnectReason?: string } }>
-      ).find((d) => d.id === device)?.connectionStatus;
+      // A clean shutdown leaves no device marked connected: live status is in
+      // connection-status.jsonl (docs/design.md §4), its last line for the device.
+      const statusText = readFileSync(join(dir, 'connection-status.jsonl'), 'utf8');
+      const status = statusText
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; status: { status: string; disconnectReason?: string } })
+        .filter((e) => e.id === device)
+        .at(-1)?.status;
       expect(status).toMatchObject({ status: 'disconnected', disconnectReason: 'broker.shutdown' });
       expectNoSecretIn(text);
+      expectNoSecretIn(statusText);
     },
   );
 
