@@ -14,6 +14,7 @@ import type { ConnectFields } from './lib/mqtt-wire.ts';
 import { asConnect, provision } from './lib/provision.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
 import { fmt, fmtRatio, median, p95, ratio, round } from './lib/stats.ts';
+import { measureIdleMemory } from './idle-memory.ts';
 
 export const MOSQUITTO_USERS = 10;
 
@@ -21,6 +22,8 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
   const clients = opts.quick ? 1000 : 2000;
   const inFlight = 100;
   const rounds = opts.quick ? 3 : 5;
+  // Memory per idle client at 5,000 clients (issue 17 item 4); fewer in quick mode.
+  const memClients = opts.quick ? 2000 : 5000;
   const log = opts.log;
 
   const driver = await ClientDriver.start();
@@ -28,9 +31,10 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
   const aedes = await startPlainAedes();
   const mosq = await startMosquittoSide(MOSQUITTO_USERS);
   try {
-    log(`connect: provisioning ${clients} devices with one key each`);
-    const creds = await provision(keyport.service, clients);
+    log(`connect: provisioning ${Math.max(clients, memClients)} devices with one key each`);
+    const allCreds = await provision(keyport.service, Math.max(clients, memClients));
     await keyport.service.store.flush();
+    const creds = allCreds.slice(0, clients);
     const ids = creds.map((c) => c.deviceId);
     const plans: { side: Side; clients: ConnectFields[] }[] = [
       { side: keyport, clients: creds.map(asConnect) },
@@ -90,6 +94,23 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
     });
     const kp = summary[0] as (typeof summary)[number];
     const rateRatio = kp.rateVsAedes;
+    const memCreds = allCreds.slice(0, memClients);
+    const [memK, memA] = (await measureIdleMemory(
+      driver,
+      [
+        { side: keyport, clients: memCreds.map(asConnect), afterConnect: () => keyport.service.store.flush() },
+        {
+          side: aedes,
+          clients: memCreds.map((c) => ({ clientId: c.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD })),
+        },
+      ],
+      opts.quick ? 2 : 3,
+      log,
+    )) as [
+      Awaited<ReturnType<typeof measureIdleMemory>>[number],
+      Awaited<ReturnType<typeof measureIdleMemory>>[number],
+    ];
+    const overAedesKB = memK.heapPerClientKB - memA.heapPerClientKB;
     return {
       id: 'connect',
       title: `Connect: ${clients} clients, ${inFlight} in flight, ${rounds} alternating rounds after a warm-up (medians)`,
@@ -115,6 +136,16 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
             fmt(s.latencyP95Ms),
           ]),
         },
+        {
+          title: `Memory per idle client — ${memClients} clients held, median of ${opts.quick ? 2 : 3} alternating rounds`,
+          header: ['broker', 'heap+external KB/client (after gc)', 'RSS KB/client', 'over plain aedes KB'],
+          rows: [memK, memA].map((m) => [
+            m.side,
+            fmt(m.heapPerClientKB),
+            fmt(m.rssPerClientKB),
+            m === memA ? '' : fmt(overAedesKB),
+          ]),
+        },
       ],
       data: {
         clients,
@@ -131,6 +162,14 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
           latencyP50Ms: round(s.latencyP50Ms, 2),
           latencyP95Ms: round(s.latencyP95Ms, 2),
         })),
+        idleMemory: {
+          clients: memClients,
+          keyportHeapPerClientKB: round(memK.heapPerClientKB, 2),
+          aedesHeapPerClientKB: round(memA.heapPerClientKB, 2),
+          keyportRssPerClientKB: round(memK.rssPerClientKB, 2),
+          aedesRssPerClientKB: round(memA.rssPerClientKB, 2),
+          keyportOverAedesKB: round(overAedesKB, 2),
+        },
         ratios: {
           keyportVsAedesRate: round(rateRatio, 3),
           keyportVsAedesCpu: round(kp.cpuVsAedes, 3),
@@ -144,12 +183,25 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
           limit: '≥ 0.9×',
           met: rateRatio >= 0.9,
         },
+        {
+          name: 'Keyport broker CPU per connect vs plain aedes',
+          value: round(kp.cpuVsAedes, 3),
+          limit: '≤ 1.2×',
+          met: kp.cpuVsAedes <= 1.2,
+        },
+        {
+          name: 'memory per idle client over plain aedes (KB, heap+external)',
+          value: round(overAedesKB, 2),
+          limit: '≤ 2 KB',
+          met: overAedesKB <= 2,
+        },
       ],
       notes: [
         'Keyport: the whole runtime on a lowdb data dir — key lookup, HMAC secret check, address and device checks, a decision-feed event per CONNECT, connection status persisted (CPU window includes the coalesced store writes).',
         'plain aedes 1.2.0: Aedes.createBroker({authenticate}) comparing one fixed username/password, over net.createServer.',
         `mosquitto: ${MOSQUITTO_USERS} password-file users (mosquitto_passwd -b, PBKDF2-SHA512) shared round-robin by the clients; each client still has its own client id.`,
         "Clients: raw MQTT 3.1.1 CONNECT packets from a forked child process (so the parent's cpuUsage is the broker); mosquitto CPU from /proc/<pid>/stat (10 ms ticks).",
+        `Memory: ${memClients} clients connected and held per side (the other side idle), heap+external after gc() and RSS, growth over the same broker with no clients, divided by the clients; Keyport's figure includes the new connection status each device's record keeps.`,
         'Ratios: median of per-round ratios (the sides of a round run back to back); absolute figures: medians over rounds. Keyport and plain aedes share this process (and its heap); each is idle while the other is measured.',
       ],
     };

@@ -1,6 +1,6 @@
 // 3. Key count: does CONNECT stay flat as the store grows (key lookup is an index), how fast is
 // the advanced key query, and how long does creating keys through the service take.
-//  - Lookup: three runtimes side by side with 100, 10,000 and 100,000 keys in MEMORY stores built
+//  - Lookup: three runtimes side by side with 1,000, 10,000 and 100,000 keys in MEMORY stores built
 //    directly (createMemoryStore): creating 100,000 keys through the service would rewrite the
 //    store file once per coalesced batch, and this part is about lookup, not persistence. The same
 //    100 devices with single-device keys connect on every size; the rest are filler keys.
@@ -36,6 +36,13 @@ export const TYPICAL_QUERY = {
 
 const KINDS = ['Thermostat', 'sensor', 'gateway', 'meter'] as const;
 const CONNECTORS = 100;
+
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
 
 interface Built {
   side: KeyportSide;
@@ -179,7 +186,7 @@ async function creation(count: number, inFlight: number): Promise<{ ms: number; 
 }
 
 export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
-  const sizes = [100, 10_000, 100_000];
+  const sizes = [1_000, 10_000, 100_000];
   const connects = opts.quick ? 200 : 500;
   const rounds = opts.quick ? 3 : 5;
   const createCount = opts.quick ? 2_000 : 10_000;
@@ -189,10 +196,14 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
   const driver = await ClientDriver.start();
   const conn = connectors(CONNECTORS);
   const sides: Built[] = [];
+  /** Heap + external after gc() each runtime added (its store, indexes and broker), MB. */
+  const memoryMB = new Map<number, number>();
   try {
     for (const n of sizes) {
       const t0 = performance.now();
+      const m0 = heapAfterGc();
       sides.push(await buildSide(n, conn));
+      memoryMB.set(n, (heapAfterGc() - m0) / 2 ** 20);
       log(
         `keys: built a memory store with ${n.toLocaleString('en-US')} keys in ${Math.round(performance.now() - t0)} ms`,
       );
@@ -258,7 +269,7 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
     const q10k = query[1] as (typeof query)[number];
     return {
       id: 'keys',
-      title: 'Key count: connect cost and query latency at 100 / 10k / 100k keys; key creation',
+      title: 'Key count: connect cost, memory and query latency at 1k / 10k / 100k keys; key creation',
       tables: [
         {
           title: `Key count — ${connects} connect/disconnect cycles one at a time per round, median of ${rounds} alternating rounds; query: status active AND (name contains "therm" OR tag type=thermostat)`,
@@ -266,9 +277,10 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
             'keys in store',
             'connect p50 ms',
             'p95 ms',
-            'vs 100 keys',
+            'vs 1k keys',
             'broker CPU µs/cycle',
-            'CPU vs 100 keys',
+            'CPU vs 1k keys',
+            'memory MB',
             'query median ms',
             'query p95 ms',
             'matches',
@@ -280,6 +292,7 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
             fmtRatio(ratio(c.connectP50Ms, small.connectP50Ms)),
             fmt(c.cpuUsPerConnect),
             fmtRatio(ratio(c.cpuUsPerConnect, small.cpuUsPerConnect)),
+            fmt(memoryMB.get(c.keys)),
             fmt(query[i]?.medianMs),
             fmt(query[i]?.p95Ms),
             String(query[i]?.matches ?? ''),
@@ -316,6 +329,7 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
           connectP50Ms: round(c.connectP50Ms, 3),
           connectP95Ms: round(c.connectP95Ms, 3),
           cpuUsPerConnect: round(c.cpuUsPerConnect, 1),
+          memoryMB: round(memoryMB.get(c.keys) ?? 0, 1),
         })),
         query: {
           query: TYPICAL_QUERY,
@@ -342,7 +356,7 @@ export async function benchKeyCount(opts: BenchOptions): Promise<Section> {
         ratios: { connectLatency100kVs100: round(flat, 3), connectCpu100kVs100: round(flatCpu, 3) },
       },
       targets: [
-        { name: 'connect latency at 100k keys vs 100 keys', value: round(flat, 3), limit: '≤ 1.1×', met: flat <= 1.1 },
+        { name: 'connect latency at 100k keys vs 1k keys', value: round(flat, 3), limit: '≤ 1.1×', met: flat <= 1.1 },
         {
           name: 'advanced query over 10k keys, median ms',
           value: round(q10k.medianMs, 2),

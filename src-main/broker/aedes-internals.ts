@@ -20,10 +20,17 @@ export function parserOf(client: Client): PacketParser {
   return p;
 }
 
+/** The Client a parser belongs to: `parser.client`, set by aedes' Client constructor (lib/client.js). */
+export function clientOfParser(parser: unknown): Client {
+  const c = (parser as { client?: Client } | null)?.client;
+  if (!c) throw new Error('aedes parser has no client: the parser listeners need aedes 1.2.0 (see package.json)');
+  return c;
+}
+
 type DrainCallback = (err: Error | null, client: Client) => void;
 
 /** Replaces `client.waitForDrain` (lib/client.js, called by lib/write.js) for this client. */
-export function replaceWaitForDrain(client: Client, fn: (cb: DrainCallback) => void): void {
+export function replaceWaitForDrain(client: Client, fn: (this: Client, cb: DrainCallback) => void): void {
   const c = client as unknown as { waitForDrain?: unknown };
   if (typeof c.waitForDrain !== 'function')
     throw new Error('aedes Client has no waitForDrain: the slow-consumer bound needs aedes 1.2.0');

@@ -10,7 +10,7 @@ import type { LimitsMode } from '../core/limits.ts';
 import type { MessageSink } from './message-sink.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 import type { BrokerPorts } from '../shared/ports.ts';
-import { parserOf } from './aedes-internals.ts';
+import { clientOfParser, parserOf, streamOf } from './aedes-internals.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
 import { setClientInfo } from './client-info.ts';
 import {
@@ -28,9 +28,9 @@ import { LimitsHook } from './losant-limits.ts';
 import { authorizeForward, authorizePublish, authorizeSubscribe, published } from './pubsub-hooks.ts';
 import { RateMeter } from './rate-meter.ts';
 import { Sessions } from './sessions.ts';
-import { guardSlowConsumer } from './slow-consumer.ts';
+import { guardSlowConsumer, type SlowReporter } from './slow-consumer.ts';
 import { tagSubscribe } from './subscribe-bounds.ts';
-import { installWireGuard, WireFramer } from './wire-guard.ts';
+import { installWireGuard, WireFramer, type WireViolation } from './wire-guard.ts';
 
 export interface BrokerOptions {
   /** The application as the broker sees it (KeyportService.ports builds them). */
@@ -128,20 +128,37 @@ export class KeyportBroker {
     return self;
   }
 
+  /** The wire guard's reporter, shared by every connection (the parser names its client). */
+  readonly #onWireViolation = (v: WireViolation, parser: object): void => {
+    const client = clientOfParser(parser);
+    onWireViolation(this.#ctx, client, streamOf(client), v);
+  };
+
+  /** One reporter for every connection (slow-consumer.ts keeps no closure per connection). */
+  readonly #onSlow: SlowReporter = (client, stream, v) => onSlow(this.#ctx, client, stream, v);
+
   /** Give a new connection to the broker, remembering which listener it came from. */
   readonly handle = (stream: Duplex, req: IncomingMessage | undefined, transport: Transport): void => {
-    const ctx = this.#ctx;
     const client = this.aedes.handle(stream, req);
     setClientInfo(client, { transport });
     const parser = parserOf(client);
-    const framer = new WireFramer(this.limits, () => client.connected);
-    installWireGuard(parser, framer, (v) => onWireViolation(ctx, client, stream, v));
-    guardSlowConsumer(client, stream, this.limits, (v) => onSlow(ctx, client, stream, v));
-    parser.prependListener('error', (err) => onMalformedPacket(ctx, client, err));
-    parser.prependListener('packet', (p) => {
-      if (p.cmd === 'subscribe') tagSubscribe(p as { subscriptions?: Array<{ topic: string }> }, ctx.bounds);
-      if (p.cmd === 'subscribe') this.losant.inboundSubscribe(p as { subscriptions?: Subscription[] });
-    });
+    installWireGuard(parser, new WireFramer(this.limits, client), this.#onWireViolation);
+    guardSlowConsumer(client, stream, this.limits, this.#onSlow);
+    parser.prependListener('error', this.#onParserError);
+    parser.prependListener('packet', this.#onPacket);
+  };
+
+  // The parser's listeners, shared by every connection: mqtt-packet calls them with `this` = the
+  // parser, whose client aedes set (aedes-internals.ts clientOfParser).
+  readonly #onParserError = ((broker: KeyportBroker) =>
+    function onParserError(this: unknown, err: Error): void {
+      onMalformedPacket(broker.#ctx, clientOfParser(this), err);
+    })(this);
+
+  readonly #onPacket = (p: { cmd: string }): void => {
+    if (p.cmd !== 'subscribe') return;
+    tagSubscribe(p as { subscriptions?: Array<{ topic: string }> }, this.#ctx.bounds);
+    this.losant.inboundSubscribe(p as { subscriptions?: Subscription[] });
   };
 
   status(listeners: ListenerInfo | null): BrokerStatus {

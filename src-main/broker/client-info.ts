@@ -1,6 +1,6 @@
 // What the broker keeps per aedes connection: the listener it came from, and once CONNECT was
-// accepted its session and how that session sees topics. Lives on the aedes Client itself under
-// a symbol (read on every message), with the connection's peer address as CONNECT checks read it.
+// accepted its session and how that session sees topics. Found from the aedes Client (read on
+// every message), with the connection's peer address as CONNECT checks read it.
 import type { Client } from 'aedes';
 import type { SessionView } from '../core/topic-access.ts';
 import type { Transport } from '../core/types.ts';
@@ -13,15 +13,18 @@ export interface ClientInfo {
   view?: SessionView;
 }
 
-const INFO = Symbol('keyport.clientInfo');
-type WithInfo = { [INFO]?: ClientInfo };
+// Kept beside the Client, not on it: a property added to aedes' Client object after its
+// constructor gave every connection a ~450-byte property store (issue 17 item 4).
+const INFO = new WeakMap<Client, ClientInfo>();
 
 export function setClientInfo(client: Client, info: ClientInfo): void {
-  (client as WithInfo)[INFO] = info;
+  INFO.set(client, info);
 }
 
 export function infoOf(client: Client): ClientInfo {
-  return ((client as WithInfo)[INFO] ??= { transport: 'tcp' });
+  let info = INFO.get(client);
+  if (!info) INFO.set(client, (info = { transport: 'tcp' }));
+  return info;
 }
 
 /** The socket peer and, over WebSocket, the X-Forwarded-For header (docs/design.md §6). */

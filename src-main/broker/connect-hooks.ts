@@ -7,7 +7,7 @@ import { willTopicOf } from './aedes-internals.ts';
 import { infoOf, joinHeader, peerOf } from './client-info.ts';
 import { persistStatus } from './connection-status.ts';
 import type { HookContext } from './hook-context.ts';
-import type { LiveSession } from './sessions.ts';
+import { BrokerSession } from './sessions.ts';
 
 // MQTT 5 is refused with CONNACK 1 by aedes itself; record why before it does [MQTT-3.1.2-2].
 export function preConnect(
@@ -65,21 +65,18 @@ export function authenticate(
   }
   const previous = ctx.sessions.forDevice(outcome.device.id);
   if (previous) previous.closingReason = 'session.taken-over';
+  const session = new BrokerSession(
+    outcome.device.id,
+    outcome.key.id,
+    outcome.scope,
+    info.transport,
+    outcome.address ?? peer,
+    new Date().toISOString(),
+    client,
+  );
   const xff = joinHeader(forwardedFor);
-  const session: LiveSession = {
-    deviceId: outcome.device.id,
-    keyId: outcome.key.id,
-    scope: outcome.scope,
-    transport: info.transport,
-    address: outcome.address ?? peer,
-    ...(xff ? { forwardedFor: xff } : {}),
-    ...(outcome.address !== undefined && outcome.address !== peer ? { peerAddress: peer } : {}),
-    connectedAt: new Date().toISOString(),
-    messagesFromClient: 0,
-    messagesToClient: 0,
-    scopeChangedSinceConnect: false,
-    close: () => client.close(),
-  };
+  if (xff) session.forwardedFor = xff;
+  if (outcome.address !== undefined && outcome.address !== peer) session.peerAddress = peer;
   info.session = session;
   info.view = ctx.ports.auth.sessionView(session);
   ctx.sessions.add(session);

@@ -10,7 +10,6 @@ export function persistStatus(
   status: 'connected' | 'disconnected',
   reason?: ReasonCode,
 ): void {
-  const now = new Date().toISOString();
   const sink = ctx.ports.status;
   const prev = sink.current(s.deviceId);
   void sink
@@ -18,7 +17,7 @@ export function persistStatus(
       status,
       connectedAt: s.connectedAt,
       ...(status === 'disconnected'
-        ? { disconnectedAt: now, ...(reason ? { disconnectReason: reason } : {}) }
+        ? { disconnectedAt: new Date().toISOString(), ...(reason ? { disconnectReason: reason } : {}) }
         : prev?.disconnectedAt
           ? { disconnectedAt: prev.disconnectedAt }
           : {}),

@@ -23,6 +23,34 @@ export interface LiveSession {
   close(): void;
 }
 
+/**
+ * The session the broker keeps for an accepted CONNECT: one object of one shape, every field set
+ * in the constructor, `close` on the prototype (no closure per connection; issue 17 item 4).
+ */
+export class BrokerSession implements LiveSession {
+  forwardedFor: string | undefined = undefined;
+  peerAddress: string | undefined = undefined;
+  messagesFromClient = 0;
+  messagesToClient = 0;
+  scopeChangedSinceConnect = false;
+  closingReason: ReasonCode | undefined = undefined;
+  closingRule: string | undefined = undefined;
+
+  constructor(
+    readonly deviceId: string,
+    readonly keyId: string,
+    readonly scope: DeviceScope,
+    readonly transport: Transport,
+    readonly address: string,
+    readonly connectedAt: string,
+    private readonly client: { close(): void },
+  ) {}
+
+  close(): void {
+    this.client.close();
+  }
+}
+
 export class Sessions {
   readonly #byDevice = new Map<string, LiveSession>();
   readonly #byKey = new Map<string, Set<LiveSession>>();

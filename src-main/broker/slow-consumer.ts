@@ -31,41 +31,83 @@ export interface SlowVerdict {
   limits: SlowConsumerLimits;
 }
 
+/** What is told when a client is found slow (one function per broker, not per connection). */
+export type SlowReporter = (client: Client, conn: Duplex, v: SlowVerdict) => void;
+
+/**
+ * One connection's watch: plain fields, the listeners shared by every connection (they find
+ * their watch from the socket), so a connection costs one small object, not a set of closures
+ * (issue 17 item 4).
+ */
+class SlowWatch {
+  since = 0; // when the socket first filled without draining (0 = it is draining)
+  timer: NodeJS.Timeout | null = null;
+  done = false;
+  constructor(
+    readonly client: Client,
+    readonly conn: Duplex,
+    readonly limits: SlowConsumerLimits,
+    readonly onSlow: SlowReporter,
+  ) {}
+
+  verdict(why: SlowVerdict['why']): void {
+    if (this.done) return;
+    this.done = true;
+    const waitedMs = Date.now() - this.since;
+    this.clear();
+    this.onSlow(this.client, this.conn, { why, queuedBytes: this.conn.writableLength, waitedMs, limits: this.limits });
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.since = 0;
+  }
+}
+
+const WATCHES = new WeakMap<object, SlowWatch>();
+
+function onDrain(this: Duplex): void {
+  WATCHES.get(this)?.clear();
+}
+
+function onClose(this: Duplex): void {
+  const w = WATCHES.get(this);
+  if (!w) return;
+  w.done = true;
+  w.clear();
+}
+
+function drainTimedOut(w: SlowWatch): void {
+  w.verdict('drain');
+}
+
+/** Stands in for aedes' waitForDrain (called with `this` = the aedes Client). */
+function waitForDrain(this: Client, cb: (err: Error | null, client: Client) => void): void {
+  const w = WATCHES.get(this);
+  if (w) {
+    if (w.since === 0) w.since = Date.now();
+    if (w.conn.writableLength > w.limits.maxQueuedBytes) w.verdict('queue');
+    else if (!w.timer && w.limits.drainTimeoutMs > 0 && !w.done) {
+      w.timer = setTimeout(drainTimedOut, w.limits.drainTimeoutMs, w);
+      w.timer.unref();
+    }
+  }
+  setImmediate(cb, null, this);
+}
+
 export function guardSlowConsumer(
   client: Client,
   conn: Duplex,
   limits: SlowConsumerLimits,
-  onSlow: (v: SlowVerdict) => void,
+  onSlow: SlowReporter,
 ): void {
-  let since = 0; // when the socket first filled without draining (0 = it is draining)
-  let timer: NodeJS.Timeout | null = null;
-  let done = false;
-  const verdict = (why: SlowVerdict['why']): void => {
-    if (done) return;
-    done = true;
-    const waitedMs = Date.now() - since;
-    clear();
-    onSlow({ why, queuedBytes: conn.writableLength, waitedMs, limits });
-  };
-  const clear = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    since = 0;
-  };
-  conn.on('drain', clear);
-  conn.once('close', () => {
-    done = true;
-    clear();
-  });
-  replaceWaitForDrain(client, (cb) => {
-    if (since === 0) since = Date.now();
-    if (conn.writableLength > limits.maxQueuedBytes) verdict('queue');
-    else if (!timer && limits.drainTimeoutMs > 0 && !done) {
-      timer = setTimeout(() => verdict('drain'), limits.drainTimeoutMs);
-      timer.unref();
-    }
-    setImmediate(cb, null, client);
-  });
+  const w = new SlowWatch(client, conn, limits, onSlow);
+  WATCHES.set(conn, w);
+  WATCHES.set(client, w);
+  conn.on('drain', onDrain);
+  conn.once('close', onClose);
+  replaceWaitForDrain(client, waitForDrain);
 }
 
 /** "4,200,000 bytes queued for delivery (limit 4,194,304)" etc., for the decision's rule. */

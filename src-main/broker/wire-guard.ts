@@ -108,7 +108,8 @@ export class WireFramer {
 
   constructor(
     readonly caps: WireCaps,
-    private readonly loggedIn: () => boolean,
+    /** Whether CONNECT was accepted: a function, or the aedes Client itself (its `connected`). */
+    private readonly loggedIn: (() => boolean) | { readonly connected: boolean },
   ) {}
 
   /**
@@ -135,7 +136,7 @@ export class WireFramer {
         this.#lenBytes++;
         const more = (b & 0x80) !== 0;
         if (more && this.#lenBytes < 4) continue;
-        const before = !this.loggedIn();
+        const before = !(typeof this.loggedIn === 'function' ? this.loggedIn() : this.loggedIn.connected);
         const size = 1 + this.#lenBytes + this.#len;
         let cap = this.caps.maxPacket;
         let limit: 'connect' | 'pre-login' | 'packet' = 'packet';
@@ -288,26 +289,38 @@ export class WireFramer {
   }
 }
 
+/** One guarded parser's state (a WeakMap entry, not a closure per connection: issue 17 item 4). */
+interface Guard {
+  framer: WireFramer;
+  parse: (buf: Buffer) => number;
+  onViolation: (v: WireViolation, parser: object) => void;
+  reported: boolean;
+}
+
+const GUARDS = new WeakMap<object, Guard>();
+
+function guardedParse(this: object, buf: Buffer): number {
+  const g = GUARDS.get(this) as Guard;
+  const ok = g.framer.feed(buf);
+  if (ok === buf.length) return g.parse.call(this, buf);
+  if (ok > 0) g.parse.call(this, buf.subarray(0, ok));
+  if (!g.reported && g.framer.violation) {
+    g.reported = true;
+    g.onViolation(g.framer.violation, this);
+  }
+  return 0;
+}
+
 /**
  * Puts a WireFramer in front of aedes' parser for this client: every read goes through `feed`
  * first; on a violation the bytes before the bad packet still reach aedes, then `onViolation`
- * runs once (it closes the connection) and nothing more is parsed.
+ * runs once, with the parser (it closes the connection), and nothing more is parsed.
  */
 export function installWireGuard(
   parser: { parse(buf: Buffer): number },
   framer: WireFramer,
-  onViolation: (v: WireViolation) => void,
+  onViolation: (v: WireViolation, parser: object) => void,
 ): void {
-  const parse = parser.parse;
-  let reported = false;
-  parser.parse = function guardedParse(this: unknown, buf: Buffer): number {
-    const ok = framer.feed(buf);
-    if (ok === buf.length) return parse.call(this, buf);
-    if (ok > 0) parse.call(this, buf.subarray(0, ok));
-    if (!reported && framer.violation) {
-      reported = true;
-      onViolation(framer.violation);
-    }
-    return 0;
-  };
+  GUARDS.set(parser, { framer, parse: parser.parse, onViolation, reported: false });
+  parser.parse = guardedParse;
 }

@@ -39,6 +39,29 @@ const NO_RULES: TopicRules = { filterType: 'none', pubTopics: [], subTopics: [] 
 
 const joinHeader = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h.join(', ') : h);
 
+/**
+ * A live session as the topic checks see it. A class, not a literal with a getter: one is kept
+ * per connection, and an object literal with an accessor is a ~450-byte dictionary-mode object
+ * (issue 17 item 4); here the getter and getDevice live on the prototype.
+ */
+class LiveSessionView implements SessionView {
+  constructor(
+    readonly deviceId: string,
+    private readonly keyId: string,
+    readonly scope: DeviceScope,
+    private readonly store: Pick<Store, 'getKey' | 'getDevice'>,
+  ) {}
+
+  /** The key as it is NOW: rule edits apply to the next message. */
+  get rules(): TopicRules {
+    return this.store.getKey(this.keyId) ?? NO_RULES;
+  }
+
+  getDevice(id: string): Device | undefined {
+    return this.store.getDevice(id);
+  }
+}
+
 export class AccessControl implements AuthPort {
   readonly #d: AccessControlDeps;
   /** Lookups for the CONNECT checks, made once (not per CONNECT). */
@@ -114,17 +137,7 @@ export class AccessControl implements AuthPort {
   }
 
   sessionView(s: { deviceId: string; keyId: string; scope: DeviceScope }): SessionView {
-    const store = this.#d.store;
-    const keyId = s.keyId;
-    return {
-      deviceId: s.deviceId,
-      scope: s.scope,
-      // The key as it is NOW: rule edits apply to the next message.
-      get rules(): TopicRules {
-        return store.getKey(keyId) ?? NO_RULES;
-      },
-      getDevice: (id) => store.getDevice(id),
-    };
+    return new LiveSessionView(s.deviceId, s.keyId, s.scope, this.#d.store);
   }
 
   watchSessions<S extends SessionHandle>(sessions: SessionControl<S>): () => void {

@@ -18,6 +18,10 @@ export function publicKey(record: AccessKeyRecord): AccessKey {
   return key;
 }
 
+/** lastUsed is kept to the minute: a use within 60 s of the last recorded one changes nothing. */
+const usedRecently = (k: AccessKeyRecord, now: Date): boolean =>
+  k.lastUsed !== undefined && now.getTime() - Date.parse(k.lastUsed) < 60_000;
+
 export class KeyService {
   constructor(
     private readonly store: Store,
@@ -116,7 +120,7 @@ export class KeyService {
     const k = this.store.getKey(id);
     if (!k) return;
     const now = this.now();
-    if (k.lastUsed && now.getTime() - Date.parse(k.lastUsed) < 60_000) return;
+    if (usedRecently(k, now)) return;
     const next = { ...k, lastUsed: now.toISOString() };
     const durable = this.store.putKey(next, { lazy: true });
     // putKey changes memory synchronously or refuses (rejects) without changing anything.
@@ -131,6 +135,10 @@ export class KeyService {
    * A write that fails is logged here, not dropped silently.
    */
   recordUse(id: string): void {
+    // The throttle first, synchronously: a key used in the last minute (most CONNECTs) costs no
+    // promise at all.
+    const k = this.store.getKey(id);
+    if (!k || usedRecently(k, this.now())) return;
     this.touch(id).catch((e: unknown) =>
       this.log(`keyport: could not record the use of access key ${id}: ${e instanceof Error ? e.message : String(e)}`),
     );

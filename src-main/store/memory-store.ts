@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccessKeyRecord, ConnectionStatus, Device, DeviceState, TagMatch } from '../core/types.ts';
 import { STORE_VERSION, StoreClosedError, StoreRecordError } from './store.ts';
 import type { PutOptions, Store, StoreData } from './store.ts';
+import { isCleanStatus } from './status-check.ts';
 import { TagIndex } from './tag-index.ts';
 import type { UndoJournal } from './undo-journal.ts';
 import { validateConnectionStatus, validateDevice, validateKeyRecord, validateLastState } from './validate-data.ts';
@@ -132,9 +133,16 @@ export class StoreState {
   putConnectionStatus(id: string, status: ConnectionStatus): Device | undefined {
     const current = this.devices.get(id);
     if (!current) return undefined;
-    const problem = validateConnectionStatus(status, 'device.connectionStatus');
-    if (problem) throw new StoreRecordError(problem);
-    const record: Device = Object.freeze({ ...current, connectionStatus: freezeCopy(status) });
+    // The broker's statuses are flat objects of primitives: a quick exact check, and a flat copy
+    // is a deep one. Anything else gets the full check (which names the problem) and freezeCopy.
+    let copy: ConnectionStatus;
+    if (isCleanStatus(status)) copy = Object.freeze({ ...status });
+    else {
+      const problem = validateConnectionStatus(status, 'device.connectionStatus');
+      if (problem) throw new StoreRecordError(problem);
+      copy = freezeCopy(status);
+    }
+    const record: Device = Object.freeze({ ...current, connectionStatus: copy });
     this.journal?.noteDevice(id, current);
     this.devices.set(id, record);
     return record;
@@ -288,7 +296,8 @@ export class MemoryStore implements Store {
 
   async putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean> {
     this.assertOpen();
-    if (!this.state.putConnectionStatus(id, status)) return false;
+    const record = this.state.putConnectionStatus(id, status);
+    if (!record) return false;
     await this.persist(true);
     return true;
   }

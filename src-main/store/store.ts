@@ -54,9 +54,10 @@ export interface Store {
   devicesTagged(item: TagMatch): ReadonlySet<string>;
   putDevice(device: Device, options?: PutOptions): Promise<void>;
   /**
-   * Live connection bookkeeping: replaces only `connectionStatus` of a stored device, always as a
-   * lazy put (see PutOptions). Cheaper than putDevice: only the status is validated and copied, the
-   * rest of the record is reused. Resolves false (nothing changed) when there is no such device;
+   * Live connection bookkeeping: replaces only `connectionStatus` of a stored device, visible at
+   * once; durable like a lazy put (see PutOptions: for the lowdb store, one journal append per
+   * window). Cheaper than putDevice: only the status is checked and copied, the rest of the record
+   * is reused. Resolves false (nothing changed) when there is no such device;
    * rejects with StoreRecordError, changing nothing, when the status is unfit to store.
    */
   putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean>;
