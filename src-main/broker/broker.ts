@@ -21,6 +21,7 @@ import {
   onSlow,
   onWireViolation,
 } from './client-lifecycle.ts';
+import type { BrokerEngine } from './cluster-engine.ts';
 import { authenticate, preConnect } from './connect-hooks.ts';
 import { decisionRecorder } from './decision-recorder.ts';
 import type { HookContext } from './hook-context.ts';
@@ -46,6 +47,8 @@ export interface BrokerOptions {
   now?: () => number;
   /** Told of every PUBLISH the broker decides and every message the platform publishes (message-sink.ts). */
   onMessage?: MessageSink;
+  /** Cluster mode (cluster-engine.ts): aedes' id, emitter and persistence; absent, aedes' in-memory ones. */
+  engine?: BrokerEngine;
 }
 
 export class KeyportBroker {
@@ -111,6 +114,7 @@ export class KeyportBroker {
       authorizeForward: (client, packet) => authorizeForward(ctx!, client, packet),
       // aedes publishes $SYS heartbeats while it starts, before the context exists.
       published: (packet, client, cb) => (ctx ? published(ctx, packet, client, cb) : cb()),
+      ...(opts.engine ? { id: opts.engine.id, mq: opts.engine.mq, persistence: opts.engine.persistence } : {}),
     });
     const self = new KeyportBroker(aedes, opts);
     ctx = self.#ctx;
@@ -119,6 +123,12 @@ export class KeyportBroker {
     aedes.on('clientError', (client, err) => onClientError(c, client, err));
     aedes.on('connectionError', (client, err) => onClientError(c, client, err));
     const sessions = self.sessions;
+    // The same device connected on another node: aedes closes it here next; say why, as a local
+    // takeover does (connect-hooks.ts).
+    opts.engine?.onRemoteConnect((clientId) => {
+      const s = sessions.forDevice(clientId);
+      if (s && !s.closingReason) s.closingReason = 'session.taken-over';
+    });
     self.#unwatch = opts.ports.auth.watchSessions({
       forKey: (id) => sessions.forKey(id),
       forDevice: (id) => sessions.forDevice(id),
