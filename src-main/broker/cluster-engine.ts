@@ -22,6 +22,11 @@ export interface BrokerEngine {
 export interface ClusterEngine extends BrokerEngine {
   /** The Redis URL with its password masked: the only form that is ever logged or printed. */
   readonly url: string;
+  /**
+   * Before the broker closes: no more reconnecting, and when Redis is away, what waits for it fails
+   * now, so closing the broker's clients does not wait for a Redis that may never come back.
+   */
+  beginClose(): void;
   /** Quits the three connections (after the broker has closed). */
   close(): Promise<void>;
 }
@@ -89,6 +94,23 @@ export async function openClusterEngine(opts: ClusterEngineOptions): Promise<Clu
     ),
   );
   started = true;
+  const reachable = () => all.every((c) => c.status === 'ready');
+  const emitter = mq as unknown as { close(cb: () => void): void; _close(cb: () => void): void };
+  const beginClose = () => {
+    if (closing) return;
+    closing = true;
+    if (reachable()) return;
+    for (const c of all) {
+      c.disconnect();
+      // Commands queued while Redis was away (flushQueue is public in JS, private in the .d.ts).
+      (c as unknown as { flushQueue(e: Error): void }).flushQueue(
+        new Error(`closing: the cluster's Redis at ${shown} is away`),
+      );
+    }
+    // mqemitter-redis' close waits for QUIT to end both connections, which never happens now:
+    // close only the local emitter (mqemitter's own close, kept by mqemitter-redis as _close).
+    emitter.close = (cb) => emitter._close(cb);
+  };
   return {
     id,
     url: shown,
@@ -97,8 +119,9 @@ export async function openClusterEngine(opts: ClusterEngineOptions): Promise<Clu
     onRemoteConnect(fn) {
       onRemote = fn;
     },
+    beginClose,
     async close() {
-      closing = true;
+      beginClose();
       // aedes.close() has closed the emitter already (it quits pub and sub); this is idempotent.
       await new Promise<void>((resolve) => mq.close(() => resolve()));
       await conns.db.quit().catch(() => {});
@@ -121,7 +144,7 @@ function watchOutage(conns: Redis[], shown: string, log: (l: string) => void, ru
         lost = true;
         log(
           `keyport: lost the cluster's Redis at ${shown} (${err.code ?? err.message}); reconnecting. ` +
-            'Until it is back, messages between nodes and persistent sessions wait.',
+            'Until then, messages between nodes and persistent sessions wait.',
         );
       }
     });

@@ -121,6 +121,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (opts.cluster) {
       const e = (engine = await openClusterEngine({ ...opts.cluster, log }));
       undo.push(() => e.close());
+      undo.push(async () => e.beginClose()); // runs before the broker's close (undo is reversed)
     }
     const store = await openStore(opts, log);
     undo.push(() => store.close());
@@ -246,6 +247,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         (closed ??= (async () => {
           await simulator.close(); // clean DISCONNECTs while the broker still listens
           await listeners.close();
+          engine?.beginClose();
           await broker.close();
           await engine?.close(); // after the broker: its last session writes go to Redis
           await decisionLog?.close(); // the disconnects of the shutdown included

@@ -2,7 +2,6 @@
 // mosquitto clients on their TCP listeners. What one node's client publishes reaches the other
 // node's subscribers (QoS 0 and 1), retained messages and persistent sessions are in Redis, and a
 // device connecting on another node takes its session over (session.taken-over on the first).
-import { once } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster, type ClusterDevice } from '../helpers/cluster-nodes.ts';
@@ -127,8 +126,8 @@ describe('state in Redis', () => {
     const again = mqtt.connect(node(1).mqttUrl, { ...d.auth, clean: false, reconnectPeriod: 0 });
     raw.push(again);
     const got = collect(again);
-    const connack = await within(once(again, 'connect'), 5_000, 'CONNACK from node B');
-    expect((connack[0] as { sessionPresent: boolean }).sessionPresent).toBe(true);
+    const connack = new Promise<{ sessionPresent: boolean }>((resolve) => again.once('connect', resolve));
+    expect((await within(connack, 5_000, 'CONNACK from node B')).sessionPresent).toBe(true);
     const all = new Promise<void>((resolve) => {
       const check = () => got.length >= 3 && resolve();
       check();
