@@ -10,6 +10,7 @@ import type { LimitsMode } from '../core/limits.ts';
 import type { MessageSink } from './message-sink.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 import type { BrokerPorts } from '../shared/ports.ts';
+import { ackAfterPublish } from './ack-after-publish.ts';
 import { parserOf } from './aedes-internals.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
 import { setClientInfo } from './client-info.ts';
@@ -100,6 +101,8 @@ export class KeyportBroker {
 
   static async create(opts: BrokerOptions): Promise<KeyportBroker> {
     let ctx: HookContext | undefined;
+    /** Cluster mode: a QoS 1 PUBACK only once the message is in Redis (ack-after-publish.ts). */
+    let afterPublish: ReturnType<typeof ackAfterPublish> | undefined;
     const limits = resolveBrokerLimits(opts.limits); // fails before anything starts
     const aedes = await Aedes.createBroker({
       // Only a fallback: each connection's waitForDrain is replaced (slow-consumer.ts).
@@ -109,13 +112,15 @@ export class KeyportBroker {
       maxClientsIdLength: 65535,
       preConnect: (client, packet, cb) => preConnect(ctx!, client, packet, cb),
       authenticate: (client, username, password, done) => authenticate(ctx!, client, username, password, done),
-      authorizePublish: (client, packet, cb) => authorizePublish(ctx!, client, packet, cb),
+      authorizePublish: (client, packet, cb) =>
+        authorizePublish(ctx!, client, packet, afterPublish ? afterPublish(client, packet, cb) : cb),
       authorizeSubscribe: (client, sub, cb) => authorizeSubscribe(ctx!, client, sub, cb),
       authorizeForward: (client, packet) => authorizeForward(ctx!, client, packet),
       // aedes publishes $SYS heartbeats while it starts, before the context exists.
       published: (packet, client, cb) => (ctx ? published(ctx, packet, client, cb) : cb()),
       ...(opts.engine ? { id: opts.engine.id, mq: opts.engine.mq, persistence: opts.engine.persistence } : {}),
     });
+    if (opts.engine) afterPublish = ackAfterPublish(aedes);
     const self = new KeyportBroker(aedes, opts);
     ctx = self.#ctx;
     const c = ctx;
