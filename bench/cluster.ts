@@ -1,5 +1,5 @@
-// Cluster: what a node of a Redis cluster costs against a single node (issue 18, docs/design.md
-// §12b). Real `keyport serve` processes (the built CLI) so each node's CPU is its own process's
+// Cluster: what a node of a Redis cluster costs against a single node (issue 18,
+// docs/design.md §12b). Real `keyport serve` processes (the built CLI) so each node's CPU is its own process's
 // (/proc/PID/stat); a real redis-server, whose CPU is reported too. Per round, alternating:
 // N CONNECTs to the single node, N CONNECTs to cluster node A; COUNT QoS 0 messages publisher →
 // subscriber on the single node, and publisher on A → subscriber on B. Medians after a warm-up.

@@ -94,7 +94,7 @@ async function startNode(
       tlsPort: 0,
       httpPort: 0,
       log,
-      limits: 'off', // retain and persistent sessions are refused in Losant limits mode (docs §7a)
+      limits: 'off', // retain and persistent sessions are refused in Losant limits mode (docs/design.md §7a)
       decisionLog: false,
       store: shared(store),
       cluster: { url: redisUrl, nodeId },
