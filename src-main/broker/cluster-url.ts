@@ -19,6 +19,8 @@ export class ClusterUrlError extends Error {}
 export function maskRedisUrl(url: string): string {
   try {
     const u = new URL(url);
+    // `redis:pw@host` parses too (no authority, an opaque path): show only its scheme.
+    if (!u.host) return `${u.protocol}…`;
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
