@@ -16,13 +16,14 @@ import { benchTagScope } from './tag-scope.ts';
 import { benchDeviceAuth } from './device-auth.ts';
 import { benchWire } from './wire.ts';
 import { benchStore } from './store.ts';
+import { benchCluster } from './cluster.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
 import { renderReadmeSection } from './lib/readme.ts';
 import { renderTable } from './lib/table.ts';
 import './lib/cleanup.ts';
 import { mosquittoVersion } from './lib/mosquitto.ts';
 
-const SECTIONS = ['connect', 'publish', 'keys', 'tags', 'auth', 'fleet', 'cli', 'wire', 'store'] as const;
+const SECTIONS = ['connect', 'publish', 'keys', 'tags', 'auth', 'fleet', 'cli', 'wire', 'store', 'cluster'] as const;
 type SectionId = (typeof SECTIONS)[number];
 const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   connect: benchConnect,
@@ -34,11 +35,12 @@ const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   cli: benchCliStart,
   wire: benchWire,
   store: benchStore,
+  cluster: benchCluster,
 };
 
 function usage(msg: string): never {
   process.stderr.write(
-    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|tags|auth|fleet|cli|wire|store[,…]] | --readme\n`,
+    `bench: ${msg}\nusage: npm run bench -- [--quick] [--only connect|publish|keys|tags|auth|fleet|cli|wire|store|cluster[,…]] | --readme\n`,
   );
   process.exit(2);
 }

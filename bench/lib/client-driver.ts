@@ -11,6 +11,8 @@ export type WorkerRequest =
   | {
       cmd: 'pubsub';
       port: number;
+      /** The subscriber's broker when it is not the publisher's (bench/cluster.ts: another node). */
+      subPort?: number;
       pub: ConnectFields;
       sub: ConnectFields;
       topic: string;

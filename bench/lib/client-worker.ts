@@ -127,7 +127,7 @@ async function pubsub(req: Extract<WorkerRequest, { cmd: 'pubsub' }>): Promise<W
   const { port, qos, count, window, topic } = req;
   // The given payload (a Losant state report for the state topic), else 'a' * size.
   const payload = req.payload !== undefined ? Buffer.from(req.payload) : Buffer.alloc(req.size, 0x61);
-  const sub = await openSession(port, req.sub, 10_000);
+  const sub = await openSession(req.subPort ?? port, req.sub, 10_000);
   if (sub.rc !== 0) throw new Error(`subscriber refused: CONNACK ${sub.rc}`);
   const pub = await openSession(port, req.pub, 10_000);
   if (pub.rc !== 0) throw new Error(`publisher refused: CONNACK ${pub.rc}`);

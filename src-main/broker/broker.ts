@@ -10,6 +10,7 @@ import type { LimitsMode } from '../core/limits.ts';
 import type { MessageSink } from './message-sink.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 import type { BrokerPorts } from '../shared/ports.ts';
+import { ackAfterPublish } from './ack-after-publish.ts';
 import { clientOfParser, parserOf, streamOf } from './aedes-internals.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
 import { setClientInfo } from './client-info.ts';
@@ -21,6 +22,7 @@ import {
   onSlow,
   onWireViolation,
 } from './client-lifecycle.ts';
+import type { BrokerEngine } from './cluster-engine.ts';
 import { authenticate, preConnect } from './connect-hooks.ts';
 import { decisionRecorder } from './decision-recorder.ts';
 import type { HookContext } from './hook-context.ts';
@@ -46,6 +48,8 @@ export interface BrokerOptions {
   now?: () => number;
   /** Told of every PUBLISH the broker decides and every message the platform publishes (message-sink.ts). */
   onMessage?: MessageSink;
+  /** Cluster mode (cluster-engine.ts): aedes' id, emitter and persistence; absent, aedes' in-memory ones. */
+  engine?: BrokerEngine;
 }
 
 export class KeyportBroker {
@@ -97,6 +101,8 @@ export class KeyportBroker {
 
   static async create(opts: BrokerOptions): Promise<KeyportBroker> {
     let ctx: HookContext | undefined;
+    /** Cluster mode: a QoS 1 PUBACK only once the message is in Redis (ack-after-publish.ts). */
+    let afterPublish: ReturnType<typeof ackAfterPublish> | undefined;
     const limits = resolveBrokerLimits(opts.limits); // fails before anything starts
     const aedes = await Aedes.createBroker({
       // Only a fallback: each connection's waitForDrain is replaced (slow-consumer.ts).
@@ -106,12 +112,15 @@ export class KeyportBroker {
       maxClientsIdLength: 65535,
       preConnect: (client, packet, cb) => preConnect(ctx!, client, packet, cb),
       authenticate: (client, username, password, done) => authenticate(ctx!, client, username, password, done),
-      authorizePublish: (client, packet, cb) => authorizePublish(ctx!, client, packet, cb),
+      authorizePublish: (client, packet, cb) =>
+        authorizePublish(ctx!, client, packet, afterPublish ? afterPublish(client, packet, cb) : cb),
       authorizeSubscribe: (client, sub, cb) => authorizeSubscribe(ctx!, client, sub, cb),
       authorizeForward: (client, packet) => authorizeForward(ctx!, client, packet),
       // aedes publishes $SYS heartbeats while it starts, before the context exists.
       published: (packet, client, cb) => (ctx ? published(ctx, packet, client, cb) : cb()),
+      ...(opts.engine ? { id: opts.engine.id, mq: opts.engine.mq, persistence: opts.engine.persistence } : {}),
     });
+    if (opts.engine) afterPublish = ackAfterPublish(aedes);
     const self = new KeyportBroker(aedes, opts);
     ctx = self.#ctx;
     const c = ctx;
@@ -119,6 +128,12 @@ export class KeyportBroker {
     aedes.on('clientError', (client, err) => onClientError(c, client, err));
     aedes.on('connectionError', (client, err) => onClientError(c, client, err));
     const sessions = self.sessions;
+    // The same device connected on another node: aedes closes it here next; say why, as a local
+    // takeover does (connect-hooks.ts).
+    opts.engine?.onRemoteConnect((clientId) => {
+      const s = sessions.forDevice(clientId);
+      if (s && !s.closingReason) s.closingReason = 'session.taken-over';
+    });
     self.#unwatch = opts.ports.auth.watchSessions({
       forKey: (id) => sessions.forKey(id),
       forDevice: (id) => sessions.forDevice(id),

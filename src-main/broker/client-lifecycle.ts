@@ -64,7 +64,10 @@ export function onDisconnect(ctx: HookContext, client: Client): void {
     rule: s.closingRule ?? reasonText(reason),
   });
   ctx.sessions.remove(s);
-  if (!ctx.sessions.forDevice(s.deviceId)) persistStatus(ctx, s, 'disconnected', reason);
+  // Taken over: the device is connected again, here (the new session is in `sessions` already)
+  // or on another node of a cluster, which has stored it as connected.
+  if (reason !== 'session.taken-over' && !ctx.sessions.forDevice(s.deviceId))
+    persistStatus(ctx, s, 'disconnected', reason);
 }
 
 /** An error aedes reports for a connection (socket, ws, parser or its own): by its code. */

@@ -10,6 +10,31 @@ import { uiDir } from './ui-dir.ts';
 import { UsageError } from './usage.ts';
 import { MQTT_MAX_REMAINING, resolveBrokerLimits } from '../broker/broker-limits.ts';
 import { parseLimitsMode, type LimitsMode } from '../core/limits.ts';
+import { checkNodeId, checkRedisUrl, type ClusterSettings } from '../broker/cluster-url.ts';
+
+/** --cluster URL (or KEYPORT_CLUSTER) and --node-id, checked before anything starts (exit 2 names the flag). */
+function clusterFlags(url: string | undefined, nodeId: string | undefined, env: NodeJS.ProcessEnv) {
+  const from = url !== undefined ? '--cluster' : 'KEYPORT_CLUSTER';
+  const u = url ?? (env.KEYPORT_CLUSTER || undefined);
+  if (u === undefined) {
+    if (nodeId !== undefined) throw new UsageError('--node-id needs --cluster redis://HOST:PORT');
+    return undefined;
+  }
+  const settings: ClusterSettings = { url: u };
+  try {
+    checkRedisUrl(u);
+  } catch (err) {
+    throw new UsageError(`${from}: ${(err as Error).message}`);
+  }
+  if (nodeId !== undefined) {
+    try {
+      settings.nodeId = checkNodeId(nodeId);
+    } catch (err) {
+      throw new UsageError(`--node-id: ${(err as Error).message}`);
+    }
+  }
+  return settings;
+}
 
 export async function serveCommand(
   args: string[],
@@ -31,6 +56,8 @@ export async function serveCommand(
     'drain-timeout': { type: 'string' },
     'max-filters': { type: 'string' },
     limits: { type: 'string' },
+    cluster: { type: 'string' },
+    'node-id': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
@@ -60,7 +87,9 @@ export async function serveCommand(
   } catch (err) {
     throw new UsageError(`--${(err as Error).message}`);
   }
+  const cluster = clusterFlags(values.cluster as string | undefined, values['node-id'] as string | undefined, io.env);
   const rt = await startRuntime({
+    ...(cluster ? { cluster } : {}),
     brokerLimits,
     ...(limitsMode ? { limits: limitsMode } : {}),
     dataDir,
@@ -88,6 +117,7 @@ export async function serveCommand(
         dataDir: rt.dataDir,
         uiUrl: rt.uiUrl,
         adminTokenFile: rt.adminTokenFile,
+        ...(rt.cluster ? { cluster: rt.cluster } : {}),
       }) + '\n',
     );
   } else {
@@ -99,6 +129,7 @@ export async function serveCommand(
         `  MQTT/WS:     ws://${p.host}:${p.ws}/mqtt`,
         `  MQTT/TLS:    mqtts://${p.host}:${p.tls}  (certificate SHA-256 ${rt.tlsFingerprint})`,
         `  HTTP API:    http://${p.host}:${p.http}  (admin token in ${rt.adminTokenFile})`,
+        ...(rt.cluster ? [`  Cluster:     node ${rt.cluster.nodeId} on ${rt.cluster.url}`] : []),
         `  Limits:      ${rt.broker.losant.mode === 'losant' ? "Losant's (rates, bans, no QoS 2 / retain / persistent sessions)" : 'off'}`,
         'This terminal is the server now: run other commands in a second terminal',
         '(`npx keyport ui-url` prints the UI link again). Press Ctrl+C to stop.',

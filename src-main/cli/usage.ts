@@ -8,6 +8,8 @@ export const USAGE = `usage: keyport <command> [options]
   serve [--data DIR] [--host H] [--mqtt-port N] [--ws-port N] [--tls-port N] [--http-port N] [--json]
         [--max-packet BYTES] [--max-queue BYTES] [--drain-timeout MS] [--max-filters N]
         [--limits losant|off]  (Losant's rate limits and bans; default losant, stored in DIR)
+        [--cluster redis://[:PASSWORD@]HOST:PORT [--node-id NAME]]  (one node of a cluster sharing
+        that Redis; also KEYPORT_CLUSTER; node id default: hostname-pid)
   ui-url [--json]      the UI link (with the admin token) of the server running on DIR, again
   devices create --name N [--description D] [--tag k=v]... [--class C] [--gateway ID] [--attr name:type]... [--json | --id-only]
   devices list [--json]

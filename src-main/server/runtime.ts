@@ -6,6 +6,8 @@ import type { LimitsInfo, ListenerInfo } from '../contract.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../core/client-address.ts';
 import { KeyportBroker } from '../broker/broker.ts';
 import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.ts';
+import { openClusterEngine, type ClusterEngine } from '../broker/cluster-engine.ts';
+import type { ClusterSettings } from '../broker/cluster-url.ts';
 import { startListeners, type Listeners } from '../broker/listeners.ts';
 import { loadOrCreateCertificate } from '../broker/tls-cert.ts';
 import { ADMIN_TOKEN_FILE, ensureDataDir, loadAdminToken, loadPepper } from '../service/data-dir.ts';
@@ -49,8 +51,10 @@ export interface RuntimeOptions {
   routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => RouteModule[];
   /** The decision log on disk (service/decision-log.ts): its bounds; `false` keeps decisions in memory only. */
   decisionLog?: Pick<DecisionLogOptions, 'maxBytes' | 'flushMs'> | false;
-  /** Tests may hand in a store; otherwise the lowdb store in dataDir. */
+  /** Tests may hand in a store; otherwise the lowdb store in dataDir (see openStore). */
   store?: Store;
+  /** Cluster mode (docs/design.md §12b): this node shares its broker state with others through Redis. */
+  cluster?: ClusterSettings;
   log?: (line: string) => void;
   mode?: 'desktop' | 'headless';
   /** Where the built UI is (default out/renderer). */
@@ -73,7 +77,18 @@ export interface Runtime {
   limits: { set(mode: LimitsMode): Promise<LimitsInfo> };
   /** The peers whose X-Forwarded-For the broker believes: every DispatchContext must carry these. */
   trustedProxies: TrustedProxies;
+  /** Cluster mode: this node's id and the Redis URL (password masked); null when not clustered. */
+  cluster: { nodeId: string; url: string } | null;
   close(): Promise<void>;
+}
+
+/**
+ * The store of this run: the one handed in, else the lowdb file in the data directory. Cluster mode
+ * uses the same for now (each node its own file; tests share one store); the Redis store goes here.
+ */
+async function openStore(opts: RuntimeOptions, log: (line: string) => void): Promise<Store> {
+  if (opts.store) return opts.store;
+  return openLowdbStore(opts.dataDir, { log });
 }
 
 async function listenHttp(app: FastifyInstance, host: string, port: number): Promise<number> {
@@ -101,7 +116,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     undo.push(() => lock.release());
     // Ours now: what a process killed mid-write left in it can go (the TLS pair lives in tls/).
     await removeLeftoverTempFiles([dataDir, join(dataDir, 'tls')], log);
-    const store = opts.store ?? (await openLowdbStore(dataDir, { log }));
+    // First of the shared state: an unreachable Redis fails the start before anything listens.
+    let engine: ClusterEngine | null = null;
+    if (opts.cluster) {
+      const e = (engine = await openClusterEngine({ ...opts.cluster, log }));
+      undo.push(() => e.close());
+      undo.push(async () => e.beginClose()); // runs before the broker's close (undo is reversed)
+    }
+    const store = await openStore(opts, log);
     undo.push(() => store.close());
     const service = new KeyportService({ store, pepper: await loadPepper(dataDir), log });
     // The last decisions of the previous run come back before the broker records new ones.
@@ -134,6 +156,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       limitsMode,
       onMessage: service.messages.tap,
       ...(opts.now ? { now: opts.now } : {}),
+      ...(engine ? { engine } : {}),
     });
     undo.push(() => broker.close());
     const listeners: Listeners = await startListeners(broker.handle, {
@@ -182,6 +205,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       tlsFingerprint: cert.fingerprint,
       limits: limitsControl,
       trustedProxies: trusted,
+      cluster: engine ? { nodeId: engine.id, url: engine.url } : null,
     };
     const ctx = {
       service,
@@ -223,7 +247,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         (closed ??= (async () => {
           await simulator.close(); // clean DISCONNECTs while the broker still listens
           await listeners.close();
+          engine?.beginClose();
           await broker.close();
+          await engine?.close(); // after the broker: its last session writes go to Redis
           await decisionLog?.close(); // the disconnects of the shutdown included
           await closeHttp();
           try {
