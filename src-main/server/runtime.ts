@@ -6,11 +6,16 @@ import type { LimitsInfo, ListenerInfo } from '../contract.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies, type TrustedProxies } from '../core/client-address.ts';
 import { KeyportBroker } from '../broker/broker.ts';
 import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.ts';
+import { Redis } from 'ioredis';
 import { openClusterEngine, type ClusterEngine } from '../broker/cluster-engine.ts';
-import type { ClusterSettings } from '../broker/cluster-url.ts';
+import { maskRedisUrl, type ClusterSettings } from '../broker/cluster-url.ts';
+import { loadClusterSecrets } from '../service/cluster-secrets.ts';
+import { followClusterChanges } from '../service/cluster-sync.ts';
+import { openRedisStore } from '../store/redis-store.ts';
+import { attachClusterViews, type ClusterViews } from './cluster-views.ts';
 import { startListeners, type Listeners } from '../broker/listeners.ts';
 import { loadOrCreateCertificate } from '../broker/tls-cert.ts';
-import { ADMIN_TOKEN_FILE, ensureDataDir, loadAdminToken, loadPepper } from '../service/data-dir.ts';
+import { ADMIN_TOKEN_FILE, ensureDataDir, loadAdminToken, loadPepper, writeAdminToken } from '../service/data-dir.ts';
 import { DecisionLog, type DecisionLogOptions } from '../service/decision-log.ts';
 import { KeyportService } from '../service/service.ts';
 import type { BackoffOptions } from '../simulator/backoff.ts';
@@ -19,7 +24,7 @@ import { Simulator } from '../simulator/simulator.ts';
 import { ListenError } from '../shared/listen-error.ts';
 import { removeLeftoverTempFiles } from '../shared/temp-files.ts';
 import { acquireLock, type DataDirLock } from '../store/lock.ts';
-import { openLowdbStore } from '../store/lowdb-store.ts';
+import { openLowdbStore, readStoreDir } from '../store/lowdb-store.ts';
 import type { Store } from '../store/store.ts';
 import type { LimitsMode } from '../core/limits.ts';
 import { loadLimitsMode, saveLimitsMode } from '../service/limits-setting.ts';
@@ -83,12 +88,54 @@ export interface Runtime {
 }
 
 /**
- * The store of this run: the one handed in, else the lowdb file in the data directory. Cluster mode
- * uses the same for now (each node its own file; tests share one store); the Redis store goes here.
+ * The store of this run: the one handed in, else (clustered) the Redis store every node shares,
+ * else the lowdb file in the data directory. A cluster whose Redis holds no devices and no keys
+ * yet takes this node's data directory as its start (the first node of a new cluster brings its
+ * devices and keys, as it brings its pepper: cluster-secrets.ts).
  */
 async function openStore(opts: RuntimeOptions, log: (line: string) => void): Promise<Store> {
   if (opts.store) return opts.store;
-  return openLowdbStore(opts.dataDir, { log });
+  if (!opts.cluster) return openLowdbStore(opts.dataDir, { log });
+  const store = await openRedisStore(opts.cluster.url, { log });
+  try {
+    if (store.listDevices().length === 0 && store.listKeys().length === 0) {
+      const local = await readStoreDir(opts.dataDir);
+      if (local && (local.devices.length > 0 || local.keys.length > 0)) {
+        await Promise.all([...local.devices.map((d) => store.putDevice(d)), ...local.keys.map((k) => store.putKey(k))]);
+        log(
+          `keyport: the cluster's store was empty: ${local.devices.length} device(s) and ${local.keys.length} key(s) of ${opts.dataDir} copied into it`,
+        );
+      }
+    }
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}
+
+/** Clustered: the pepper and admin token every node shares (cluster-secrets.ts); else this data directory's. */
+async function loadSecrets(
+  opts: RuntimeOptions,
+  log: (line: string) => void,
+): Promise<{ pepper: Buffer; adminToken: string }> {
+  if (!opts.cluster) return { pepper: await loadPepper(opts.dataDir), adminToken: await loadAdminToken(opts.dataDir) };
+  const redis = new Redis(opts.cluster.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+  redis.on('error', () => {}); // reported by the calls below, masked
+  try {
+    await redis.connect();
+    const secrets = await loadClusterSecrets(redis, opts.dataDir, { log });
+    // The CLI on this machine reads the admin token from the data directory (store/lock.ts).
+    await writeAdminToken(opts.dataDir, secrets.adminToken);
+    return secrets;
+  } catch (err) {
+    throw new Error(
+      `cannot read the cluster's secrets from ${maskRedisUrl(opts.cluster.url)}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function listenHttp(app: FastifyInstance, host: string, port: number): Promise<number> {
@@ -125,7 +172,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
     const store = await openStore(opts, log);
     undo.push(() => store.close());
-    const service = new KeyportService({ store, pepper: await loadPepper(dataDir), log });
+    const secrets = await loadSecrets(opts, log);
+    const service = new KeyportService({ store, pepper: secrets.pepper, log });
+    // Clustered: what other nodes change reaches this node's service as local changes do.
+    const unfollow = followClusterChanges(service, store);
+    undo.push(async () => unfollow());
     // The last decisions of the previous run come back before the broker records new ones.
     let decisionLog: DecisionLog | null = null;
     if (opts.decisionLog !== false) {
@@ -139,7 +190,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await dlog.close();
       });
     }
-    const adminToken = await loadAdminToken(dataDir);
+    const adminToken = secrets.adminToken;
     const adminTokenFile = join(dataDir, ADMIN_TOKEN_FILE);
     const cert = await loadOrCreateCertificate(dataDir, opts.tlsCert);
     const limits = resolveBrokerLimits(opts.brokerLimits);
@@ -195,6 +246,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         return broker.losant.info();
       },
     };
+    let clusterViews: ClusterViews | null = null;
     const base = {
       service,
       broker,
@@ -211,7 +263,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       service,
       dataDir,
       listeners: () => ports,
-      brokerStatus: () => broker.status(ports),
+      brokerStatus: () => {
+        const status = broker.status(ports);
+        return clusterViews ? clusterViews.status(status) : status;
+      },
       limits: limitsControl,
       simulator,
       trustedProxies: trusted,
@@ -234,6 +289,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     httpPort = await listenHttp(http, host, opts.httpPort ?? DEFAULT_PORTS.http);
     const closeHttp = () => http.close();
     ports = { host, mqtt: listeners.ports.mqtt, ws: listeners.ports.ws, tls: listeners.ports.tls, http: httpPort };
+    if (opts.cluster && engine) {
+      // Decisions merged from every node, the node registry, bans and connect rates across nodes.
+      const views = await attachClusterViews({
+        redisUrl: opts.cluster.url,
+        nodeId: engine.id,
+        service,
+        broker,
+        ports: () => ports,
+        log,
+      });
+      clusterViews = views;
+      undo.push(() => views.close());
+    }
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     const url = `http://${urlHost}:${httpPort}`;
     await lock.update({ httpPort, url, adminTokenFile });
@@ -250,6 +318,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           engine?.beginClose();
           await broker.close();
           await engine?.close(); // after the broker: its last session writes go to Redis
+          await clusterViews?.close(); // after the broker: the shutdown's disconnect decisions go out
+          unfollow();
           await decisionLog?.close(); // the disconnects of the shutdown included
           await closeHttp();
           try {

@@ -252,8 +252,13 @@ export class ClusterDecisions {
     await this.#flushed; // one in flight finishes, then what is still queued goes
     await this.#flush();
     this.#closed = true;
-    this.#reader.disconnect(); // it may be blocked in XREAD: QUIT would wait for the block to end
-    await this.#reading;
+    // It may be blocked in XREAD: QUIT would wait for the block to end. On a live connection the
+    // disconnect fails that XREAD and the loop ends; while Redis is away, ioredis' disconnect()
+    // settles nothing it holds for the reconnect (no socket is left to close), so the loop's last
+    // read is left behind rather than awaited: it holds no socket and no timer.
+    const live = this.#reader.status === 'ready';
+    this.#reader.disconnect();
+    if (live) await this.#reading;
     await closeRedis(this.#writer);
   }
 }

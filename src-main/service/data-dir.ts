@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generatePepper } from '../core/secrets.ts';
-import { createFileExclusive } from '../shared/atomic-write.ts';
+import { createFileExclusive, writeFileAtomic } from '../shared/atomic-write.ts';
 
 export const PEPPER_FILE = 'pepper.key';
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -68,4 +68,16 @@ export async function loadAdminToken(dir: string): Promise<string> {
     'the admin token file',
   );
   return token.toString('utf8').trim();
+}
+
+/**
+ * Replaces this data directory's admin token (cluster mode: the cluster's token, so the CLI on
+ * this machine presents the one every node accepts). Written whole (temp file + rename), 0600.
+ */
+export async function writeAdminToken(dir: string, token: string): Promise<void> {
+  if (!/^[0-9a-f]{48}$/.test(token)) throw new Error('refusing to write a malformed admin token');
+  const file = join(dir, ADMIN_TOKEN_FILE);
+  const current = await readFile(file, 'utf8').catch(() => null);
+  if (current?.trim() === token) return;
+  await writeFileAtomic(file, token + '\n', { mode: 0o600 });
 }
