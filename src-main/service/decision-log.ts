@@ -4,12 +4,15 @@
 // last decisions survive a restart. Events never hold a secret (core/decision-event.ts), so
 // neither does the log. Writes are batched (one append per `flushMs`) and never block a PUBLISH;
 // a write that fails is reported once and the log goes on without it (the feed in memory is
-// unaffected).
+// unaffected). Queued lines wait as UTF-8 in reused buffers, not as one string per event: a string
+// kept for the 250 ms until the next write outlived the young generation, for every PUBLISH
+// (issue 17), and was copied into the old one.
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { REASON_CODES } from '../core/types.ts';
+import { decisionLine } from './decision-line.ts';
 
 export const DECISION_LOG_FILE = 'decisions.jsonl';
 export const DECISION_LOG_ROTATED = 'decisions.1.jsonl';
@@ -65,6 +68,17 @@ export function parseDecisionLine(line: string): DecisionEvent | null {
   return e;
 }
 
+/** Bytes of one queue buffer (a line longer than this gets a buffer of its own size). */
+const CHUNK_BYTES = 64 * 1024;
+
+/** Queued lines: whole lines only, in order; `rotateBefore`: the file is rotated before these. */
+interface Chunk {
+  buf: Buffer;
+  used: number;
+  lines: number;
+  rotateBefore: boolean;
+}
+
 async function readLines(file: string): Promise<string[]> {
   if (!existsSync(file)) return [];
   const text = await readFile(file, 'utf8');
@@ -78,9 +92,16 @@ export class DecisionLog {
   readonly #log: (line: string) => void;
   readonly #maxQueued: number;
   readonly #timer: NodeJS.Timeout;
-  #queue: string[] = [];
+  #queue: Chunk[] = [];
+  /** Lines in #queue. */
+  #queuedLines = 0;
+  /** Buffers written and free again (at most two kept). */
+  #spare: Buffer[] = [];
   #dropped = 0;
+  /** The current file's size on disk. */
   #size = 0;
+  /** What the current file will hold once the queue is written: where appends decide to rotate. */
+  #planned = 0;
   #writing: Promise<void> = Promise.resolve();
   #failed = false;
   #closed = false;
@@ -92,6 +113,7 @@ export class DecisionLog {
     this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.#maxQueued = opts.maxQueued ?? 20_000;
     this.#size = size;
+    this.#planned = size;
     this.#timer = setInterval(() => void this.flush(), opts.flushMs ?? 250);
     this.#timer.unref();
   }
@@ -130,58 +152,94 @@ export class DecisionLog {
   /** Queues one event (written at the next flush). */
   append(e: DecisionEvent): void {
     if (this.#closed) return;
-    this.#queue.push(JSON.stringify(e) + '\n');
-    if (this.#queue.length > this.#maxQueued) {
-      const over = this.#queue.length - this.#maxQueued;
-      this.#queue.splice(0, over);
-      this.#dropped += over;
+    const line = decisionLine(e);
+    // Before a write would take the file past maxBytes it is rotated (at a line boundary): the
+    // decision is made here, where the line's size is known, and kept with the queued lines.
+    let chunk = this.#chunkFor(line.length * 3, false); // a UTF-16 unit is at most 3 UTF-8 bytes
+    const n = chunk.buf.write(line, chunk.used);
+    if (this.#planned + n > this.maxBytes && this.#planned > 0) {
+      chunk = this.#chunkFor(n, true);
+      chunk.buf.write(line, chunk.used);
+      this.#planned = 0;
     }
+    chunk.used += n;
+    chunk.lines++;
+    this.#planned += n;
+    this.#queuedLines++;
+    // Past maxQueued the oldest lines are not written (counted, and said at the next write).
+    while (this.#queuedLines > this.#maxQueued && this.#queue.length > 1) {
+      const old = this.#queue.shift() as Chunk;
+      this.#queuedLines -= old.lines;
+      this.#dropped += old.lines;
+      if (old.rotateBefore) (this.#queue[0] as Chunk).rotateBefore = true;
+    }
+  }
+
+  /** The buffer the next line goes to: the last one if `bytes` fit and no rotation starts here. */
+  #chunkFor(bytes: number, rotateBefore: boolean): Chunk {
+    const last = this.#queue[this.#queue.length - 1];
+    if (!rotateBefore && last && last.buf.length - last.used >= bytes) return last;
+    const spare = bytes <= CHUNK_BYTES ? this.#spare.pop() : undefined;
+    const buf = spare ?? Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    const chunk: Chunk = { buf, used: 0, lines: 0, rotateBefore };
+    this.#queue.push(chunk);
+    return chunk;
   }
 
   /** Writes what is queued (rotating first when it would pass maxBytes). Never rejects. */
   flush(): Promise<void> {
     if (this.#queue.length === 0) return this.#writing;
-    const lines = this.#queue;
+    const chunks = this.#queue;
     this.#queue = [];
-    this.#writing = this.#writing.then(() => this.#write(lines));
+    this.#queuedLines = 0;
+    this.#writing = this.#writing.then(() => this.#write(chunks));
     return this.#writing;
   }
 
-  async #write(lines: string[]): Promise<void> {
+  async #write(chunks: Chunk[]): Promise<void> {
     try {
       if (this.#dropped > 0) {
         this.#log(`keyport: the decision log fell behind; ${this.#dropped} decisions were not written to ${this.file}`);
         this.#dropped = 0;
       }
-      let chunk: string[] = [];
-      let chunkBytes = 0;
-      for (const line of lines) {
-        const n = Buffer.byteLength(line);
-        if (this.#size + chunkBytes + n > this.maxBytes && this.#size + chunkBytes > 0) {
-          await this.#appendChunk(chunk);
-          chunk = [];
-          chunkBytes = 0;
-          await rename(this.file, this.rotated).catch((err: NodeJS.ErrnoException) => {
-            if (err.code !== 'ENOENT') throw err;
-          });
-          this.#size = 0;
+      // Consecutive buffers without a rotation between them go out in one append.
+      let run: Buffer[] = [];
+      for (const c of chunks) {
+        if (c.rotateBefore) {
+          await this.#appendRun(run);
+          run = [];
+          if (this.#size > 0) {
+            await rename(this.file, this.rotated).catch((err: NodeJS.ErrnoException) => {
+              if (err.code !== 'ENOENT') throw err;
+            });
+            this.#size = 0;
+          }
         }
-        chunk.push(line);
-        chunkBytes += n;
+        if (c.used > 0) run.push(c.buf.subarray(0, c.used));
       }
-      await this.#appendChunk(chunk);
+      await this.#appendRun(run);
       this.#failed = false;
     } catch (err) {
       if (!this.#failed) this.#log(`keyport: could not write the decision log ${this.file}: ${(err as Error).message}`);
       this.#failed = true;
+      // What is on disk is what counts for the next rotation (lines of this write may be missing).
+      this.#planned = Math.min(this.#planned, this.#size + this.#queuedBytes());
+    } finally {
+      for (const c of chunks) if (c.buf.length === CHUNK_BYTES && this.#spare.length < 2) this.#spare.push(c.buf);
     }
   }
 
-  async #appendChunk(chunk: string[]): Promise<void> {
-    if (chunk.length === 0) return;
-    const text = chunk.join('');
-    await appendFile(this.file, text, { mode: 0o600 });
-    this.#size += Buffer.byteLength(text);
+  #queuedBytes(): number {
+    let n = 0;
+    for (const c of this.#queue) n += c.used;
+    return n;
+  }
+
+  async #appendRun(run: Buffer[]): Promise<void> {
+    if (run.length === 0) return;
+    const data = run.length === 1 ? (run[0] as Buffer) : Buffer.concat(run);
+    await appendFile(this.file, data, { mode: 0o600 });
+    this.#size += data.length;
   }
 
   /** Writes what is queued and stops. */
