@@ -123,8 +123,10 @@ export function published(
       delivered: true,
     });
   }
+  // State reports were stored when authorised (acceptState), not here behind delivery. Only a
+  // command topic needs classifying (a cheap test first: this runs for every message).
+  if (!packet.topic.endsWith('/command')) return;
   const c = classifyTopic(packet.topic);
-  // State reports were stored when authorised (acceptState), not here behind delivery.
   if (c.kind !== 'device' || c.channel !== 'command') return;
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
   const parsed = parseCommand(payload, new Date());
@@ -158,6 +160,7 @@ function tap(
 
 /** Stores an authorised state report; false when the store refused it. */
 function acceptState(ctx: HookContext, client: Client, packet: PublishPacket): boolean {
+  if (!packet.topic.endsWith('/state')) return true; // not a state topic (a cheap test first)
   const c = classifyTopic(packet.topic);
   if (c.kind !== 'device' || c.channel !== 'state') return true;
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
