@@ -4,9 +4,9 @@
 // last decisions survive a restart. Events never hold a secret (core/decision-event.ts), so
 // neither does the log. Writes are batched (one append per `flushMs`) and never block a PUBLISH;
 // a write that fails is reported once and the log goes on without it (the feed in memory is
-// unaffected). Queued lines wait as UTF-8 in reused buffers, not as one string per event: a string
-// kept for the 250 ms until the next write outlived the young generation, for every PUBLISH
-// (issue 17), and was copied into the old one.
+// unaffected). Queued lines wait joined in batches of up to LINES_PER_BATCH, not as one string per
+// event: a string kept for the 250 ms until the next write outlived the young generation, for
+// every PUBLISH (issue 17), and was copied into the old one; now a line dies young.
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -68,13 +68,13 @@ export function parseDecisionLine(line: string): DecisionEvent | null {
   return e;
 }
 
-/** Bytes of one queue buffer (a line longer than this gets a buffer of its own size). */
-const CHUNK_BYTES = 64 * 1024;
+/** Lines joined into one queued batch (fewer for a small maxBytes, see #batchChars). */
+const LINES_PER_BATCH = 256;
 
-/** Queued lines: whole lines only, in order; `rotateBefore`: the file is rotated before these. */
-interface Chunk {
-  buf: Buffer;
-  used: number;
+/** Queued lines, joined: whole lines only, in order; `rotateBefore`: the file is rotated first. */
+interface Batch {
+  text: string;
+  bytes: number;
   lines: number;
   rotateBefore: boolean;
 }
@@ -92,11 +92,14 @@ export class DecisionLog {
   readonly #log: (line: string) => void;
   readonly #maxQueued: number;
   readonly #timer: NodeJS.Timeout;
-  #queue: Chunk[] = [];
+  /** Lines not yet joined into a batch (young strings). */
+  #lines: string[] = [];
+  #linesChars = 0;
+  /** At most this many UTF-16 units in a batch: its UTF-8 (≤ 3 bytes each) stays within maxBytes. */
+  readonly #batchChars: number;
+  #queue: Batch[] = [];
   /** Lines in #queue. */
   #queuedLines = 0;
-  /** Buffers written and free again (at most two kept). */
-  #spare: Buffer[] = [];
   #dropped = 0;
   /** The current file's size on disk. */
   #size = 0;
@@ -114,6 +117,7 @@ export class DecisionLog {
     this.#maxQueued = opts.maxQueued ?? 20_000;
     this.#size = size;
     this.#planned = size;
+    this.#batchChars = Math.max(1, Math.floor(this.maxBytes / 3));
     this.#timer = setInterval(() => void this.flush(), opts.flushMs ?? 250);
     this.#timer.unref();
   }
@@ -153,59 +157,57 @@ export class DecisionLog {
   append(e: DecisionEvent): void {
     if (this.#closed) return;
     const line = decisionLine(e);
-    // Before a write would take the file past maxBytes it is rotated (at a line boundary): the
-    // decision is made here, where the line's size is known, and kept with the queued lines.
-    let chunk = this.#chunkFor(line.length * 3, false); // a UTF-16 unit is at most 3 UTF-8 bytes
-    const n = chunk.buf.write(line, chunk.used);
-    if (this.#planned + n > this.maxBytes && this.#planned > 0) {
-      chunk = this.#chunkFor(n, true);
-      chunk.buf.write(line, chunk.used);
-      this.#planned = 0;
-    }
-    chunk.used += n;
-    chunk.lines++;
-    this.#planned += n;
-    this.#queuedLines++;
-    // Past maxQueued the oldest lines are not written (counted, and said at the next write).
-    while (this.#queuedLines > this.#maxQueued && this.#queue.length > 1) {
-      const old = this.#queue.shift() as Chunk;
-      this.#queuedLines -= old.lines;
-      this.#dropped += old.lines;
-      if (old.rotateBefore) (this.#queue[0] as Chunk).rotateBefore = true;
-    }
+    if (this.#linesChars + line.length > this.#batchChars && this.#lines.length > 0) this.#seal();
+    this.#lines.push(line);
+    this.#linesChars += line.length;
+    if (this.#lines.length >= LINES_PER_BATCH) this.#seal();
   }
 
-  /** The buffer the next line goes to: the last one if `bytes` fit and no rotation starts here. */
-  #chunkFor(bytes: number, rotateBefore: boolean): Chunk {
-    const last = this.#queue[this.#queue.length - 1];
-    if (!rotateBefore && last && last.buf.length - last.used >= bytes) return last;
-    const spare = bytes <= CHUNK_BYTES ? this.#spare.pop() : undefined;
-    const buf = spare ?? Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
-    const chunk: Chunk = { buf, used: 0, lines: 0, rotateBefore };
-    this.#queue.push(chunk);
-    return chunk;
+  /**
+   * Joins the waiting lines into one batch. Before a write would take the file past maxBytes it
+   * is rotated, between batches: decided here, where the batch's size is known.
+   */
+  #seal(): void {
+    const text = this.#lines.join('');
+    const lines = this.#lines.length;
+    this.#lines = [];
+    this.#linesChars = 0;
+    const bytes = Buffer.byteLength(text);
+    const rotateBefore = this.#planned + bytes > this.maxBytes && this.#planned > 0;
+    if (rotateBefore) this.#planned = 0;
+    this.#planned += bytes;
+    this.#queue.push({ text, bytes, lines, rotateBefore });
+    this.#queuedLines += lines;
+    // Past maxQueued the oldest lines are not written (counted, and said at the next write).
+    while (this.#queuedLines > this.#maxQueued && this.#queue.length > 1) {
+      const old = this.#queue.shift() as Batch;
+      this.#queuedLines -= old.lines;
+      this.#dropped += old.lines;
+      if (old.rotateBefore) (this.#queue[0] as Batch).rotateBefore = true;
+    }
   }
 
   /** Writes what is queued (rotating first when it would pass maxBytes). Never rejects. */
   flush(): Promise<void> {
+    if (this.#lines.length > 0) this.#seal();
     if (this.#queue.length === 0) return this.#writing;
-    const chunks = this.#queue;
+    const batches = this.#queue;
     this.#queue = [];
     this.#queuedLines = 0;
-    this.#writing = this.#writing.then(() => this.#write(chunks));
+    this.#writing = this.#writing.then(() => this.#write(batches));
     return this.#writing;
   }
 
-  async #write(chunks: Chunk[]): Promise<void> {
+  async #write(batches: Batch[]): Promise<void> {
     try {
       if (this.#dropped > 0) {
         this.#log(`keyport: the decision log fell behind; ${this.#dropped} decisions were not written to ${this.file}`);
         this.#dropped = 0;
       }
-      // Consecutive buffers without a rotation between them go out in one append.
-      let run: Buffer[] = [];
-      for (const c of chunks) {
-        if (c.rotateBefore) {
+      // Consecutive batches without a rotation between them go out in one append.
+      let run: Batch[] = [];
+      for (const b of batches) {
+        if (b.rotateBefore) {
           await this.#appendRun(run);
           run = [];
           if (this.#size > 0) {
@@ -215,7 +217,7 @@ export class DecisionLog {
             this.#size = 0;
           }
         }
-        if (c.used > 0) run.push(c.buf.subarray(0, c.used));
+        run.push(b);
       }
       await this.#appendRun(run);
       this.#failed = false;
@@ -223,23 +225,20 @@ export class DecisionLog {
       if (!this.#failed) this.#log(`keyport: could not write the decision log ${this.file}: ${(err as Error).message}`);
       this.#failed = true;
       // What is on disk is what counts for the next rotation (lines of this write may be missing).
-      this.#planned = Math.min(this.#planned, this.#size + this.#queuedBytes());
-    } finally {
-      for (const c of chunks) if (c.buf.length === CHUNK_BYTES && this.#spare.length < 2) this.#spare.push(c.buf);
+      let queued = 0;
+      for (const b of this.#queue) queued += b.bytes;
+      this.#planned = Math.min(this.#planned, this.#size + queued);
     }
   }
 
-  #queuedBytes(): number {
-    let n = 0;
-    for (const c of this.#queue) n += c.used;
-    return n;
-  }
-
-  async #appendRun(run: Buffer[]): Promise<void> {
+  async #appendRun(run: Batch[]): Promise<void> {
     if (run.length === 0) return;
-    const data = run.length === 1 ? (run[0] as Buffer) : Buffer.concat(run);
-    await appendFile(this.file, data, { mode: 0o600 });
-    this.#size += data.length;
+    let bytes = 0;
+    for (const b of run) bytes += b.bytes;
+    await appendFile(this.file, run.length === 1 ? (run[0] as Batch).text : run.map((b) => b.text).join(''), {
+      mode: 0o600,
+    });
+    this.#size += bytes;
   }
 
   /** Writes what is queued and stops. */
