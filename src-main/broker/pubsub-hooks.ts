@@ -37,8 +37,9 @@ export function authorizePublish(
   const d = publishDecision(view, packet.topic);
   const event = ctx.record(client, 'publish', d, undefined, packet.topic);
   if (d.allowed) {
-    // A state report is stored now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
-    // its delivery does (service/telemetry.ts acceptReport). One the store refuses (it is
+    // A state report is taken now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
+    // its delivery does: stored at once, or merged and stored at the end of this turn, before
+    // the turn's PUBACKs leave (service/telemetry.ts acceptReport). One the store refuses (it is
     // closing) is not acknowledged: the client sends it again to whoever runs next.
     if (!acceptState(ctx, client, packet)) return cb(new Error('the store is closed'));
     tap(ctx, packet, s, info.transport, event, true);
