@@ -44,6 +44,13 @@ interface Merging {
   merged: number;
 }
 
+/** `state.stored` for `count` attributes: one object per count (every MQTT report has one). */
+const STORED: Decision[] = [];
+function storedDecision(count: number): Decision {
+  if (count >= 64) return allow('state.stored', `${count} attribute(s) stored`);
+  return (STORED[count] ??= Object.freeze(allow('state.stored', `${count} attribute(s) stored`)) as Decision);
+}
+
 /** The `durable` of a report that needs no write (one promise for all of them). */
 const NOTHING_TO_WRITE: Promise<void> = Promise.resolve();
 
@@ -99,7 +106,8 @@ export class Telemetry implements TelemetryPort {
     if (!state || !step.device) return { decision: step.decision, stored: false, durable: NOTHING_TO_WRITE };
     const device = step.device;
     const merging = this.#turn.get(deviceId);
-    const count = Object.keys(state.data).length;
+    let count = 0;
+    for (const _ in state.data) count++;
     // A late report (older than the last state, stored or being merged) goes to the history but
     // does not move the device's last state back in time.
     const lastTime = merging ? merging.time : device.lastState?.time;
@@ -112,7 +120,7 @@ export class Telemetry implements TelemetryPort {
         durable: NOTHING_TO_WRITE,
       };
     }
-    const decision = allow('state.stored', `${count} attribute(s) stored`);
+    const decision = storedDecision(count);
     if (merging) {
       for (const k in state.data) merging.data[k] = state.data[k] as StateValue;
       merging.time = state.time;
