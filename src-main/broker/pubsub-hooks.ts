@@ -37,8 +37,9 @@ export function authorizePublish(
   const d = publishDecision(view, packet.topic);
   const event = ctx.record(client, 'publish', d, undefined, packet.topic);
   if (d.allowed) {
-    // A state report is stored now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
-    // its delivery does (service/telemetry.ts acceptReport). One the store refuses (it is
+    // A state report is taken now, before aedes sends the PUBACK [MQTT-4.3.2-2] and whatever
+    // its delivery does: stored at once, or merged and stored at the end of this turn, before
+    // the turn's PUBACKs leave (service/telemetry.ts acceptReport). One the store refuses (it is
     // closing) is not acknowledged: the client sends it again to whoever runs next.
     if (!acceptState(ctx, client, packet)) return cb(new Error('the store is closed'));
     tap(ctx, packet, s, info.transport, event, true);
@@ -123,8 +124,10 @@ export function published(
       delivered: true,
     });
   }
+  // State reports were stored when authorised (acceptState), not here behind delivery. Only a
+  // command topic needs classifying (a cheap test first: this runs for every message).
+  if (!packet.topic.endsWith('/command')) return;
   const c = classifyTopic(packet.topic);
-  // State reports were stored when authorised (acceptState), not here behind delivery.
   if (c.kind !== 'device' || c.channel !== 'command') return;
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
   const parsed = parseCommand(payload, new Date());
@@ -158,6 +161,7 @@ function tap(
 
 /** Stores an authorised state report; false when the store refused it. */
 function acceptState(ctx: HookContext, client: Client, packet: PublishPacket): boolean {
+  if (!packet.topic.endsWith('/state')) return true; // not a state topic (a cheap test first)
   const c = classifyTopic(packet.topic);
   if (c.kind !== 'device' || c.channel !== 'state') return true;
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);

@@ -21,6 +21,19 @@ export function parseTime(t: unknown, now: Date): Date | string {
   return Number.isNaN(d.getTime()) ? `time ${JSON.stringify(t)} is not a valid date` : d;
 }
 
+// Most reports carry no time (it is the time they arrive), tens of thousands a second: the ISO text
+// of a millisecond is made once (issue 17).
+let isoMs = Number.NaN;
+let isoText = '';
+function isoOf(d: Date): string {
+  const ms = d.getTime();
+  if (ms !== isoMs) {
+    isoText = d.toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
 function parseJson(payload: Payload): unknown | Error {
   try {
     return JSON.parse(typeof payload === 'string' ? payload : utf8.decode(payload));
@@ -61,7 +74,7 @@ export function parseState(
   }
   const time = j.time === undefined ? now : parseTime(j.time, now);
   if (typeof time === 'string') return { ok: false, error: time };
-  return { ok: true, state: { time: time.toISOString(), data: data as Record<string, StateValue> } };
+  return { ok: true, state: { time: isoOf(time), data: data as Record<string, StateValue> } };
 }
 
 export function parseCommand(

@@ -4,12 +4,15 @@
 // last decisions survive a restart. Events never hold a secret (core/decision-event.ts), so
 // neither does the log. Writes are batched (one append per `flushMs`) and never block a PUBLISH;
 // a write that fails is reported once and the log goes on without it (the feed in memory is
-// unaffected).
+// unaffected). Queued lines wait joined in batches of up to LINES_PER_BATCH, not as one string per
+// event: a string kept for the 250 ms until the next write outlived the young generation, for
+// every PUBLISH (issue 17), and was copied into the old one; now a line dies young.
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { REASON_CODES } from '../core/types.ts';
+import { decisionLine } from './decision-line.ts';
 
 export const DECISION_LOG_FILE = 'decisions.jsonl';
 export const DECISION_LOG_ROTATED = 'decisions.1.jsonl';
@@ -70,6 +73,17 @@ export function parseDecisionObject(v: unknown): DecisionEvent | null {
   return e;
 }
 
+/** Lines joined into one queued batch (fewer for a small maxBytes, see #batchChars). */
+const LINES_PER_BATCH = 256;
+
+/** Queued lines, joined: whole lines only, in order; `rotateBefore`: the file is rotated first. */
+interface Batch {
+  text: string;
+  bytes: number;
+  lines: number;
+  rotateBefore: boolean;
+}
+
 async function readLines(file: string): Promise<string[]> {
   if (!existsSync(file)) return [];
   const text = await readFile(file, 'utf8');
@@ -83,9 +97,19 @@ export class DecisionLog {
   readonly #log: (line: string) => void;
   readonly #maxQueued: number;
   readonly #timer: NodeJS.Timeout;
-  #queue: string[] = [];
+  /** Lines not yet joined into a batch (young strings). */
+  #lines: string[] = [];
+  #linesChars = 0;
+  /** At most this many UTF-16 units in a batch: its UTF-8 (≤ 3 bytes each) stays within maxBytes. */
+  readonly #batchChars: number;
+  #queue: Batch[] = [];
+  /** Lines in #queue. */
+  #queuedLines = 0;
   #dropped = 0;
+  /** The current file's size on disk. */
   #size = 0;
+  /** What the current file will hold once the queue is written: where appends decide to rotate. */
+  #planned = 0;
   #writing: Promise<void> = Promise.resolve();
   #failed = false;
   #closed = false;
@@ -97,6 +121,8 @@ export class DecisionLog {
     this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.#maxQueued = opts.maxQueued ?? 20_000;
     this.#size = size;
+    this.#planned = size;
+    this.#batchChars = Math.max(1, Math.floor(this.maxBytes / 3));
     this.#timer = setInterval(() => void this.flush(), opts.flushMs ?? 250);
     this.#timer.unref();
   }
@@ -135,58 +161,89 @@ export class DecisionLog {
   /** Queues one event (written at the next flush). */
   append(e: DecisionEvent): void {
     if (this.#closed) return;
-    this.#queue.push(JSON.stringify(e) + '\n');
-    if (this.#queue.length > this.#maxQueued) {
-      const over = this.#queue.length - this.#maxQueued;
-      this.#queue.splice(0, over);
-      this.#dropped += over;
+    const line = decisionLine(e);
+    if (this.#linesChars + line.length > this.#batchChars && this.#lines.length > 0) this.#seal();
+    this.#lines.push(line);
+    this.#linesChars += line.length;
+    if (this.#lines.length >= LINES_PER_BATCH) this.#seal();
+  }
+
+  /**
+   * Joins the waiting lines into one batch. Before a write would take the file past maxBytes it
+   * is rotated, between batches: decided here, where the batch's size is known.
+   */
+  #seal(): void {
+    const text = this.#lines.join('');
+    const lines = this.#lines.length;
+    this.#lines = [];
+    this.#linesChars = 0;
+    const bytes = Buffer.byteLength(text);
+    const rotateBefore = this.#planned + bytes > this.maxBytes && this.#planned > 0;
+    if (rotateBefore) this.#planned = 0;
+    this.#planned += bytes;
+    this.#queue.push({ text, bytes, lines, rotateBefore });
+    this.#queuedLines += lines;
+    // Past maxQueued the oldest lines are not written (counted, and said at the next write).
+    while (this.#queuedLines > this.#maxQueued && this.#queue.length > 1) {
+      const old = this.#queue.shift() as Batch;
+      this.#queuedLines -= old.lines;
+      this.#dropped += old.lines;
+      if (old.rotateBefore) (this.#queue[0] as Batch).rotateBefore = true;
     }
   }
 
   /** Writes what is queued (rotating first when it would pass maxBytes). Never rejects. */
   flush(): Promise<void> {
+    if (this.#lines.length > 0) this.#seal();
     if (this.#queue.length === 0) return this.#writing;
-    const lines = this.#queue;
+    const batches = this.#queue;
     this.#queue = [];
-    this.#writing = this.#writing.then(() => this.#write(lines));
+    this.#queuedLines = 0;
+    this.#writing = this.#writing.then(() => this.#write(batches));
     return this.#writing;
   }
 
-  async #write(lines: string[]): Promise<void> {
+  async #write(batches: Batch[]): Promise<void> {
     try {
       if (this.#dropped > 0) {
         this.#log(`keyport: the decision log fell behind; ${this.#dropped} decisions were not written to ${this.file}`);
         this.#dropped = 0;
       }
-      let chunk: string[] = [];
-      let chunkBytes = 0;
-      for (const line of lines) {
-        const n = Buffer.byteLength(line);
-        if (this.#size + chunkBytes + n > this.maxBytes && this.#size + chunkBytes > 0) {
-          await this.#appendChunk(chunk);
-          chunk = [];
-          chunkBytes = 0;
-          await rename(this.file, this.rotated).catch((err: NodeJS.ErrnoException) => {
-            if (err.code !== 'ENOENT') throw err;
-          });
-          this.#size = 0;
+      // Consecutive batches without a rotation between them go out in one append.
+      let run: Batch[] = [];
+      for (const b of batches) {
+        if (b.rotateBefore) {
+          await this.#appendRun(run);
+          run = [];
+          if (this.#size > 0) {
+            await rename(this.file, this.rotated).catch((err: NodeJS.ErrnoException) => {
+              if (err.code !== 'ENOENT') throw err;
+            });
+            this.#size = 0;
+          }
         }
-        chunk.push(line);
-        chunkBytes += n;
+        run.push(b);
       }
-      await this.#appendChunk(chunk);
+      await this.#appendRun(run);
       this.#failed = false;
     } catch (err) {
       if (!this.#failed) this.#log(`keyport: could not write the decision log ${this.file}: ${(err as Error).message}`);
       this.#failed = true;
+      // What is on disk is what counts for the next rotation (lines of this write may be missing).
+      let queued = 0;
+      for (const b of this.#queue) queued += b.bytes;
+      this.#planned = Math.min(this.#planned, this.#size + queued);
     }
   }
 
-  async #appendChunk(chunk: string[]): Promise<void> {
-    if (chunk.length === 0) return;
-    const text = chunk.join('');
-    await appendFile(this.file, text, { mode: 0o600 });
-    this.#size += Buffer.byteLength(text);
+  async #appendRun(run: Batch[]): Promise<void> {
+    if (run.length === 0) return;
+    let bytes = 0;
+    for (const b of run) bytes += b.bytes;
+    await appendFile(this.file, run.length === 1 ? (run[0] as Batch).text : run.map((b) => b.text).join(''), {
+      mode: 0o600,
+    });
+    this.#size += bytes;
   }
 
   /** Writes what is queued and stops. */

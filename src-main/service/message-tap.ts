@@ -10,6 +10,7 @@ import { topicMatches, validateTopicFilter } from '../core/topics.ts';
 import { ServiceError } from '../shared/errors.ts';
 import { type ListenerErrorSink, TypedEmitter } from '../shared/typed-emitter.ts';
 import type { BrokerMessage } from '../broker/message-sink.ts';
+import { SLOT_BYTES, SlotRing, type Slot } from './message-slots.ts';
 
 export const DEFAULT_MESSAGE_LIMITS = {
   /** Messages kept per subscription. */
@@ -32,6 +33,26 @@ type SubscriptionInfo = MessageSubscription;
 interface Kept {
   msg: Omit<TappedMessage, 'payload'>;
   bytes: Buffer;
+}
+
+function keptOf(s: Slot): Kept {
+  const msg: Omit<TappedMessage, 'payload'> = {
+    seq: s.seq,
+    time: s.time,
+    topic: s.topic,
+    size: s.size,
+    truncated: s.truncated,
+    qos: s.qos,
+    retain: s.retain,
+    origin: s.origin,
+    delivered: s.delivered,
+  };
+  if (s.deviceId !== undefined) msg.deviceId = s.deviceId;
+  if (s.keyId !== undefined) msg.keyId = s.keyId;
+  if (s.transport !== undefined) msg.transport = s.transport;
+  if (s.decisionSeq !== 0)
+    msg.decision = { seq: s.decisionSeq, result: s.decisionResult, reason: s.decisionReason, rule: s.decisionRule };
+  return { msg, bytes: Buffer.from(s.bytes.subarray(0, s.length)) };
 }
 
 class Ring {
@@ -73,7 +94,7 @@ function wire(k: Kept): TappedMessage {
 export class MessageTap {
   readonly events: TypedEmitter<{ message: { message: TappedMessage; subscriptions: string[] } }>;
   readonly limits: MessageLimits;
-  readonly #recent: Ring;
+  readonly #recent: SlotRing;
   readonly #subs = new Map<string, Subscription>();
   #seq = 0;
   #use = 0;
@@ -86,50 +107,53 @@ export class MessageTap {
     this.limits = { ...DEFAULT_MESSAGE_LIMITS, ...limits };
     for (const [k, v] of Object.entries(this.limits))
       if (!Number.isInteger(v) || v < 1) throw new Error(`message limit ${k} must be a positive integer (got ${v})`);
-    this.#recent = new Ring(this.limits.recent);
+    this.#recent = new SlotRing(this.limits.recent);
     this.events = new TypedEmitter({ ...(onListenerError ? { onListenerError } : {}) });
   }
 
   /** The broker's sink (runtime.ts passes it as BrokerOptions.onMessage). */
   readonly tap = (m: BrokerMessage): void => {
     const size = m.payload.length;
-    const truncated = size > PAYLOAD_KEEP_BYTES;
     const ms = Date.now();
     if (ms !== this.#timeMs) {
       this.#timeMs = ms;
       this.#timeIso = new Date(ms).toISOString();
     }
-    const msg: Omit<TappedMessage, 'payload'> = {
-      seq: ++this.#seq,
-      time: this.#timeIso,
-      topic: m.topic,
-      size,
-      truncated,
-      qos: m.qos,
-      retain: m.retain,
-      origin: m.origin,
-      delivered: m.delivered,
-    };
-    if (m.deviceId !== undefined) msg.deviceId = m.deviceId;
-    if (m.keyId !== undefined) msg.keyId = m.keyId;
-    if (m.transport !== undefined) msg.transport = m.transport;
-    if (m.decision)
-      msg.decision = {
-        seq: m.decision.seq,
-        result: m.decision.result,
-        reason: m.decision.reason,
-        rule: m.decision.rule,
-      };
-    // A copy: the broker's buffer may be a slice of a much larger socket read.
-    const kept: Kept = { msg, bytes: Buffer.from(m.payload.subarray(0, PAYLOAD_KEEP_BYTES)) };
-    this.#recent.push(kept);
+    const s = this.#recent.take();
+    s.seq = ++this.#seq;
+    s.time = this.#timeIso;
+    s.topic = m.topic;
+    s.size = size;
+    s.truncated = size > PAYLOAD_KEEP_BYTES;
+    s.qos = m.qos;
+    s.retain = m.retain;
+    s.origin = m.origin;
+    s.delivered = m.delivered;
+    s.deviceId = m.deviceId;
+    s.keyId = m.keyId;
+    s.transport = m.transport;
+    const d = m.decision;
+    if (d) {
+      s.decisionSeq = d.seq;
+      s.decisionResult = d.result;
+      s.decisionReason = d.reason;
+      s.decisionRule = d.rule;
+    } else s.decisionSeq = 0;
+    // A copy (the broker's buffer may be a slice of a much larger socket read), into the slot's
+    // own buffer when it is big enough.
+    const keep = Math.min(size, PAYLOAD_KEEP_BYTES);
+    if (s.bytes.length < keep) s.bytes = Buffer.allocUnsafe(Math.ceil(keep / SLOT_BYTES) * SLOT_BYTES);
+    m.payload.copy(s.bytes, 0, 0, keep);
+    s.length = keep;
+    if (this.#waiters.size === 0 && this.#subs.size === 0) return;
+    const kept = keptOf(s);
     for (const w of this.#waiters) w(kept);
     if (this.#subs.size === 0) return;
     const matched: string[] = [];
-    for (const s of this.#subs.values()) {
-      if (!matches(s.info, msg)) continue;
-      s.ring.push(kept);
-      matched.push(s.info.id);
+    for (const sub of this.#subs.values()) {
+      if (!matches(sub.info, kept.msg)) continue;
+      sub.ring.push(kept);
+      matched.push(sub.info.id);
     }
     if (matched.length > 0 && this.events.listenerCount('message') > 0)
       this.events.emit('message', { message: wire(kept), subscriptions: matched });
@@ -159,7 +183,7 @@ export class MessageTap {
       payloadKeep: PAYLOAD_KEEP_BYTES,
     };
     const ring = new Ring(this.limits.perSubscription);
-    for (const k of this.#recent.list()) if (matches(info, k.msg)) ring.push(k);
+    for (const slot of this.#recent.list()) if (matches(info, slot)) ring.push(keptOf(slot));
     this.#subs.set(info.id, { info, ring, usedAt: ++this.#use });
     return { subscription: info, messages: ring.list().map(wire) };
   }
@@ -214,7 +238,7 @@ export class MessageTap {
   }
 }
 
-function matches(info: SubscriptionInfo, m: Omit<TappedMessage, 'payload'>): boolean {
+function matches(info: SubscriptionInfo, m: { deviceId?: string | undefined; topic: string }): boolean {
   if (info.deviceId !== undefined && m.deviceId !== info.deviceId && !m.topic.startsWith(`losant/${info.deviceId}/`))
     return false;
   return topicMatches(info.filter, m.topic);

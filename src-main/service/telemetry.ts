@@ -2,7 +2,7 @@
 // bounded recent history; invalid state is reported as state.invalid and not stored.
 import { checkAttributes } from '../core/attribute-values.ts';
 import { parseState, validateCommand, type Command } from '../core/payloads.ts';
-import { allow, deny, type Decision, type Device, type DeviceState } from '../core/types.ts';
+import { allow, deny, type Decision, type Device, type DeviceState, type StateValue } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import { notFound, ServiceError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
@@ -37,6 +37,20 @@ interface Prepared {
   device?: Device;
 }
 
+/** A device's reports of this turn after its first: the merged data, stored at the turn's end. */
+interface Merging {
+  time: string;
+  data: Record<string, StateValue>;
+  merged: number;
+}
+
+/** `state.stored` for `count` attributes: one object per count (every MQTT report has one). */
+const STORED: Decision[] = [];
+function storedDecision(count: number): Decision {
+  if (count >= 64) return allow('state.stored', `${count} attribute(s) stored`);
+  return (STORED[count] ??= Object.freeze(allow('state.stored', `${count} attribute(s) stored`)) as Decision);
+}
+
 /** The `durable` of a report that needs no write (one promise for all of them). */
 const NOTHING_TO_WRITE: Promise<void> = Promise.resolve();
 
@@ -60,6 +74,7 @@ export class Telemetry implements TelemetryPort {
    * state.stored, or state.invalid with the reason. MQTT reports use acceptReport.
    */
   async recordState(deviceId: string, payload: Buffer | string): Promise<Decision> {
+    this.#endTurn();
     const step = this.#prepare(deviceId, payload);
     if (!step.lastState || !step.device) return step.decision;
     const next: Device = { ...step.device, lastState: step.lastState };
@@ -70,29 +85,124 @@ export class Telemetry implements TelemetryPort {
   }
 
   /**
-   * An MQTT state report, stored the moment it is authorised, before its PUBACK and independent of
-   * its delivery: in memory at once (Store.putLastState), and on disk with the next store write
-   * (a lazy put, within LAZY_WRITE_MS, see PutOptions) or at flush()/close(), so a clean shutdown
-   * writes every report that was acknowledged. Synchronous, so the broker answers only after it.
+   * An MQTT state report, taken the moment it is authorised, before its PUBACK and independent of
+   * its delivery. The first report of a device in a turn of the event loop is stored at once
+   * (Store.putLastState); the device's further reports of the same turn (aedes handles every
+   * PUBLISH of one socket read in one turn) are merged in memory and stored together when the
+   * turn's code is done (process.nextTick, which runs before the PUBACKs of that turn leave: they
+   * are written on a later tick). So a burst costs two store puts per device and read, not one per
+   * report; the stored last state is the last valid report's, merged over the earlier ones, as if
+   * each had been stored (issue 17). On disk with the next store write (a lazy put, within
+   * LAZY_WRITE_MS, see PutOptions) or at flush()/close(), so a clean shutdown writes every report
+   * that was acknowledged. Synchronous, so the broker answers only after it.
    * `stored` is false when the store refused it (closed): then the report must not be acknowledged.
-   * `durable` resolves when the report is on disk (rejects if that write failed); it is the
-   * store's shared promise for the next write, the same object for every report until that write
-   * starts, so a caller watching it need attach one handler per write, not one per report.
+   * `durable` resolves when the report is on disk (rejects if that write failed); the same object
+   * for every report of a write window (first reports) or of a turn (merged ones), so a caller
+   * watching it attaches one handler per window, not one per report.
    */
   acceptReport(deviceId: string, payload: Buffer | string): StateIntake {
-    const step = this.#prepare(deviceId, payload);
-    if (!step.lastState) return { decision: step.decision, stored: step.decision.allowed, durable: NOTHING_TO_WRITE };
+    const step = this.#check(deviceId, payload);
+    const state = step.state;
+    if (!state || !step.device) return { decision: step.decision, stored: false, durable: NOTHING_TO_WRITE };
+    const device = step.device;
+    const merging = this.#turn.get(deviceId);
+    let count = 0;
+    for (const _ in state.data) count++;
+    // A late report (older than the last state, stored or being merged) goes to the history but
+    // does not move the device's last state back in time.
+    const lastTime = merging ? merging.time : device.lastState?.time;
+    if (lastTime !== undefined && state.time < lastTime) {
+      push(this.#history, deviceId, state, STATE_HISTORY);
+      this.events.emit('device.state', { deviceId, state });
+      return {
+        decision: allow('state.stored', `${count} attribute(s) kept in history (older than the last state)`),
+        stored: true,
+        durable: NOTHING_TO_WRITE,
+      };
+    }
+    const decision = storedDecision(count);
+    if (merging) {
+      for (const k in state.data) merging.data[k] = state.data[k] as StateValue;
+      merging.time = state.time;
+      merging.merged++;
+      push(this.#history, deviceId, state, STATE_HISTORY);
+      this.events.emit('device.state', { deviceId, state });
+      return { decision, stored: true, durable: this.#turnDurable() };
+    }
+    const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
     let durable: Promise<void> | false;
     try {
-      durable = this.store.putLastState(deviceId, step.lastState);
+      durable = this.store.putLastState(deviceId, lastState);
     } catch (err) {
       // Closed, or a state unfit to store: nothing changed.
-      return { decision: step.decision, stored: false, durable: Promise.reject(err as Error) };
+      return { decision, stored: false, durable: Promise.reject(err as Error) };
     }
-    if (durable === false) return { decision: step.decision, stored: false, durable: NOTHING_TO_WRITE };
-    this.events.emit('device.state', { deviceId, state: step.state as DeviceState });
+    if (durable === false) return { decision, stored: false, durable: NOTHING_TO_WRITE };
+    push(this.#history, deviceId, state, STATE_HISTORY);
+    if (this.#turn.size === 0) process.nextTick(this.#endTurn);
+    this.#turn.set(deviceId, { time: state.time, data: {}, merged: 0 });
+    this.events.emit('device.state', { deviceId, state });
     this.events.emit('device.status', this.store.getDevice(deviceId) as Device);
-    return { decision: step.decision, stored: true, durable };
+    return { decision, stored: true, durable };
+  }
+
+  /** Reports of this turn after each device's first: merged, stored when the turn ends. */
+  readonly #turn = new Map<string, Merging>();
+  #turnWaiter: { promise: Promise<void>; settle: (p: Promise<void>) => void } | null = null;
+
+  /** The promise of this turn's merged reports: settled by #endTurn with the store's own. */
+  #turnDurable(): Promise<void> {
+    if (!this.#turnWaiter) {
+      let settle!: (p: Promise<void>) => void;
+      const promise = new Promise<void>((resolve) => (settle = resolve));
+      this.#turnWaiter = { promise, settle };
+    }
+    return this.#turnWaiter.promise;
+  }
+
+  /**
+   * Stores what this turn merged (one put per device). Runs on process.nextTick, and first
+   * thing in recordState, so an HTTP report merges over every MQTT report before it.
+   */
+  readonly #endTurn = (): void => {
+    if (this.#turn.size === 0) return;
+    const turn = [...this.#turn];
+    this.#turn.clear();
+    const waiter = this.#turnWaiter;
+    this.#turnWaiter = null;
+    let durable: Promise<void> = NOTHING_TO_WRITE;
+    let failed: Error | null = null;
+    for (const [deviceId, m] of turn) {
+      if (m.merged === 0) continue;
+      const device = this.store.getDevice(deviceId);
+      if (!device) continue; // deleted meanwhile: its reports go with it
+      const lastState: DeviceState = { time: m.time, data: { ...device.lastState?.data, ...m.data } };
+      try {
+        const d = this.store.putLastState(deviceId, lastState);
+        if (d) durable = d;
+      } catch (err) {
+        failed = err as Error;
+        continue;
+      }
+      this.events.emit('device.status', this.store.getDevice(deviceId) as Device);
+    }
+    waiter?.settle(failed ? Promise.reject(failed) : durable);
+  };
+
+  /** Stores at once what this turn's MQTT reports merged so far (they are stored by nextTick anyway). */
+  flushReports(): void {
+    this.#endTurn();
+  }
+
+  /** Parses and checks a report; `state` absent: refused (`decision` says why). */
+  #check(deviceId: string, payload: Buffer | string): { decision: Decision; state?: DeviceState; device?: Device } {
+    const device = this.store.getDevice(deviceId);
+    if (!device) return { decision: deny('device.unknown', `no device ${deviceId}`) };
+    const parsed = parseState(payload, this.now());
+    if (!parsed.ok) return { decision: deny('state.invalid', parsed.error) };
+    const undeclared = checkAttributes(device.attributes, parsed.state.data);
+    if (undeclared) return { decision: deny('state.invalid', undeclared) };
+    return { decision: allow('state.stored', ''), state: parsed.state, device };
   }
 
   /** Parses a report and works out the device's next last state; `lastState` absent: nothing to put. */

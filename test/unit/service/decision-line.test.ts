@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { DecisionEvent } from '../../../src-main/core/decision-event.ts';
+import { decisionLine } from '../../../src-main/service/decision-line.ts';
+import { parseDecisionLine } from '../../../src-main/service/decision-log.ts';
+
+const base: DecisionEvent = {
+  seq: 41,
+  time: '2026-12-02T04:00:00.000Z',
+  transport: 'tcp',
+  action: 'publish',
+  result: 'allowed',
+  reason: 'publish.allowed',
+  rule: 'device topic',
+};
+
+describe('decisionLine', () => {
+  it('is JSON.stringify of the event plus a newline, for every optional field and strings that need escaping', () => {
+    const all: DecisionEvent = {
+      ...base,
+      rule: 'pubTopics whitelist entry "a/+" \\ \n\t\u0001 é 😀 \ud800',
+      deviceId: 'd',
+      keyId: 'k',
+      sourceAddress: '::1',
+      forwardedFor: '10.0.0.1, "x"',
+      peerAddress: '127.0.0.1',
+      topic: 'a/"b"/\u2028',
+    };
+    for (const e of [base, all, { ...base, topic: 'x' }, { ...base, deviceId: 'd', sourceAddress: '1.2.3.4' }])
+      expect(decisionLine(e)).toBe(JSON.stringify(e) + '\n');
+    expect(parseDecisionLine(decisionLine(all).slice(0, -1))).toEqual(all);
+  });
+
+  it('quotes the same string the same way after the cache starts afresh', () => {
+    const lines = new Set<string>();
+    for (let i = 0; i < 5000; i++) decisionLine({ ...base, rule: `rule ${i}` });
+    lines.add(decisionLine({ ...base, rule: 'rule 1 "q"' }));
+    lines.add(decisionLine({ ...base, rule: 'rule 1 "q"' }));
+    expect([...lines]).toEqual([JSON.stringify({ ...base, rule: 'rule 1 "q"' }) + '\n']);
+  });
+});
