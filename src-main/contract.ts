@@ -90,6 +90,14 @@ export interface BrokerStatus {
   nodes?: ClusterNodeInfo[];
 }
 
+/** broker.cluster / broker.setCluster: URLs shown with their password masked (redis://:***@host). */
+export interface ClusterSettingInfo {
+  /** What this process runs with now; null when it is not a cluster node. */
+  running: { nodeId: string; url: string } | null;
+  /** What is stored in settings.json for the next start; null: not clustered next time. */
+  stored: { url: string; nodeId: string | null } | null;
+}
+
 export interface LimitsInfo {
   mode: LimitsMode;
   /** Devices refused at CONNECT (limit.banned) until `until`. */
@@ -100,7 +108,13 @@ export type { CreatedKey } from './core/types.ts';
 
 /** decisions.list / decisions.export (core/schemas/request-schemas.ts). */
 export type { DecisionFilter } from './core/schemas/request-schemas.ts';
-import type { DecisionFilter, GenerateKey, SendCommand, SetLimits } from './core/schemas/request-schemas.ts';
+import type {
+  DecisionFilter,
+  GenerateKey,
+  SendCommand,
+  SetCluster,
+  SetLimits,
+} from './core/schemas/request-schemas.ts';
 
 /** How a simulated device gets its credentials (docs/design.md §7). */
 export type SimCredentialsInput =
@@ -184,6 +198,10 @@ export interface Methods {
   'broker.status': { req: Record<string, never>; res: BrokerStatus };
   /** Switches Losant limits mode live and stores it in the data directory. */
   'broker.setLimits': { req: SetLimits; res: LimitsInfo };
+  /** The cluster this process runs in and the one stored for its next start. */
+  'broker.cluster': { req: Record<string, never>; res: ClusterSettingInfo };
+  /** Stores the cluster to join at the next start (settings.json; `serve --cluster` overrides it). */
+  'broker.setCluster': { req: SetCluster; res: ClusterSettingInfo };
   'devices.list': { req: Record<string, never>; res: Device[] };
   'devices.get': { req: { id: string }; res: Device };
   'devices.create': { req: DeviceInput; res: Device };

@@ -64,18 +64,9 @@ async function start(): Promise<void> {
   });
   runtime = rt;
   if (fellBack.length) log(`keyport: default port busy for ${fellBack.join(', ')}; using ${JSON.stringify(rt.ports)}`);
-  const ctx: DispatchContext = {
-    service: rt.service,
-    dataDir: rt.dataDir,
-    listeners: () => rt.ports,
-    mode: 'desktop',
-    brokerStatus: () => rt.broker.status(rt.ports),
-    limits: rt.limits,
-    // The broker's own list: the playground explains X-Forwarded-For as the running server reads it.
-    trustedProxies: rt.trustedProxies,
-    publishAsPlatform: (topic, payload, o) => rt.broker.publishAsPlatform(topic, payload, o),
-    ...(rt.simulator ? { simulator: rt.simulator } : {}),
-  };
+  // The runtime's own context: the same broker status (with the cluster's nodes when clustered),
+  // limits, simulator and trusted proxies the HTTP API and the UI bridge use.
+  const ctx: DispatchContext = rt.dispatch;
   disposeIpc = registerIpc(ipcMain, {
     dispatchCtx: ctx,
     isTrustedFrame: appUrl.isAppFrame,

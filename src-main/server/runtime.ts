@@ -10,6 +10,8 @@ import { Redis } from 'ioredis';
 import { openClusterEngine, type ClusterEngine } from '../broker/cluster-engine.ts';
 import { maskRedisUrl, type ClusterSettings } from '../broker/cluster-url.ts';
 import { loadClusterSecrets } from '../service/cluster-secrets.ts';
+import { loadClusterSetting } from '../service/cluster-setting.ts';
+import type { DispatchContext } from '../service/dispatch.ts';
 import { followClusterChanges } from '../service/cluster-sync.ts';
 import { openRedisStore } from '../store/redis-store.ts';
 import { attachClusterViews, type ClusterViews } from './cluster-views.ts';
@@ -53,7 +55,7 @@ export interface RuntimeOptions {
   /** The limits' clock (ms); tests advance one to expire a 30 s ban without waiting. */
   now?: () => number;
   /** Route modules mounted IN PLACE OF the default Losant API (tests mount it with their own clock or proxies). */
-  routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl'>) => RouteModule[];
+  routes?: (rt: Omit<Runtime, 'close' | 'ports' | 'uiUrl' | 'dispatch'>) => RouteModule[];
   /** The decision log on disk (service/decision-log.ts): its bounds; `false` keeps decisions in memory only. */
   decisionLog?: Pick<DecisionLogOptions, 'maxBytes' | 'flushMs'> | false;
   /** Tests may hand in a store; otherwise the lowdb store in dataDir (see openStore). */
@@ -84,6 +86,8 @@ export interface Runtime {
   trustedProxies: TrustedProxies;
   /** Cluster mode: this node's id and the Redis URL (password masked); null when not clustered. */
   cluster: { nodeId: string; url: string } | null;
+  /** What every transport dispatches with (HTTP /rpc, the UI bridge, the desktop app's IPC). */
+  dispatch: DispatchContext;
   close(): Promise<void>;
 }
 
@@ -154,6 +158,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const trusted = parseTrustedProxies(opts.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
   ensureDataDir(dataDir);
+  // The cluster stored in settings.json (the desktop app's setting) unless the caller names one.
+  if (opts.cluster === undefined) {
+    const stored = await loadClusterSetting(dataDir);
+    if (stored) opts = { ...opts, cluster: stored };
+  }
   const undo: (() => Promise<void>)[] = [];
   const rollback = async () => {
     for (const u of undo.reverse()) await u().catch(() => {});
@@ -259,7 +268,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       trustedProxies: trusted,
       cluster: engine ? { nodeId: engine.id, url: engine.url } : null,
     };
-    const ctx = {
+    const ctx: DispatchContext = {
       service,
       dataDir,
       listeners: () => ports,
@@ -270,6 +279,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       limits: limitsControl,
       simulator,
       trustedProxies: trusted,
+      cluster: () => base.cluster,
       publishAsPlatform: (topic: string, payload: Buffer, o: { qos: 0 | 1; retain: boolean }) =>
         broker.publishAsPlatform(topic, payload, o),
       ...(opts.mode ? { mode: opts.mode } : {}),
@@ -309,6 +319,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     let closed: Promise<void> | null = null;
     return {
       ...base,
+      dispatch: ctx,
       ports,
       uiUrl: `${url}/#token=${adminToken}`,
       close: () =>

@@ -3,6 +3,7 @@
 import type { LimitsMode } from '../core/limits.ts';
 import type {
   BrokerStatus,
+  ClusterSettingInfo,
   ContractError,
   LimitsInfo,
   ListenerInfo,
@@ -24,8 +25,11 @@ import {
   KeyIdRequest,
   KeyUpdateEnvelope,
   SendCommandRequest,
+  SetClusterRequest,
   SetLimitsRequest,
 } from '../core/schemas/request-schemas.ts';
+import { ClusterUrlError } from '../broker/cluster-url.ts';
+import { describeClusterSetting, loadClusterSetting, saveClusterSetting } from './cluster-setting.ts';
 import { parseWith } from '../core/schemas/schema-errors.ts';
 import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { FileWriteError } from '../shared/atomic-write.ts';
@@ -52,6 +56,12 @@ export interface DispatchContext {
   trustedProxies?: TrustedProxies;
   /** Publishes as the platform (the Messages view's Publish box), when a broker runs in this process. */
   publishAsPlatform?: PlatformPublish;
+  /** The cluster this process runs in (URL masked), when a broker runs in this process. */
+  cluster?: () => { nodeId: string; url: string } | null;
+}
+
+async function clusterInfo(ctx: DispatchContext): Promise<ClusterSettingInfo> {
+  return { running: ctx.cluster?.() ?? null, stored: describeClusterSetting(await loadClusterSetting(ctx.dataDir)) };
 }
 
 type Handler<M extends MethodName> = (ctx: DispatchContext, req: Req<M>) => Res<M> | Promise<Res<M>>;
@@ -100,6 +110,17 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     const parsed = parseWith(SetLimitsRequest, req);
     if (!parsed.ok) throw validationError(parsed.errors);
     return ctx.limits.set(parsed.value.mode);
+  },
+  'broker.cluster': (ctx) => clusterInfo(ctx),
+  'broker.setCluster': async (ctx, req) => {
+    const { url, nodeId } = envelope(SetClusterRequest, req);
+    try {
+      await saveClusterSetting(ctx.dataDir, url === null ? null : { url, ...(nodeId ? { nodeId } : {}) });
+    } catch (err) {
+      if (err instanceof ClusterUrlError) throw new BadRequest(err.message);
+      throw err;
+    }
+    return clusterInfo(ctx);
   },
   'devices.history': (ctx, req) => ctx.service.telemetry.history(ctx.service.devices.get(deviceId(req)).id),
   'devices.commands': (ctx, req) => ctx.service.telemetry.commands(ctx.service.devices.get(deviceId(req)).id),

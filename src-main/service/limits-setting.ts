@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../shared/atomic-write.ts';
 export const SETTINGS_FILE = 'settings.json';
 export const DEFAULT_LIMITS_MODE: LimitsMode = 'losant';
 
-async function readSettings(dataDir: string): Promise<Record<string, unknown>> {
+export async function readSettings(dataDir: string): Promise<Record<string, unknown>> {
   const file = join(dataDir, SETTINGS_FILE);
   let text: string;
   try {

@@ -76,3 +76,13 @@ export const SetLimitsRequest = Type.Object({
   ),
 });
 export type SetLimits = Static<typeof SetLimitsRequest>;
+
+/** broker.setCluster: the Redis URL to join at the next start (null: none) and this node's id. */
+export const SetClusterRequest = Type.Object({
+  url: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+    errorMessage: '{path} must be a redis:// URL or null (got {value})',
+    requiredMessage: '{path} must be a redis:// URL or null (got nothing)',
+  }),
+  nodeId: OptionalString('nodeId'),
+});
+export type SetCluster = Static<typeof SetClusterRequest>;

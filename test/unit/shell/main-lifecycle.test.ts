@@ -86,14 +86,26 @@ import { KeyportService } from '../../../src-main/service/service.ts';
 import { createMemoryStore } from '../../../src-main/store/memory-store.ts';
 import { ListenError } from '../../../src-main/shared/listen-error.ts';
 
-function fakeRuntime() {
+function fakeRuntime(proxies = ['127.0.0.0/8', '::1/128']) {
   const ports = { host: '127.0.0.1', mqtt: 1883, ws: 8083, tls: 8883, http: 8484 };
+  const service = new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 1) });
+  const broker = { status: vi.fn() };
+  const trustedProxies = parseTrustedProxies(proxies);
   return {
-    service: new KeyportService({ store: createMemoryStore(), pepper: Buffer.alloc(32, 1) }),
-    broker: { status: vi.fn() },
+    service,
+    broker,
     dataDir: '/fake/userData',
     ports,
-    trustedProxies: parseTrustedProxies(['127.0.0.0/8', '::1/128']),
+    trustedProxies,
+    // The runtime's own dispatch context (runtime.ts builds it): the desktop IPC must use it.
+    dispatch: {
+      service,
+      dataDir: '/fake/userData',
+      listeners: () => ports,
+      mode: 'desktop' as const,
+      brokerStatus: broker.status,
+      trustedProxies,
+    },
     close: vi.fn(async () => {}),
   };
 }
@@ -192,7 +204,7 @@ describe('main process lifecycle', () => {
   });
 
   it("hands the runtime's trusted proxies to the IPC contract (the playground reads X-Forwarded-For as the broker does)", async () => {
-    const rt = { ...fakeRuntime(), trustedProxies: parseTrustedProxies(['10.0.0.0/8']) };
+    const rt = fakeRuntime(['10.0.0.0/8']);
     h.startRuntime.mockResolvedValue(rt);
     await boot();
     await vi.waitFor(() => expect(h.windows).toHaveLength(1));
