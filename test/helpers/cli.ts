@@ -242,10 +242,11 @@ const children = new Set<ChildProcess>();
 
 /**
  * Spawns `node bin/keyport.mjs serve --json` on port 0 and resolves with the parsed ready line;
- * rejects if the process exits before printing it. 15 s: as keyportProcess (a broker start adds
- * about 0.5 s).
+ * rejects if the process exits before printing it. 30 s: about 1 s idle, but `npm test` starts these
+ * while Playwright's browsers and the other vitest fork share 2 cores, and beside two busy loops a
+ * start was seen to pass 15 s (sigterm-burst, cluster-kill9 with three at once); 30 s is stuck.
  */
-export function startServeProcess(dataDir: string, extra: string[] = [], timeoutMs = 15_000): Promise<ServeRun> {
+export function startServeProcess(dataDir: string, extra: string[] = [], timeoutMs = 30_000): Promise<ServeRun> {
   const child = spawn(process.execPath, [BIN, ...SERVE_ARGS, ...extra], {
     cwd: REPO,
     env: childEnv(dataDir),
