@@ -171,13 +171,16 @@ function acceptState(ctx: HookContext, client: Client, packet: PublishPacket): b
   return intake.stored || !intake.decision.allowed;
 }
 
-/** The last write promise a handler was attached to (reports share one per store write). */
-let watched: Promise<void> | null = null;
+/**
+ * The write promises a handler is attached to (reports share one per store write). A WeakSet, not
+ * "the last one": several brokers (cluster nodes in one test process) interleave their writes.
+ */
+const watched = new WeakSet<Promise<void>>();
 
 /** Logs a failed state write once per write, not once per report (no promise per message). */
 function watchDurable(ctx: HookContext, durable: Promise<void>, deviceId: string): void {
-  if (durable === watched) return;
-  watched = durable;
+  if (watched.has(durable)) return;
+  watched.add(durable);
   durable.catch((e: unknown) =>
     ctx.log(
       `keyport: could not store state for ${deviceId} (and any reports sharing its write): ${(e as Error).message}`,
