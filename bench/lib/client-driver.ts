@@ -24,6 +24,30 @@ export type WorkerRequest =
       window: number;
       capMs: number;
     }
+  | {
+      cmd: 'subscribe';
+      port: number;
+      /** Each client connects, subscribes to its filter (same index) and is held until `release`. */
+      clients: ConnectFields[];
+      filters: string[];
+      concurrency: number;
+      capMs: number;
+    }
+  | { cmd: 'resubscribe'; filter: string; concurrency: number }
+  | {
+      /** One publisher sends `count` messages to `topic`; done when the held subscribers have
+       * `count × deliveriesPerMessage` deliveries between them (bench/subscriptions.ts). */
+      cmd: 'fanout';
+      port: number;
+      pub: ConnectFields;
+      topic: string;
+      payload: string;
+      count: number;
+      deliveriesPerMessage: number;
+      /** Messages allowed between the publisher and the slowest delivery. */
+      window: number;
+      capMs: number;
+    }
   | { cmd: 'cpu' };
 
 export type WorkerReply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
@@ -35,6 +59,21 @@ export interface ConnectResult {
   errors: number;
   latencies: number[];
   firstError?: string;
+}
+
+export interface SubscribeResult {
+  ms: number;
+  subscribed: number;
+  refused: number;
+  errors: number;
+  firstError?: string;
+}
+
+export interface FanoutResult {
+  ms: number;
+  sent: number;
+  delivered: number;
+  timedOut: boolean;
 }
 
 export interface PubSubResult {
@@ -123,6 +162,23 @@ export class ClientDriver {
 
   async pubsub(req: Omit<Extract<WorkerRequest, { cmd: 'pubsub' }>, 'cmd'>): Promise<PubSubResult> {
     return (await this.request({ cmd: 'pubsub', ...req }, req.capMs + 30_000)) as unknown as PubSubResult;
+  }
+
+  /** Connects and subscribes the clients and holds them (until `release`). */
+  async subscribe(req: Omit<Extract<WorkerRequest, { cmd: 'subscribe' }>, 'cmd'>): Promise<SubscribeResult> {
+    // The cap bounds the whole population; 30 s more for the answer of a busy worker.
+    return (await this.request({ cmd: 'subscribe', ...req }, req.capMs + 30_000)) as unknown as SubscribeResult;
+  }
+
+  /** Every client held by `subscribe` subscribes to one more filter. */
+  async resubscribe(filter: string, concurrency: number): Promise<void> {
+    // 10,000 SUBACKs take seconds on a busy machine; two minutes means the broker is stuck.
+    await this.request({ cmd: 'resubscribe', filter, concurrency }, 120_000);
+  }
+
+  async fanout(req: Omit<Extract<WorkerRequest, { cmd: 'fanout' }>, 'cmd'>): Promise<FanoutResult> {
+    // As for subscribe: the cap plus 30 s for the answer.
+    return (await this.request({ cmd: 'fanout', ...req }, req.capMs + 30_000)) as unknown as FanoutResult;
   }
 
   async cpuMs(): Promise<number> {

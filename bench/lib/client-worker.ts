@@ -18,6 +18,9 @@ import type { WorkerReply, WorkerRequest } from './client-driver.ts';
 
 const HOST = '127.0.0.1';
 const held: Socket[] = [];
+/** PUBLISH packets received by the held subscribers (`subscribe`), counted by `fanout`. */
+let delivered = 0;
+let onDelivered: (() => void) | null = null;
 
 interface Conn {
   socket: Socket;
@@ -115,8 +118,141 @@ async function connectMany(req: Extract<WorkerRequest, { cmd: 'connect' }>): Pro
   };
 }
 
+/** A client held by `subscribe`: counts the PUBLISHes it receives, answers SUBACKs. */
+interface Subscriber {
+  socket: Socket;
+  suback: ((refused: boolean) => void) | null;
+  nextId: number;
+}
+const subscribers: Subscriber[] = [];
+
+function attach(conn: Conn): Subscriber {
+  const s: Subscriber = { socket: conn.socket, suback: null, nextId: 1 };
+  conn.socket.on('data', (chunk: Buffer) => {
+    let n = 0;
+    conn.reader.feed(chunk, (p) => {
+      if (p.type === TYPE.PUBLISH) n++;
+      else if (p.type === TYPE.SUBACK) {
+        const cb = s.suback;
+        s.suback = null;
+        cb?.(p.body[2] === 0x80);
+      }
+    });
+    if (n === 0) return;
+    delivered += n;
+    onDelivered?.();
+  });
+  return s;
+}
+
+/** SUBSCRIBE (QoS 0) and wait for the SUBACK; a refused filter is an error. */
+function subscribeHeld(s: Subscriber, filter: string, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no SUBACK within ${timeoutMs} ms`)), timeoutMs);
+    s.suback = (refused) => {
+      clearTimeout(timer);
+      if (refused) reject(new Error(`subscription to ${filter} refused (SUBACK 0x80)`));
+      else resolve();
+    };
+    s.socket.write(subscribePacket(s.nextId++, filter, 0));
+  });
+}
+
+async function subscribeMany(req: Extract<WorkerRequest, { cmd: 'subscribe' }>): Promise<WorkerReply> {
+  const { port, clients, filters, concurrency } = req;
+  let subscribed = 0;
+  let refused = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  const deadline = Date.now() + req.capMs;
+  const t0 = performance.now();
+  const lane = async () => {
+    while (next < clients.length && Date.now() < deadline) {
+      const i = next++;
+      const f = clients[i] as ConnectFields;
+      try {
+        const r = await openSession(port, f, 10_000);
+        if (r.rc !== 0) {
+          refused++;
+          firstError ??= `CONNACK ${r.rc} for ${f.clientId}`;
+          r.conn.socket.destroy();
+          continue;
+        }
+        const sub = attach(r.conn);
+        held.push(r.conn.socket);
+        // 10 s: a SUBACK on loopback takes well under a millisecond; 10 s means the broker is stuck.
+        await subscribeHeld(sub, filters[i % filters.length] as string, 10_000);
+        subscribers.push(sub);
+        subscribed++;
+      } catch (err) {
+        errors++;
+        firstError ??= (err as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, clients.length) }, lane));
+  return {
+    ok: true,
+    ms: performance.now() - t0,
+    subscribed,
+    refused,
+    errors,
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+/** Every held subscriber adds one more filter. */
+async function resubscribe(req: Extract<WorkerRequest, { cmd: 'resubscribe' }>): Promise<WorkerReply> {
+  const t0 = performance.now();
+  for (let i = 0; i < subscribers.length; i += req.concurrency)
+    // 10 s per SUBACK, as in subscribeMany.
+    await Promise.all(subscribers.slice(i, i + req.concurrency).map((s) => subscribeHeld(s, req.filter, 10_000)));
+  return { ok: true, ms: performance.now() - t0, subscribed: subscribers.length };
+}
+
+async function fanout(req: Extract<WorkerRequest, { cmd: 'fanout' }>): Promise<WorkerReply> {
+  const { count, deliveriesPerMessage: per, window } = req;
+  const pub = await openSession(req.port, req.pub, 10_000);
+  if (pub.rc !== 0) throw new Error(`publisher refused: CONNACK ${pub.rc}`);
+  const template = publishPacket(req.topic, Buffer.from(req.payload), 0).bytes;
+  const expected = count * per;
+  delivered = 0;
+  let sent = 0;
+  const t0 = performance.now();
+  const result = await new Promise<{ timedOut: boolean }>((resolve) => {
+    let done = false;
+    const finish = (timedOut: boolean) => {
+      if (done) return;
+      done = true;
+      onDelivered = null;
+      clearTimeout(cap);
+      resolve({ timedOut });
+    };
+    const cap = setTimeout(() => finish(true), req.capMs);
+    // At most `window` messages not yet delivered to every subscriber; refill once an eighth of
+    // the window (at least one message) is free, as pubsub does.
+    const pump = () => {
+      if (done) return;
+      if (delivered >= expected) return finish(false);
+      const outstanding = sent - Math.floor(delivered / per);
+      const free = Math.min(count - sent, window - outstanding);
+      if (free <= 0 || free < Math.min(window / 8, count - sent)) return;
+      sent += free;
+      pub.conn.socket.write(free === 1 ? template : Buffer.concat(Array.from({ length: free }, () => template)));
+    };
+    onDelivered = pump;
+    pub.conn.socket.once('close', () => finish(true));
+    pump();
+  });
+  const ms = performance.now() - t0;
+  await endGracefully(pub.conn.socket);
+  return { ok: true, ms, sent, delivered, timedOut: result.timedOut };
+}
+
 async function releaseAll(): Promise<WorkerReply> {
   const all = held.splice(0);
+  subscribers.length = 0;
   const t0 = performance.now();
   // Bounded fan-out: a few hundred FINs at a time.
   for (let i = 0; i < all.length; i += 500) await Promise.all(all.slice(i, i + 500).map(endGracefully));
@@ -220,6 +356,12 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       return releaseAll();
     case 'pubsub':
       return pubsub(req);
+    case 'subscribe':
+      return subscribeMany(req);
+    case 'resubscribe':
+      return resubscribe(req);
+    case 'fanout':
+      return fanout(req);
     case 'cpu': {
       const u = process.cpuUsage();
       return { ok: true, cpuMs: (u.user + u.system) / 1000 };
