@@ -8,7 +8,7 @@ export interface Table {
 }
 
 export interface Section {
-  id: 'connect' | 'publish' | 'keys' | 'tags' | 'auth' | 'fleet' | 'cli' | 'wire' | 'store' | 'cluster';
+  id: 'connect' | 'publish' | 'keys' | 'tags' | 'auth' | 'fleet' | 'cli' | 'wire' | 'store' | 'cluster' | 'subs';
   title: string;
   tables: Table[];
   /** Figures for results JSON (numbers rounded). */
