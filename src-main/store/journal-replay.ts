@@ -9,6 +9,7 @@ import type { AccessKeyRecord, Device } from '../core/types.ts';
 import { JOURNAL_FILE, rotatedGeneration, type JournalBatch } from './journal-format.ts';
 import { JournalFileError, readJournal, type JournalContents } from './journal-reader.ts';
 import { StoreFileError, type StoreData } from './store.ts';
+import type { RecordIndex } from './validate-data.ts';
 
 export interface OpenedJournals {
   /** Rotated journal files already folded into the document (a crash after its rename): remove. */
@@ -63,39 +64,42 @@ export async function removeStale(files: readonly string[]): Promise<void> {
   await Promise.all(files.map((f) => rm(f, { force: true }).catch(() => undefined)));
 }
 
-/** Applies the journals' batches, in order, to `doc` (changed in place). Returns the batch count. */
-export function replayJournals(doc: StoreData, journals: OpenedJournals): number {
+/**
+ * Applies the journals' batches, in order, to `doc` (changed in place). Returns the batch count.
+ * `index`: the document's records indexed (validate-data.ts's checkStoreData), brought up to date
+ * in place; without it one is built here.
+ */
+export function replayJournals(doc: StoreData, journals: OpenedJournals, index?: RecordIndex): number {
   let count = 0;
   for (const j of journals.replayed) count += j.contents.batches.length;
   if (count === 0) return 0;
-  const devices = new Map<string, Device>();
-  for (const d of doc.devices) devices.set(d.id, d);
-  const keys = new Map<string, AccessKeyRecord>();
-  const byKey = new Map<string, string>();
-  for (const k of doc.keys) {
-    keys.set(k.id, k);
-    byKey.set(k.key, k.id);
-  }
+  const m = index ?? indexOf(doc);
   for (const { file, contents } of journals.replayed) {
-    for (const { line, batch } of contents.batches) applyBatch(batch, { devices, keys, byKey }, file, line);
+    for (const { line, batch } of contents.batches) applyBatch(batch, m, file, line);
   }
-  doc.devices = Array.from(devices.values());
-  doc.keys = Array.from(keys.values());
+  doc.devices = Array.from(m.devices.values());
+  doc.keys = Array.from(m.keys.values());
   return count;
 }
 
-interface Maps {
-  devices: Map<string, Device>;
-  keys: Map<string, AccessKeyRecord>;
-  byKey: Map<string, string>;
+function indexOf(doc: StoreData): RecordIndex {
+  const devices = new Map<string, Device>();
+  for (const d of doc.devices) devices.set(d.id, d);
+  const keys = new Map<string, AccessKeyRecord>();
+  const byKey = new Map<string, AccessKeyRecord>();
+  for (const k of doc.keys) {
+    keys.set(k.id, k);
+    byKey.set(k.key, k);
+  }
+  return { devices, keys, byKey };
 }
 
-function applyBatch(batch: JournalBatch, m: Maps, file: string, line: number): void {
+function applyBatch(batch: JournalBatch, m: RecordIndex, file: string, line: number): void {
   for (const id of batch.deletedDevices ?? []) m.devices.delete(id);
   for (const d of batch.devices ?? []) m.devices.set(d.id, d);
   const unhook = (id: string): void => {
     const previous = m.keys.get(id);
-    if (previous && m.byKey.get(previous.key) === id) m.byKey.delete(previous.key);
+    if (previous && m.byKey.get(previous.key)?.id === id) m.byKey.delete(previous.key);
   };
   for (const id of batch.deletedKeys ?? []) {
     unhook(id);
@@ -106,14 +110,14 @@ function applyBatch(batch: JournalBatch, m: Maps, file: string, line: number): v
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as AccessKeyRecord;
     const holder = m.byKey.get(k.key);
-    if (holder !== undefined && holder !== k.id)
+    if (holder !== undefined && holder.id !== k.id)
       throw new JournalFileError(
         file,
         line,
-        `keys[${i}].key: ${JSON.stringify(k.key)} is already used by access key ${holder}`,
+        `keys[${i}].key: ${JSON.stringify(k.key)} is already used by access key ${holder.id}`,
       );
     m.keys.set(k.id, k);
-    m.byKey.set(k.key, k.id);
+    m.byKey.set(k.key, k);
   }
 }
 

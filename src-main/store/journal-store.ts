@@ -9,6 +9,7 @@ import type { AccessKeyRecord, Device } from '../core/types.ts';
 import { MemoryStore, type StoreState } from './memory-store.ts';
 import type { StoreData } from './store.ts';
 import { UndoJournal } from './undo-journal.ts';
+import type { RecordIndex } from './validate-data.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
 
 export interface JournaledStoreOptions {
@@ -30,6 +31,8 @@ interface Parts {
   dir: string;
   /** Document + replayed journals, validated: owned by the store from now on. */
   data: StoreData;
+  /** `data`'s records indexed (validate-data.ts's checkStoreData), owned likewise. */
+  index?: RecordIndex | undefined;
   /** Writes the document (atomically, in slices) and knows its last size. */
   document: { write(data: StoreData): Promise<void>; readonly bytes: number };
   writer: JournalWriter;
@@ -71,7 +74,7 @@ export class JournaledStore extends MemoryStore {
 
   constructor(parts: Parts) {
     // The data was just parsed from the files: nobody else holds it.
-    super(parts.data.applicationId, parts.data, true);
+    super(parts.data.applicationId, parts.data, true, parts.index);
     this.#p = parts;
     this.#writer = parts.writer;
     this.#unfolded = parts.unfoldedBytes;

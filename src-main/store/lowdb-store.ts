@@ -38,7 +38,7 @@ import { newApplicationId } from './memory-store.ts';
 import { STORE_VERSION, StoreFileError } from './store.ts';
 import { readStoreLines, serializeStoreData } from './store-serializer.ts';
 import type { Store, StoreData } from './store.ts';
-import { validateStoreData } from './validate-data.ts';
+import { checkStoreData, type RecordIndex } from './validate-data.ts';
 
 export const STORE_FILE = 'keyport.json';
 /** Documents this big or bigger are read line by line (smaller ones are quicker to read whole). */
@@ -59,10 +59,17 @@ class KeyportFile implements Adapter<StoreData> {
   existed = false;
   /** Size of the document last read or written. */
   bytes = 0;
+  /** The records of the document last read, indexed while they were checked (validate-data.ts). */
+  index: RecordIndex | null = null;
 
+  /**
+   * `owned`: what read() returns is handed to the store alone, so its records are frozen while
+   * they are checked (readStoreDir's caller gets plain objects).
+   */
   constructor(
     readonly file: string,
     private readonly options: LowdbStoreOptions,
+    private readonly owned = false,
   ) {}
 
   async read(): Promise<StoreData | null> {
@@ -87,8 +94,9 @@ class KeyportFile implements Adapter<StoreData> {
       await handle.close();
     }
     if (raw === null) raw = await this.#readWhole();
-    const problem = validateStoreData(raw);
-    if (problem) throw new StoreFileError(this.file, problem);
+    const checked = checkStoreData(raw, this.owned);
+    if (checked.problem !== null) throw new StoreFileError(this.file, checked.problem);
+    this.index = checked.index;
     return raw as StoreData;
   }
 
@@ -139,7 +147,7 @@ export async function openLowdbStore(dir: string, options: LowdbStoreOptions = {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const created = await mkdir(dir, { recursive: true, mode: 0o700 });
   if (created !== undefined) await chmod(dir, 0o700); // whatever the umask did
-  const adapter = new KeyportFile(join(dir, STORE_FILE), options);
+  const adapter = new KeyportFile(join(dir, STORE_FILE), options, true);
   const fresh: StoreData = {
     version: STORE_VERSION,
     applicationId: newApplicationId(),
@@ -155,7 +163,10 @@ export async function openLowdbStore(dir: string, options: LowdbStoreOptions = {
     const orphan = orphanJournalError(dir, journals);
     if (orphan) throw orphan;
   }
-  replayJournals(db.data, journals);
+  // The document's index, brought up to date by the replay, is what the store is built on.
+  const index = adapter.index ?? undefined;
+  adapter.index = null;
+  replayJournals(db.data, journals, index);
   const newest = journals.replayed[journals.replayed.length - 1];
   if (newest?.contents.droppedLine != null) {
     log(
@@ -185,7 +196,7 @@ export async function openLowdbStore(dir: string, options: LowdbStoreOptions = {
       return adapter.bytes;
     },
   };
-  return new JournaledStore({ dir, data: db.data, document, writer, unfoldedBytes: unfolded, log, options });
+  return new JournaledStore({ dir, data: db.data, index, document, writer, unfoldedBytes: unfolded, log, options });
 }
 
 /**

@@ -20,7 +20,7 @@ import { isCleanStatus } from './status-check.ts';
 import { TagIndex } from './tag-index.ts';
 import type { UndoJournal } from './undo-journal.ts';
 import { validateConnectionStatus, validateDevice, validateKeyRecord, validateLastState } from './validate-data.ts';
-import { validateStoreData } from './validate-data.ts';
+import { validateStoreData, type RecordIndex } from './validate-data.ts';
 
 /** What a put here waits for: nothing (one promise for all, so a state report allocates none). */
 const DURABLE: Promise<void> = Promise.resolve();
@@ -84,21 +84,34 @@ function freezeCopy<T>(value: T): T {
 
 /** Devices, keys and the public-key index, kept consistent with each other. */
 export class StoreState {
-  readonly devices = new Map<string, Device>();
-  readonly keys = new Map<string, AccessKeyRecord>();
+  // Not readonly: load() may adopt the maps a document was checked into (validate-data.ts).
+  devices = new Map<string, Device>();
+  keys = new Map<string, AccessKeyRecord>();
   /** Public key (MQTT username) -> record: getKeyByKey is a lookup, never a scan. */
-  readonly byKey = new Map<string, AccessKeyRecord>();
+  byKey = new Map<string, AccessKeyRecord>();
   /** Devices by tag (tag-index.ts): a tag-scoped key's scope is a lookup, never a scan. */
   readonly tags = new TagIndex(() => this.devices.values());
   /** Pre-images of the changes not yet covered by a write (the lowdb store turns this on). */
   journal: UndoJournal | null = null;
 
   /**
-   * Loads already-validated data (validateStoreData passed). `owned`: nobody else holds these
-   * objects (a document just parsed from the file), so they are frozen in place instead of
-   * copied: a 100,000-record store is not held twice while it loads.
+   * Loads already-validated data (validateStoreData passed) into an empty state. `owned`: nobody
+   * else holds these objects (a document just parsed from the file), so they are frozen in place
+   * instead of copied: a 100,000-record store is not held twice while it loads. `index`: those
+   * records already in maps (checkStoreData's, owned too): they become the state's maps, so a
+   * load builds them once (issue 17 item 4). The tag index is built on its first lookup.
    */
-  load(data: Pick<StoreData, 'devices' | 'keys'>, owned = false): void {
+  load(data: Pick<StoreData, 'devices' | 'keys'>, owned = false, index?: RecordIndex): void {
+    if (owned && index) {
+      // Records checked with `owned` are frozen already (deepFreeze returns at once); records
+      // replayed from a journal are frozen here.
+      for (const d of index.devices.values()) deepFreeze(d);
+      for (const k of index.keys.values()) deepFreeze(k);
+      this.devices = index.devices;
+      this.keys = index.keys;
+      this.byKey = index.byKey;
+      return;
+    }
     const take = owned ? deepFreeze : freezeCopy;
     for (const device of data.devices) {
       const record = take(device);
@@ -264,8 +277,9 @@ export class MemoryStore implements Store {
     readonly applicationId: string,
     initial?: Pick<StoreData, 'devices' | 'keys'>,
     owned = false,
+    index?: RecordIndex,
   ) {
-    if (initial) this.state.load(initial, owned);
+    if (initial) this.state.load(initial, owned, index);
   }
 
   protected persist(_lazy = false): Promise<void> {

@@ -8,11 +8,11 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { findPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
+import { findPrototypeKey, isPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { ConnectionStatusRecord, DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
 import { parseWith, schemaErrors } from '../core/schemas/schema-errors.ts';
 import { StoreFileFrame } from '../core/schemas/store-file-schema.ts';
-import { REASON_CODES } from '../core/types.ts';
+import { REASON_CODES, type AccessKeyRecord, type Device } from '../core/types.ts';
 import { isPlainObject } from '../core/plain-object.ts';
 
 /** A problem found, as "<path>: <what is wrong>", or null when the value is fine. */
@@ -48,15 +48,6 @@ function firstProblem(schema: TSchema, value: unknown, path: string): Problem {
 function eachItem(value: readonly unknown[], path: string, item: (v: unknown, p: string) => Problem): Problem {
   for (let i = 0; i < value.length; i++) {
     const problem = item(value[i], `${path}[${i}]`);
-    if (problem) return problem;
-  }
-  return null;
-}
-
-/** Runs checks in order and returns the first problem. */
-function first(...checks: Array<() => Problem>): Problem {
-  for (const check of checks) {
-    const problem = check();
     if (problem) return problem;
   }
   return null;
@@ -116,18 +107,118 @@ export function validateKeyRecord(value: unknown, path: string): Problem {
   return empty < 0 ? null : `${path}.deviceTags[${empty}]: must have a key, a value or both`;
 }
 
-/** Finds the first value of `field` that repeats, naming both places. */
-function checkUnique(items: readonly unknown[], collection: string, field: string): Problem {
-  const seen = new Map<unknown, number>();
-  for (let i = 0; i < items.length; i++) {
-    const value = (items[i] as Obj)[field];
-    const before = seen.get(value);
-    if (before !== undefined) {
-      return `${collection}[${i}].${field}: duplicate ${field} ${JSON.stringify(value)} (also ${collection}[${before}].${field})`;
-    }
-    seen.set(value, i);
+/** The records of a document by id, and the access keys by public key: what a store is built on. */
+export interface RecordIndex {
+  devices: Map<string, Device>;
+  keys: Map<string, AccessKeyRecord>;
+  byKey: Map<string, AccessKeyRecord>;
+}
+
+/** The message for `items[i]` repeating `value` of `field`, first seen at `before`. */
+function duplicate(items: readonly unknown[], collection: string, field: string, i: number, before: unknown): string {
+  const value = (items[i] as Obj)[field];
+  const j = items.indexOf(before); // the record the map holds is the value's first occurrence
+  return `${collection}[${i}].${field}: duplicate ${field} ${JSON.stringify(value)} (also ${collection}[${j}].${field})`;
+}
+
+/**
+ * The uniqueness check IS the index build (issue 17 item 4: checking into maps of its own, then
+ * building the store's maps again, was a tenth of a 100,000-key load and its garbage): device ids,
+ * then key ids, then public keys, each in document order, so the first repeat is the one named.
+ * The records must have passed their shape checks.
+ */
+function indexRecords(devices: readonly Device[], keys: readonly AccessKeyRecord[]): string | RecordIndex {
+  const byId = new Map<string, Device>();
+  for (let i = 0; i < devices.length; i++) {
+    const d = devices[i] as Device;
+    const before = byId.get(d.id);
+    if (before !== undefined) return duplicate(devices, 'devices', 'id', i, before);
+    byId.set(d.id, d);
   }
-  return null;
+  const keyById = new Map<string, AccessKeyRecord>();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as AccessKeyRecord;
+    const before = keyById.get(k.id);
+    if (before !== undefined) return duplicate(keys, 'keys', 'id', i, before);
+    keyById.set(k.id, k);
+  }
+  const byKey = new Map<string, AccessKeyRecord>();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as AccessKeyRecord;
+    const before = byKey.get(k.key);
+    if (before !== undefined) return duplicate(keys, 'keys', 'key', i, before);
+    byKey.set(k.key, k);
+  }
+  return { devices: byId, keys: keyById, byKey };
+}
+
+/**
+ * Walks one record just parsed from the file, freezing every object and array in it, and says
+ * whether an own prototype key (`__proto__`, `constructor`, `prototype`) is anywhere in it: the
+ * store's freeze and the prototype-key check as one walk (they were two, each over every object
+ * of the document). Only for objects nobody else holds: a refused document is dropped anyway.
+ */
+function freezeFindingPrototypeKey(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  Object.freeze(v);
+  // No early return: every record is frozen whole whatever is found (a key deeper than
+  // findPrototypeKey looks is not refused, and the store must then hold a frozen record).
+  let found = false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (freezeFindingPrototypeKey(v[i])) found = true;
+    return found;
+  }
+  for (const k in v) {
+    if (freezeFindingPrototypeKey((v as Obj)[k]) || isPrototypeKey(k)) found = true;
+  }
+  return found;
+}
+
+/** Whether `raw` may hold an own prototype key; `freeze`: the records are frozen by the same walk. */
+function mayHavePrototypeKey(raw: unknown, freeze: boolean): boolean {
+  if (!freeze || !isPlainObject(raw)) return true; // findPrototypeKey looks for itself
+  let found = false;
+  for (const k in raw) {
+    const v = raw[k];
+    if (isPrototypeKey(k)) found = true;
+    else if (Array.isArray(v) && (k === 'devices' || k === 'keys')) {
+      for (let i = 0; i < v.length; i++) if (freezeFindingPrototypeKey(v[i])) found = true;
+    } else if (typeof v === 'object' && v !== null) found = true; // not the format: findPrototypeKey looks
+  }
+  return found;
+}
+
+/** What checkStoreData found: the first problem, or the records indexed. */
+export type CheckedStoreData = { problem: string; index?: undefined } | { problem: null; index: RecordIndex };
+
+/**
+ * Checks a parsed keyport.json document (see validateStoreData) and, when it is usable, returns
+ * its records indexed (RecordIndex), the maps the store is then built on. `owned`: the document
+ * was just parsed and nobody else holds it: its records are deep-frozen as they are checked (the
+ * store freezes what it holds; a refused document is dropped).
+ */
+export function checkStoreData(raw: unknown, owned = false): CheckedStoreData {
+  // A hand-edited file could carry {"__proto__": …}; refuse it by path before any record is copied.
+  const proto = mayHavePrototypeKey(raw, owned) ? findPrototypeKey(raw, '') : null;
+  if (proto !== null) return { problem: prototypeKeyMessage(proto) };
+  // A field set to undefined (an in-memory init object) is missing, as JSON would have it.
+  const doc = isPlainObject(raw) ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) : raw;
+  // The frame is checked with the record lists left out: they are only known to be arrays here,
+  // and walking 200,000 records to learn that each is `unknown` was a tenth of a second.
+  const frameOf = isPlainObject(doc)
+    ? {
+        ...doc,
+        ...(Array.isArray(doc.devices) ? { devices: [] } : {}),
+        ...(Array.isArray(doc.keys) ? { keys: [] } : {}),
+      }
+    : doc;
+  const frame = parseWith(StoreFileFrame, frameOf, STORE_STYLE);
+  if (!frame.ok) return { problem: frame.errors[0]?.message ?? 'top level: not a Keyport store document' };
+  const { devices, keys } = doc as { devices: unknown[]; keys: unknown[] };
+  const problem = eachItem(devices, 'devices', validateDevice) ?? eachItem(keys, 'keys', validateKeyRecord);
+  if (problem) return { problem };
+  const index = indexRecords(devices as Device[], keys as AccessKeyRecord[]);
+  return typeof index === 'string' ? { problem: index } : { problem: null, index };
 }
 
 /**
@@ -135,19 +226,5 @@ function checkUnique(items: readonly unknown[], collection: string, field: strin
  * (e.g. `keys[3].status: must be "active" or "inactive"`), or null when the document is usable.
  */
 export function validateStoreData(raw: unknown): Problem {
-  // A hand-edited file could carry {"__proto__": …}; refuse it by path before any record is copied.
-  const proto = findPrototypeKey(raw, '');
-  if (proto !== null) return prototypeKeyMessage(proto);
-  // A field set to undefined (an in-memory init object) is missing, as JSON would have it.
-  const doc = isPlainObject(raw) ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) : raw;
-  const frame = parseWith(StoreFileFrame, doc, STORE_STYLE);
-  if (!frame.ok) return frame.errors[0]?.message ?? 'top level: not a Keyport store document';
-  const { devices, keys } = frame.value;
-  return first(
-    () => eachItem(devices, 'devices', validateDevice),
-    () => eachItem(keys, 'keys', validateKeyRecord),
-    () => checkUnique(devices, 'devices', 'id'),
-    () => checkUnique(keys, 'keys', 'id'),
-    () => checkUnique(keys, 'keys', 'key'),
-  );
+  return checkStoreData(raw).problem;
 }

@@ -138,6 +138,89 @@ describe('openLowdbStore: refusing a bad file', () => {
   });
 });
 
+// The load checks a document in one pass (issue 17 item 4): the uniqueness checks are the build of
+// the store's maps, and the prototype-key check is the walk that freezes the records. What that
+// pass must still refuse, and name as before.
+describe('openLowdbStore: the one-pass load still refuses what it must', () => {
+  const doc = (devices: unknown[], keys: unknown[]) =>
+    `${JSON.stringify({ version: 1, applicationId: 'c'.repeat(24), devices, keys })}\n`;
+  async function problemOf(text: string): Promise<string> {
+    const dir = await tempDir();
+    await writeFile(join(dir, STORE_FILE), text, { mode: 0o600 });
+    const err = await openLowdbStore(dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreFileError);
+    expect(await readdir(dir)).toEqual([STORE_FILE]); // nothing written, no journal started
+    return (err as StoreFileError).problem;
+  }
+
+  it('a repeated key id, naming both places', async () => {
+    const [a, b] = [makeKeyRecord(), makeKeyRecord()];
+    const twin = makeKeyRecord({ id: a.id });
+    expect(await problemOf(doc([makeDevice()], [a, b, twin]))).toBe(
+      `keys[2].id: duplicate id ${JSON.stringify(a.id)} (also keys[0].id)`,
+    );
+  });
+
+  it('a repeated public key, naming both places', async () => {
+    const [a, b] = [makeKeyRecord(), makeKeyRecord()];
+    const twin = makeKeyRecord({ key: b.key });
+    expect(await problemOf(doc([], [a, b, twin]))).toBe(
+      `keys[2].key: duplicate key ${JSON.stringify(b.key)} (also keys[1].key)`,
+    );
+  });
+
+  it('a bad record before a repeated id: the record is named (shapes are checked first)', async () => {
+    const d = makeDevice();
+    expect(await problemOf(doc([d, d], [{ ...makeKeyRecord(), status: 'on' }]))).toMatch(
+      /^keys\[0\]\.status: must be "active" or "inactive"/,
+    );
+  });
+
+  it('a repeated device id after a repeated key id: the device is named (devices first)', async () => {
+    const d = makeDevice();
+    const k = makeKeyRecord();
+    expect(await problemOf(doc([d, makeDevice(), d], [k, k]))).toBe(
+      `devices[2].id: duplicate id ${JSON.stringify(d.id)} (also devices[0].id)`,
+    );
+  });
+
+  it('a __proto__ key deep in a record, by path', async () => {
+    const d = makeDevice();
+    const text = doc([makeDevice(), { ...d, lastState: { time: d.creationDate, data: { t: 1 } } }], []).replace(
+      '"data":{"t":1}',
+      '"data":{"t":{"__proto__":{"x":1}}}',
+    );
+    expect(await problemOf(text)).toMatch(
+      /^devices\[1\]\.lastState\.data\.t\.__proto__: the property name "__proto__"/,
+    );
+  });
+
+  it('a "constructor" key at the top level', async () => {
+    const text = doc([], []).replace('{"version"', '{"constructor":{},"version"');
+    expect(await problemOf(text)).toMatch(/^constructor: the property name "constructor"/);
+  });
+
+  it('a journal replayed onto the document keeps the public-key index right, records frozen', async () => {
+    const dir = await tempDir();
+    const writer = await open(dir);
+    const key = makeKeyRecord();
+    await writer.putKey(key);
+    await writer.putKey(makeKeyRecord());
+    await writer.close(); // both in keyport.json now
+    const appending = await open(dir);
+    const moved = { ...key, key: makeKeyRecord().key, pubTopics: ['y'] };
+    await appending.putKey(moved); // in keyport.journal only (no close: nothing folded)
+    const reader = await open(dir);
+    expect(reader.getKeyByKey(key.key)).toBeUndefined();
+    expect(reader.getKeyByKey(moved.key)?.id).toBe(key.id);
+    expect(reader.listKeys()).toHaveLength(2);
+    expect(Object.isFrozen(reader.getKey(key.id)!.pubTopics)).toBe(true);
+  });
+});
+
 describe('openLowdbStore: writing', () => {
   it('hands out records read from the file frozen all the way down (frozen in place at load)', async () => {
     const dir = await tempDir();
