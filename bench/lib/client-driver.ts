@@ -24,6 +24,15 @@ export type WorkerRequest =
       window: number;
       capMs: number;
     }
+  | {
+      cmd: 'http-post';
+      port: number;
+      path: string;
+      /** One JSON body per request, sent in order over `concurrency` kept-alive connections. */
+      bodies: string[];
+      concurrency: number;
+      capMs: number;
+    }
   | { cmd: 'cpu' };
 
 export type WorkerReply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
@@ -33,6 +42,16 @@ export interface ConnectResult {
   connected: number;
   refused: number;
   errors: number;
+  latencies: number[];
+  firstError?: string;
+}
+
+export interface HttpPostResult {
+  ms: number;
+  /** Requests answered 200. */
+  ok200: number;
+  /** Requests answered with another status, or not answered. */
+  failed: number;
   latencies: number[];
   firstError?: string;
 }
@@ -123,6 +142,10 @@ export class ClientDriver {
 
   async pubsub(req: Omit<Extract<WorkerRequest, { cmd: 'pubsub' }>, 'cmd'>): Promise<PubSubResult> {
     return (await this.request({ cmd: 'pubsub', ...req }, req.capMs + 30_000)) as unknown as PubSubResult;
+  }
+
+  async httpPost(req: Omit<Extract<WorkerRequest, { cmd: 'http-post' }>, 'cmd'>): Promise<HttpPostResult> {
+    return (await this.request({ cmd: 'http-post', ...req }, req.capMs + 30_000)) as unknown as HttpPostResult;
   }
 
   async cpuMs(): Promise<number> {
