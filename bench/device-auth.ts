@@ -162,18 +162,29 @@ export async function benchDeviceAuth(opts: BenchOptions): Promise<Section> {
           limit: '≥ 0.8×',
           met: coldVsWarm >= 0.8,
         },
-        {
-          name: 'POST /auth/device, server CPU per request, cold vs warm',
-          value: round(cpuColdVsWarm, 3),
-          limit: '≤ 1.25×',
-          met: cpuColdVsWarm <= 1.25,
-        },
-        {
-          name: 'POST /auth/device, warm keys, requests/s (2 cores shared with the client)',
-          value: round(w.perSec, 0),
-          limit: '≥ 5,000',
-          met: w.perSec >= 5_000,
-        },
+        // 200 µs of server CPU per request is one core's worth of 5,000 requests/s: the figure that
+        // decides when the client and other load leave the server less than a core.
+        ...(
+          [
+            ['cold', c],
+            ['warm', w],
+          ] as const
+        ).flatMap(([name, r]) => {
+          return [
+            {
+              name: `POST /auth/device, ${name} keys, server CPU per request (µs)`,
+              value: round(r.cpuUs, 0),
+              limit: '≤ 200',
+              met: r.cpuUs <= 200,
+            },
+            {
+              name: `POST /auth/device, ${name} keys, requests/s (2 cores shared with the client)`,
+              value: round(r.perSec, 0),
+              limit: '≥ 5,000',
+              met: r.perSec >= 5_000,
+            },
+          ];
+        }),
       ],
       notes: [
         'The requests come from a child process (raw HTTP/1.1, kept-alive sockets); server CPU is this process (user + system, all threads, the lazy writes of a cold run included) per request. The issue asks ≥ 5,000/s on a quiet machine.',

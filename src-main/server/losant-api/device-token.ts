@@ -60,7 +60,7 @@ export function parseTokenTtl(value: unknown): { ok: true; ttl: number } | { ok:
 /** The protected header of every device token, base64url: {"alg":"HS256","typ":"JWT"}. */
 const HEADER_B64 = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'utf8').toString('base64url');
 
-/** Signs a device token: HS256 JWS compact serialization (RFC 7515 §7.1, RFC 7519). Synchronous. */
+/** Signs a device token: HS256 JWS compact serialization (RFC 7515, section 7.1; RFC 7519). Synchronous. */
 export function signDeviceToken(
   key: Buffer,
   claims: { deviceId: string; keyId: string; keyRevision: string; ttlSeconds: number },
