@@ -48,6 +48,15 @@ export type WorkerRequest =
       window: number;
       capMs: number;
     }
+  | {
+      cmd: 'http-post';
+      port: number;
+      path: string;
+      /** One JSON body per request, sent in order over `concurrency` kept-alive connections. */
+      bodies: string[];
+      concurrency: number;
+      capMs: number;
+    }
   | { cmd: 'cpu' };
 
 export type WorkerReply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
@@ -74,6 +83,16 @@ export interface FanoutResult {
   sent: number;
   delivered: number;
   timedOut: boolean;
+}
+
+export interface HttpPostResult {
+  ms: number;
+  /** Requests answered 200. */
+  ok200: number;
+  /** Requests answered with another status, or not answered. */
+  failed: number;
+  latencies: number[];
+  firstError?: string;
 }
 
 export interface PubSubResult {
@@ -179,6 +198,10 @@ export class ClientDriver {
   async fanout(req: Omit<Extract<WorkerRequest, { cmd: 'fanout' }>, 'cmd'>): Promise<FanoutResult> {
     // As for subscribe: the cap plus 30 s for the answer.
     return (await this.request({ cmd: 'fanout', ...req }, req.capMs + 30_000)) as unknown as FanoutResult;
+  }
+
+  async httpPost(req: Omit<Extract<WorkerRequest, { cmd: 'http-post' }>, 'cmd'>): Promise<HttpPostResult> {
+    return (await this.request({ cmd: 'http-post', ...req }, req.capMs + 30_000)) as unknown as HttpPostResult;
   }
 
   async cpuMs(): Promise<number> {

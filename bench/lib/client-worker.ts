@@ -1,6 +1,6 @@
 // The load generator, run in a child process (see client-driver.ts) so the parent's
-// process.cpuUsage() is the in-process broker's alone. Speaks raw MQTT 3.1.1 (mqtt-wire.ts) over
-// 127.0.0.1 only. Every command is bounded in count and time; the process exits when the parent
+// process.cpuUsage() is the in-process broker's alone. Speaks raw MQTT 3.1.1 (mqtt-wire.ts) and
+// raw HTTP/1.1 POSTs (http-wire.ts) over 127.0.0.1 only. Every command is bounded in count and time; the process exits when the parent
 // goes away.
 import { connect as netConnect, type Socket } from 'node:net';
 import {
@@ -15,6 +15,7 @@ import {
   type ConnectFields,
 } from './mqtt-wire.ts';
 import type { WorkerReply, WorkerRequest } from './client-driver.ts';
+import { postJsonRequest, ResponseReader, type HttpResponse } from './http-wire.ts';
 
 const HOST = '127.0.0.1';
 const held: Socket[] = [];
@@ -348,6 +349,93 @@ async function pubsub(req: Extract<WorkerRequest, { cmd: 'pubsub' }>): Promise<W
   return { ok: true, ms, sent, received, acked, timedOut: result.timedOut };
 }
 
+/** One kept-alive connection that sends a request and waits for its response, one at a time. */
+function httpLane(port: number): Promise<{ send(req: Buffer, timeoutMs: number): Promise<HttpResponse>; end(): void }> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: HOST, port });
+    socket.setNoDelay(true);
+    const reader = new ResponseReader();
+    let waiting: { resolve: (r: HttpResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null =
+      null;
+    const fail = (err: Error) => {
+      const w = waiting;
+      waiting = null;
+      if (w) {
+        clearTimeout(w.timer);
+        w.reject(err);
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        reader.feed(chunk, (r) => {
+          const w = waiting;
+          waiting = null;
+          if (!w) return;
+          clearTimeout(w.timer);
+          w.resolve(r);
+        });
+      } catch (err) {
+        fail(err as Error);
+        socket.destroy();
+      }
+    });
+    socket.on('close', () => fail(new Error('the server closed the connection')));
+    socket.once('error', (err) => {
+      fail(err);
+      reject(err);
+    });
+    socket.once('connect', () =>
+      resolve({
+        send: (bytes, timeoutMs) =>
+          new Promise((res, rej) => {
+            // A server that never answers ends the run instead of hanging it.
+            const timer = setTimeout(() => fail(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
+            waiting = { resolve: res, reject: rej, timer };
+            socket.write(bytes);
+          }),
+        end: () => socket.end(),
+      }),
+    );
+  });
+}
+
+async function httpPostMany(req: Extract<WorkerRequest, { cmd: 'http-post' }>): Promise<WorkerReply> {
+  const { port, path, bodies, concurrency } = req;
+  // Built before the clock starts: the run measures the server, not the request building.
+  const requests = bodies.map((b) => postJsonRequest(HOST, port, path, b));
+  const lanes = await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, () => httpLane(port)));
+  const latencies: number[] = [];
+  let failed = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  const deadline = Date.now() + req.capMs;
+  const t0 = performance.now();
+  await Promise.all(
+    lanes.map(async (lane) => {
+      while (next < requests.length && Date.now() < deadline) {
+        const bytes = requests[next++] as Buffer;
+        const s = performance.now();
+        try {
+          const r = await lane.send(bytes, 10_000);
+          if (r.status === 200) latencies.push(performance.now() - s);
+          else {
+            failed++;
+            firstError ??= `HTTP ${r.status}: ${r.body.toString('utf8').slice(0, 200)}`;
+          }
+        } catch (err) {
+          failed++;
+          firstError ??= (err as Error).message;
+          return; // this connection is gone; the other lanes finish the run
+        }
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  for (const lane of lanes) lane.end();
+  failed += requests.length - next;
+  return { ok: true, ms, ok200: latencies.length, failed, latencies, ...(firstError ? { firstError } : {}) };
+}
+
 async function handle(req: WorkerRequest): Promise<WorkerReply> {
   switch (req.cmd) {
     case 'connect':
@@ -362,6 +450,8 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       return resubscribe(req);
     case 'fanout':
       return fanout(req);
+    case 'http-post':
+      return httpPostMany(req);
     case 'cpu': {
       const u = process.cpuUsage();
       return { ok: true, cpuMs: (u.user + u.system) / 1000 };

@@ -76,7 +76,7 @@ export async function authDevice(ctx: ApiContext, req: FastifyRequest, res: Fast
   }
   const key = outcome.key;
   // Bookkeeping never holds up the answer (issue 17 item 5): lastUsed is written lazily, later.
-  const { token } = await signDeviceToken(
+  const { token } = signDeviceToken(
     ctx.ports.tokenKey,
     { deviceId: outcome.device.id, keyId: key.id, keyRevision: key.lastUpdated, ttlSeconds: ttl.ttl },
     ctx.nowMs(),

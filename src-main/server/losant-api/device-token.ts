@@ -1,5 +1,8 @@
-// Device tokens for the Losant-compatible HTTP API (POST /auth/device): HS256 JWTs signed and
-// verified with `jose`. The signing key is derived from the install-wide pepper,
+// Device tokens for the Losant-compatible HTTP API (POST /auth/device): HS256 JWTs, signed here
+// with node:crypto's HMAC (synchronous, ~2 µs) and verified with `jose`. Signing went through
+// jose, which on Node runs WebCrypto: a key import, a CryptoKey and a thread-pool job per token,
+// ~200 µs of CPU per POST /auth/device, most of the request (issue 17 item 5). The bytes are the
+// same as jose's (header, then keyId, rev, sub, iat, exp, iss): test/unit/server/device-token.test.ts. The signing key is derived from the install-wide pepper,
 // HMAC(pepper, 'keyport device token'), so tokens survive restarts, die with the data directory,
 // and never need to be stored. The clock is the caller's (`nowMs`) so expiry is tested without
 // waiting.
@@ -10,7 +13,8 @@
 // A token carries: sub (the device it was issued for), keyId, rev (the key's lastUpdated when it
 // was issued), iat, exp, iss. It proves who authenticated, nothing more: every use is re-checked
 // against the key and device as they are NOW (service/access-rule.ts, docs/design.md §4a).
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { createHmac } from 'node:crypto';
+import { errors, jwtVerify } from 'jose';
 import { isId } from '../../core/ids.ts';
 
 /** Seconds. Losant documents no default; Keyport issues one-hour tokens unless asked otherwise. */
@@ -53,11 +57,15 @@ export function parseTokenTtl(value: unknown): { ok: true; ttl: number } | { ok:
   return { ok: true, ttl: value === 0 ? MAX_TOKEN_TTL : value };
 }
 
-export async function signDeviceToken(
+/** The protected header of every device token, base64url: {"alg":"HS256","typ":"JWT"}. */
+const HEADER_B64 = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'utf8').toString('base64url');
+
+/** Signs a device token: HS256 JWS compact serialization (RFC 7515, section 7.1; RFC 7519). Synchronous. */
+export function signDeviceToken(
   key: Buffer,
   claims: { deviceId: string; keyId: string; keyRevision: string; ttlSeconds: number },
   nowMs: number,
-): Promise<{ token: string; claims: DeviceTokenClaims }> {
+): { token: string; claims: DeviceTokenClaims } {
   const iat = Math.floor(nowMs / 1000);
   const payload: DeviceTokenClaims = {
     sub: claims.deviceId,
@@ -67,14 +75,18 @@ export async function signDeviceToken(
     exp: iat + claims.ttlSeconds,
     iss: TOKEN_ISSUER,
   };
-  const token = await new SignJWT({ keyId: payload.keyId, rev: payload.rev })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(payload.sub)
-    .setIssuedAt(iat)
-    .setExpirationTime(payload.exp)
-    .setIssuer(TOKEN_ISSUER)
-    .sign(key);
-  return { token, claims: payload };
+  // The claim order jose wrote (its payload first, then the setters' claims): same tokens as before.
+  const body = JSON.stringify({
+    keyId: payload.keyId,
+    rev: payload.rev,
+    sub: payload.sub,
+    iat: payload.iat,
+    exp: payload.exp,
+    iss: payload.iss,
+  });
+  const input = `${HEADER_B64}.${Buffer.from(body, 'utf8').toString('base64url')}`;
+  const signature = createHmac('sha256', key).update(input, 'ascii').digest('base64url');
+  return { token: `${input}.${signature}`, claims: payload };
 }
 
 /** Checks shape, signature, issuer and expiry (jose, HS256 only). Never throws. */
