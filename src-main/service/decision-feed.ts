@@ -60,6 +60,11 @@ export class DecisionFeed implements DecisionSink {
   // ISO time once per millisecond, not once per event.
   #timeMs = -1;
   #timeIso = '';
+  // The last topic and rule kept: a session's PUBLISHes repeat them, each as a string of its own
+  // (parsed from its packet). The ring keeps the first copy instead, so the ones that follow die
+  // young, not 10,000 events later in the old generation (issue 17).
+  #lastTopic: string | undefined = undefined;
+  #lastRule = '';
   /** Clustered: this node's id, set on every event recorded here (docs/design.md §8 "Clustered"). */
   node: string | undefined = undefined;
 
@@ -105,6 +110,12 @@ export class DecisionFeed implements DecisionSink {
 
   #put(event: DecisionEvent): DecisionEvent {
     event.seq = ++this.#seq;
+    if (event.topic !== undefined) {
+      if (event.topic === this.#lastTopic) event.topic = this.#lastTopic;
+      else this.#lastTopic = event.topic;
+    }
+    if (event.rule === this.#lastRule) event.rule = this.#lastRule;
+    else this.#lastRule = event.rule;
     const slot = this.#ring[this.#next];
     if (slot === undefined) {
       this.#ring[this.#next] = {

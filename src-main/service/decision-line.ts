@@ -2,7 +2,8 @@
 // `JSON.stringify(event) + '\n'` gives for a DecisionEvent, built faster. The broker records an
 // event for every PUBLISH, tens of thousands a second (issue 17), and most of an event's strings
 // repeat (the reason, the rule, the device, key, address and topic of one session), so each
-// distinct string is JSON-quoted once and looked up after that.
+// distinct string is JSON-quoted once and looked up after that; and DecisionLineEncoder, which
+// the log writes with, encodes everything after `time` once for a run of events that share it.
 import type { DecisionEvent } from '../core/decision-event.ts';
 
 /** Distinct strings quoted before they are quoted again; the cache starts afresh past this. */
@@ -19,13 +20,15 @@ function q(s: string): string {
   return v;
 }
 
-/**
- * The event's JSON line, with its newline: the keys in DecisionEvent's order (the order in which
- * every producer builds it: core/decision-event.ts), the optional ones only when present.
- */
-export function decisionLine(e: DecisionEvent): string {
+/** The line up to `time` (without its quotes' cache: a time string repeats for one millisecond only). */
+function head(e: DecisionEvent, quotedTime: string): string {
   // seq is a positive integer (the feed's counter): its JSON text is its decimal text.
-  let s = `{"seq":${e.seq},"time":${q(e.time)},"transport":${q(e.transport)},"action":${q(e.action)},"result":${q(e.result)},"reason":${q(e.reason)},"rule":${q(e.rule)}`;
+  return `{"seq":${e.seq},"time":${quotedTime}`;
+}
+
+/** The line after `time`, with its closing brace and newline. */
+function tail(e: DecisionEvent): string {
+  let s = `,"transport":${q(e.transport)},"action":${q(e.action)},"result":${q(e.result)},"reason":${q(e.reason)},"rule":${q(e.rule)}`;
   if (e.deviceId !== undefined) s += `,"deviceId":${q(e.deviceId)}`;
   if (e.keyId !== undefined) s += `,"keyId":${q(e.keyId)}`;
   if (e.sourceAddress !== undefined) s += `,"sourceAddress":${q(e.sourceAddress)}`;
@@ -33,4 +36,91 @@ export function decisionLine(e: DecisionEvent): string {
   if (e.peerAddress !== undefined) s += `,"peerAddress":${q(e.peerAddress)}`;
   if (e.topic !== undefined) s += `,"topic":${q(e.topic)}`;
   return s + '}\n';
+}
+
+/**
+ * The event's JSON line, with its newline: the keys in DecisionEvent's order (the order in which
+ * every producer builds it: core/decision-event.ts), the optional ones only when present.
+ */
+export function decisionLine(e: DecisionEvent): string {
+  return head(e, JSON.stringify(e.time)) + tail(e);
+}
+
+/**
+ * Writes decision lines as UTF-8 straight into a buffer (the log's chunks, service/decision-log.ts),
+ * byte for byte what decisionLine gives. A device's PUBLISHes are recorded as events that differ
+ * only in seq and time (same transport, decision, device, key, address and topic), so the bytes
+ * after `time` are kept from the last event and copied while they still fit; only the head is
+ * encoded per event. No string outlives the call.
+ */
+export class DecisionLineEncoder {
+  // The last event's fields after `time`: its tail's bytes are #tail[0, #tailBytes).
+  #transport = '';
+  #action = '';
+  #result = '';
+  #reason = '';
+  #rule = '';
+  #deviceId: string | undefined = undefined;
+  #keyId: string | undefined = undefined;
+  #sourceAddress: string | undefined = undefined;
+  #forwardedFor: string | undefined = undefined;
+  #peerAddress: string | undefined = undefined;
+  #topic: string | undefined = undefined;
+  #tail = Buffer.allocUnsafe(512);
+  #tailBytes = -1;
+  #time = '';
+  #quotedTime = '""';
+
+  /** Writes e's line at buf[off]; returns its length in bytes, or -1 (nothing written) if it may not fit. */
+  encodeInto(e: DecisionEvent, buf: Buffer, off: number): number {
+    if (!this.#sameTail(e)) this.#remember(e);
+    if (e.time !== this.#time) {
+      this.#time = e.time;
+      this.#quotedTime = JSON.stringify(e.time);
+    }
+    const h = head(e, this.#quotedTime);
+    // At most 3 UTF-8 bytes per UTF-16 unit: a bound checked before writing, so a line is never cut.
+    if (off + h.length * 3 + this.#tailBytes > buf.length) {
+      const exact = Buffer.byteLength(h);
+      if (off + exact + this.#tailBytes > buf.length) return -1;
+    }
+    const n = buf.write(h, off, 'utf8');
+    this.#tail.copy(buf, off + n, 0, this.#tailBytes);
+    return n + this.#tailBytes;
+  }
+
+  #sameTail(e: DecisionEvent): boolean {
+    return (
+      this.#tailBytes >= 0 &&
+      e.topic === this.#topic &&
+      e.rule === this.#rule &&
+      e.deviceId === this.#deviceId &&
+      e.keyId === this.#keyId &&
+      e.sourceAddress === this.#sourceAddress &&
+      e.action === this.#action &&
+      e.result === this.#result &&
+      e.reason === this.#reason &&
+      e.transport === this.#transport &&
+      e.forwardedFor === this.#forwardedFor &&
+      e.peerAddress === this.#peerAddress
+    );
+  }
+
+  #remember(e: DecisionEvent): void {
+    const t = tail(e);
+    const bytes = Buffer.byteLength(t);
+    if (bytes > this.#tail.length) this.#tail = Buffer.allocUnsafe(bytes);
+    this.#tailBytes = this.#tail.write(t, 0, 'utf8');
+    this.#transport = e.transport;
+    this.#action = e.action;
+    this.#result = e.result;
+    this.#reason = e.reason;
+    this.#rule = e.rule;
+    this.#deviceId = e.deviceId;
+    this.#keyId = e.keyId;
+    this.#sourceAddress = e.sourceAddress;
+    this.#forwardedFor = e.forwardedFor;
+    this.#peerAddress = e.peerAddress;
+    this.#topic = e.topic;
+  }
 }

@@ -4,15 +4,16 @@
 // last decisions survive a restart. Events never hold a secret (core/decision-event.ts), so
 // neither does the log. Writes are batched (one append per `flushMs`) and never block a PUBLISH;
 // a write that fails is reported once and the log goes on without it (the feed in memory is
-// unaffected). Queued lines wait joined in batches of up to LINES_PER_BATCH, not as one string per
-// event: a string kept for the 250 ms until the next write outlived the young generation, for
-// every PUBLISH (issue 17), and was copied into the old one; now a line dies young.
+// unaffected). Queued lines wait as UTF-8 in reused buffers (chunks of up to CHUNK_BYTES, at most
+// LINES_PER_BATCH lines each), written there by DecisionLineEncoder: no string per event is kept
+// (one kept for the 250 ms until the next write outlived the young generation, for every PUBLISH,
+// issue 17), and the chunks live outside the JS heap, so the collector never copies them.
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { REASON_CODES } from '../core/types.ts';
-import { decisionLine } from './decision-line.ts';
+import { decisionLine, DecisionLineEncoder } from './decision-line.ts';
 
 export const DECISION_LOG_FILE = 'decisions.jsonl';
 export const DECISION_LOG_ROTATED = 'decisions.1.jsonl';
@@ -73,12 +74,19 @@ export function parseDecisionObject(v: unknown): DecisionEvent | null {
   return e;
 }
 
-/** Lines joined into one queued batch (fewer for a small maxBytes, see #batchChars). */
+/** Lines in one queued batch at most (the unit in which maxQueued drops the oldest). */
 const LINES_PER_BATCH = 256;
+/** The size of a chunk (smaller for a small maxBytes: a batch never passes maxBytes). */
+const CHUNK_BYTES = 64 * 1024;
+/** Written chunks kept for reuse (a quarter second of a busy broker's lines fits in about 40). */
+const POOL_CHUNKS = 64;
 
-/** Queued lines, joined: whole lines only, in order; `rotateBefore`: the file is rotated first. */
+/**
+ * Queued lines: whole lines only, in order, as UTF-8 in `chunk[0, bytes)` (a line larger than a
+ * chunk has a buffer of its own); `rotateBefore`: the file is rotated first.
+ */
 interface Batch {
-  text: string;
+  chunk: Buffer;
   bytes: number;
   lines: number;
   rotateBefore: boolean;
@@ -97,11 +105,14 @@ export class DecisionLog {
   readonly #log: (line: string) => void;
   readonly #maxQueued: number;
   readonly #timer: NodeJS.Timeout;
-  /** Lines not yet joined into a batch (young strings). */
-  #lines: string[] = [];
-  #linesChars = 0;
-  /** At most this many UTF-16 units in a batch: its UTF-8 (≤ 3 bytes each) stays within maxBytes. */
-  readonly #batchChars: number;
+  readonly #encoder = new DecisionLineEncoder();
+  /** Lines not yet in a batch: #chunk[0, #chunkBytes), #chunkLines of them. */
+  #chunk: Buffer | null = null;
+  #chunkBytes = 0;
+  #chunkLines = 0;
+  readonly #chunkSize: number;
+  /** Written chunks of #chunkSize bytes, for reuse. */
+  readonly #pool: Buffer[] = [];
   #queue: Batch[] = [];
   /** Lines in #queue. */
   #queuedLines = 0;
@@ -122,7 +133,7 @@ export class DecisionLog {
     this.#maxQueued = opts.maxQueued ?? 20_000;
     this.#size = size;
     this.#planned = size;
-    this.#batchChars = Math.max(1, Math.floor(this.maxBytes / 3));
+    this.#chunkSize = Math.min(CHUNK_BYTES, this.maxBytes);
     this.#timer = setInterval(() => void this.flush(), opts.flushMs ?? 250);
     this.#timer.unref();
   }
@@ -161,27 +172,42 @@ export class DecisionLog {
   /** Queues one event (written at the next flush). */
   append(e: DecisionEvent): void {
     if (this.#closed) return;
-    const line = decisionLine(e);
-    if (this.#linesChars + line.length > this.#batchChars && this.#lines.length > 0) this.#seal();
-    this.#lines.push(line);
-    this.#linesChars += line.length;
-    if (this.#lines.length >= LINES_PER_BATCH) this.#seal();
+    if (this.#chunk === null) this.#chunk = this.#pool.pop() ?? Buffer.allocUnsafeSlow(this.#chunkSize);
+    let n = this.#encoder.encodeInto(e, this.#chunk, this.#chunkBytes);
+    if (n < 0 && this.#chunkLines > 0) {
+      this.#seal();
+      this.#chunk = this.#pool.pop() ?? Buffer.allocUnsafeSlow(this.#chunkSize);
+      n = this.#encoder.encodeInto(e, this.#chunk, 0);
+    }
+    if (n < 0) {
+      // A line larger than a chunk: a batch of its own.
+      const own = Buffer.from(decisionLine(e));
+      this.#queueBatch(own, own.length, 1);
+      return;
+    }
+    this.#chunkBytes += n;
+    if (++this.#chunkLines >= LINES_PER_BATCH) this.#seal();
+  }
+
+  /** Makes the waiting lines a batch (the chunk goes with it). */
+  #seal(): void {
+    const chunk = this.#chunk;
+    if (chunk === null || this.#chunkLines === 0) return;
+    this.#queueBatch(chunk, this.#chunkBytes, this.#chunkLines);
+    this.#chunk = null;
+    this.#chunkBytes = 0;
+    this.#chunkLines = 0;
   }
 
   /**
-   * Joins the waiting lines into one batch. Before a write would take the file past maxBytes it
-   * is rotated, between batches: decided here, where the batch's size is known.
+   * Queues a batch. Before a write would take the file past maxBytes it is rotated, between
+   * batches: decided here, where the batch's size is known.
    */
-  #seal(): void {
-    const text = this.#lines.join('');
-    const lines = this.#lines.length;
-    this.#lines = [];
-    this.#linesChars = 0;
-    const bytes = Buffer.byteLength(text);
+  #queueBatch(chunk: Buffer, bytes: number, lines: number): void {
     const rotateBefore = this.#planned + bytes > this.maxBytes && this.#planned > 0;
     if (rotateBefore) this.#planned = 0;
     this.#planned += bytes;
-    this.#queue.push({ text, bytes, lines, rotateBefore });
+    this.#queue.push({ chunk, bytes, lines, rotateBefore });
     this.#queuedLines += lines;
     // Past maxQueued the oldest lines are not written (counted, and said at the next write).
     while (this.#queuedLines > this.#maxQueued && this.#queue.length > 1) {
@@ -189,12 +215,18 @@ export class DecisionLog {
       this.#queuedLines -= old.lines;
       this.#dropped += old.lines;
       if (old.rotateBefore) (this.#queue[0] as Batch).rotateBefore = true;
+      this.#release(old);
     }
+  }
+
+  /** A batch's chunk back to the pool once it is written (or dropped). */
+  #release(b: Batch): void {
+    if (b.chunk.length === this.#chunkSize && this.#pool.length < POOL_CHUNKS) this.#pool.push(b.chunk);
   }
 
   /** Writes what is queued (rotating first when it would pass maxBytes). Never rejects. */
   flush(): Promise<void> {
-    if (this.#lines.length > 0) this.#seal();
+    this.#seal();
     if (this.#queue.length === 0) return this.#writing;
     const batches = this.#queue;
     this.#queue = [];
@@ -233,6 +265,8 @@ export class DecisionLog {
       let queued = 0;
       for (const b of this.#queue) queued += b.bytes;
       this.#planned = Math.min(this.#planned, this.#size + queued);
+    } finally {
+      for (const b of batches) this.#release(b);
     }
   }
 
@@ -240,9 +274,14 @@ export class DecisionLog {
     if (run.length === 0) return;
     let bytes = 0;
     for (const b of run) bytes += b.bytes;
-    await appendFile(this.file, run.length === 1 ? (run[0] as Batch).text : run.map((b) => b.text).join(''), {
-      mode: 0o600,
-    });
+    const data =
+      run.length === 1
+        ? (run[0] as Batch).chunk.subarray(0, bytes)
+        : Buffer.concat(
+            run.map((b) => b.chunk.subarray(0, b.bytes)),
+            bytes,
+          );
+    await appendFile(this.file, data, { mode: 0o600 });
     this.#size += bytes;
   }
 

@@ -101,6 +101,7 @@ export class MessageTap {
   readonly #waiters = new Set<(m: Kept) => void>();
   // Called for every PUBLISH: the ISO time is formatted once per millisecond (as in the feed).
   #timeMs = -1;
+  #lastTopic = '';
   #timeIso = '';
 
   constructor(limits: Partial<MessageLimits> = {}, onListenerError?: ListenerErrorSink) {
@@ -122,7 +123,9 @@ export class MessageTap {
     const s = this.#recent.take();
     s.seq = ++this.#seq;
     s.time = this.#timeIso;
-    s.topic = m.topic;
+    // The ring keeps the first of a run of equal topic strings (one per packet): the others die young.
+    if (m.topic !== this.#lastTopic) this.#lastTopic = m.topic;
+    s.topic = this.#lastTopic;
     s.size = size;
     s.truncated = size > PAYLOAD_KEEP_BYTES;
     s.qos = m.qos;

@@ -38,6 +38,32 @@ describe('classifyTopic', () => {
   ])('%j → %j', (topic, expected) => {
     expect(classifyTopic(topic)).toEqual(expected);
   });
+
+  it('classifies a name again after another one (the last result is remembered), its result frozen', () => {
+    const names = [`losant/${ME}/state`, `losant/${ME}/state`, 'a/b', `losant/${PEER}/command`, `losant/${ME}/state`];
+    const kinds = names.map((n) => classifyTopic(n));
+    expect(kinds).toEqual([
+      { kind: 'device', deviceId: ME, channel: 'state' },
+      { kind: 'device', deviceId: ME, channel: 'state' },
+      { kind: 'custom' },
+      { kind: 'device', deviceId: PEER, channel: 'command' },
+      { kind: 'device', deviceId: ME, channel: 'state' },
+    ]);
+    expect(Object.isFrozen(kinds[0])).toBe(true);
+  });
+
+  it('a remembered name is still decided against the session asking (scope read live)', () => {
+    const topic = `losant/${ME}/state`;
+    expect(publishDecision(session(ME, scope, none), topic)).toMatchObject({ allowed: true, rule: 'own state topic' });
+    expect(publishDecision(session(PEER, idScope(PEER), none), topic)).toMatchObject({
+      allowed: false,
+      reason: 'topic.out-of-scope',
+    });
+    expect(publishDecision(session(PEER, scope, none), topic)).toMatchObject({
+      allowed: true,
+      rule: `device ${ME} is in the key's scope`,
+    });
+  });
 });
 
 type Row = [string, string, boolean, ReasonCode, string];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DecisionEvent } from '../../../src-main/core/decision-event.ts';
-import { decisionLine } from '../../../src-main/service/decision-line.ts';
+import { decisionLine, DecisionLineEncoder } from '../../../src-main/service/decision-line.ts';
 import { parseDecisionLine } from '../../../src-main/service/decision-log.ts';
 
 const base: DecisionEvent = {
@@ -36,5 +36,37 @@ describe('decisionLine', () => {
     lines.add(decisionLine({ ...base, rule: 'rule 1 "q"' }));
     lines.add(decisionLine({ ...base, rule: 'rule 1 "q"' }));
     expect([...lines]).toEqual([JSON.stringify({ ...base, rule: 'rule 1 "q"' }) + '\n']);
+  });
+});
+
+describe('DecisionLineEncoder', () => {
+  it('writes byte for byte what decisionLine gives, while the fields after time repeat and when they change', () => {
+    const enc = new DecisionLineEncoder();
+    const pub: DecisionEvent = { ...base, deviceId: 'd', keyId: 'k', sourceAddress: '::1', topic: 'losant/d/state' };
+    const events: DecisionEvent[] = [];
+    for (let i = 0; i < 40; i++) {
+      const e = i % 7 === 3 ? { ...pub, topic: 'é/😀/"q"' } : i % 11 === 5 ? { ...base, rule: `rule ${i}` } : pub;
+      events.push({ ...e, seq: 100 + i, time: new Date(1_700_000_000_000 + (i >> 2)).toISOString() });
+    }
+    // A run of identical tails, then one without an optional field the previous one had.
+    events.push({ ...pub, seq: 200, topic: undefined } as DecisionEvent);
+    const buf = Buffer.alloc(64 * 1024);
+    let off = 0;
+    for (const e of events) {
+      const n = enc.encodeInto(e, buf, off);
+      expect(buf.subarray(off, off + n).toString('utf8')).toBe(decisionLine(e));
+      off += n;
+    }
+    expect(buf.subarray(0, off).toString('utf8')).toBe(events.map((e) => JSON.stringify(e) + '\n').join(''));
+  });
+
+  it('writes nothing and says -1 when the line may not fit', () => {
+    const enc = new DecisionLineEncoder();
+    const line = Buffer.from(decisionLine(base));
+    const buf = Buffer.alloc(line.length + 10, 0x2a);
+    expect(enc.encodeInto(base, buf, 11)).toBe(-1);
+    expect(buf.every((b) => b === 0x2a)).toBe(true);
+    expect(enc.encodeInto(base, buf, 10)).toBe(line.length);
+    expect(buf.subarray(10)).toEqual(line);
   });
 });

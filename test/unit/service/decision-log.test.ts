@@ -32,6 +32,42 @@ const event = (seq: number, extra: Partial<DecisionEvent> = {}): DecisionEvent =
 });
 
 describe('DecisionLog', () => {
+  it('writes every event as its JSON line, in order, across chunks, with a line larger than a chunk among them', async () => {
+    const { log } = await DecisionLog.open(dir, 10, { log: () => {} });
+    const events: DecisionEvent[] = [];
+    for (let i = 1; i <= 3000; i++) {
+      // Runs of one session's PUBLISH decisions (the encoder reuses their tail), broken by others.
+      const e =
+        i === 1500
+          ? event(i, { rule: 'x'.repeat(70 * 1024) }) // larger than a 64 KB chunk
+          : i % 97 === 0
+            ? event(i, { topic: `é/${i}` })
+            : event(i, { action: 'publish', result: 'allowed', reason: 'publish.allowed', rule: 'own state topic' });
+      events.push(e);
+      log.append(e);
+      if (i % 1000 === 0) await log.flush();
+    }
+    await log.close();
+    const text = await readFile(join(dir, DECISION_LOG_FILE), 'utf8');
+    expect(text).toBe(events.map((e) => JSON.stringify(e) + '\n').join(''));
+  });
+
+  it('past maxQueued drops the oldest lines, keeps the newest in order, and says how many it dropped', async () => {
+    const said: string[] = [];
+    const { log } = await DecisionLog.open(dir, 10, { log: (l) => said.push(l), maxQueued: 600 });
+    for (let i = 1; i <= 2000; i++) log.append(event(i));
+    await log.close();
+    const seqs = (await readFile(join(dir, DECISION_LOG_FILE), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (parseDecisionLine(l) as DecisionEvent).seq);
+    // At most maxQueued wait for a write, plus the lines not yet in a batch (one batch's worth).
+    expect(seqs.length).toBeGreaterThan(0);
+    expect(seqs.length).toBeLessThanOrEqual(600 + 256);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => 2001 - seqs.length + i));
+    expect(said.join('\n')).toContain(`${2000 - seqs.length} decisions were not written`);
+  });
+
   it('reads back what it wrote, oldest first, at most `keep` of the newest', async () => {
     const { log, events } = await DecisionLog.open(dir, 3, { log: () => {} });
     expect(events).toEqual([]);
