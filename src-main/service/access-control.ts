@@ -5,6 +5,7 @@
 // API reach it only as the AuthPort of shared/ports.ts.
 import type { TrustedProxies } from '../core/client-address.ts';
 import { evaluateConnect, type ConnectEnv, type ConnectOutcome, type ConnectRequest } from '../core/connect.ts';
+import type { DecisionEvent } from '../core/decision-event.ts';
 import { resolveScope, type DeviceScope } from '../core/device-scope.ts';
 import type { SessionView, TopicRules } from '../core/topic-access.ts';
 import type { ConnectionStatus, Device } from '../core/types.ts';
@@ -85,19 +86,37 @@ export class AccessControl implements AuthPort {
     const outcome = admit ? admit(evaluated) : evaluated;
     const d = outcome.decision;
     const xff = joinHeader(req.forwardedFor);
-    this.#d.decisions.record({
-      transport: req.transport,
-      action: req.transport === 'http' ? 'auth' : 'connect',
-      result: d.allowed ? 'allowed' : 'denied',
-      reason: d.reason,
-      rule: d.rule,
-      ...(req.clientId ? { deviceId: req.clientId } : {}),
-      ...(outcome.key ? { keyId: outcome.key.id } : {}),
-      sourceAddress: outcome.address ?? req.peerAddress,
-      ...(xff ? { forwardedFor: xff } : {}),
-      // Where X-Forwarded-For named another client, the peer is kept too: replaying needs both.
-      ...(outcome.address !== undefined && outcome.address !== req.peerAddress ? { peerAddress: req.peerAddress } : {}),
-    });
+    const peerToo = outcome.address !== undefined && outcome.address !== req.peerAddress;
+    if (req.clientId && outcome.key && !xff && !peerToo) {
+      // Nearly every CONNECT: the event in its final shape, every key in one literal (the keys
+      // and order record() below gives them), handed to the feed with no copy (issue 17 item 1).
+      const e: DecisionEvent = {
+        seq: 0,
+        time: '',
+        transport: req.transport,
+        action: req.transport === 'http' ? 'auth' : 'connect',
+        result: d.allowed ? 'allowed' : 'denied',
+        reason: d.reason,
+        rule: d.rule,
+        deviceId: req.clientId,
+        keyId: outcome.key.id,
+        sourceAddress: outcome.address ?? req.peerAddress,
+      };
+      this.#d.decisions.add(e);
+    } else
+      this.#d.decisions.record({
+        transport: req.transport,
+        action: req.transport === 'http' ? 'auth' : 'connect',
+        result: d.allowed ? 'allowed' : 'denied',
+        reason: d.reason,
+        rule: d.rule,
+        ...(req.clientId ? { deviceId: req.clientId } : {}),
+        ...(outcome.key ? { keyId: outcome.key.id } : {}),
+        sourceAddress: outcome.address ?? req.peerAddress,
+        ...(xff ? { forwardedFor: xff } : {}),
+        // Where X-Forwarded-For named another client, the peer is kept too: replaying needs both.
+        ...(peerToo ? { peerAddress: req.peerAddress } : {}),
+      });
     const accepted = outcome.returnCode === 0 && outcome.key !== undefined && outcome.device !== undefined;
     if (accepted) this.#d.keys.recordUse(outcome.key!.id);
     return outcome;

@@ -69,10 +69,22 @@ describe('connection status journal, end to end', () => {
     expect(svc.feed.list().some((e) => e.reason === 'secret.mismatch' && e.deviceId === device.id)).toBe(true);
     expect(svc.store.getDevice(device.id)?.connectionStatus?.status).toBe('disconnected');
 
+    const down1 = svc.store.getDevice(device.id)?.connectionStatus;
     await connect(rt, device.id, accessKey.key, secret);
     // Visible at once: the CONNACK came after the status was set.
     const live = svc.store.getDevice(device.id)?.connectionStatus;
     expect(live).toMatchObject({ status: 'connected', ipAddress: '127.0.0.1', transport: 'tcp' });
+    // A reconnect keeps when it last went down; the keys in the order every status is written.
+    expect(live?.disconnectedAt).toBe(down1?.disconnectedAt);
+    expect(Object.keys(live ?? {})).toEqual([
+      'status',
+      'connectedAt',
+      'disconnectedAt',
+      'ipAddress',
+      'transport',
+      'messagesFromClient',
+      'messagesToClient',
+    ]);
     const accepted = svc.feed.list().find((e) => e.reason === 'connect.accepted' && e.deviceId === device.id);
     expect(accepted).toMatchObject({
       action: 'connect',

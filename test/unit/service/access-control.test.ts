@@ -48,6 +48,36 @@ describe('authenticate', () => {
     expect(o.returnCode).toBe(3);
     expect(service.feed.list().at(-1)).toMatchObject({ result: 'denied', reason: 'limit.banned' });
   });
+
+  it('builds each CONNECT event with the same keys in the same order, with or without X-Forwarded-For', async () => {
+    const d = await service.devices.create({ name: 'a' });
+    const k = await service.keys.create({ deviceIds: [d.id] });
+    const seen: string[] = [];
+    const off = service.feed.events.on('decision', (e) => seen.push(JSON.stringify(e)));
+    connect(d.id, k.accessKey.key, k.secret);
+    ports.auth.authenticate({
+      transport: 'ws',
+      clientId: d.id,
+      username: k.accessKey.key,
+      password: k.secret,
+      peerAddress: '127.0.0.1',
+      forwardedFor: '203.0.113.9',
+    });
+    connect('', k.accessKey.key, k.secret);
+    off();
+    const keys = seen.map((line) => Object.keys(JSON.parse(line) as object));
+    const head = ['seq', 'time', 'transport', 'action', 'result', 'reason', 'rule'];
+    expect(keys).toEqual([
+      [...head, 'deviceId', 'keyId', 'sourceAddress'],
+      [...head, 'deviceId', 'keyId', 'sourceAddress', 'forwardedFor', 'peerAddress'],
+      [...head, 'keyId', 'sourceAddress'],
+    ]);
+    expect(service.feed.list().map((e) => [e.reason, e.sourceAddress])).toEqual([
+      ['connect.accepted', '127.0.0.1'],
+      ['connect.accepted', '203.0.113.9'],
+      ['device.unknown', '127.0.0.1'],
+    ]);
+  });
 });
 
 describe('checkToken', () => {

@@ -70,3 +70,24 @@ describe('DecisionLineEncoder', () => {
     expect(buf.subarray(10)).toEqual(line);
   });
 });
+
+describe('decisionLine for connection events', () => {
+  it('is JSON.stringify of the event for connect, disconnect and auth events of many devices (quoted without the cache)', () => {
+    for (const action of ['connect', 'disconnect', 'auth'] as const)
+      for (let i = 0; i < 5000; i++) {
+        const e: DecisionEvent = {
+          ...base,
+          action,
+          reason: 'connect.accepted',
+          rule: `deviceIds entry "dev-${i}"`,
+          deviceId: `dev-${i}`,
+          keyId: `key-${i} "\u0001"`,
+          sourceAddress: `10.0.${i % 256}.1`,
+          forwardedFor: '10.0.0.1, "x"',
+          peerAddress: '127.0.0.1',
+        };
+        if (i % 997 === 0) expect(decisionLine(e)).toBe(JSON.stringify(e) + '\n');
+        else decisionLine(e);
+      }
+  });
+});

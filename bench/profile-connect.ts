@@ -1,0 +1,34 @@
+// Profiling aid for the CONNECT path (issue 17 item 1): a Keyport side takes N connects per round,
+// R rounds, with nothing else running; run under `node --cpu-prof` and read the profile with
+// bench/lib/cpuprofile-top.ts. Usage:
+//   node --cpu-prof --cpu-prof-dir=DIR bin/run-ts.mjs bench/profile-connect.ts [N] [R] [aedes]
+// (with `aedes`: plain aedes on the same clients, for a profile to set beside Keyport's).
+import { ClientDriver } from './lib/client-driver.ts';
+import { PLAIN_PASSWORD, PLAIN_USER, startKeyport, startPlainAedes } from './lib/brokers.ts';
+import { asConnect, provision } from './lib/provision.ts';
+
+const n = Number(process.argv[2] ?? 1000);
+const rounds = Number(process.argv[3] ?? 8);
+const driver = await ClientDriver.start();
+const plain = process.argv[4] === 'aedes';
+const keyport = await startKeyport();
+const side = plain ? await startPlainAedes() : keyport;
+try {
+  const creds = await provision(keyport.service, n);
+  await keyport.service.store.flush();
+  const list = plain
+    ? creds.map((c) => ({ clientId: c.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD }))
+    : creds.map(asConnect);
+  for (let r = 0; r < rounds; r++) {
+    await side.settle();
+    const cpu0 = side.cpuMs();
+    const res = await driver.connect(side.port, list, { concurrency: 100, hold: true, capMs: 120_000 });
+    if (!plain) await keyport.service.store.flush();
+    const us = ((side.cpuMs() - cpu0) * 1000) / res.connected;
+    await driver.release();
+    process.stdout.write(`round ${r}: ${res.connected} connected, ${Math.round(us)} µs CPU/connect\n`);
+  }
+} finally {
+  driver.close();
+  await Promise.allSettled([keyport.stop(), ...(plain ? [side.stop()] : [])]);
+}
