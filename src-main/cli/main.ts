@@ -1,13 +1,13 @@
 // The `keyport` command line (docs/design.md §12). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or
 // invalid input — always with one line on stderr naming what was wrong.
+//
+// Every command is loaded on demand (its own chunk of the built CLI): `help` and bad usage then load
+// only this file, usage.ts and io.ts, and a command loads the store, backend or broker it needs. The
+// tsx fallback for a stale bundle (bin/keyport.mjs) likewise compiles only what the command reaches.
 import { ApiError } from '../service/api-error.ts';
 import { resolveDataDir } from '../service/data-dir.ts';
-import { StoreFileError } from '../store/store.ts';
-import { openBackend } from './backend.ts';
-import { devicesCommand } from './devices-command.ts';
-import { explainCommand } from './explain-command.ts';
+import type { Backend } from './backend.ts';
 import { processIo, type CliIo } from './io.ts';
-import { keysCommand } from './keys-command.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 /** --data DIR can appear anywhere; pick it out before the subcommand parses its own flags. */
@@ -27,7 +27,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   const dataDir = dataDirFrom(rest, io.env);
-  const open = () => openBackend(dataDir);
+  const open = async (): Promise<Backend> => (await import('./backend.ts')).openBackend(dataDir);
   const [sub, ...args] = rest;
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(USAGE + '\n');
@@ -35,13 +35,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   switch (command) {
     case 'devices':
-      await devicesCommand(sub, args, open, io);
+      await (await import('./devices-command.ts')).devicesCommand(sub, args, open, io);
       return 0;
     case 'keys':
-      await keysCommand(sub, args, open, io);
+      await (await import('./keys-command.ts')).keysCommand(sub, args, open, io);
       return 0;
     case 'explain':
-      return explainCommand(rest, open, io);
+      return (await import('./explain-command.ts')).explainCommand(rest, open, io);
     case 'serve':
       // Loaded on demand (a separate chunk of the built CLI): the broker, TLS and HTTP stack would
       // double every other command's start-up.
@@ -91,7 +91,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr.write(`keyport: ${message.split('\n')[0]}\n`);
     if (err instanceof UsageError) return 2;
     if (err instanceof ApiError) return err.isInputError ? 2 : 1;
-    if (err instanceof StoreFileError) return 1;
-    return 1;
+    return 1; // a runtime failure, a corrupt or unreadable store file (StoreFileError) among them
   }
 }
