@@ -8,6 +8,7 @@
 // where one waits (sockets, timers, a 30 s Losant ban) and takes a fairer share of a busy machine.
 // Each part's output is buffered and printed whole, in order (scripts/run-stages.mjs).
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { buildState } from './build-state.mjs';
 import { runConcurrently } from './run-stages.mjs';
 
 const results = 'test-results';
@@ -61,17 +62,24 @@ const hasE2e = existsSync('playwright.config.ts');
 
 // Stage 1: lint, typecheck and the build (the CLI bundle the CLI tests and e2e spawn, and the app
 // Playwright opens) need nothing of each other.
+// The build is skipped when out/ is already the build of these exact sources (scripts/build-state.mjs):
+// on a fresh clone `npm ci`'s `prepare` has just made it, and building again costs CPU a busy
+// machine does not have. Any edit since makes it build.
+const state = buildState(process.cwd());
 const first = await runConcurrently([
   { label: 'lint', cmd: 'npm', args: ['run', '--silent', 'lint'] },
   { label: 'typecheck', cmd: 'npm', args: ['run', '--silent', 'typecheck'] },
-  { label: 'build', cmd: 'npm', args: ['run', '--silent', 'build'] },
+  ...(state.fresh ? [] : [{ label: 'build', cmd: 'npm', args: ['run', '--silent', 'build'] }]),
 ]);
+if (state.fresh) console.log('build: up to date (out/ was built from these sources; out/build-manifest.json)');
+else console.log(`build: building (${state.why})`);
 for (const { label, status } of first) {
   const ok = status === 0;
   if (label !== 'build' || !ok) ok ? passed++ : failed++;
   summary.push(`${label}: ${ok ? 'ok' : 'FAILED'}`);
 }
-const built = first.find((r) => r.label === 'build')?.status === 0;
+if (state.fresh) summary.push('build: up to date');
+const built = state.fresh || first.find((r) => r.label === 'build')?.status === 0;
 
 // Stage 2: vitest and Playwright at the same time. Both only read out/ (electron-start.test.ts
 // builds in a copy of the project); every server, broker and client picks its own port.
