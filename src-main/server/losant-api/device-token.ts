@@ -2,9 +2,9 @@
 // with node:crypto's HMAC (synchronous, ~2 µs) and verified with `jose`. Signing went through
 // jose, which on Node runs WebCrypto: a key import, a CryptoKey and a thread-pool job per token,
 // ~200 µs of CPU per POST /auth/device, most of the request (issue 17 item 5). The bytes are the
-// same as jose's (header, then keyId, rev, sub, iat, exp, iss): test/unit/server/device-token.test.ts. The signing key is derived from the install-wide pepper,
-// HMAC(pepper, 'keyport device token'), so tokens survive restarts, die with the data directory,
-// and never need to be stored. The clock is the caller's (`nowMs`) so expiry is tested without
+// same as jose's (header, then keyId, rev, sub, iat, exp, iss): test/unit/server/device-token.test.ts.
+// The signing key is derived from the install-wide pepper, HMAC(pepper, 'keyport device token'),
+// so tokens survive restarts, die with the data directory, and never need to be stored. The clock is the caller's (`nowMs`) so expiry is tested without
 // waiting.
 //
 // The signing key is derived by deriveTokenKey (core/secrets.ts), in service/, which hands the
