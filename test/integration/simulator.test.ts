@@ -608,7 +608,7 @@ describe('the simulator.* contract', () => {
       await stored;
       // The first connected event may have left (throttled) before the first report was
       // acknowledged: the check is that one carrying the accepted publish arrives (the wait fails
-      // the test at the hook timeout otherwise), not whichever event came first.
+      // the test at its timeout otherwise), not whichever event came first.
       await events.next(
         'simulator.changed',
         (p) => p.id === snap.id && p.status === 'connected' && p.publishes.accepted >= 1,
