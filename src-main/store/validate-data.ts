@@ -128,28 +128,29 @@ function duplicate(items: readonly unknown[], collection: string, field: string,
  * The records must have passed their shape checks.
  */
 function indexRecords(devices: readonly Device[], keys: readonly AccessKeyRecord[]): string | RecordIndex {
-  const byId = new Map<string, Device>();
-  for (let i = 0; i < devices.length; i++) {
-    const d = devices[i] as Device;
-    const before = byId.get(d.id);
-    if (before !== undefined) return duplicate(devices, 'devices', 'id', i, before);
-    byId.set(d.id, d);
-  }
-  const keyById = new Map<string, AccessKeyRecord>();
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as AccessKeyRecord;
-    const before = keyById.get(k.id);
-    if (before !== undefined) return duplicate(keys, 'keys', 'id', i, before);
-    keyById.set(k.id, k);
-  }
-  const byKey = new Map<string, AccessKeyRecord>();
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as AccessKeyRecord;
-    const before = byKey.get(k.key);
-    if (before !== undefined) return duplicate(keys, 'keys', 'key', i, before);
-    byKey.set(k.key, k);
-  }
+  const byId = indexBy(devices, 'devices', 'id');
+  if (typeof byId === 'string') return byId;
+  const keyById = indexBy(keys, 'keys', 'id');
+  if (typeof keyById === 'string') return keyById;
+  const byKey = indexBy(keys, 'keys', 'key');
+  if (typeof byKey === 'string') return byKey;
   return { devices: byId, keys: keyById, byKey };
+}
+
+/** records by `field`, in document order; the message naming the first repeat if there is one. */
+function indexBy<T extends Record<F, string>, F extends string>(
+  records: readonly T[],
+  collection: string,
+  field: F,
+): string | Map<string, T> {
+  const map = new Map<string, T>();
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as T;
+    const before = map.get(r[field]);
+    if (before !== undefined) return duplicate(records, collection, field, i, before);
+    map.set(r[field], r);
+  }
+  return map;
 }
 
 /**
