@@ -12,3 +12,10 @@ export interface StageResult {
 }
 export declare function stageHeader(s: Stage): string;
 export declare function runConcurrently(stages: Stage[], write?: (text: string) => void): Promise<StageResult[]>;
+export declare function startStage(stage: Stage): Promise<StageResult>;
+export declare function whenAtMost(running: Promise<unknown>[], n: number): Promise<void>;
+export declare function printInOrder(
+  stages: Stage[],
+  running: Promise<StageResult | null>[],
+  write?: (text: string) => void,
+): Promise<(StageResult | null)[]>;

@@ -42,6 +42,49 @@ function runBuffered(stage) {
 }
 
 /**
+ * Starts one stage now; resolves (never rejects) with its status and its collected output.
+ * @param {Stage} stage
+ * @returns {Promise<StageResult>}
+ */
+export const startStage = (stage) => runBuffered(stage);
+
+/**
+ * Resolves once at most `n` of the given stages are still running.
+ * @param {Promise<unknown>[]} running
+ * @param {number} n
+ * @returns {Promise<void>}
+ */
+export function whenAtMost(running, n) {
+  return new Promise((resolve) => {
+    let pending = running.length;
+    if (pending <= n) return resolve();
+    const done = () => {
+      if (--pending <= n) resolve();
+    };
+    for (const p of running) p.then(done, done);
+  });
+}
+
+/**
+ * Prints each stage's block (header, then its output) in the order given, as soon as it and the
+ * stages before it have ended. A stage whose promise resolves to null did not run: nothing printed.
+ * @param {Stage[]} stages
+ * @param {Promise<StageResult | null>[]} running
+ * @param {(text: string) => void} [write]
+ * @returns {Promise<(StageResult | null)[]>} in the order given
+ */
+export async function printInOrder(stages, running, write = (t) => process.stdout.write(t)) {
+  /** @type {(StageResult | null)[]} */
+  const results = [];
+  for (const [i, stage] of stages.entries()) {
+    const r = await /** @type {Promise<StageResult | null>} */ (running[i]);
+    if (r) write(stageHeader(stage) + r.output);
+    results.push(r);
+  }
+  return results;
+}
+
+/**
  * Starts every stage at once; prints each block (header, then the stage's output) in the order
  * given, as soon as the stages before it have been printed.
  * @param {Stage[]} stages
@@ -49,13 +92,5 @@ function runBuffered(stage) {
  * @returns {Promise<StageResult[]>} in the order given
  */
 export async function runConcurrently(stages, write = (t) => process.stdout.write(t)) {
-  const running = stages.map(runBuffered);
-  /** @type {StageResult[]} */
-  const results = [];
-  for (const [i, stage] of stages.entries()) {
-    const r = await /** @type {Promise<StageResult>} */ (running[i]);
-    write(stageHeader(stage) + r.output);
-    results.push(r);
-  }
-  return results;
+  return /** @type {Promise<StageResult[]>} */ (printInOrder(stages, stages.map(runBuffered), write));
 }

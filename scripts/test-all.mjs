@@ -2,14 +2,15 @@
 // `npm test`: lint, typecheck, vitest (unit + integration) and Playwright e2e, then ONE closing line
 // over all suites: "N passed, N failed" (", N skipped" added when anything was skipped; the skip
 // reasons are listed above it). CI reads only that line and the exit code. A skipped test is
-// never counted as passed. Two stages, each running its parts at the same time: lint, typecheck
-// and the build; then vitest and Playwright. On a 2-core machine shared with other work the
-// scheduler shares the CPU per runnable process, so overlapping the parts both fills the gaps
-// where one waits (sockets, timers, a 30 s Losant ban) and takes a fairer share of a busy machine.
+// never counted as passed. Two stages, each running its parts at the same time: the five lint and
+// typecheck tools and the build; then vitest and Playwright, which start as stage 1 winds down.
+// On a 2-core machine shared with other work the scheduler shares the CPU per runnable process,
+// so overlapping the parts both fills the gaps where one waits (sockets, timers, a 30 s Losant
+// ban) and takes a fairer share of a busy machine.
 // Each part's output is buffered and printed whole, in order (scripts/run-stages.mjs).
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { buildState } from './build-state.mjs';
-import { runConcurrently } from './run-stages.mjs';
+import { printInOrder, startStage, whenAtMost } from './run-stages.mjs';
 
 const results = 'test-results';
 mkdirSync(results, { recursive: true });
@@ -60,36 +61,47 @@ rmSync(vitestJson, { force: true });
 rmSync(pwJson, { force: true });
 const hasE2e = existsSync('playwright.config.ts');
 
-// Stage 1: lint, typecheck and the build (the CLI bundle the CLI tests and e2e spawn, and the app
-// Playwright opens) need nothing of each other.
+// Stage 1: lint (eslint, the layering check, prettier), typecheck (tsc -b, svelte-check) and the
+// build (the CLI bundle the CLI tests and e2e spawn, and the app Playwright opens) need nothing of
+// each other.
 // The build is skipped when out/ is already the build of these exact sources (scripts/build-state.mjs):
 // on a fresh clone `npm ci`'s `prepare` has just made it, and building again costs CPU a busy
 // machine does not have. Any edit since makes it build.
 const state = buildState(process.cwd());
-const first = await runConcurrently([
-  { label: 'lint', cmd: 'npm', args: ['run', '--silent', 'lint'] },
-  { label: 'typecheck', cmd: 'npm', args: ['run', '--silent', 'typecheck'] },
-  ...(state.fresh ? [] : [{ label: 'build', cmd: 'npm', args: ['run', '--silent', 'build'] }]),
-]);
 if (state.fresh) console.log('build: up to date (out/ was built from these sources; out/build-manifest.json)');
 else console.log(`build: building (${state.why})`);
-for (const { label, status } of first) {
-  const ok = status === 0;
-  if (label !== 'build' || !ok) ok ? passed++ : failed++;
-  summary.push(`${label}: ${ok ? 'ok' : 'FAILED'}`);
-}
-if (state.fresh) summary.push('build: up to date');
-const built = state.fresh || first.find((r) => r.label === 'build')?.status === 0;
+// `npm run lint` and `npm run typecheck` are each a chain of single-threaded tools; here their five
+// parts run side by side instead (longest first). On a quiet 2-core machine that only fills both
+// cores; on one shared with other busy processes the scheduler gives each runnable process its
+// share, so five parts get more of the machine than two chains.
+/** @type {import('./run-stages.mjs').Stage[]} */
+const stage1 = [
+  { label: 'eslint', cmd: 'npm', args: ['run', '--silent', 'lint:eslint'] },
+  { label: 'tsc', cmd: 'npm', args: ['run', '--silent', 'typecheck:tsc'] },
+  { label: 'prettier', cmd: 'npm', args: ['run', '--silent', 'lint:format'] },
+  { label: 'svelte-check', cmd: 'npm', args: ['run', '--silent', 'typecheck:svelte'] },
+  { label: 'layers', cmd: 'npm', args: ['run', '--silent', 'lint:layers'] },
+  ...(state.fresh ? [] : [{ label: 'build', cmd: 'npm', args: ['run', '--silent', 'build'] }]),
+];
+const running1 = stage1.map(startStage);
+const buildRun = running1[stage1.findIndex((s) => s.label === 'build')];
+const builtP = buildRun ? buildRun.then((r) => r.status === 0) : Promise.resolve(true);
 
 // Stage 2: vitest and Playwright at the same time. Both only read out/ (electron-start.test.ts
-// builds in a copy of the project); every server, broker and client picks its own port.
-const second = await runConcurrently([
+// builds in a copy of the project); every server, broker and client picks its own port. They do
+// not wait for all of stage 1, only for the build and until at most two of its parts are left
+// (in practice eslint and tsc, the longest): the last stretch of stage 1 then shares the machine
+// with stage 2's start-up instead of leaving it half idle. The suite's waits are on events and
+// every timeout is sized for a busy machine, so the overlap costs no flakiness, only contention.
+const gate = Promise.all([whenAtMost(running1, 2), builtP]).then(([, built]) => built);
+/** @type {import('./run-stages.mjs').Stage[]} */
+const stage2 = [
   {
     label: 'vitest',
     cmd: 'npx',
     args: ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],
   },
-  ...(hasE2e && built
+  ...(hasE2e
     ? [
         {
           label: 'playwright',
@@ -99,7 +111,18 @@ const second = await runConcurrently([
         },
       ]
     : []),
-]);
+];
+// Playwright opens the built app: it runs only when the build is there.
+const running2 = stage2.map((s) => gate.then((built) => (s.label === 'playwright' && !built ? null : startStage(s))));
+const first = /** @type {import('./run-stages.mjs').StageResult[]} */ (await printInOrder(stage1, running1));
+for (const { label, status } of first) {
+  const ok = status === 0;
+  if (label !== 'build' || !ok) ok ? passed++ : failed++;
+  summary.push(`${label}: ${ok ? 'ok' : 'FAILED'}`);
+}
+if (state.fresh) summary.push('build: up to date');
+const built = await builtP;
+const second = await printInOrder(stage2, running2);
 const vStatus = second[0]?.status ?? 1;
 const pStatus = second[1]?.status ?? 1;
 
