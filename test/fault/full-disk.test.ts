@@ -69,7 +69,9 @@ describe.runIf(mounted)('a full or read-only disk under keyport serve (tmpfs)', 
     await seedDataDir(dataDir, 200); // a store of some size, so a write needs real space
     serve = await startServeProcess(dataDir);
     token = readFileSync(serve.ready.adminTokenFile, 'utf8').trim();
-  });
+    // 45 s: seeding 200 keys, then a serve start that startServeProcess itself bounds at 30 s (the
+    // suite's 20 s hook timeout would cut that bound short on a busy machine; seen at load 20).
+  }, 45_000);
 
   it.sequential('disk full: 7 refused creates answer 507 and none of them is ever stored', async () => {
     fillDisk();
