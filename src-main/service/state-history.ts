@@ -54,23 +54,32 @@ export class StateHistory {
     if (this.#size < this.capacity) this.#size++;
   }
 
-  /** A new arena twice what is kept plus `extra`, holding the kept reports' bytes in order. */
+  /**
+   * Makes room for `extra` more bytes. Reports are appended in order and dropped oldest first, so
+   * the bytes kept are one run, from the oldest kept report's to the end: moved to the front, in
+   * place when the arena is at least twice that (no allocation), else into a new arena of twice that.
+   */
   #compact(extra: number): void {
-    let live = 0;
-    for (let k = 0; k < this.capacity; k++) live += this.#lengths[k] as number;
-    const arena = Buffer.allocUnsafeSlow(Math.max(1024, 2 * (live + extra)));
-    let at = 0;
+    let start = this.#used;
     for (let j = 0; j < this.#size; j++) {
       const k = (this.#next - this.#size + j + this.capacity) % this.capacity;
-      const n = this.#lengths[k] as number;
-      if (n === 0) continue;
-      const from = this.#offsets[k] as number;
-      this.#arena.copy(arena, at, from, from + n);
-      this.#offsets[k] = at;
-      at += n;
+      if ((this.#lengths[k] as number) > 0) {
+        start = this.#offsets[k] as number;
+        break;
+      }
     }
-    this.#arena = arena;
-    this.#used = at;
+    const live = this.#used - start;
+    const want = Math.max(1024, 2 * (live + extra));
+    if (this.#arena.length >= want && this.#arena.length <= 4 * want) this.#arena.copyWithin(0, start, this.#used);
+    else {
+      const arena = Buffer.allocUnsafeSlow(want);
+      this.#arena.copy(arena, 0, start, this.#used);
+      this.#arena = arena;
+    }
+    const offsets = this.#offsets;
+    for (let k = 0; k < this.capacity; k++)
+      if ((this.#lengths[k] as number) > 0) offsets[k] = (offsets[k] as number) - start;
+    this.#used = live;
   }
 
   /** The reports, oldest first, as fresh objects: each payload parsed again (it parsed when it came). */

@@ -22,6 +22,18 @@ describe('StateHistory', () => {
     );
   });
 
+  it('keeps the right bytes when reports grow large, then small again (the arena grows, then shrinks)', () => {
+    const h = new StateHistory(10);
+    for (let n = 1; n <= 40; n++) h.push(`big${n}`, Buffer.from(report(n, 20_000)));
+    for (let n = 1; n <= 200; n++) h.push(`small${n}`, Buffer.from(report(n)));
+    expect(h.list()).toEqual(
+      Array.from({ length: 10 }, (_, i) => ({ time: `small${191 + i}`, data: JSON.parse(report(191 + i)).data })),
+    );
+    h.push('last', Buffer.from(report(0, 50_000)));
+    expect(h.list().at(-1)).toEqual({ time: 'last', data: JSON.parse(report(0, 50_000)).data });
+    expect(h.list()[0]?.time).toBe('small192');
+  });
+
   it('keeps string payloads as they are (a lone surrogate survives), mixed with buffers', () => {
     const h = new StateHistory(4);
     h.push('0', '{"data":{"dropped":1}}');
