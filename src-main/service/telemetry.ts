@@ -14,9 +14,10 @@ export const STATE_HISTORY = 500;
 export const COMMAND_HISTORY = 100;
 
 /**
- * Appends to a capped list. The list may run up to a quarter over `cap` before it is cut back:
- * cutting on every item moved the whole list once per state report (issue 17), this moves it
- * once per cap/4 reports. Read it through `recent`, which hands out only the last `cap`.
+ * Appends to a capped list (a device's commands; its state reports are a StateHistory). The list
+ * may run up to a quarter over `cap` before it is cut back: cutting on every item moved the whole
+ * list once per item (issue 17), this moves it once per cap/4 items. Read it through `recent`,
+ * which hands out only the last `cap`.
  */
 function push<T>(map: Map<string, T[]>, id: string, item: T, cap: number): void {
   let list = map.get(id);
