@@ -14,6 +14,7 @@ import { infoOf } from './client-info.ts';
 import { REVOKED } from './close-reasons.ts';
 import type { HookContext } from './hook-context.ts';
 import type { DecisionEvent } from '../core/decision-event.ts';
+import type { BrokerMessage } from './message-sink.ts';
 import type { LiveSession } from './sessions.ts';
 import { withDeliveryQos } from './retained-qos.ts';
 import { batchOf, stepBatch, summaryRefused, tooManyFiltersRule } from './subscribe-bounds.ts';
@@ -134,6 +135,26 @@ export function published(
   if (parsed.ok) ctx.ports.telemetry.recordCommand(c.deviceId, parsed.command);
 }
 
+const NO_PAYLOAD = Buffer.alloc(0);
+
+/**
+ * What tap tells the sink: one object for every client PUBLISH, filled in per message (the sink
+ * copies what it keeps: message-sink.ts), so a PUBLISH costs no message object. Emptied after the
+ * call so it holds no packet's payload or decision until the next one.
+ */
+const told: BrokerMessage = {
+  topic: '',
+  payload: NO_PAYLOAD,
+  qos: 0,
+  retain: false,
+  origin: 'device',
+  deviceId: undefined,
+  keyId: undefined,
+  transport: undefined,
+  decision: undefined,
+  delivered: false,
+};
+
 /** Tells the message sink about a client's PUBLISH and the decision on it. */
 function tap(
   ctx: HookContext,
@@ -145,18 +166,22 @@ function tap(
 ): void {
   const sink = ctx.onMessage;
   if (!sink) return;
-  sink({
-    topic: packet.topic,
-    payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-    qos: packet.qos,
-    retain: packet.retain,
-    origin: 'device',
-    deviceId: s.deviceId,
-    keyId: s.keyId,
-    transport,
-    decision,
-    delivered,
-  });
+  const m = told;
+  m.topic = packet.topic;
+  m.payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  m.qos = packet.qos;
+  m.retain = packet.retain;
+  m.deviceId = s.deviceId;
+  m.keyId = s.keyId;
+  m.transport = transport;
+  m.decision = decision;
+  m.delivered = delivered;
+  try {
+    sink(m);
+  } finally {
+    m.payload = NO_PAYLOAD;
+    m.decision = undefined;
+  }
 }
 
 /** Stores an authorised state report; false when the store refused it. */

@@ -9,7 +9,7 @@
 // (one kept for the 250 ms until the next write outlived the young generation, for every PUBLISH,
 // issue 17), and the chunks live outside the JS heap, so the collector never copies them.
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, rename, stat } from 'node:fs/promises';
+import { open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { REASON_CODES } from '../core/types.ts';
@@ -274,14 +274,15 @@ export class DecisionLog {
     if (run.length === 0) return;
     let bytes = 0;
     for (const b of run) bytes += b.bytes;
-    const data =
-      run.length === 1
-        ? (run[0] as Batch).chunk.subarray(0, bytes)
-        : Buffer.concat(
-            run.map((b) => b.chunk.subarray(0, b.bytes)),
-            bytes,
-          );
-    await appendFile(this.file, data, { mode: 0o600 });
+    // One writev of the chunks as they are: copying a quarter second of a busy broker's lines
+    // into one buffer first (Buffer.concat) cost the broker 0.5 µs per PUBLISH (issue 17 item 1).
+    const fh = await open(this.file, 'a', 0o600);
+    try {
+      const { bytesWritten } = await fh.writev(run.map((b) => b.chunk.subarray(0, b.bytes)));
+      if (bytesWritten !== bytes) throw new Error(`wrote ${bytesWritten} of ${bytes} bytes`);
+    } finally {
+      await fh.close();
+    }
     this.#size += bytes;
   }
 

@@ -8,14 +8,16 @@ import { notFound, ServiceError } from '../shared/errors.ts';
 import type { ServiceEvents } from './events.ts';
 import type { TypedEmitter } from '../shared/typed-emitter.ts';
 import type { PlatformPublisher, StateIntake, TelemetryPort } from '../shared/ports.ts';
+import { StateHistory } from './state-history.ts';
 
 export const STATE_HISTORY = 500;
 export const COMMAND_HISTORY = 100;
 
 /**
- * Appends to a capped list. The list may run up to a quarter over `cap` before it is cut back:
- * cutting on every item moved the whole list once per state report (issue 17), this moves it
- * once per cap/4 reports. Read it through `recent`, which hands out only the last `cap`.
+ * Appends to a capped list (a device's commands; its state reports are a StateHistory). The list
+ * may run up to a quarter over `cap` before it is cut back: cutting on every item moved the whole
+ * list once per item (issue 17), this moves it once per cap/4 items. Read it through `recent`,
+ * which hands out only the last `cap`.
  */
 function push<T>(map: Map<string, T[]>, id: string, item: T, cap: number): void {
   let list = map.get(id);
@@ -51,11 +53,14 @@ function storedDecision(count: number): Decision {
   return (STORED[count] ??= Object.freeze(allow('state.stored', `${count} attribute(s) stored`)) as Decision);
 }
 
+/** #check's decision on a valid report (acceptReport answers with its own): one object for all. */
+const CHECKED: Decision = Object.freeze(allow('state.stored', ''));
+
 /** The `durable` of a report that needs no write (one promise for all of them). */
 const NOTHING_TO_WRITE: Promise<void> = Promise.resolve();
 
 export class Telemetry implements TelemetryPort {
-  readonly #history = new Map<string, DeviceState[]>();
+  readonly #history = new Map<string, StateHistory>();
   readonly #commands = new Map<string, Command[]>();
   #publisher: PlatformPublisher | null = null;
 
@@ -112,8 +117,8 @@ export class Telemetry implements TelemetryPort {
     // does not move the device's last state back in time.
     const lastTime = merging ? merging.time : device.lastState?.time;
     if (lastTime !== undefined && state.time < lastTime) {
-      push(this.#history, deviceId, state, STATE_HISTORY);
-      this.events.emit('device.state', { deviceId, state });
+      this.#keep(deviceId, state.time, payload);
+      this.#emitState(deviceId, state);
       return {
         decision: allow('state.stored', `${count} attribute(s) kept in history (older than the last state)`),
         stored: true,
@@ -125,8 +130,8 @@ export class Telemetry implements TelemetryPort {
       for (const k in state.data) merging.data[k] = state.data[k] as StateValue;
       merging.time = state.time;
       merging.merged++;
-      push(this.#history, deviceId, state, STATE_HISTORY);
-      this.events.emit('device.state', { deviceId, state });
+      this.#keep(deviceId, state.time, payload);
+      this.#emitState(deviceId, state);
       return { decision, stored: true, durable: this.#turnDurable() };
     }
     const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
@@ -138,12 +143,17 @@ export class Telemetry implements TelemetryPort {
       return { decision, stored: false, durable: Promise.reject(err as Error) };
     }
     if (durable === false) return { decision, stored: false, durable: NOTHING_TO_WRITE };
-    push(this.#history, deviceId, state, STATE_HISTORY);
+    this.#keep(deviceId, state.time, payload);
     if (this.#turn.size === 0) process.nextTick(this.#endTurn);
     this.#turn.set(deviceId, { time: state.time, data: {}, merged: 0 });
-    this.events.emit('device.state', { deviceId, state });
+    this.#emitState(deviceId, state);
     this.events.emit('device.status', this.store.getDevice(deviceId) as Device);
     return { decision, stored: true, durable };
+  }
+
+  /** device.state for an MQTT report: its payload object is made only when someone listens. */
+  #emitState(deviceId: string, state: DeviceState): void {
+    if (this.events.listenerCount('device.state') > 0) this.events.emit('device.state', { deviceId, state });
   }
 
   /** Reports of this turn after each device's first: merged, stored when the turn ends. */
@@ -202,7 +212,7 @@ export class Telemetry implements TelemetryPort {
     if (!parsed.ok) return { decision: deny('state.invalid', parsed.error) };
     const undeclared = checkAttributes(device.attributes, parsed.state.data);
     if (undeclared) return { decision: deny('state.invalid', undeclared) };
-    return { decision: allow('state.stored', ''), state: parsed.state, device };
+    return { decision: CHECKED, state: parsed.state, device };
   }
 
   /** Parses a report and works out the device's next last state; `lastState` absent: nothing to put. */
@@ -214,7 +224,7 @@ export class Telemetry implements TelemetryPort {
     const state = parsed.state;
     const undeclared = checkAttributes(device.attributes, state.data);
     if (undeclared) return { decision: deny('state.invalid', undeclared) };
-    push(this.#history, deviceId, state, STATE_HISTORY);
+    this.#keep(deviceId, state.time, payload);
     const count = Object.keys(state.data).length;
     // A late report (older than what is stored) goes to the history but does not move the
     // device's last state back in time.
@@ -229,13 +239,20 @@ export class Telemetry implements TelemetryPort {
     return { decision: allow('state.stored', `${count} attribute(s) stored`), state, lastState, device };
   }
 
+  /** Adds a valid report to the device's history (its payload's bytes, parsed again when read). */
+  #keep(deviceId: string, time: string, payload: Buffer | string): void {
+    let h = this.#history.get(deviceId);
+    if (!h) this.#history.set(deviceId, (h = new StateHistory(STATE_HISTORY)));
+    h.push(time, payload);
+  }
+
   recordCommand(deviceId: string, command: Command): void {
     push(this.#commands, deviceId, command, COMMAND_HISTORY);
     this.events.emit('device.command', { deviceId, command });
   }
 
   history(deviceId: string): DeviceState[] {
-    return recent(this.#history.get(deviceId), STATE_HISTORY);
+    return this.#history.get(deviceId)?.list() ?? [];
   }
 
   commands(deviceId: string): Command[] {

@@ -60,6 +60,16 @@ describe('DecisionLineEncoder', () => {
     expect(buf.subarray(0, off).toString('utf8')).toBe(events.map((e) => JSON.stringify(e) + '\n').join(''));
   });
 
+  it('writes the seq digits right at every length (the head is written as bytes)', () => {
+    const enc = new DecisionLineEncoder();
+    const buf = Buffer.alloc(4096);
+    for (const seq of [1, 9, 10, 11, 99, 100, 101, 999_999, 1_000_000, 2 ** 31, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]) {
+      const e = { ...base, seq };
+      const n = enc.encodeInto(e, buf, 3);
+      expect(buf.subarray(3, 3 + n).toString('utf8')).toBe(JSON.stringify(e) + '\n');
+    }
+  });
+
   it('writes nothing and says -1 when the line may not fit', () => {
     const enc = new DecisionLineEncoder();
     const line = Buffer.from(decisionLine(base));
