@@ -119,15 +119,15 @@ export class DeviceService {
     if (next && next !== d) this.events.emit('device.status', next);
     // Not an async function, and one promise per store write, not per call: a connect burst's
     // statuses share the store's promise (Store.putConnectionStatus), so they share this one too.
-    if (durable !== this.#statusWrite) {
-      this.#statusWrite = durable;
-      this.#statusDone = durable.then(nothing);
+    if (durable !== this.statusWrite) {
+      this.statusWrite = durable;
+      this.statusDone = durable.then(nothing);
     }
-    return this.#statusDone as Promise<void>;
+    return this.statusDone as Promise<void>;
   }
 
-  #statusWrite: Promise<boolean> | null = null;
-  #statusDone: Promise<void> | null = null;
+  private statusWrite: Promise<boolean> | null = null;
+  private statusDone: Promise<void> | null = null;
 
   async remove(id: string): Promise<Device> {
     const d = this.get(id);

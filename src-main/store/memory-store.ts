@@ -326,16 +326,20 @@ export class MemoryStore implements Store {
     }
     if (!record) return NOT_STORED;
     const durable = this.persist(true);
-    if (durable !== this.#statusWrite) {
-      this.#statusWrite = durable;
-      this.#statusStored = durable.then(stored);
+    if (durable !== this.statusWrite) {
+      this.statusWrite = durable;
+      this.statusStored = durable.then(stored);
     }
-    return this.#statusStored as Promise<boolean>;
+    return this.statusStored as Promise<boolean>;
   }
 
-  /** The lazy write the last status put rides in, and its promise as putConnectionStatus gives it. */
-  #statusWrite: Promise<void> | null = null;
-  #statusStored: Promise<boolean> | null = null;
+  /**
+   * The lazy write the last status put rides in, and its promise as putConnectionStatus gives it.
+   * TypeScript-private, not #private: a store may be used through an Object.create() view of it
+   * (one shared store seen by several runtimes), which has no #fields of its own.
+   */
+  private statusWrite: Promise<void> | null = null;
+  private statusStored: Promise<boolean> | null = null;
 
   putLastState(id: string, state: DeviceState): Promise<void> | false {
     this.assertOpen();
