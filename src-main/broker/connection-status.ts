@@ -35,10 +35,17 @@ export function persistStatus(
             messagesFromClient: s.messagesFromClient,
             messagesToClient: s.messagesToClient,
           };
-  void sink
-    .set(s.deviceId, next)
-    .catch((e: unknown) => ctx.log(`keyport: could not record connection status: ${(e as Error).message}`));
+  const durable = sink.set(s.deviceId, next);
+  // The statuses of a connect burst share one promise (one lazy store write, see StatusSink): it
+  // gets one failure handler, not one per CONNECT, so a failed write is logged once.
+  if (!watched.has(durable)) {
+    watched.add(durable);
+    void durable.catch((e: unknown) => ctx.log(`keyport: could not record connection status: ${(e as Error).message}`));
+  }
 }
+
+/** The status promises already given a failure handler. */
+const watched = new WeakSet<Promise<void>>();
 
 function full(
   s: LiveSession,

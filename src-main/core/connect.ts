@@ -27,6 +27,11 @@ export interface ConnectEnv {
   listDevices(): Iterable<Device>;
   /** Devices by tag (the store's index, Store.devicesTagged): resolves a tag-scoped key's scope. */
   devicesTagged: TagLookup;
+  /**
+   * The key's scope (default: resolveScope(key, devicesTagged), made afresh). A cache here must
+   * give what resolveScope would give NOW: after a change of the key or of a device's tags.
+   */
+  scopeOf?(key: AccessKeyRecord): DeviceScope;
 }
 
 export type { Check } from './explain-types.ts';
@@ -145,7 +150,7 @@ export function evaluateConnect(req: ConnectRequest, env: ConnectEnv, opts?: Con
   }
   if (trace) step(trace, 'device restriction', null, rule);
 
-  const scope = resolveScope(key, env.devicesTagged);
+  const scope = env.scopeOf ? env.scopeOf(key) : resolveScope(key, env.devicesTagged);
   if (req.willTopic !== undefined) {
     const will = publishDecision({ deviceId: device.id, scope, rules: key, getDevice: env.getDevice }, req.willTopic);
     if (!will.allowed) {

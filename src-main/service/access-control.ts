@@ -8,7 +8,7 @@ import { evaluateConnect, type ConnectEnv, type ConnectOutcome, type ConnectRequ
 import type { DecisionEvent } from '../core/decision-event.ts';
 import { resolveScope, type DeviceScope } from '../core/device-scope.ts';
 import type { SessionView, TopicRules } from '../core/topic-access.ts';
-import type { ConnectionStatus, Device } from '../core/types.ts';
+import type { AccessKeyRecord, ConnectionStatus, Device } from '../core/types.ts';
 import type {
   Authenticated,
   AuthPort,
@@ -78,7 +78,24 @@ export class AccessControl implements AuthPort {
       getDevice: (id) => store.getDevice(id),
       listDevices: () => store.listDevices(),
       devicesTagged: (item) => store.devicesTagged(item),
+      scopeOf: (key) => this.#scopeOf(key),
     };
+  }
+
+  /**
+   * Scopes of keys restricted by device ids only (or not at all), one per key revision: such a
+   * scope depends on nothing but the key record, which the store replaces on every change of the
+   * key, so a changed key is a new entry (issue 17 item 1). A tag-scoped key's scope is resolved at
+   * each CONNECT from the tag index (lookups, not a scan), so a device's tag change is seen at once.
+   */
+  readonly #scopes = new WeakMap<AccessKeyRecord, DeviceScope>();
+
+  #scopeOf(key: AccessKeyRecord): DeviceScope {
+    const tagged = this.#connectEnv.devicesTagged;
+    if (key.deviceTags !== undefined && key.deviceTags.length > 0) return resolveScope(key, tagged);
+    let scope = this.#scopes.get(key);
+    if (scope === undefined) this.#scopes.set(key, (scope = resolveScope(key, tagged)));
+    return scope;
   }
 
   authenticate(req: ConnectRequest, admit?: (o: ConnectOutcome) => ConnectOutcome): Authenticated {

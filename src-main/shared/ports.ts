@@ -37,6 +37,10 @@ export interface DecisionSink {
 export interface StatusSink {
   /** The device's status as stored now (to carry over its last disconnectedAt). */
   current(deviceId: string): ConnectionStatus | undefined;
+  /**
+   * Visible at once; resolves when on disk. Statuses that share one store write may share one
+   * promise (no promise per CONNECT).
+   */
   set(deviceId: string, status: ConnectionStatus): Promise<void>;
 }
 

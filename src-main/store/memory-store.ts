@@ -24,6 +24,9 @@ import { validateStoreData, type RecordIndex } from './validate-data.ts';
 
 /** What a put here waits for: nothing (one promise for all, so a state report allocates none). */
 const DURABLE: Promise<void> = Promise.resolve();
+/** putConnectionStatus for no such device. */
+const NOT_STORED: Promise<boolean> = Promise.resolve(false);
+const stored = (): boolean => true;
 
 export function newApplicationId(): string {
   return randomBytes(12).toString('hex');
@@ -308,13 +311,35 @@ export class MemoryStore implements Store {
     await this.persist(options?.lazy === true);
   }
 
-  async putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean> {
-    this.assertOpen();
-    const record = this.state.putConnectionStatus(id, status);
-    if (!record) return false;
-    await this.persist(true);
-    return true;
+  /**
+   * Not an async function: a CONNECT's status put costs no promise of its own (issue 17 item 1).
+   * Every put sharing one lazy write gets the same promise (its write's, mapped to true, made
+   * once per write); a refusal is a promise of its own, rejected.
+   */
+  putConnectionStatus(id: string, status: ConnectionStatus): Promise<boolean> {
+    let record: Device | undefined;
+    try {
+      this.assertOpen();
+      record = this.state.putConnectionStatus(id, status);
+    } catch (err) {
+      return Promise.reject(err as Error); // StoreClosedError or StoreRecordError
+    }
+    if (!record) return NOT_STORED;
+    const durable = this.persist(true);
+    if (durable !== this.statusWrite) {
+      this.statusWrite = durable;
+      this.statusStored = durable.then(stored);
+    }
+    return this.statusStored as Promise<boolean>;
   }
+
+  /**
+   * The lazy write the last status put rides in, and its promise as putConnectionStatus gives it.
+   * TypeScript-private, not #private: a store may be used through an Object.create() view of it
+   * (one shared store seen by several runtimes), which has no #fields of its own.
+   */
+  private statusWrite: Promise<void> | null = null;
+  private statusStored: Promise<boolean> | null = null;
 
   putLastState(id: string, state: DeviceState): Promise<void> | false {
     this.assertOpen();

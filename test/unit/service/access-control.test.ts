@@ -78,6 +78,32 @@ describe('authenticate', () => {
       ['device.unknown', '127.0.0.1'],
     ]);
   });
+
+  it("a key's scope is resolved once per key revision; an edit of the key or a device's tag change is seen at the next CONNECT", async () => {
+    const a = await service.devices.create({ name: 'a' });
+    const b = await service.devices.create({ name: 'b' });
+    const k = await service.keys.create({ deviceIds: [a.id] });
+    connect(a.id, k.accessKey.key, k.secret); // its first use sets lastUsed: a new revision
+    const first = connect(a.id, k.accessKey.key, k.secret);
+    const again = connect(a.id, k.accessKey.key, k.secret);
+    expect(again.scope).toBe(first.scope); // one scope for the revision
+    expect(first.scope && inScope(first.scope, b.id)).toBe(false);
+    // deviceIds are fixed at creation; any edit is a new revision, resolved afresh.
+    await service.keys.update(k.accessKey.id, { name: 'renamed' });
+    const edited = connect(a.id, k.accessKey.key, k.secret);
+    expect(edited.scope).not.toBe(first.scope);
+    expect(edited.scope && inScope(edited.scope, a.id)).toBe(true);
+
+    const tk = await service.keys.create({ deviceTags: NORTH });
+    await service.devices.setTags(a.id, NORTH);
+    const tagged = connect(a.id, tk.accessKey.key, tk.secret);
+    expect(tagged.scope && inScope(tagged.scope, b.id)).toBe(false);
+    await service.devices.setTags(b.id, NORTH); // no key change: only a device's tags
+    const later = connect(a.id, tk.accessKey.key, tk.secret);
+    expect(later.scope && inScope(later.scope, b.id)).toBe(true);
+    await service.devices.setTags(b.id, []);
+    expect(connect(a.id, tk.accessKey.key, tk.secret).scope).toSatisfy((s) => s !== undefined && !inScope(s, b.id));
+  });
 });
 
 describe('checkToken', () => {

@@ -3,6 +3,10 @@
 // users see (the record, device.status events) is unchanged, and the status survives a restart.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionStatus, Device } from '../../../src-main/core/types.ts';
+import { persistStatus } from '../../../src-main/broker/connection-status.ts';
+import type { HookContext } from '../../../src-main/broker/hook-context.ts';
+import { BrokerSession } from '../../../src-main/broker/sessions.ts';
+import { parseTrustedProxies } from '../../../src-main/core/client-address.ts';
 import { KeyportService } from '../../../src-main/service/service.ts';
 import { openLowdbStore } from '../../../src-main/store/lowdb-store.ts';
 import { createMemoryStore } from '../../../src-main/store/memory-store.ts';
@@ -87,6 +91,72 @@ describe('connection status bookkeeping', () => {
         messagesFromClient: 9,
       });
     }
+  });
+
+  it('the statuses of one write window share one promise (no promise per CONNECT); each is still visible at once and on disk when it resolves', async () => {
+    const { dir, store } = await lowdb();
+    const service = new KeyportService({ store, pepper: TEST_PEPPER, log: () => {} });
+    const a = await service.devices.create({ name: 'a' });
+    const b = await service.devices.create({ name: 'b' });
+    const at = '2026-05-01T10:00:00.000Z';
+    const pa = store.putConnectionStatus(a.id, connected(at));
+    const pb = store.putConnectionStatus(b.id, connected(at));
+    expect(pb).toBe(pa);
+    const sa = service.devices.setConnectionStatus(a.id, { ...connected(at), messagesFromClient: 1 });
+    const sb = service.devices.setConnectionStatus(b.id, { ...connected(at), messagesFromClient: 2 });
+    expect(sb).toBe(sa);
+    expect(store.getDevice(b.id)?.connectionStatus?.messagesFromClient).toBe(2); // at once
+    expect(await pa).toBe(true);
+    await sa;
+    // A refused status rejects on its own; the shared promise is not affected.
+    const bad = { status: 'connected' } as ConnectionStatus;
+    const refused = service.devices.setConnectionStatus(a.id, bad);
+    const next = service.devices.setConnectionStatus(b.id, { ...connected(at), messagesFromClient: 3 });
+    expect(refused).not.toBe(next);
+    await expect(refused).rejects.toThrow(StoreRecordError);
+    await next;
+    expect(await service.devices.setConnectionStatus('0123456789abcdef01234567', connected(at))).toBeUndefined();
+    // Closed (which writes what is left) and opened again: the last statuses are there.
+    await store.close();
+    const { store: reopened } = await lowdb(dir);
+    expect(reopened.getDevice(a.id)?.connectionStatus?.messagesFromClient).toBe(1);
+    expect(reopened.getDevice(b.id)?.connectionStatus?.messagesFromClient).toBe(3);
+  });
+
+  it('a failed status write rejects every status of its window and is logged once by the broker', async () => {
+    const d = await makeTempDir();
+    dirs.push(d);
+    let fail = false;
+    const store = await openLowdbStore(d, {
+      log: () => {},
+      beforeCommit: () => {
+        if (fail) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+      },
+    });
+    stores.push(store);
+    const service = new KeyportService({ store, pepper: TEST_PEPPER, log: () => {} });
+    const devs = [await service.devices.create({ name: 'a' }), await service.devices.create({ name: 'b' })];
+    fail = true;
+    const lines: string[] = [];
+    const ctx = {
+      ports: service.ports({ trustedProxies: parseTrustedProxies([]) }),
+      log: (l: string) => lines.push(l),
+    };
+    const at = '2026-05-01T10:00:00.000Z';
+    for (const dev of devs)
+      persistStatus(
+        ctx as unknown as HookContext,
+        new BrokerSession(dev.id, 'k', { kind: 'devices', ids: new Set([dev.id]) }, 'tcp', '127.0.0.1', at, {
+          close() {},
+        }),
+        'connected',
+      );
+    await store.flush().catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/could not record connection status/);
+    // Taken back: memory agrees with the file again.
+    for (const dev of devs) expect(store.getDevice(dev.id)?.connectionStatus?.status).toBe('disconnected');
   });
 
   it('the lazy waiters of one write window share one promise', () => {
