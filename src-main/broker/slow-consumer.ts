@@ -103,7 +103,7 @@ function drainTimedOut(w: SlowWatch): void {
 
 /** Stands in for aedes' waitForDrain (called with `this` = the aedes Client). */
 function waitForDrain(this: Client, cb: (err: Error | null, client: Client) => void): void {
-  const found = WATCHES.get(this);
+  const found = (this as unknown as { conn: Duplex }).conn.destroyed ? undefined : WATCHES.get(this);
   let w: SlowWatch | undefined;
   if (found instanceof SlowPolicy) {
     const conn = (this as unknown as { conn: Duplex }).conn;

@@ -43,6 +43,16 @@ describe('slow consumer drain timer', () => {
     expect(verdicts).toEqual([]);
   });
 
+  it('a write to a closed socket starts no timer and gives no verdict', () => {
+    const { conn, verdicts, wait } = setup();
+    conn.destroy();
+    const timers = vi.getTimerCount();
+    wait();
+    expect(vi.getTimerCount() - timers).toBe(1); // the callback's setImmediate, no drain timer
+    vi.advanceTimersByTime(1500);
+    expect(verdicts).toEqual([]);
+  });
+
   it('the guard adds no close listener to the socket', () => {
     const conn = new PassThrough();
     const before = conn.listenerCount('close');
