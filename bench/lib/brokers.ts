@@ -33,6 +33,15 @@ async function until(pred: () => boolean, timeoutMs: number): Promise<void> {
   while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
+/**
+ * TCP sockets open in this process (the in-process brokers' accepted connections; the clients
+ * are in the driver's child process). A broker can have forgotten a client (aedes'
+ * connectedClients, Keyport's sessions) while its socket is still closing: settle waits for both,
+ * so a side's leftovers are never counted in the next measure of another side.
+ */
+export const openTcpSockets = (): number =>
+  process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+
 export interface KeyportSide extends Side {
   rt: Runtime;
   service: KeyportService;
@@ -65,7 +74,10 @@ export async function startKeyport(
     dataDir,
     cpuMs: processCpuMs,
     async settle() {
-      await until(() => rt.broker.sessions.size === 0 && rt.broker.aedes.connectedClients === 0, 10_000);
+      await until(
+        () => rt.broker.sessions.size === 0 && rt.broker.aedes.connectedClients === 0 && openTcpSockets() === 0,
+        10_000,
+      );
       await rt.service.store.flush();
     },
     async stop() {
@@ -109,7 +121,7 @@ export async function startPlainAedes(): Promise<Side & { aedes: Aedes }> {
     port,
     aedes,
     cpuMs: processCpuMs,
-    settle: () => until(() => aedes.connectedClients === 0, 10_000),
+    settle: () => until(() => aedes.connectedClients === 0 && sockets.size === 0 && openTcpSockets() === 0, 10_000),
     async stop() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

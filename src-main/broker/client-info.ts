@@ -8,9 +8,22 @@ import type { LiveSession } from './sessions.ts';
 
 export interface ClientInfo {
   transport: Transport;
-  session?: LiveSession;
+  session?: LiveSession | undefined;
   /** The session as the topic checks see it; made once at CONNECT, its rules read live. */
-  view?: SessionView;
+  view?: SessionView | undefined;
+}
+
+/**
+ * The stored form: one class, every field set in the constructor, so `session` and `view` set at
+ * CONNECT fill slots the object already has (an object literal `{ transport }` got an extra
+ * property array for them, issue 17 item 4).
+ */
+class Info implements ClientInfo {
+  constructor(
+    public transport: Transport,
+    public session: LiveSession | undefined,
+    public view: SessionView | undefined,
+  ) {}
 }
 
 // Kept beside the Client, not on it: a property added to aedes' Client object after its
@@ -18,12 +31,12 @@ export interface ClientInfo {
 const INFO = new WeakMap<Client, ClientInfo>();
 
 export function setClientInfo(client: Client, info: ClientInfo): void {
-  INFO.set(client, info);
+  INFO.set(client, new Info(info.transport, info.session, info.view));
 }
 
 export function infoOf(client: Client): ClientInfo {
   let info = INFO.get(client);
-  if (!info) INFO.set(client, (info = { transport: 'tcp' }));
+  if (!info) INFO.set(client, (info = new Info('tcp', undefined, undefined)));
   return info;
 }
 

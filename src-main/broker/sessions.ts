@@ -53,20 +53,26 @@ export class BrokerSession implements LiveSession {
 
 export class Sessions {
   readonly #byDevice = new Map<string, LiveSession>();
-  readonly #byKey = new Map<string, Set<LiveSession>>();
+  /** A key's one session as it is, a Set only once it has several (a one-entry Set per key cost ~150 bytes per session, issue 17 item 4). */
+  readonly #byKey = new Map<string, LiveSession | Set<LiveSession>>();
 
   add(s: LiveSession): void {
     this.#byDevice.set(s.deviceId, s);
-    let set = this.#byKey.get(s.keyId);
-    if (!set) this.#byKey.set(s.keyId, (set = new Set()));
-    set.add(s);
+    const had = this.#byKey.get(s.keyId);
+    if (had === undefined) this.#byKey.set(s.keyId, s);
+    else if (had instanceof Set) had.add(s);
+    else if (had !== s) this.#byKey.set(s.keyId, new Set([had, s]));
   }
 
   remove(s: LiveSession): void {
     if (this.#byDevice.get(s.deviceId) === s) this.#byDevice.delete(s.deviceId);
-    const set = this.#byKey.get(s.keyId);
-    set?.delete(s);
-    if (set?.size === 0) this.#byKey.delete(s.keyId);
+    const had = this.#byKey.get(s.keyId);
+    if (had === s) this.#byKey.delete(s.keyId);
+    else if (had instanceof Set) {
+      had.delete(s);
+      if (had.size === 1) this.#byKey.set(s.keyId, had.values().next().value as LiveSession);
+      else if (had.size === 0) this.#byKey.delete(s.keyId);
+    }
   }
 
   forDevice(deviceId: string): LiveSession | undefined {
@@ -74,7 +80,8 @@ export class Sessions {
   }
 
   forKey(keyId: string): LiveSession[] {
-    return [...(this.#byKey.get(keyId) ?? [])];
+    const had = this.#byKey.get(keyId);
+    return had === undefined ? [] : had instanceof Set ? [...had] : [had];
   }
 
   all(): LiveSession[] {

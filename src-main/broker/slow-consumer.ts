@@ -34,10 +34,18 @@ export interface SlowVerdict {
 /** What is told when a client is found slow (one function per broker, not per connection). */
 export type SlowReporter = (client: Client, conn: Duplex, v: SlowVerdict) => void;
 
+/** The limits and the reporter: one per broker, what an idle connection is watched with. */
+class SlowPolicy {
+  constructor(
+    readonly limits: SlowConsumerLimits,
+    readonly onSlow: SlowReporter,
+  ) {}
+}
+
 /**
- * One connection's watch: plain fields, the listeners shared by every connection (they find
- * their watch from the socket), so a connection costs one small object, not a set of closures
- * (issue 17 item 4).
+ * One connection's watch, made the first time its socket fills (an idle or draining connection
+ * has only its broker's SlowPolicy: issue 17 item 4). Plain fields, the listeners shared by every
+ * connection (they find their watch from the socket), not a set of closures.
  */
 class SlowWatch {
   since = 0; // when the socket first filled without draining (0 = it is draining)
@@ -51,7 +59,7 @@ class SlowWatch {
   ) {}
 
   verdict(why: SlowVerdict['why']): void {
-    if (this.done) return;
+    if (this.done || this.conn.destroyed) return;
     this.done = true;
     const waitedMs = Date.now() - this.since;
     this.clear();
@@ -65,26 +73,42 @@ class SlowWatch {
   }
 }
 
-const WATCHES = new WeakMap<object, SlowWatch>();
+/** Keyed by the aedes Client only; the listeners reach it through `conn.client` (aedes sets it). */
+const WATCHES = new WeakMap<object, SlowWatch | SlowPolicy>();
+/** The policy of each reporter (with its limits), shared by its broker's connections. */
+const POLICIES = new WeakMap<SlowReporter, SlowPolicy>();
+
+const watchOfConn = (conn: Duplex): SlowWatch | undefined => {
+  const client = (conn as { client?: object }).client;
+  const w = client === undefined ? undefined : WATCHES.get(client);
+  return w instanceof SlowWatch ? w : undefined;
+};
 
 function onDrain(this: Duplex): void {
-  WATCHES.get(this)?.clear();
+  watchOfConn(this)?.clear();
 }
 
-function onClose(this: Duplex): void {
-  const w = WATCHES.get(this);
-  if (!w) return;
-  w.done = true;
-  w.clear();
-}
-
+// No 'close' listener: a third one grows the socket's close-listener array (~300 bytes per
+// connection with the once-wrapper, issue 17 item 4). A closed socket is told by `destroyed`
+// instead: a drain timer that fires after the close gives no verdict, and aedes calls
+// waitForDrain only for writes to an open connection.
 function drainTimedOut(w: SlowWatch): void {
+  if (w.conn.destroyed) {
+    w.done = true;
+    w.clear();
+    return;
+  }
   w.verdict('drain');
 }
 
 /** Stands in for aedes' waitForDrain (called with `this` = the aedes Client). */
 function waitForDrain(this: Client, cb: (err: Error | null, client: Client) => void): void {
-  const w = WATCHES.get(this);
+  const found = (this as unknown as { conn: Duplex }).conn.destroyed ? undefined : WATCHES.get(this);
+  let w: SlowWatch | undefined;
+  if (found instanceof SlowPolicy) {
+    const conn = (this as unknown as { conn: Duplex }).conn;
+    WATCHES.set(this, (w = new SlowWatch(this, conn, found.limits, found.onSlow)));
+  } else w = found;
   if (w) {
     if (w.since === 0) w.since = Date.now();
     if (w.conn.writableLength > w.limits.maxQueuedBytes) w.verdict('queue');
@@ -102,11 +126,13 @@ export function guardSlowConsumer(
   limits: SlowConsumerLimits,
   onSlow: SlowReporter,
 ): void {
-  const w = new SlowWatch(client, conn, limits, onSlow);
-  WATCHES.set(conn, w);
-  WATCHES.set(client, w);
+  const c = client as unknown as { conn?: unknown };
+  if ((conn as { client?: object }).client !== client || c.conn !== conn)
+    throw new Error('aedes did not link conn and client: the slow-consumer bound needs aedes 1.2.0');
+  let p = POLICIES.get(onSlow);
+  if (p?.limits !== limits) POLICIES.set(onSlow, (p = new SlowPolicy(limits, onSlow)));
+  WATCHES.set(client, p);
   conn.on('drain', onDrain);
-  conn.once('close', onClose);
   replaceWaitForDrain(client, waitForDrain);
 }
 

@@ -105,6 +105,10 @@ export class WireFramer {
   /** Bytes of the packets framed before login (fixed headers included). */
   #preLogin = 0;
   violation: WireViolation | null = null;
+  /** Set by installWireGuard: aedes' parse and the reporter (shared by every connection). */
+  guarded: Guarded | null = null;
+  /** Whether the violation was reported (installWireGuard reports it once). */
+  reported = false;
 
   constructor(
     readonly caps: WireCaps,
@@ -289,24 +293,28 @@ export class WireFramer {
   }
 }
 
-/** One guarded parser's state (a WeakMap entry, not a closure per connection: issue 17 item 4). */
-interface Guard {
-  framer: WireFramer;
+/**
+ * What a guarded parser needs besides its framer: aedes' parse and the reporter. Kept on the
+ * framer itself (one object per connection, not a framer plus a guard record; issue 17 item 4).
+ */
+interface Guarded {
   parse: (buf: Buffer) => number;
   onViolation: (v: WireViolation, parser: object) => void;
-  reported: boolean;
 }
 
-const GUARDS = new WeakMap<object, Guard>();
+const GUARDS = new WeakMap<object, WireFramer>();
+/** One record per reporter (and parse), shared by the connections that have them. */
+const SHARED = new WeakMap<object, Guarded>();
 
 function guardedParse(this: object, buf: Buffer): number {
-  const g = GUARDS.get(this) as Guard;
-  const ok = g.framer.feed(buf);
+  const f = GUARDS.get(this) as WireFramer;
+  const g = f.guarded as Guarded;
+  const ok = f.feed(buf);
   if (ok === buf.length) return g.parse.call(this, buf);
   if (ok > 0) g.parse.call(this, buf.subarray(0, ok));
-  if (!g.reported && g.framer.violation) {
-    g.reported = true;
-    g.onViolation(g.framer.violation, this);
+  if (!f.reported && f.violation) {
+    f.reported = true;
+    g.onViolation(f.violation, this);
   }
   return 0;
 }
@@ -321,6 +329,12 @@ export function installWireGuard(
   framer: WireFramer,
   onViolation: (v: WireViolation, parser: object) => void,
 ): void {
-  GUARDS.set(parser, { framer, parse: parser.parse, onViolation, reported: false });
+  const parse = parser.parse;
+  // aedes' parse is mqtt-packet's prototype method and the reporter is one per broker: the same
+  // pair for every connection, so they share one record.
+  let g = SHARED.get(onViolation);
+  if (g?.parse !== parse) SHARED.set(onViolation, (g = { parse, onViolation }));
+  framer.guarded = g;
+  GUARDS.set(parser, framer);
   parser.parse = guardedParse;
 }

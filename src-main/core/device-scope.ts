@@ -143,6 +143,54 @@ export class UnionIds implements ReadonlySet<string> {
 }
 
 /**
+ * A key's listed device ids read in place (issue 17 item 4): one small object over the stored,
+ * frozen `deviceIds` array instead of a Set built per CONNECT (a one-id Set costs ~150 bytes per
+ * live session). Only for short lists without repeats (checked once here), where `includes` is
+ * as quick as a hash lookup; iteration is the list's order, as `new Set(list)` would give.
+ */
+export class ListedIds implements ReadonlySet<string> {
+  /** Longest list read in place; longer ones get a Set. */
+  static readonly MAX = 8;
+
+  private constructor(private readonly ids: readonly string[]) {}
+
+  /** The ids of `list` as a set snapshot: in place when frozen, short and without repeats. */
+  static of(list: readonly string[]): ReadonlySet<string> {
+    if (list.length > ListedIds.MAX || !Object.isFrozen(list)) return new Set(list);
+    for (let i = 1; i < list.length; i++) if (list.lastIndexOf(list[i] as string, i - 1) >= 0) return new Set(list);
+    return new ListedIds(list);
+  }
+
+  has(id: string): boolean {
+    return this.ids.includes(id);
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  values(): SetIterator<string> {
+    return this.ids.values();
+  }
+
+  keys(): SetIterator<string> {
+    return this.ids.values();
+  }
+
+  *entries(): SetIterator<[string, string]> {
+    for (const id of this.ids) yield [id, id];
+  }
+
+  [Symbol.iterator](): SetIterator<string> {
+    return this.ids.values();
+  }
+
+  forEach(cb: (value: string, value2: string, set: ReadonlySet<string>) => void, thisArg?: unknown): void {
+    for (const id of this.ids) cb.call(thisArg, id, id, this);
+  }
+}
+
+/**
  * Resolve the scope now: listed ids plus every device whose tags match at this moment. `tagged` is
  * only called for tag restrictions (once per item), so id-scoped keys never look at other devices;
  * with the store's tag index a tag-scoped key costs the same at 100 and at 100,000 devices. The
@@ -152,7 +200,7 @@ export class UnionIds implements ReadonlySet<string> {
 export function resolveScope(r: Restriction, tagged: TagLookup): DeviceScope {
   if (isAllDevices(r)) return { kind: 'all' };
   const parts: ReadonlySet<string>[] = [];
-  if (r.deviceIds?.length) parts.push(new Set(r.deviceIds));
+  if (r.deviceIds?.length) parts.push(ListedIds.of(r.deviceIds));
   for (const item of r.deviceTags ?? []) {
     const ids = tagged(item);
     if (ids.size > 0) parts.push(ids);

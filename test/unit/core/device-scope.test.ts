@@ -5,6 +5,7 @@ import {
   deviceMatches,
   inScope,
   isAllDevices,
+  ListedIds,
   matchRule,
   resolveScope,
   scanTagLookup,
@@ -149,6 +150,35 @@ describe('resolveScope / inScope', () => {
     const seen: string[] = [];
     if (scope.kind === 'devices') scope.ids.forEach((id) => seen.push(id));
     expect(seen.sort()).toEqual([A, B, C].sort());
+  });
+
+  it('a stored (frozen) short id list is read in place, as the Set it replaces would answer', () => {
+    const ids = Object.freeze([C, A]) as string[]; // as the store hands out records: deep-frozen
+    const scope = resolveScope({ deviceIds: ids }, scan);
+    if (scope.kind !== 'devices') throw new Error('expected devices');
+    expect(scope.ids).toBeInstanceOf(ListedIds);
+    expect([scope.ids.has(A), scope.ids.has(B), scope.ids.has(C)]).toEqual([true, false, true]);
+    expect(scope.ids.size).toBe(2);
+    expect([...scope.ids]).toEqual([C, A]);
+    expect([...scope.ids.keys()]).toEqual([C, A]);
+    expect([...scope.ids.entries()]).toEqual([
+      [C, C],
+      [A, A],
+    ]);
+    const seen: string[] = [];
+    scope.ids.forEach((id, id2, set) => seen.push(`${id}${id2 === id && set === scope.ids ? '' : '!'}`));
+    expect(seen).toEqual([C, A]);
+  });
+
+  it('an id list that could change, repeats an id or is long gets a Set of its own (a snapshot)', () => {
+    const mutable = [A];
+    const scope = resolveScope({ deviceIds: mutable }, scan);
+    mutable.push(B);
+    expect(inScope(scope, B)).toBe(false);
+    expect(ListedIds.of(Object.freeze([A, A]))).toBeInstanceOf(Set);
+    expect(ListedIds.of(Object.freeze([A, A])).size).toBe(1);
+    const long = Object.freeze(Array.from({ length: ListedIds.MAX + 1 }, (_, i) => hexId(i + 1)));
+    expect(ListedIds.of(long)).toBeInstanceOf(Set);
   });
 
   it('a tag item matching nothing adds nothing', () => {
