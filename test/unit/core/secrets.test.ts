@@ -131,8 +131,11 @@ describe('makeVerifier / verifySecret', () => {
       unknown.push(time(undefined));
       mismatch.push(time(verifier));
     }
+    // The band is 10x each way: the oracle this guards against is a ~100x difference, and a
+    // 2x band failed once (2.09) beside two busy loops, where even the best of 40 batches of one
+    // side can be a preempted one.
     const ratio = Math.min(...unknown) / Math.min(...mismatch);
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
+    expect(ratio).toBeGreaterThan(0.1);
+    expect(ratio).toBeLessThan(10);
   });
 });
