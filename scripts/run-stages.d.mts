@@ -9,13 +9,8 @@ export interface StageResult {
   label: string;
   status: number;
   output: string;
+  /** Wall time from its start to its end. */
+  seconds: number;
 }
 export declare function stageHeader(s: Stage): string;
 export declare function runConcurrently(stages: Stage[], write?: (text: string) => void): Promise<StageResult[]>;
-export declare function startStage(stage: Stage): Promise<StageResult>;
-export declare function whenAtMost(running: Promise<unknown>[], n: number): Promise<void>;
-export declare function printInOrder(
-  stages: Stage[],
-  running: Promise<StageResult | null>[],
-  write?: (text: string) => void,
-): Promise<(StageResult | null)[]>;

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 
 /**
  * @typedef {{ label: string, cmd: string, args: string[], env?: Record<string, string> }} Stage
- * @typedef {{ label: string, status: number, output: string }} StageResult
+ * @typedef {{ label: string, status: number, output: string, seconds: number }} StageResult
  */
 
 /**
@@ -22,6 +22,7 @@ function runBuffered(stage) {
   return new Promise((resolve) => {
     /** @type {Buffer[]} */
     const chunks = [];
+    const started = performance.now();
     const child = spawn(stage.cmd, stage.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...stage.env },
@@ -36,52 +37,10 @@ function runBuffered(stage) {
     child.once('close', (code) => {
       // A stage that could not start, or that a signal ended (code null), has failed.
       const status = spawnFailed || code === null ? 1 : code;
-      resolve({ label: stage.label, status, output: Buffer.concat(chunks).toString() });
+      const seconds = (performance.now() - started) / 1000;
+      resolve({ label: stage.label, status, output: Buffer.concat(chunks).toString(), seconds });
     });
   });
-}
-
-/**
- * Starts one stage now; resolves (never rejects) with its status and its collected output.
- * @param {Stage} stage
- * @returns {Promise<StageResult>}
- */
-export const startStage = (stage) => runBuffered(stage);
-
-/**
- * Resolves once at most `n` of the given stages are still running.
- * @param {Promise<unknown>[]} running
- * @param {number} n
- * @returns {Promise<void>}
- */
-export function whenAtMost(running, n) {
-  return new Promise((resolve) => {
-    let pending = running.length;
-    if (pending <= n) return resolve();
-    const done = () => {
-      if (--pending <= n) resolve();
-    };
-    for (const p of running) p.then(done, done);
-  });
-}
-
-/**
- * Prints each stage's block (header, then its output) in the order given, as soon as it and the
- * stages before it have ended. A stage whose promise resolves to null did not run: nothing printed.
- * @param {Stage[]} stages
- * @param {Promise<StageResult | null>[]} running
- * @param {(text: string) => void} [write]
- * @returns {Promise<(StageResult | null)[]>} in the order given
- */
-export async function printInOrder(stages, running, write = (t) => process.stdout.write(t)) {
-  /** @type {(StageResult | null)[]} */
-  const results = [];
-  for (const [i, stage] of stages.entries()) {
-    const r = await /** @type {Promise<StageResult | null>} */ (running[i]);
-    if (r) write(stageHeader(stage) + r.output);
-    results.push(r);
-  }
-  return results;
 }
 
 /**
@@ -92,5 +51,13 @@ export async function printInOrder(stages, running, write = (t) => process.stdou
  * @returns {Promise<StageResult[]>} in the order given
  */
 export async function runConcurrently(stages, write = (t) => process.stdout.write(t)) {
-  return /** @type {Promise<StageResult[]>} */ (printInOrder(stages, stages.map(runBuffered), write));
+  const running = stages.map(runBuffered);
+  /** @type {StageResult[]} */
+  const results = [];
+  for (const [i, stage] of stages.entries()) {
+    const r = await /** @type {Promise<StageResult>} */ (running[i]);
+    write(stageHeader(stage) + r.output);
+    results.push(r);
+  }
+  return results;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { printInOrder, runConcurrently, stageHeader, startStage, whenAtMost } from '../../../scripts/run-stages.mjs';
+import { runConcurrently, stageHeader } from '../../../scripts/run-stages.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyport-stages-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,35 +59,5 @@ describe('runConcurrently', () => {
       ['killed', 1],
     ]);
     expect(writes[0]).toMatch(/cannot run \S+no-such-program: spawn \S+ ENOENT\n$/);
-  });
-});
-
-describe('whenAtMost and printInOrder', () => {
-  it('whenAtMost resolves only once no more than n of the promises are pending', async () => {
-    const resolvers: (() => void)[] = [];
-    const running = [0, 1, 2].map(() => new Promise<void>((r) => resolvers.push(r)));
-    let opened = false;
-    const gate = whenAtMost(running, 1).then(() => (opened = true));
-    resolvers[2]!();
-    await running[2];
-    await Promise.resolve();
-    expect(opened).toBe(false); // two still pending
-    resolvers[0]!();
-    await gate;
-    expect(opened).toBe(true);
-    await expect(whenAtMost([], 0)).resolves.toBeUndefined();
-  });
-
-  it('a rejected promise counts as ended, not as an error', async () => {
-    await expect(whenAtMost([Promise.reject(new Error('x')), new Promise(() => {})], 1)).resolves.toBeUndefined();
-  });
-
-  it('printInOrder prints nothing for a stage that did not run (null) and keeps the order', async () => {
-    const a = node('a', `process.stdout.write('a\\n')`);
-    const b = node('b', `process.stdout.write('b\\n')`);
-    const writes: string[] = [];
-    const results = await printInOrder([a, b], [Promise.resolve(null), startStage(b)], (t) => writes.push(t));
-    expect(results.map((r) => r?.label ?? null)).toEqual([null, 'b']);
-    expect(writes).toEqual([`${stageHeader(b)}b\n`]);
   });
 });
