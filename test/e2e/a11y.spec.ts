@@ -93,8 +93,12 @@ test('simulator with a scenario run', async () => {
 test('decisions with an expanded row', async () => {
   await openView(page, info, '#/decisions');
   await expect(page.getByRole('heading', { name: 'Decisions', exact: true })).toBeVisible();
-  await page.getByTestId('decision-open').first().click();
-  await expect(page.getByTestId('decision-open').first()).toHaveAttribute('aria-expanded', 'true');
+  // The list is live: a decision arriving after the click would become first(). Name the row by
+  // its own label (its sequence number) and check that one.
+  const label = await page.getByTestId('decision-open').first().getAttribute('aria-label');
+  const opener = page.getByRole('button', { name: label ?? '', exact: true });
+  await opener.click();
+  await expect(opener).toHaveAttribute('aria-expanded', 'true');
   await expectNoSeriousViolations('the decisions with an expanded row');
 });
 
