@@ -6,41 +6,25 @@
 // (with `aedes`: plain aedes relaying the same messages, for a profile to set beside Keyport's).
 import { ClientDriver } from './lib/client-driver.ts';
 import { PLAIN_PASSWORD, PLAIN_USER, startKeyport, startPlainAedes } from './lib/brokers.ts';
-import { asConnect, provision } from './lib/provision.ts';
+import { asConnect, provisionPubSub, STATE_PAYLOAD } from './lib/provision.ts';
 
 const kind = process.argv[2] === 'custom' ? 'custom' : 'state';
 const qos = process.argv[3] === '1' ? 1 : 0;
 const n = Number(process.argv[4] ?? 100_000);
 const rounds = Number(process.argv[5] ?? 4);
 const plain = process.argv[6] === 'aedes';
-const STATE_PAYLOAD = JSON.stringify({
-  data: { temperature: 21.5, humidity: 40.25, status: 'running', counter: 123456 },
-});
 const driver = await ClientDriver.start();
 const keyport = await startKeyport();
 const side = plain ? await startPlainAedes() : keyport;
 try {
-  const [pub, sub] = await provision(keyport.service, 2, (id) => ({
-    deviceIds: [id],
-    filterType: 'whitelist',
-    pubTopics: ['bench/#'],
-    subTopics: ['bench/#'],
-  }));
-  if (!pub || !sub) throw new Error('provisioning failed');
-  const both = await keyport.service.keys.create({
-    name: 'profile subscriber',
-    deviceIds: [sub.deviceId, pub.deviceId],
-    filterType: 'whitelist',
-    pubTopics: ['bench/#'],
-    subTopics: ['bench/#'],
-  });
+  const { pub, sub, subState } = await provisionPubSub(keyport.service);
   const topic = kind === 'state' ? `losant/${pub.deviceId}/state` : 'bench/pub/data';
   const fields = plain
     ? {
         pub: { clientId: pub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
         sub: { clientId: sub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
       }
-    : { pub: asConnect(pub), sub: { ...asConnect(sub), username: both.accessKey.key, password: both.secret } };
+    : { pub: asConnect(pub), sub: subState };
   for (let r = 0; r < rounds; r++) {
     await side.settle();
     const cpu0 = side.cpuMs();

@@ -15,15 +15,11 @@ import {
   type Side,
 } from './lib/brokers.ts';
 import type { ConnectFields } from './lib/mqtt-wire.ts';
-import { asConnect, provision } from './lib/provision.ts';
+import { asConnect, provisionPubSub, STATE_PAYLOAD } from './lib/provision.ts';
 import type { BenchOptions, Section, Table } from './lib/report.ts';
 import { fmt, fmtRatio, median, ratio, round } from './lib/stats.ts';
 
 const TOPIC = 'bench/pub/data';
-/** A Losant state report of about 100 bytes (the size of the custom-topic messages). */
-const STATE_PAYLOAD = JSON.stringify({
-  data: { temperature: 21.5, humidity: 40.25, status: 'running', counter: 123456 },
-});
 /** Messages allowed between publisher and subscriber: same flow control for every broker, and
  * within mosquitto's default per-client queue (1000 + 20 in flight), so no broker drops any. */
 const WINDOW = 1000;
@@ -40,22 +36,7 @@ export async function benchPublish(opts: BenchOptions): Promise<Section> {
   const aedes = await startPlainAedes();
   const mosq = await startMosquittoSide(2);
   try {
-    const [pub, sub] = await provision(keyport.service, 2, (id) => ({
-      deviceIds: [id],
-      filterType: 'whitelist',
-      pubTopics: ['bench/#'],
-      subTopics: ['bench/#'],
-    }));
-    if (!pub || !sub) throw new Error('publish: provisioning failed');
-    // The subscriber reads the publisher's state topic: its key covers both devices.
-    const subBoth = await keyport.service.keys.create({
-      name: 'bench subscriber (publisher and itself)',
-      deviceIds: [sub.deviceId, pub.deviceId],
-      filterType: 'whitelist',
-      pubTopics: ['bench/#'],
-      subTopics: ['bench/#'],
-    });
-    const subState = { ...asConnect(sub), username: subBoth.accessKey.key, password: subBoth.secret };
+    const { pub, sub, subState } = await provisionPubSub(keyport.service);
     const stateTopic = `losant/${pub.deviceId}/state`;
     const m0 = mosq.users[0] as { username: string; password: string };
     const m1 = mosq.users[1] as { username: string; password: string };

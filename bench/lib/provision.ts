@@ -40,3 +40,33 @@ export const asConnect = (c: DeviceCreds): ConnectFields => ({
   username: c.key,
   password: c.secret,
 });
+
+/** The state report both publish benches send: 82 bytes of Losant state. */
+export const STATE_PAYLOAD = JSON.stringify({
+  data: { temperature: 21.5, humidity: 40.25, status: 'running', counter: 123456 },
+});
+
+/**
+ * A publisher and a subscriber, each its own device with a single-device key allowed `bench/#`,
+ * plus the subscriber's credentials under a second key that covers both devices (it reads the
+ * publisher's state topic).
+ */
+export async function provisionPubSub(
+  service: KeyportService,
+): Promise<{ pub: DeviceCreds; sub: DeviceCreds; subState: ConnectFields }> {
+  const [pub, sub] = await provision(service, 2, (id) => ({
+    deviceIds: [id],
+    filterType: 'whitelist',
+    pubTopics: ['bench/#'],
+    subTopics: ['bench/#'],
+  }));
+  if (!pub || !sub) throw new Error('publish: provisioning failed');
+  const both = await service.keys.create({
+    name: 'bench subscriber (publisher and itself)',
+    deviceIds: [sub.deviceId, pub.deviceId],
+    filterType: 'whitelist',
+    pubTopics: ['bench/#'],
+    subTopics: ['bench/#'],
+  });
+  return { pub, sub, subState: { ...asConnect(sub), username: both.accessKey.key, password: both.secret } };
+}
