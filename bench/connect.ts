@@ -2,14 +2,7 @@
 // check, decision feed, connection status persisted) vs plain aedes (fixed password) vs
 // mosquitto (password file). Sides alternate per round (K A M K A M …); medians are reported.
 import { ClientDriver } from './lib/client-driver.ts';
-import {
-  startKeyport,
-  startMosquittoSide,
-  startPlainAedes,
-  PLAIN_PASSWORD,
-  PLAIN_USER,
-  type Side,
-} from './lib/brokers.ts';
+import { asPlain, startKeyport, startMosquittoSide, startPlainAedes, type Side } from './lib/brokers.ts';
 import type { ConnectFields } from './lib/mqtt-wire.ts';
 import { asConnect, provision } from './lib/provision.ts';
 import type { BenchOptions, Section } from './lib/report.ts';
@@ -38,7 +31,7 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
     const ids = creds.map((c) => c.deviceId);
     const plans: { side: Side; clients: ConnectFields[] }[] = [
       { side: keyport, clients: creds.map(asConnect) },
-      { side: aedes, clients: ids.map((id) => ({ clientId: id, username: PLAIN_USER, password: PLAIN_PASSWORD })) },
+      { side: aedes, clients: ids.map(asPlain) },
       {
         side: mosq,
         clients: ids.map((id, i) => {
@@ -101,7 +94,7 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
         { side: keyport, clients: memCreds.map(asConnect), afterConnect: () => keyport.service.store.flush() },
         {
           side: aedes,
-          clients: memCreds.map((c) => ({ clientId: c.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD })),
+          clients: memCreds.map((c) => asPlain(c.deviceId)),
         },
       ],
       opts.quick ? 2 : 3,

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { ClientDriver } from './lib/client-driver.ts';
-import { PLAIN_PASSWORD, PLAIN_USER, startKeyport, startPlainAedes } from './lib/brokers.ts';
+import { asPlain, startKeyport, startPlainAedes } from './lib/brokers.ts';
 import { asConnect, provision } from './lib/provision.ts';
 
 const n = Number(process.argv[2] ?? 2000);
@@ -50,9 +50,7 @@ const side = plain ? aedes : keyport;
 try {
   const creds = await provision(keyport.service, n);
   await keyport.service.store.flush();
-  const list = plain
-    ? creds.map((c) => ({ clientId: c.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD }))
-    : creds.map(asConnect);
+  const list = plain ? creds.map((c) => asPlain(c.deviceId)) : creds.map(asConnect);
   // Warm-up round: JIT, status records, pools.
   await driver.connect(side.port, list, { concurrency: 100, hold: true, capMs: 120_000 });
   await keyport.service.store.flush();

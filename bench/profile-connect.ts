@@ -4,7 +4,7 @@
 //   node --cpu-prof --cpu-prof-dir=DIR bin/run-ts.mjs bench/profile-connect.ts [N] [R] [aedes]
 // (with `aedes`: plain aedes on the same clients, for a profile to set beside Keyport's).
 import { ClientDriver } from './lib/client-driver.ts';
-import { PLAIN_PASSWORD, PLAIN_USER, startKeyport, startPlainAedes } from './lib/brokers.ts';
+import { asPlain, startKeyport, startPlainAedes } from './lib/brokers.ts';
 import { asConnect, provision } from './lib/provision.ts';
 
 const n = Number(process.argv[2] ?? 1000);
@@ -16,9 +16,7 @@ const side = plain ? await startPlainAedes() : keyport;
 try {
   const creds = await provision(keyport.service, n);
   await keyport.service.store.flush();
-  const list = plain
-    ? creds.map((c) => ({ clientId: c.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD }))
-    : creds.map(asConnect);
+  const list = plain ? creds.map((c) => asPlain(c.deviceId)) : creds.map(asConnect);
   for (let r = 0; r < rounds; r++) {
     await side.settle();
     const cpu0 = side.cpuMs();

@@ -5,7 +5,7 @@
 //   node --cpu-prof --cpu-prof-dir=DIR bin/run-ts.mjs bench/profile-publish.ts [state|custom] [0|1] [N] [R] [aedes]
 // (with `aedes`: plain aedes relaying the same messages, for a profile to set beside Keyport's).
 import { ClientDriver } from './lib/client-driver.ts';
-import { PLAIN_PASSWORD, PLAIN_USER, startKeyport, startPlainAedes } from './lib/brokers.ts';
+import { asPlain, startKeyport, startPlainAedes } from './lib/brokers.ts';
 import { asConnect, provisionPubSub, STATE_PAYLOAD } from './lib/provision.ts';
 
 const kind = process.argv[2] === 'custom' ? 'custom' : 'state';
@@ -21,8 +21,8 @@ try {
   const topic = kind === 'state' ? `losant/${pub.deviceId}/state` : 'bench/pub/data';
   const fields = plain
     ? {
-        pub: { clientId: pub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
-        sub: { clientId: sub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
+        pub: asPlain(pub.deviceId),
+        sub: asPlain(sub.deviceId),
       }
     : { pub: asConnect(pub), sub: subState };
   for (let r = 0; r < rounds; r++) {

@@ -6,14 +6,7 @@
 // (what every real device publishes: Keyport parses, validates and stores each one) — the
 // headline figure — and a custom topic (`bench/pub/data`, checked and relayed, not stored).
 import { ClientDriver } from './lib/client-driver.ts';
-import {
-  startKeyport,
-  startMosquittoSide,
-  startPlainAedes,
-  PLAIN_PASSWORD,
-  PLAIN_USER,
-  type Side,
-} from './lib/brokers.ts';
+import { asPlain, startKeyport, startMosquittoSide, startPlainAedes, type Side } from './lib/brokers.ts';
 import type { ConnectFields } from './lib/mqtt-wire.ts';
 import { asConnect, provisionPubSub, STATE_PAYLOAD } from './lib/provision.ts';
 import type { BenchOptions, Section, Table } from './lib/report.ts';
@@ -44,8 +37,8 @@ export async function benchPublish(opts: BenchOptions): Promise<Section> {
       { side: keyport, pub: asConnect(pub), sub: asConnect(sub) },
       {
         side: aedes,
-        pub: { clientId: pub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
-        sub: { clientId: sub.deviceId, username: PLAIN_USER, password: PLAIN_PASSWORD },
+        pub: asPlain(pub.deviceId),
+        sub: asPlain(sub.deviceId),
       },
       {
         side: mosq,

@@ -92,6 +92,12 @@ export async function startKeyport(
 
 export const PLAIN_USER = 'bench';
 export const PLAIN_PASSWORD = 'bench-password-0123456789abcdef';
+/** A client of the plain-aedes side: its own client id, the one fixed user and password. */
+export const asPlain = (clientId: string): { clientId: string; username: string; password: string } => ({
+  clientId,
+  username: PLAIN_USER,
+  password: PLAIN_PASSWORD,
+});
 
 /** aedes 1.2.0 as it comes, with `authenticate` checking one fixed username/password. */
 export async function startPlainAedes(): Promise<Side & { aedes: Aedes }> {
