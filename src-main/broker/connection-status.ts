@@ -45,7 +45,7 @@ export function persistStatus(
 }
 
 /** The status promises already given a failure handler. */
-const watched = new WeakSet<Promise<void>>();
+const watched = new WeakSet<Promise<unknown>>();
 
 function full(
   s: LiveSession,

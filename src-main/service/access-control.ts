@@ -32,7 +32,7 @@ export interface AccessControlDeps {
   decisions: DecisionSink;
   /** Marks a key used without waiting for the disk (KeyService.recordUse logs a failed write). */
   keys: { recordUse(id: string): void };
-  devices: { setConnectionStatus(id: string, status: ConnectionStatus): Promise<void> };
+  devices: { setConnectionStatus(id: string, status: ConnectionStatus): Promise<unknown> };
   log: (line: string) => void;
 }
 

@@ -9,7 +9,6 @@ import type { ServiceEvents } from './events.ts';
 import type { TypedEmitter } from '../shared/typed-emitter.ts';
 
 const DONE: Promise<void> = Promise.resolve();
-const nothing = (): void => {};
 
 export class DeviceService {
   constructor(
@@ -110,24 +109,17 @@ export class DeviceService {
    * (see PutOptions): visible and announced at once, written with the next store write or within
    * LAZY_WRITE_MS (one write for a whole connect burst; all waiters of a window share one promise).
    */
-  setConnectionStatus(id: string, status: ConnectionStatus): Promise<void> {
+  setConnectionStatus(id: string, status: ConnectionStatus): Promise<unknown> {
     const d = this.store.getDevice(id);
     if (!d) return DONE;
+    // Not an async function: the store hands every status of one lazy write the same promise
+    // (Store.putConnectionStatus), and it is passed on as it is, so a connect burst costs one.
     const durable = this.store.putConnectionStatus(id, status);
     // putConnectionStatus changes memory synchronously or refuses (rejects) without changing anything.
     const next = this.store.getDevice(id);
     if (next && next !== d) this.events.emit('device.status', next);
-    // Not an async function, and one promise per store write, not per call: a connect burst's
-    // statuses share the store's promise (Store.putConnectionStatus), so they share this one too.
-    if (durable !== this.statusWrite) {
-      this.statusWrite = durable;
-      this.statusDone = durable.then(nothing);
-    }
-    return this.statusDone as Promise<void>;
+    return durable;
   }
-
-  private statusWrite: Promise<boolean> | null = null;
-  private statusDone: Promise<void> | null = null;
 
   async remove(id: string): Promise<Device> {
     const d = this.get(id);

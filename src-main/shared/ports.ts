@@ -41,7 +41,7 @@ export interface StatusSink {
    * Visible at once; resolves when on disk. Statuses that share one store write may share one
    * promise (no promise per CONNECT).
    */
-  set(deviceId: string, status: ConnectionStatus): Promise<void>;
+  set(deviceId: string, status: ConnectionStatus): Promise<unknown>;
 }
 
 /**

@@ -53,7 +53,7 @@ describe('connection status bookkeeping', () => {
 
     const at = '2026-05-01T10:00:00.000Z';
     const later = '2026-05-01T10:00:05.000Z';
-    const done: Promise<void>[] = [];
+    const done: Promise<unknown>[] = [];
     for (let round = 0; round < 10; round++) {
       for (const d of devices) {
         done.push(service.devices.setConnectionStatus(d.id, connected(at)));
