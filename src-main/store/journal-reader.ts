@@ -1,5 +1,6 @@
 // Reading a journal file back (format: journal-format.ts). Every line is checked like the
-// document: JSON, no prototype keys, the batch's shape, each record with validate-data.ts. A
+// document: JSON, no prototype keys, the batch's shape, each record and each bookkeeping part
+// with validate-data.ts (whether a part's record exists is journal-replay.ts's check). A
 // problem stops Keyport naming the file and the line (`…/keyport.journal:7: devices[0].name: …`);
 // the file is never rewritten.
 //
@@ -13,7 +14,7 @@ import { parseWith } from '../core/schemas/schema-errors.ts';
 import { JournalBatch as BatchSchema, JournalHeader } from '../core/schemas/store-file-schema.ts';
 import type { JournalBatch } from './journal-format.ts';
 import { StoreFileError } from './store.ts';
-import { validateDevice, validateKeyRecord } from './validate-data.ts';
+import { validateDevice, validateDevicePart, validateKeyPart, validateKeyRecord } from './validate-data.ts';
 
 /** A journal line Keyport cannot use; `line` counts from 1. The file is left untouched. */
 export class JournalFileError extends StoreFileError {
@@ -53,6 +54,16 @@ function checkBatch(value: unknown): string | null {
   const keys = (batch.keys ?? []) as unknown[];
   for (let i = 0; i < keys.length; i++) {
     const problem = validateKeyRecord(keys[i], `keys[${i}]`);
+    if (problem) return problem;
+  }
+  const deviceParts = (batch.deviceParts ?? []) as unknown[];
+  for (let i = 0; i < deviceParts.length; i++) {
+    const problem = validateDevicePart(deviceParts[i], `deviceParts[${i}]`);
+    if (problem) return problem;
+  }
+  const keyParts = (batch.keyParts ?? []) as unknown[];
+  for (let i = 0; i < keyParts.length; i++) {
+    const problem = validateKeyPart(keyParts[i], `keyParts[${i}]`);
     if (problem) return problem;
   }
   return null;

@@ -1,12 +1,13 @@
 // Opening the journals of a data directory and replaying them onto the document just read
 // (format and crash points: journal-format.ts). Pure bookkeeping over validated values: every
-// line was checked by journal-reader.ts; what is left to check is what spans records, a public
+// line was checked by journal-reader.ts; what is left to check is what spans records: a public
 // key used by two access keys, at the end of each batch (within a batch the records are the
-// store's state after it, so a key string may move from one record to another).
+// store's state after it, so a key string may move from one record to another), and a
+// bookkeeping part whose record is not there to take it.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccessKeyRecord, Device } from '../core/types.ts';
-import { JOURNAL_FILE, rotatedGeneration, type JournalBatch } from './journal-format.ts';
+import { JOURNAL_FILE, rotatedGeneration, type DevicePart, type JournalBatch, type KeyPart } from './journal-format.ts';
 import { JournalFileError, readJournal, type JournalContents } from './journal-reader.ts';
 import { StoreFileError, type StoreData } from './store.ts';
 import type { RecordIndex } from './validate-data.ts';
@@ -118,6 +119,26 @@ function applyBatch(batch: JournalBatch, m: RecordIndex, file: string, line: num
       );
     m.keys.set(k.id, k);
     m.byKey.set(k.key, k);
+  }
+  // Parts go onto the records as this batch left them (a part's record is never also whole in it).
+  const deviceParts = batch.deviceParts ?? [];
+  for (let i = 0; i < deviceParts.length; i++) {
+    const part = deviceParts[i] as DevicePart;
+    const d = m.devices.get(part.id);
+    if (!d) throw new JournalFileError(file, line, `deviceParts[${i}].id: no device ${part.id} to apply it to`);
+    const next: Device = { ...d };
+    if (part.connectionStatus) next.connectionStatus = part.connectionStatus;
+    if (part.lastState) next.lastState = part.lastState;
+    m.devices.set(part.id, next);
+  }
+  const keyParts = batch.keyParts ?? [];
+  for (let i = 0; i < keyParts.length; i++) {
+    const part = keyParts[i] as KeyPart;
+    const k = m.keys.get(part.id);
+    if (!k) throw new JournalFileError(file, line, `keyParts[${i}].id: no access key ${part.id} to apply it to`);
+    const next: AccessKeyRecord = { ...k, lastUsed: part.lastUsed };
+    m.keys.set(part.id, next);
+    m.byKey.set(next.key, next);
   }
 }
 

@@ -10,6 +10,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { findPrototypeKey, isPrototypeKey, prototypeKeyMessage } from '../core/prototype-keys.ts';
 import { ConnectionStatusRecord, DeviceRecord, KeyRecordSchema } from '../core/schemas/record-schemas.ts';
+import { DevicePartRecord, KeyPartRecord } from '../core/schemas/record-schemas.ts';
 import { parseWith, schemaErrors } from '../core/schemas/schema-errors.ts';
 import { StoreFileFrame } from '../core/schemas/store-file-schema.ts';
 import { REASON_CODES, type AccessKeyRecord, type Device } from '../core/types.ts';
@@ -92,6 +93,25 @@ export function validateLastState(value: unknown, path: string): Problem {
   // What a file could not carry: the store refuses what it could not read back.
   const proto = findPrototypeKey(data, `${path}.data`);
   return proto === null ? null : prototypeKeyMessage(proto);
+}
+
+/**
+ * Checks a journal line's device part (store/journal-format.ts): the id, and each bookkeeping
+ * field by the record's own rules. `path` names it, e.g. "deviceParts[0]". (The line as a whole
+ * was checked for prototype keys first.)
+ */
+export function validateDevicePart(value: unknown, path: string): Problem {
+  const problem = firstProblem(DevicePartRecord, value, path);
+  if (problem) return problem;
+  const part = value as { connectionStatus?: { disconnectReason?: string }; lastState?: unknown };
+  if (part.connectionStatus === undefined && part.lastState === undefined)
+    return `${path}: must have a connectionStatus, a lastState or both`;
+  return reasonProblem(part.connectionStatus?.disconnectReason, `${path}.connectionStatus`);
+}
+
+/** Checks a journal line's access key part (store/journal-format.ts), e.g. "keyParts[0]". */
+export function validateKeyPart(value: unknown, path: string): Problem {
+  return firstProblem(KeyPartRecord, value, path);
 }
 
 /** Checks one access key record; `path` names it in the message, e.g. "keys[3]". */

@@ -108,3 +108,21 @@ export const KeyRecordSchema = Obj({
   createdVia: Enum(CREATED_VIA),
   secretVerifier: NonEmpty(),
 });
+
+// A journal line's bookkeeping parts (store/journal-format.ts): put onto a stored record at replay,
+// so only these fields, and the id of the record they belong to.
+const Part = <T extends TProperties>(props: T, shape: string) =>
+  Type.Object(props, { additionalProperties: false, typeMessage: `{path}: must be an object ${shape}` });
+
+/** A device's connectionStatus and/or lastState (which one is present is checked by store/validate-data.ts). */
+export const DevicePartRecord = Part(
+  {
+    id: RecId(),
+    connectionStatus: Type.Optional(ConnectionStatusRecord),
+    lastState: DeviceRecord.properties.lastState,
+  },
+  '{id, connectionStatus, lastState}',
+);
+
+/** An access key's lastUsed. */
+export const KeyPartRecord = Part({ id: RecId(), lastUsed: RecDate() }, '{id, lastUsed}');

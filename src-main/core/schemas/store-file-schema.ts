@@ -57,7 +57,8 @@ export const JournalHeader = Type.Object(
 
 /**
  * Every other journal line: one committed batch of changes, the records as they were after it
- * (each record is then checked with record-schemas.ts, like one in the document).
+ * (each record is then checked with record-schemas.ts, like one in the document), and the
+ * bookkeeping parts of records otherwise unchanged (record-schemas.ts DevicePartRecord, KeyPartRecord).
  */
 export const JournalBatch = Type.Object(
   {
@@ -69,6 +70,11 @@ export const JournalBatch = Type.Object(
     deletedKeys: Type.Optional(
       Type.Array(Type.String({ pattern: ID_PATTERN_SOURCE }), said('deletedKeys: must be an array of key ids')),
     ),
+    deviceParts: Type.Optional(Type.Array(Type.Unknown(), said('deviceParts: must be an array'))),
+    keyParts: Type.Optional(Type.Array(Type.Unknown(), said('keyParts: must be an array'))),
   },
-  { additionalProperties: false, typeMessage: 'must be an object {devices, keys, deletedDevices, deletedKeys}' },
+  {
+    additionalProperties: false,
+    typeMessage: 'must be an object {devices, keys, deletedDevices, deletedKeys, deviceParts, keyParts}',
+  },
 );

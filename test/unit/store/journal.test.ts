@@ -249,3 +249,168 @@ describe('compaction', () => {
     expect((await readdir(dir)).sort()).toEqual([JOURNAL_FILE, STORE_FILE]);
   });
 });
+
+describe('bookkeeping parts (issue 17 item 1)', () => {
+  const connected = (at: string) => ({
+    status: 'connected' as const,
+    connectedAt: at,
+    ipAddress: '127.0.0.1',
+    messagesFromClient: 0,
+    messagesToClient: 0,
+  });
+  const lines = async (dir: string) =>
+    (await readFile(journal(dir), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  /** A store with one device and one key written whole, then only their bookkeeping changed. */
+  async function withParts(): Promise<{ dir: string; store: Store; deviceId: string; keyId: string }> {
+    const dir = await tempDir();
+    const store = await open(dir);
+    const device = makeDevice();
+    const key = makeKeyRecord();
+    await store.putDevice(device);
+    await store.putKey(key);
+    // One lazy write carries all three.
+    const status = store.putConnectionStatus(device.id, connected('2026-01-01T00:00:00.000Z'));
+    const state = store.putLastState(device.id, { time: '2026-01-01T00:00:01.000Z', data: { t: 21 } });
+    const used = store.putKey(
+      { ...(store.getKey(key.id) as typeof key), lastUsed: '2026-01-01T00:00:02.000Z' },
+      { lazy: true },
+    );
+    await store.flush();
+    await Promise.all([status, state, used]);
+    return { dir, store, deviceId: device.id, keyId: key.id };
+  }
+
+  it('a change of only connectionStatus, lastState or lastUsed journals that part, not the record', async () => {
+    const { dir, store, deviceId, keyId } = await withParts();
+    const written = (await lines(dir)).slice(3); // after the header, the device and the key
+    expect(written).toEqual([
+      {
+        deviceParts: [
+          {
+            id: deviceId,
+            connectionStatus: connected('2026-01-01T00:00:00.000Z'),
+            lastState: { time: '2026-01-01T00:00:01.000Z', data: { t: 21 } },
+          },
+        ],
+        keyParts: [{ id: keyId, lastUsed: '2026-01-01T00:00:02.000Z' }],
+      },
+    ]);
+    // Replayed onto the records as the lines before left them.
+    const onDisk = await readStoreDir(dir);
+    expect(onDisk?.devices).toEqual([store.getDevice(deviceId)]);
+    expect(onDisk?.keys).toEqual([store.getKey(keyId)]);
+    const reopened = await open(dir);
+    expect(reopened.getDevice(deviceId)).toEqual(store.getDevice(deviceId));
+    expect(reopened.getKeyByKey((store.getKey(keyId) as { key: string }).key)).toEqual(store.getKey(keyId));
+  });
+
+  it('a record with anything else changed in the same batch is journalled whole', async () => {
+    const dir = await tempDir();
+    const store = await open(dir);
+    const device = makeDevice();
+    await store.putDevice(device);
+    const status = store.putConnectionStatus(device.id, connected('2026-01-01T00:00:00.000Z'));
+    const renamed = store.putDevice({ ...(store.getDevice(device.id) as typeof device), name: 'renamed' });
+    await Promise.all([status, renamed]);
+    const last = (await lines(dir)).at(-1) as { devices?: unknown[]; deviceParts?: unknown[] };
+    expect(last.deviceParts).toBeUndefined();
+    expect(last.devices).toEqual([store.getDevice(device.id)]);
+  });
+
+  it.each([
+    [
+      'a bad status',
+      (d: string) => ({
+        deviceParts: [{ id: d, connectionStatus: { ...connected('2026-01-01T00:00:00Z'), status: 'maybe' } }],
+      }),
+      /:3: deviceParts\[0\]\.connectionStatus\.status: must be "connected" or "disconnected"$/,
+    ],
+    [
+      'a bad disconnect reason',
+      (d: string) => ({
+        deviceParts: [{ id: d, connectionStatus: { ...connected('2026-01-01T00:00:00Z'), disconnectReason: 'tired' } }],
+      }),
+      /:3: deviceParts\[0\]\.connectionStatus\.disconnectReason: must be one of /,
+    ],
+    [
+      'an empty part',
+      (d: string) => ({ deviceParts: [{ id: d }] }),
+      /:3: deviceParts\[0\]: must have a connectionStatus, a lastState or both$/,
+    ],
+    [
+      'another field',
+      (d: string) => ({ deviceParts: [{ id: d, name: 'x', lastState: { time: '2026-01-01T00:00:00Z', data: {} } }] }),
+      /:3: deviceParts\[0\]\.name: /,
+    ],
+    [
+      'a part of no stored device',
+      () => ({ deviceParts: [{ id: 'f'.repeat(24), lastState: { time: '2026-01-01T00:00:00Z', data: {} } }] }),
+      new RegExp(`:3: deviceParts\\[0\\]\\.id: no device ${'f'.repeat(24)} to apply it to$`),
+    ],
+    [
+      'a bad lastUsed',
+      () => ({ keyParts: [{ id: 'f'.repeat(24), lastUsed: 'yesterday' }] }),
+      /:3: keyParts\[0\]\.lastUsed: must be an ISO 8601 date string$/,
+    ],
+    [
+      'a part of no stored key',
+      () => ({ keyParts: [{ id: 'f'.repeat(24), lastUsed: '2026-01-01T00:00:00Z' }] }),
+      /:3: keyParts\[0\]\.id: no access key f{24} to apply it to$/,
+    ],
+  ])(
+    'a bad part (%s) stops the store naming file:line and the field; nothing is rewritten',
+    async (_l, bad, problem) => {
+      const { dir, devices } = await withJournal(1);
+      const [header, good] = (await readFile(journal(dir), 'utf8')).split('\n') as [string, string];
+      await writeFile(journal(dir), `${header}\n${good}\n${JSON.stringify(bad(devices[0] as string))}\n${good}\n`);
+      const before = await readFile(journal(dir));
+      const err = await openError(dir);
+      expect(err).toBeInstanceOf(JournalFileError);
+      expect((err as Error).message.startsWith(`${journal(dir)}:3: `)).toBe(true);
+      expect((err as Error).message).toMatch(problem);
+      expect(await readFile(journal(dir))).toEqual(before);
+    },
+  );
+
+  it('a crash in the middle of a parts line drops that line only; the parts before it load', async () => {
+    const { dir, store, deviceId } = await withParts();
+    const expected = store.getDevice(deviceId);
+    stores.splice(stores.indexOf(store), 1); // killed: never closed
+    const cut = JSON.stringify({
+      deviceParts: [{ id: deviceId, connectionStatus: connected('2026-02-01T00:00:00.000Z') }],
+    });
+    await appendFile(journal(dir), cut.slice(0, cut.length - 9));
+    const logs: string[] = [];
+    const reopened = await open(dir, { log: (l) => logs.push(l) });
+    expect(reopened.getDevice(deviceId)).toEqual(expected);
+    expect(logs).toEqual([
+      `keyport: ${journal(dir)}:5: dropped an incomplete last line (a write cut off by a crash; it was never acknowledged)`,
+    ]);
+  });
+
+  it('a connect burst journals parts a fraction of the records, so the compaction bound is reached later', async () => {
+    const dir = await tempDir();
+    const bytes: number[] = [];
+    const store = await open(dir, { onWrite: (w) => void (w.file === 'journal' && bytes.push(w.bytes)) });
+    const devices = Array.from({ length: 20 }, (_, i) =>
+      makeDevice({
+        name: `device ${i}`,
+        description: 'a thermostat in the north wing',
+        tags: [{ key: 'floor', value: '3' }],
+      }),
+    );
+    for (const d of devices) await store.putDevice(d);
+    const whole = bytes.reduce((a, b) => a + b, 0);
+    bytes.length = 0;
+    await Promise.all(devices.map((d) => store.putConnectionStatus(d.id, connected('2026-01-01T00:00:00.000Z'))));
+    await store.flush();
+    expect(bytes).toHaveLength(1);
+    // The whole records again would be `whole` bytes or more (they now carry a status too).
+    expect(bytes[0]).toBeLessThan(whole * 0.75);
+    expect((await readStoreDir(dir))?.devices.every((d) => d.connectionStatus?.status === 'connected')).toBe(true);
+  });
+});
