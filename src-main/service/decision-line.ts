@@ -88,12 +88,10 @@ export class DecisionLineEncoder {
 
   /** Writes e's line at buf[off]; returns its length in bytes, or -1 (nothing written) if it may not fit. */
   encodeInto(e: DecisionEvent, buf: Buffer, off: number): number {
+    if (e.action === 'connect' || e.action === 'disconnect' || e.action === 'auth')
+      return this.#encodeOnce(e, buf, off);
     if (!this.#sameTail(e)) this.#remember(e);
-    if (e.time !== this.#time) {
-      this.#time = e.time;
-      this.#quotedTime = JSON.stringify(e.time);
-      this.#timeView = Buffer.from(`,"time":${this.#quotedTime}`, 'utf8');
-    }
+    if (e.time !== this.#time) this.#quoted(e.time);
     const seq = e.seq;
     if (!Number.isSafeInteger(seq) || seq < 0) return this.#encodeText(e, buf, off);
     // The head written as bytes: `{"seq":`, the digits, then the time's bytes (no string per line).
@@ -111,6 +109,20 @@ export class DecisionLineEncoder {
     return bytes;
   }
 
+  /**
+   * A CONNECT's (a disconnect's, an HTTP authentication's) line. Its tail is that connection's own
+   * and never comes again, so it is not kept (keeping it cost a copy into #tail and out again, and
+   * pushed out the tail of the PUBLISHes around it): the line is one string written straight into
+   * buf (issue 17 item 1). UTF-8 takes at most 3 bytes per UTF-16 unit, so a line with that much
+   * room left is written without being measured first.
+   */
+  #encodeOnce(e: DecisionEvent, buf: Buffer, off: number): number {
+    const line = head(e, this.#quoted(e.time)) + tail(e);
+    const room = buf.length - off;
+    if (line.length * 3 > room && Buffer.byteLength(line) > room) return -1;
+    return buf.write(line, off, 'utf8');
+  }
+
   /** encodeInto for a seq that is not a plain decimal integer (never from the feed): through a string. */
   #encodeText(e: DecisionEvent, buf: Buffer, off: number): number {
     const h = head(e, this.#quotedTime);
@@ -119,6 +131,16 @@ export class DecisionLineEncoder {
     const n = buf.write(h, off, 'utf8');
     buf.set(this.#tailView, off + n);
     return n + this.#tailBytes;
+  }
+
+  /** The quoted time (and its bytes, #timeView), made once per time string, i.e. per millisecond. */
+  #quoted(time: string): string {
+    if (time !== this.#time) {
+      this.#time = time;
+      this.#quotedTime = JSON.stringify(time);
+      this.#timeView = Buffer.from(`,"time":${this.#quotedTime}`, 'utf8');
+    }
+    return this.#quotedTime;
   }
 
   #sameTail(e: DecisionEvent): boolean {

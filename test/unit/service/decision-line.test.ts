@@ -101,3 +101,40 @@ describe('decisionLine for connection events', () => {
       }
   });
 });
+
+describe('DecisionLineEncoder for connection events (written straight into the buffer)', () => {
+  const connect = (i: number): DecisionEvent => ({
+    ...base,
+    seq: 500 + i,
+    time: new Date(1_700_000_000_000 + i).toISOString(),
+    action: i % 3 === 0 ? 'connect' : i % 3 === 1 ? 'disconnect' : 'auth',
+    reason: 'connect.accepted',
+    rule: `deviceIds entry "dev-${i}" é`,
+    deviceId: `dev-${i}`,
+    keyId: `key-${i}`,
+    sourceAddress: '::1',
+    peerAddress: '127.0.0.1',
+  });
+
+  it('writes byte for byte what decisionLine gives, between PUBLISHes whose repeated tail it leaves alone', () => {
+    const enc = new DecisionLineEncoder();
+    const pub: DecisionEvent = { ...base, deviceId: 'd', keyId: 'k', sourceAddress: '::1', topic: 'losant/d/state' };
+    const events: DecisionEvent[] = [];
+    for (let i = 0; i < 30; i++) events.push(i % 4 === 1 ? connect(i) : { ...pub, seq: 100 + i });
+    const buf = Buffer.alloc(64 * 1024);
+    let off = 0;
+    for (const e of events) off += enc.encodeInto(e, buf, off);
+    expect(buf.subarray(0, off).toString('utf8')).toBe(events.map((e) => JSON.stringify(e) + '\n').join(''));
+  });
+
+  it('writes nothing and says -1 when the line does not fit, and fits it exactly when it does', () => {
+    const enc = new DecisionLineEncoder();
+    const e = { ...connect(0), rule: 'é😀'.repeat(20) }; // more bytes than UTF-16 units
+    const line = Buffer.from(decisionLine(e));
+    const buf = Buffer.alloc(line.length + 10, 0x2a);
+    expect(enc.encodeInto(e, buf, 11)).toBe(-1);
+    expect(buf.every((b) => b === 0x2a)).toBe(true);
+    expect(enc.encodeInto(e, buf, 10)).toBe(line.length);
+    expect(buf.subarray(10)).toEqual(line);
+  });
+});
