@@ -64,11 +64,18 @@ export class Telemetry implements TelemetryPort {
   readonly #commands = new Map<string, Command[]>();
   #publisher: PlatformPublisher | null = null;
 
+  /** The clock's epoch milliseconds, read for every MQTT report (no Date per report). */
+  readonly #nowMs: () => number;
+
+  /** `nowMs`: the same clock as `now`, in milliseconds (default: now().getTime()). */
   constructor(
     private readonly store: Store,
     private readonly events: TypedEmitter<ServiceEvents>,
     private readonly now: () => Date,
-  ) {}
+    nowMs?: () => number,
+  ) {
+    this.#nowMs = nowMs ?? (() => now().getTime());
+  }
 
   setPublisher(p: PlatformPublisher | null): void {
     this.#publisher = p;
@@ -208,7 +215,7 @@ export class Telemetry implements TelemetryPort {
   #check(deviceId: string, payload: Buffer | string): { decision: Decision; state?: DeviceState; device?: Device } {
     const device = this.store.getDevice(deviceId);
     if (!device) return { decision: deny('device.unknown', `no device ${deviceId}`) };
-    const parsed = parseState(payload, this.now());
+    const parsed = parseState(payload, this.#nowMs());
     if (!parsed.ok) return { decision: deny('state.invalid', parsed.error) };
     const undeclared = checkAttributes(device.attributes, parsed.state.data);
     if (undeclared) return { decision: deny('state.invalid', undeclared) };
