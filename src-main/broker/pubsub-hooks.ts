@@ -206,6 +206,11 @@ const watched = new WeakSet<Promise<void>>();
 function watchDurable(ctx: HookContext, durable: Promise<void>, deviceId: string): void {
   if (watched.has(durable)) return;
   watched.add(durable);
+  logFailure(ctx, durable, deviceId);
+}
+
+/** The handler, in a function of its own: a closure here made a context per report, watched or not. */
+function logFailure(ctx: HookContext, durable: Promise<void>, deviceId: string): void {
   durable.catch((e: unknown) =>
     ctx.log(
       `keyport: could not store state for ${deviceId} (and any reports sharing its write): ${(e as Error).message}`,

@@ -88,7 +88,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
       byDevice.set(config.deviceId, [...(byDevice.get(config.deviceId) ?? []), sim]);
       return sim;
     });
-    const detach = target.decisions ? attachDecisionFeed(target.decisions, (id) => byDevice.get(id) ?? []) : () => {};
+    const detach = target.decisions ? attachDecisionFeed(target.decisions, (id) => byDevice.get(id)) : () => {};
     const started = Date.now();
     for (let i = 0; i < sims.length; i += 100) {
       const wave = sims.slice(i, i + 100);

@@ -102,7 +102,9 @@ export class UnionIds implements ReadonlySet<string> {
   constructor(private readonly parts: readonly ReadonlySet<string>[]) {}
 
   has(id: string): boolean {
-    for (const p of this.parts) if (p.has(id)) return true;
+    // Indexed: runs for every state report and delivery (no iterator per call; issue 17 item 1).
+    const parts = this.parts;
+    for (let i = 0; i < parts.length; i++) if ((parts[i] as ReadonlySet<string>).has(id)) return true;
     return false;
   }
 

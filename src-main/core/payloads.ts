@@ -1,6 +1,6 @@
 // Device state and command payloads (docs/design.md §5). Invalid state is accepted at the MQTT level but
 // recorded as state.invalid and not stored; these functions say why.
-import { findPrototypeKey, prototypeKeyMessage } from './prototype-keys.ts';
+import { findPrototypeKey, prototypeKeyMessage, textMayHoldPrototypeKey } from './prototype-keys.ts';
 import type { Command, DeviceState, StateValue } from './types.ts';
 import { isPlainObject } from './plain-object.ts';
 
@@ -8,13 +8,16 @@ export type { Command };
 type Payload = Uint8Array | string;
 const utf8 = new TextDecoder('utf-8');
 
-/** `time` may be {"$date": ISO}, epoch seconds or ms, a date string, or a negative ms offset from now. */
-export function parseTime(t: unknown, now: Date): Date | string {
+/**
+ * `time` may be {"$date": ISO}, epoch seconds or ms, a date string, or a negative ms offset from
+ * now (a Date, or its epoch milliseconds).
+ */
+export function parseTime(t: unknown, now: Date | number): Date | string {
   let d: Date;
   if (isPlainObject(t) && typeof t.$date === 'string') d = new Date(t.$date);
   else if (typeof t === 'number') {
     if (!Number.isFinite(t)) return 'time must be a finite number';
-    if (t < 0) d = new Date(now.getTime() + t);
+    if (t < 0) d = new Date((typeof now === 'number' ? now : now.getTime()) + t);
     else d = new Date(t < 1e11 ? t * 1000 : t); // below 1e11 it cannot be ms since 1973: read as seconds
   } else if (typeof t === 'string') d = new Date(t);
   else return 'time must be {"$date": ISO}, epoch seconds or milliseconds, a date string, or a negative offset in ms';
@@ -25,32 +28,41 @@ export function parseTime(t: unknown, now: Date): Date | string {
 // of a millisecond is made once (issue 17).
 let isoMs = Number.NaN;
 let isoText = '';
-function isoOf(d: Date): string {
-  const ms = d.getTime();
+function isoOf(d: Date | number): string {
+  const ms = typeof d === 'number' ? d : d.getTime();
   if (ms !== isoMs) {
-    isoText = d.toISOString();
+    isoText = new Date(ms).toISOString();
     isoMs = ms;
   }
   return isoText;
 }
 
-function parseJson(payload: Payload): unknown | Error {
+const textOf = (payload: Payload): string => (typeof payload === 'string' ? payload : utf8.decode(payload));
+
+function parseJson(text: string): unknown | Error {
   try {
-    return JSON.parse(typeof payload === 'string' ? payload : utf8.decode(payload));
+    return JSON.parse(text);
   } catch (err) {
     return new Error(`payload is not valid JSON: ${(err as Error).message}`);
   }
 }
 
+/**
+ * A state report's payload as a DeviceState, or why it is refused. `now` (a Date or its epoch
+ * milliseconds: the broker passes a number, no Date per report) is the time of a report without
+ * one and what a negative offset counts from.
+ */
 export function parseState(
   payload: Payload,
-  now: Date,
+  now: Date | number,
 ): { ok: true; state: DeviceState } | { ok: false; error: string } {
-  const j = parseJson(payload);
+  const text = textOf(payload);
+  const j = parseJson(text);
   if (j instanceof Error) return { ok: false, error: j.message };
   if (!isPlainObject(j)) return { ok: false, error: 'state must be a JSON object like {"data": {...}}' };
-  // At any depth (attribute values may be objects): the value is stored and copied later.
-  const proto = findPrototypeKey(j, 'state');
+  // At any depth (attribute values may be objects): the value is stored and copied later. Only
+  // text that can hold such a key is walked (textMayHoldPrototypeKey).
+  const proto = textMayHoldPrototypeKey(text) ? findPrototypeKey(j, 'state') : null;
   if (proto !== null) return { ok: false, error: prototypeKeyMessage(proto) };
   if (!isPlainObject(j.data)) return { ok: false, error: 'state needs a "data" object of attributes' };
   // The parsed object is fresh and ours (no prototype keys, checked above): it becomes the state's
@@ -81,7 +93,7 @@ export function parseCommand(
   payload: Payload,
   now: Date,
 ): { ok: true; command: Command } | { ok: false; error: string } {
-  const j = parseJson(payload);
+  const j = parseJson(textOf(payload));
   if (j instanceof Error) return { ok: false, error: j.message };
   return validateCommand(j, now);
 }

@@ -15,6 +15,17 @@ export function isPrototypeKey(key: string): boolean {
   return key === '__proto__' || key === 'constructor' || key === 'prototype';
 }
 
+/**
+ * Whether JSON text can hold a key named __proto__, constructor or prototype: only when one of
+ * those names is in it as written ("proto" is in two of them), or spelt with an escape (a
+ * backslash: `"\u005f_proto__"`). Text with neither, nearly every state report, needs no walk of
+ * its parsed value (findPrototypeKey): that walk's key lists were a tenth of what a state report
+ * allocated (issue 17 item 1).
+ */
+export function textMayHoldPrototypeKey(text: string): boolean {
+  return text.includes('proto') || text.includes('constructor') || text.includes('\\');
+}
+
 /** How deep the walk goes before it stops looking (input deeper than this is refused elsewhere). */
 const MAX_DEPTH = 256;
 

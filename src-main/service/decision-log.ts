@@ -7,9 +7,12 @@
 // unaffected). Queued lines wait as UTF-8 in reused buffers (chunks of up to CHUNK_BYTES, at most
 // LINES_PER_BATCH lines each), written there by DecisionLineEncoder: no string per event is kept
 // (one kept for the 250 ms until the next write outlived the young generation, for every PUBLISH,
-// issue 17), and the chunks live outside the JS heap, so the collector never copies them.
+// issue 17), and the chunks live outside the JS heap, so the collector never copies them. The file
+// is kept open between writes (one descriptor, opened at the first write): closed before a
+// rotation and reopened after it, closed after a failed write (the next write opens it afresh),
+// reopened when it was removed under the log, and closed by close() after the last write.
 import { existsSync } from 'node:fs';
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACTIONS, type DecisionEvent } from '../core/decision-event.ts';
 import { REASON_CODES } from '../core/types.ts';
@@ -122,6 +125,8 @@ export class DecisionLog {
   /** What the current file will hold once the queue is written: where appends decide to rotate. */
   #planned = 0;
   #writing: Promise<void> = Promise.resolve();
+  /** The current file, open for appending between writes (null: opened by the next write). */
+  #fh: FileHandle | null = null;
   #failed = false;
   #closed = false;
 
@@ -248,6 +253,7 @@ export class DecisionLog {
           await this.#appendRun(run);
           run = [];
           if (this.#size > 0) {
+            await this.#closeFile();
             await rename(this.file, this.rotated).catch((err: NodeJS.ErrnoException) => {
               if (err.code !== 'ENOENT') throw err;
             });
@@ -261,6 +267,8 @@ export class DecisionLog {
     } catch (err) {
       if (!this.#failed) this.#log(`keyport: could not write the decision log ${this.file}: ${(err as Error).message}`);
       this.#failed = true;
+      // The next write opens the file afresh (the disk may have room again, the file be replaced).
+      await this.#closeFile().catch(() => {});
       // What is on disk is what counts for the next rotation (lines of this write may be missing).
       let queued = 0;
       for (const b of this.#queue) queued += b.bytes;
@@ -276,14 +284,27 @@ export class DecisionLog {
     for (const b of run) bytes += b.bytes;
     // One writev of the chunks as they are: copying a quarter second of a busy broker's lines
     // into one buffer first (Buffer.concat) cost the broker 0.5 µs per PUBLISH (issue 17 item 1).
-    const fh = await open(this.file, 'a', 0o600);
-    try {
-      const { bytesWritten } = await fh.writev(run.map((b) => b.chunk.subarray(0, b.bytes)));
-      if (bytesWritten !== bytes) throw new Error(`wrote ${bytesWritten} of ${bytes} bytes`);
-    } finally {
-      await fh.close();
-    }
+    const fh = await this.#openFile();
+    const { bytesWritten } = await fh.writev(run.map((b) => b.chunk.subarray(0, b.bytes)));
+    if (bytesWritten !== bytes) throw new Error(`wrote ${bytesWritten} of ${bytes} bytes`);
     this.#size += bytes;
+  }
+
+  /**
+   * The current file, open for appending: the one kept open, unless it was removed meanwhile (a
+   * line written to it would be lost), else opened (and created) now.
+   */
+  async #openFile(): Promise<FileHandle> {
+    if (this.#fh !== null && (await this.#fh.stat()).nlink > 0) return this.#fh;
+    await this.#closeFile();
+    this.#fh = await open(this.file, 'a', 0o600);
+    return this.#fh;
+  }
+
+  async #closeFile(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = null;
+    if (fh !== null) await fh.close();
   }
 
   /** Writes what is queued and stops. */
@@ -292,5 +313,8 @@ export class DecisionLog {
     clearInterval(this.#timer);
     await this.flush();
     this.#closed = true;
+    // After the last write (it is chained on #writing): nothing is written after this.
+    this.#writing = this.#writing.then(() => this.#closeFile().catch(() => {}));
+    return this.#writing;
   }
 }

@@ -53,22 +53,29 @@ function storedDecision(count: number): Decision {
   return (STORED[count] ??= Object.freeze(allow('state.stored', `${count} attribute(s) stored`)) as Decision);
 }
 
-/** #check's decision on a valid report (acceptReport answers with its own): one object for all. */
-const CHECKED: Decision = Object.freeze(allow('state.stored', ''));
-
 /** The `durable` of a report that needs no write (one promise for all of them). */
 const NOTHING_TO_WRITE: Promise<void> = Promise.resolve();
+
+/** A report that is not stored (unknown device, invalid state): nothing to write. */
+const refused = (decision: Decision): StateIntake => ({ decision, stored: false, durable: NOTHING_TO_WRITE });
 
 export class Telemetry implements TelemetryPort {
   readonly #history = new Map<string, StateHistory>();
   readonly #commands = new Map<string, Command[]>();
   #publisher: PlatformPublisher | null = null;
 
+  /** The clock's epoch milliseconds, read for every MQTT report (no Date per report). */
+  readonly #nowMs: () => number;
+
+  /** `nowMs`: the same clock as `now`, in milliseconds (default: now().getTime()). */
   constructor(
     private readonly store: Store,
     private readonly events: TypedEmitter<ServiceEvents>,
     private readonly now: () => Date,
-  ) {}
+    nowMs?: () => number,
+  ) {
+    this.#nowMs = nowMs ?? (() => now().getTime());
+  }
 
   setPublisher(p: PlatformPublisher | null): void {
     this.#publisher = p;
@@ -106,10 +113,14 @@ export class Telemetry implements TelemetryPort {
    * watching it attaches one handler per window, not one per report.
    */
   acceptReport(deviceId: string, payload: Buffer | string): StateIntake {
-    const step = this.#check(deviceId, payload);
-    const state = step.state;
-    if (!state || !step.device) return { decision: step.decision, stored: false, durable: NOTHING_TO_WRITE };
-    const device = step.device;
+    // Checked here, not in a helper returning a result object (one more object per report).
+    const device = this.store.getDevice(deviceId);
+    if (!device) return refused(deny('device.unknown', `no device ${deviceId}`));
+    const parsed = parseState(payload, this.#nowMs());
+    if (!parsed.ok) return refused(deny('state.invalid', parsed.error));
+    const state = parsed.state;
+    const undeclared = checkAttributes(device.attributes, state.data);
+    if (undeclared) return refused(deny('state.invalid', undeclared));
     const merging = this.#turn.get(deviceId);
     let count = 0;
     for (const _ in state.data) count++;
@@ -132,7 +143,7 @@ export class Telemetry implements TelemetryPort {
       merging.merged++;
       this.#keep(deviceId, state.time, payload);
       this.#emitState(deviceId, state);
-      return { decision, stored: true, durable: this.#turnDurable() };
+      return this.#mergedIntake(decision);
     }
     const lastState: DeviceState = { time: state.time, data: { ...device.lastState?.data, ...state.data } };
     let durable: Promise<void> | false;
@@ -160,6 +171,19 @@ export class Telemetry implements TelemetryPort {
   readonly #turn = new Map<string, Merging>();
   #turnWaiter: { promise: Promise<void>; settle: (p: Promise<void>) => void } | null = null;
 
+  /**
+   * What a merged report is answered: one frozen object for the turn's reports of one decision
+   * (most reports of a turn have as many attributes as the one before), not one per report.
+   */
+  #mergedIntake(decision: Decision): StateIntake {
+    const durable = this.#turnDurable();
+    const last = this.#lastMerged;
+    if (last !== null && last.decision === decision && last.durable === durable) return last;
+    return (this.#lastMerged = Object.freeze({ decision, stored: true, durable }));
+  }
+
+  #lastMerged: StateIntake | null = null;
+
   /** The promise of this turn's merged reports: settled by #endTurn with the store's own. */
   #turnDurable(): Promise<void> {
     if (!this.#turnWaiter) {
@@ -180,6 +204,7 @@ export class Telemetry implements TelemetryPort {
     this.#turn.clear();
     const waiter = this.#turnWaiter;
     this.#turnWaiter = null;
+    this.#lastMerged = null;
     let durable: Promise<void> = NOTHING_TO_WRITE;
     let failed: Error | null = null;
     for (const [deviceId, m] of turn) {
@@ -202,17 +227,6 @@ export class Telemetry implements TelemetryPort {
   /** Stores at once what this turn's MQTT reports merged so far (they are stored by nextTick anyway). */
   flushReports(): void {
     this.#endTurn();
-  }
-
-  /** Parses and checks a report; `state` absent: refused (`decision` says why). */
-  #check(deviceId: string, payload: Buffer | string): { decision: Decision; state?: DeviceState; device?: Device } {
-    const device = this.store.getDevice(deviceId);
-    if (!device) return { decision: deny('device.unknown', `no device ${deviceId}`) };
-    const parsed = parseState(payload, this.now());
-    if (!parsed.ok) return { decision: deny('state.invalid', parsed.error) };
-    const undeclared = checkAttributes(device.attributes, parsed.state.data);
-    if (undeclared) return { decision: deny('state.invalid', undeclared) };
-    return { decision: CHECKED, state: parsed.state, device };
   }
 
   /** Parses a report and works out the device's next last state; `lastState` absent: nothing to put. */

@@ -113,11 +113,14 @@ export interface AuthPort {
 /** Publishes a message as the platform (commands from the UI and the HTTP API). */
 export type PlatformPublisher = (topic: string, payload: string) => Promise<void>;
 
-/** What acceptReport did with an MQTT state report (service/telemetry.ts). */
+/**
+ * What acceptReport did with an MQTT state report (service/telemetry.ts). Read-only: reports
+ * merged in one turn may be answered with one shared (frozen) object.
+ */
 export interface StateIntake {
-  decision: Decision;
-  stored: boolean;
-  durable: Promise<void>;
+  readonly decision: Decision;
+  readonly stored: boolean;
+  readonly durable: Promise<void>;
 }
 
 /** Device state and commands (docs/design.md §5). */

@@ -172,12 +172,16 @@ export function closedOutcome(): Outcome {
 /** Routes every broker decision to the simulations of that device (and key, when both are known). */
 export function attachDecisionFeed(
   source: DecisionSource,
-  targets: (deviceId: string) => Iterable<OutcomeTarget>,
+  targets: (deviceId: string) => Iterable<OutcomeTarget> | undefined,
 ): () => void {
   return source.on('decision', (e) => {
     if (e.deviceId === undefined) return;
+    // Undefined for a device nobody simulates (every PUBLISH of a real device): no empty list
+    // and no iterator per decision (issue 17 item 1).
+    const list = targets(e.deviceId);
+    if (list === undefined) return;
     let outcome: Outcome | null | undefined;
-    for (const t of targets(e.deviceId)) {
+    for (const t of list) {
       if (t.outcomeSource !== 'broker') continue;
       if (e.keyId !== undefined && t.keyId !== undefined && e.keyId !== t.keyId) continue;
       outcome ??= brokerOutcome(e);

@@ -83,7 +83,7 @@ export class Simulator {
     this.fleets = new Fleets(this, opts.fleetConcurrency ?? 100);
     const targets = (deviceId: string) => this.#byDevice.get(deviceId) ?? [];
     this.#detach = [
-      attachDecisionFeed(opts.service.feed.events, targets),
+      attachDecisionFeed(opts.service.feed.events, (deviceId) => this.#byDevice.get(deviceId)),
       attachScopeWatch(opts.service.events, targets),
     ];
   }

@@ -26,12 +26,27 @@ describe('parseState', () => {
     ['{"data":{"__proto__":{"polluted":1}}}', 'state.data.__proto__: the property name "__proto__" is not allowed'],
     ['{"data":{"cfg":{"constructor":{"x":1}}}}', 'state.data.cfg.constructor: the property name "constructor"'],
     ['{"__proto__":{},"data":{"x":1}}', 'state.__proto__: the property name'],
+    // Spelt with escapes: the text holds none of the names as written, the parsed keys do.
+    ['{"data":{"\\u005f_proto__":{"polluted":1}}}', 'state.data.__proto__: the property name "__proto__"'],
+    ['{"data":{"cfg":{"\\u0063onstructor":1}}}', 'state.data.cfg.constructor: the property name'],
+    ['{"data":{"x":{"protot\\u0079pe":1}}}', 'state.data.x.prototype: the property name'],
     ['{"data":{"x":1},"extra":1}', 'unknown state field(s): extra'],
     ['{"data":{"x":1},"time":"yesterday"}', 'not a valid date'],
   ])('refuses %s', (text, message) => {
     const r = parseState(text, NOW);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toContain(message);
+  });
+
+  it('takes the time of a report without one from a clock in milliseconds as from a Date', () => {
+    const r = parseState('{"data":{"t":1}}', NOW.getTime());
+    expect(r).toEqual({ ok: true, state: { time: NOW.toISOString(), data: { t: 1 } } });
+    const back = parseState('{"data":{"t":1},"time":-60000}', NOW.getTime());
+    expect(back.ok && back.state.time).toBe('2026-11-28T11:59:00.000Z');
+  });
+
+  it('accepts names that only contain a prototype name, and escapes elsewhere', () => {
+    expect(parseState('{"data":{"protocol":"x","deconstructor":1,"path":"C:\\\\tmp"}}', NOW).ok).toBe(true);
   });
 
   it('does not pollute prototypes', () => {

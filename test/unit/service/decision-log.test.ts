@@ -1,5 +1,6 @@
 // service/decision-log.ts (docs/design.md §8): the feed as rotating JSON lines in the data dir.
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -130,5 +131,78 @@ describe('DecisionLog', () => {
     log.append(event(1));
     await log.close();
     expect(await readFile(join(dir, DECISION_LOG_FILE), 'utf8')).toBe(JSON.stringify(event(1)) + '\n');
+  });
+
+  // The file is kept open between writes (one descriptor; issue 17 item 1): what it must still do.
+  describe.runIf(existsSync('/proc/self/fd'))('its one descriptor', () => {
+    /** This process's descriptors open on `file` (Linux). */
+    const fdsOn = (file: string): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false; // closed meanwhile (the listing's own descriptor)
+        }
+      }).length;
+
+    it('stays open across writes, moves to the new file at a rotation, and is closed by close()', async () => {
+      const file = join(dir, DECISION_LOG_FILE);
+      const { log } = await DecisionLog.open(dir, 10_000, { maxBytes: 2048, log: () => {} });
+      log.append(event(1));
+      await log.flush();
+      expect(fdsOn(file)).toBe(1);
+      log.append(event(2));
+      await log.flush();
+      expect(fdsOn(file)).toBe(1);
+      for (let i = 3; i <= 30; i++) {
+        log.append(event(i));
+        await log.flush();
+      }
+      expect((await stat(join(dir, DECISION_LOG_ROTATED))).size).toBeGreaterThan(0); // it rotated
+      expect(fdsOn(file)).toBe(1);
+      expect(fdsOn(join(dir, DECISION_LOG_ROTATED))).toBe(0);
+      log.append(event(31));
+      await log.close();
+      expect(fdsOn(file)).toBe(0);
+      // Nothing lost on close: every event is in the two files, in order.
+      const back = await DecisionLog.open(dir, 10_000, { maxBytes: 2048, log: () => {} });
+      const seqs = back.events.map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => 32 - seqs.length + i));
+      await back.log.close();
+    });
+
+    it('a file removed under it is created again by the next write, with the lines of that write', async () => {
+      const file = join(dir, DECISION_LOG_FILE);
+      const { log } = await DecisionLog.open(dir, 10, { log: () => {} });
+      log.append(event(1));
+      await log.flush();
+      await unlink(file);
+      log.append(event(2));
+      await log.close();
+      expect(await readFile(file, 'utf8')).toBe(JSON.stringify(event(2)) + '\n');
+    });
+
+    it('a failed write is reported; the writes after it go on, to a file opened afresh', async () => {
+      const said: string[] = [];
+      const { log } = await DecisionLog.open(dir, 10_000, { maxBytes: 2048, log: (l) => said.push(l) });
+      // A directory in the rotated file's place: the rotation's rename fails (EISDIR/ENOTEMPTY).
+      await mkdir(join(dir, DECISION_LOG_ROTATED, 'x'), { recursive: true });
+      for (let i = 1; i <= 60; i++) {
+        log.append(event(i));
+        await log.flush();
+      }
+      // Each try to rotate fails (reported; the writes between them succeed, so each run is told once).
+      expect(said.some((l) => l.includes('could not write the decision log'))).toBe(true);
+      expect(fdsOn(join(dir, DECISION_LOG_FILE))).toBeLessThanOrEqual(1);
+      await rm(join(dir, DECISION_LOG_ROTATED), { recursive: true });
+      log.append(event(61));
+      await log.close();
+      expect(fdsOn(join(dir, DECISION_LOG_FILE))).toBe(0);
+      const text = await readFile(join(dir, DECISION_LOG_FILE), 'utf8');
+      const rotated = existsSync(join(dir, DECISION_LOG_ROTATED))
+        ? await readFile(join(dir, DECISION_LOG_ROTATED), 'utf8')
+        : '';
+      expect(rotated + text).toContain(JSON.stringify(event(61)) + '\n');
+    });
   });
 });

@@ -112,4 +112,27 @@ describe('Telemetry.acceptReport (MQTT state reports)', () => {
     await expect(intake.durable).rejects.toThrow(/closed/);
     expect(s.store.getDevice(d.id)?.lastState).toBeUndefined();
   });
+
+  it("answers a turn's merged reports of one decision with one frozen intake, and the next turn with another", async () => {
+    const s = service();
+    const d = await s.devices.create({ name: 'd' });
+    const first = s.telemetry.acceptReport(d.id, '{"data":{"a":1}}');
+    const m1 = s.telemetry.acceptReport(d.id, '{"data":{"a":2}}');
+    const m2 = s.telemetry.acceptReport(d.id, '{"data":{"a":3}}');
+    const wider = s.telemetry.acceptReport(d.id, '{"data":{"a":4,"b":1}}');
+    expect(first).not.toBe(m1);
+    expect(m2).toBe(m1);
+    expect(Object.isFrozen(m1)).toBe(true);
+    expect(m1).toMatchObject({ stored: true, decision: { reason: 'state.stored', rule: '1 attribute(s) stored' } });
+    expect(wider).not.toBe(m1);
+    expect(wider.decision.rule).toBe('2 attribute(s) stored');
+    expect(wider.durable).toBe(m1.durable);
+    await m1.durable;
+    s.telemetry.acceptReport(d.id, '{"data":{"a":5}}');
+    const next = s.telemetry.acceptReport(d.id, '{"data":{"a":6}}');
+    expect(next).not.toBe(m1);
+    expect(next.durable).not.toBe(m1.durable);
+    await next.durable;
+    expect(s.store.getDevice(d.id)?.lastState?.data).toEqual({ a: 6, b: 1 });
+  });
 });
