@@ -76,6 +76,17 @@ export function hookParser(parser: PacketParser, hooks: ParserHooks): void {
   parser.on('error', f.error);
 }
 
+/**
+ * Drops the password from the CONNECT packet mqtt-packet keeps for the connection's life
+ * (`parser.settings`), once aedes has handed it to authenticate: the device's secret then stays
+ * in memory no longer than its check, and an idle connection no longer holds the read buffer the
+ * password was a view of (~300 bytes, issue 17 item 4).
+ */
+export function forgetConnectPassword(client: Client): void {
+  const settings = parserOf(client).settings;
+  if (settings?.cmd === 'connect' && settings.password !== undefined) settings.password = undefined;
+}
+
 export function parserOf(client: Client): PacketParser {
   const p = (client as unknown as { _parser?: PacketParser })._parser;
   if (!p || typeof p.parse !== 'function' || typeof p.rawListeners !== 'function')

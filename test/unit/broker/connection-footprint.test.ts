@@ -38,6 +38,15 @@ describe('an idle connection', () => {
     expect(parser.listenerCount('error')).toBe(1);
   });
 
+  it('keeps the CONNECT packet without its password', async () => {
+    const k = await deviceWithOwnKey(h);
+    await pool.connect(h.tcp, k.auth);
+    const settings = aedesClient(k.device.id)._parser.settings;
+    expect(settings.cmd).toBe('connect');
+    expect(settings.username).toBe(k.accessKey.key);
+    expect(settings.password).toBeUndefined();
+  });
+
   it('still gets its SUBSCRIBE bounded through the folded packet listener', async () => {
     // The bound tags the packet before aedes handles it; untagged, aedes would grant both.
     const bounded = await startBrokerHarness({ limits: { maxFiltersPerSubscribe: 1 } });
