@@ -11,7 +11,14 @@ import type { MessageSink } from './message-sink.ts';
 import type { BrokerStatus, ListenerInfo } from '../contract.ts';
 import type { BrokerPorts } from '../shared/ports.ts';
 import { ackAfterPublish } from './ack-after-publish.ts';
-import { clientOfParser, parserOf, streamOf } from './aedes-internals.ts';
+import {
+  clientOfParser,
+  hookParser,
+  parserOf,
+  streamOf,
+  type PacketParser,
+  type ParserHooks,
+} from './aedes-internals.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
 import { setClientInfo } from './client-info.ts';
 import {
@@ -159,22 +166,21 @@ export class KeyportBroker {
     const parser = parserOf(client);
     installWireGuard(parser, new WireFramer(this.limits, client), this.#onWireViolation);
     guardSlowConsumer(client, stream, this.limits, this.#onSlow);
-    parser.prependListener('error', this.#onParserError);
-    parser.prependListener('packet', this.#onPacket);
+    hookParser(parser, this.#parserHooks);
   };
 
-  // The parser's listeners, shared by every connection: mqtt-packet calls them with `this` = the
+  // The parser's hooks, shared by every connection: mqtt-packet calls them with `this` = the
   // parser, whose client aedes set (aedes-internals.ts clientOfParser).
-  readonly #onParserError = ((broker: KeyportBroker) =>
-    function onParserError(this: unknown, err: Error): void {
+  readonly #parserHooks: ParserHooks = ((broker: KeyportBroker) => ({
+    error: function onParserError(this: PacketParser, err: Error): void {
       onMalformedPacket(broker.#ctx, clientOfParser(this), err);
-    })(this);
-
-  readonly #onPacket = (p: { cmd: string }): void => {
-    if (p.cmd !== 'subscribe') return;
-    tagSubscribe(p as { subscriptions?: Array<{ topic: string }> }, this.#ctx.bounds);
-    this.losant.inboundSubscribe(p as { subscriptions?: Subscription[] });
-  };
+    },
+    packet: function onPacket(this: PacketParser, p: { cmd: string }): void {
+      if (p.cmd !== 'subscribe') return;
+      tagSubscribe(p as { subscriptions?: Array<{ topic: string }> }, broker.#ctx.bounds);
+      broker.losant.inboundSubscribe(p as { subscriptions?: Subscription[] });
+    },
+  }))(this);
 
   status(listeners: ListenerInfo | null): BrokerStatus {
     const auth = this.#ports.auth;

@@ -3,7 +3,7 @@
 // CONNACK and, when accepted, a live session.
 import type { Client, ConnectPacket } from 'aedes';
 import type { ConnectRequest } from '../core/connect.ts';
-import { willTopicOf } from './aedes-internals.ts';
+import { forgetConnectPassword, willTopicOf } from './aedes-internals.ts';
 import { infoOf, joinHeader, peerOf } from './client-info.ts';
 import { persistStatus } from './connection-status.ts';
 import type { HookContext } from './hook-context.ts';
@@ -56,6 +56,7 @@ export function authenticate(
   };
   if (username !== undefined) req.username = username;
   if (password !== undefined) req.password = password.toString('utf8');
+  forgetConnectPassword(client); // aedes passed it here and reads it nowhere else
   if (forwardedFor !== undefined) req.forwardedFor = forwardedFor;
   if (will !== undefined) req.willTopic = will;
   const outcome = ctx.ports.auth.authenticate(req, (o) => ctx.losant.admit(client, o));

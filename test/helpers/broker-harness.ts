@@ -76,6 +76,8 @@ export interface BrokerHarnessOptions {
   /** Default 'off' as in the socket harness: suites publish fast and use retain / QoS 2. */
   limitsMode?: BrokerOptions['limitsMode'];
   now?: () => number;
+  /** The broker's log line sink (default: dropped). */
+  log?: (line: string) => void;
 }
 
 function headersOf(opts: IClientOptions): IncomingMessage['headers'] {
@@ -89,7 +91,7 @@ export async function startBrokerHarness(opts: BrokerHarnessOptions = {}): Promi
   const service = new KeyportService({ store, pepper: randomBytes(32), log: () => {} });
   const broker = await KeyportBroker.create({
     ports: service.ports({ trustedProxies: parseTrustedProxies(opts.trustedProxies ?? DEFAULT_TRUSTED_PROXIES) }),
-    log: () => {},
+    log: opts.log ?? (() => {}),
     limitsMode: opts.limitsMode ?? 'off',
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.now ? { now: opts.now } : {}),

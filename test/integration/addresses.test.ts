@@ -90,6 +90,12 @@ describe('TCP and TLS: the socket address (127.0.0.0/8 source addresses)', () =>
       keyId: k.accessKey.id,
     });
     expect(h.rt.broker.sessions.forDevice(k.device.id)?.address).toBe('127.0.0.2');
+    // Read from the socket's handle, not through remoteAddress, whose cache ({address, family,
+    // port}) an idle connection would otherwise hold for its life (issue 17 item 4).
+    const clients = (h.rt.broker.aedes as unknown as { clients: Record<string, { conn: { _peername?: unknown } }> })
+      .clients;
+    expect(clients[k.device.id]?.conn).toBeDefined();
+    expect(clients[k.device.id]?.conn._peername).toBeUndefined();
   });
 
   it('whitelist 127.0.0.2: a client from 127.0.0.1 is refused with CONNACK 5, address.denied', async () => {

@@ -216,6 +216,31 @@ describe('startListeners', () => {
     expect(await roundTrip(a, a, 'after/reset', 'alive')).toBe('alive');
   });
 
+  it("gives each TCP socket one error listener: its handler's, or else the listeners' own", async () => {
+    // A second listener only grew an idle connection's error-listener array (issue 17 item 4);
+    // a socket whose handler added none must still survive a reset by the peer.
+    const got: Duplex[] = [];
+    const own = await startListeners((stream) => {
+      got.push(stream);
+      if (got.length === 1) stream.on('error', () => {});
+    }, opts);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const raw = netConnect(own.ports.mqtt, HOST);
+        raw.on('error', () => {});
+        await once(raw, 'connect');
+        await expect.poll(() => got.length).toBe(i + 1);
+        const stream = got[i]!;
+        expect(stream.listenerCount('error')).toBe(1);
+        const closed = new Promise((resolve) => stream.on('close', resolve)); // once() would reject on the reset's error
+        raw.resetAndDestroy();
+        await closed;
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it.skipIf(!existsSync(MOSQUITTO_PUB))('a mosquitto_pub message reaches an mqtt.js subscriber', async () => {
     const sub = await connect(`mqtt://${HOST}:${listeners.ports.mqtt}`);
     await sub.subscribeAsync('t', { qos: 1 });
