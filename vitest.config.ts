@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/helpers/sequencer.ts';
 
 /** The Electron-shell unit tests: each file `vi.mock`s 'electron' its own way. */
 const MOCKING = ['test/unit/shell/**/*.test.ts'];
@@ -22,6 +23,9 @@ export default defineConfig({
     // many cases wait on sockets, child processes and server timeouts rather than on the CPU,
     // so a second fork overlaps those waits. More forks than cores only adds contention.
     maxWorkers: 2,
+    // Longest files first even on a fresh clone, so no long file is left to run alone at the end
+    // (test/helpers/sequencer.ts).
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         test: {
