@@ -19,6 +19,7 @@ import {
   type PacketParser,
   type ParserHooks,
 } from './aedes-internals.ts';
+import { brokerErrors } from './broker-errors.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
 import { setClientInfo } from './client-info.ts';
 import {
@@ -134,6 +135,11 @@ export class KeyportBroker {
     aedes.on('clientDisconnect', (client) => onDisconnect(c, client));
     aedes.on('clientError', (client, err) => onClientError(c, client, err));
     aedes.on('connectionError', (client, err) => onClientError(c, client, err));
+    // aedes.js emits 'error' on the broker (broker-errors.ts); its .d.ts does not list the event.
+    (aedes as unknown as NodeJS.EventEmitter).on(
+      'error',
+      brokerErrors(c.log, () => self.#closing),
+    );
     const sessions = self.sessions;
     // The same device connected on another node: aedes closes it here next; say why, as a local
     // takeover does (connect-hooks.ts).
