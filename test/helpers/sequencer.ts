@@ -42,9 +42,11 @@ export default class LongestFirst extends BaseSequencer {
         return [spec, { failed: cached?.failed === true, seconds, size }];
       }),
     );
+    // One order over both projects, not project by project as vitest's own: they share one pool
+    // (same groupOrder and maxWorkers), which runs the files in this order. Sorted by project
+    // first, the seven 'isolated' shell files (a fresh fork each) held both forks for the first
+    // 25 s of a run beside two busy loops before any long file had started.
     return [...files].sort((a, b) => {
-      // Projects keep vitest's own grouping (see BaseSequencer.sort).
-      if (a.project.name !== b.project.name) return a.project.name < b.project.name ? -1 : 1;
       const x = info.get(a)!;
       const y = info.get(b)!;
       if (x.failed !== y.failed) return x.failed ? -1 : 1;

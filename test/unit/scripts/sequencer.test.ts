@@ -51,11 +51,17 @@ describe('test sequencer (longest first on a fresh clone)', () => {
     expect(names(sorted)).toEqual(['test/unit/b.test.ts', 'test/unit/a.test.ts', slowest]);
   });
 
-  it('keeps the projects apart, as vitest does', async () => {
-    const sorted = await new LongestFirst(ctx({})).sort([
-      spec('test/unit/x.test.ts', 'shared'),
+  it('orders both projects together, by duration (they share one pool)', async () => {
+    const results = {
+      'isolated:test/unit/shell/y.test.ts': { duration: 100, failed: false },
+      'shared:test/unit/x.test.ts': { duration: 9_000, failed: false },
+      'shared:test/unit/z.test.ts': { duration: 10, failed: false },
+    };
+    const sorted = await new LongestFirst(ctx({}, results)).sort([
       spec('test/unit/shell/y.test.ts', 'isolated'),
+      spec('test/unit/z.test.ts'),
+      spec('test/unit/x.test.ts'),
     ]);
-    expect(sorted.map((s) => s.project.name)).toEqual(['isolated', 'shared']);
+    expect(names(sorted)).toEqual(['test/unit/x.test.ts', 'test/unit/shell/y.test.ts', 'test/unit/z.test.ts']);
   });
 });
