@@ -6,6 +6,7 @@ import { startRuntime, DEFAULT_PORTS, type Runtime } from '../server/runtime.ts'
 import { intFlag, parse, strings } from './args.ts';
 import type { CliIo } from './io.ts';
 import { watchParent } from './parent-watch.ts';
+import { listenForStop } from './stop-request.ts';
 import { uiDir } from './ui-dir.ts';
 import { UsageError } from './usage.ts';
 import { MQTT_MAX_REMAINING, resolveBrokerLimits } from '../broker/broker-limits.ts';
@@ -88,22 +89,36 @@ export async function serveCommand(
     throw new UsageError(`--${(err as Error).message}`);
   }
   const cluster = clusterFlags(values.cluster as string | undefined, values['node-id'] as string | undefined, io.env);
-  const rt = await startRuntime({
-    ...(cluster ? { cluster } : {}),
-    brokerLimits,
-    ...(limitsMode ? { limits: limitsMode } : {}),
-    dataDir,
-    uiDir: uiDir(),
-    ...(values.host !== undefined ? { host: values.host as string } : {}),
-    mqttPort: port('mqtt-port', DEFAULT_PORTS.mqtt),
-    wsPort: port('ws-port', DEFAULT_PORTS.ws),
-    tlsPort: port('tls-port', DEFAULT_PORTS.tls),
-    httpPort: port('http-port', DEFAULT_PORTS.http),
-    ...(trusted.length ? { trustedProxies: trusted.includes('none') ? [] : trusted } : {}),
-    ...(values['tls-cert'] !== undefined
-      ? { tlsCert: { certFile: values['tls-cert'] as string, keyFile: values['tls-key'] as string } }
-      : {}),
-  });
+  // Listening before anything starts: a signal during start-up, or the instant after the ready
+  // line, stops the server cleanly instead of killing it by the default action (stop-request.ts).
+  const stop = listenForStop(io.signals);
+  let rt: Runtime;
+  try {
+    rt = await startRuntime({
+      ...(cluster ? { cluster } : {}),
+      brokerLimits,
+      ...(limitsMode ? { limits: limitsMode } : {}),
+      dataDir,
+      uiDir: uiDir(),
+      ...(values.host !== undefined ? { host: values.host as string } : {}),
+      mqttPort: port('mqtt-port', DEFAULT_PORTS.mqtt),
+      wsPort: port('ws-port', DEFAULT_PORTS.ws),
+      tlsPort: port('tls-port', DEFAULT_PORTS.tls),
+      httpPort: port('http-port', DEFAULT_PORTS.http),
+      ...(trusted.length ? { trustedProxies: trusted.includes('none') ? [] : trusted } : {}),
+      ...(values['tls-cert'] !== undefined
+        ? { tlsCert: { certFile: values['tls-cert'] as string, keyFile: values['tls-key'] as string } }
+        : {}),
+    });
+  } catch (err) {
+    stop.dispose();
+    throw err;
+  }
+  if (stop.reason !== null) {
+    // Asked to stop while starting: nothing was announced, so nothing more is printed on stdout.
+    io.stderr.write(`keyport: ${stop.reason} during start-up; stopping\n`);
+    return closeRuntime(rt, io);
+  }
   const p = rt.ports;
   if (values.json) {
     // docs/design.md §12: ONE line, so a script can read a single line and parse it.
@@ -138,38 +153,28 @@ export async function serveCommand(
     );
   }
   onReady?.(rt);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    const onHup = () => stop('SIGHUP'); // the terminal went away
-    let unwatch = () => {};
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      unwatch();
-      io.signals.off('SIGINT', onInt);
-      io.signals.off('SIGTERM', onTerm);
-      io.signals.off('SIGHUP', onHup);
-      if (!values.json) io.stdout.write(`\n${signal}: closing listeners and flushing the store…\n`);
-      rt.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          io.stderr.write(`keyport: shutdown failed: ${(err as Error).message}\n`);
-          resolve(1);
-        },
-      );
-    };
-    io.signals.once('SIGINT', onInt);
-    io.signals.once('SIGTERM', onTerm);
-    io.signals.once('SIGHUP', onHup);
-    if (io.watchParent === true) {
-      unwatch = watchParent(() => {
-        // Whoever reads our output may have gone with the parent: a broken pipe must not stop the flush.
-        for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
-        io.stderr.write(`keyport: the parent process exited; stopping\n`);
-        stop('parent exited');
-      });
-    }
-  });
+  let unwatch = () => {};
+  if (io.watchParent === true) {
+    unwatch = watchParent(() => {
+      // Whoever reads our output may have gone with the parent: a broken pipe must not stop the flush.
+      for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
+      io.stderr.write(`keyport: the parent process exited; stopping\n`);
+      stop.request('parent exited');
+    });
+  }
+  const reason = await stop.stopped;
+  unwatch();
+  if (!values.json) io.stdout.write(`\n${reason}: closing listeners and flushing the store…\n`);
+  return closeRuntime(rt, io);
+}
+
+/** Closes the listeners, flushes the store and releases the lock: 0, or 1 with the reason on stderr. */
+function closeRuntime(rt: Runtime, io: CliIo): Promise<number> {
+  return rt.close().then(
+    () => 0,
+    (err: unknown) => {
+      io.stderr.write(`keyport: shutdown failed: ${(err as Error).message}\n`);
+      return 1;
+    },
+  );
 }

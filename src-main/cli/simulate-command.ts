@@ -18,17 +18,28 @@ import { provisionFleet, removeMade, type Made, type Planned, type Say } from '.
 import { byBroker, outcomeJson, outcomeLine, runLabel, Tally } from './simulate-output.ts';
 import { parsePlan } from './simulate-plan.ts';
 import { deviceNameOf, keyIdOf, openTarget } from './simulate-target.ts';
+import { listenForStop, type StopRequest } from './stop-request.ts';
 import { uiDir } from './ui-dir.ts';
 
 export async function simulateCommand(args: string[], dataDir: string, io: CliIo): Promise<number> {
   const plan = await parsePlan(args, io);
+  // From here on a signal stops the run cleanly, even while the fleet is being made or connected:
+  // the devices and keys made for it are removed, as at any other stop (stop-request.ts).
+  const stop = listenForStop(io.signals, ['SIGINT', 'SIGTERM']);
+  const stopping = () => stop.reason !== null;
   const say: Say = (human, json) => io.stdout.write((plan.json ? JSON.stringify(json) : human) + '\n');
-  const target = await openTarget(dataDir, {
-    uiDir: uiDir(),
-    ...(plan.url || plan.brokers ? { url: plan.url ?? plan.brokers!.join(',') } : {}),
-    ...(plan.api ? { api: plan.api } : {}),
-    needApi: plan.fleet !== undefined,
-  });
+  let target: Awaited<ReturnType<typeof openTarget>>;
+  try {
+    target = await openTarget(dataDir, {
+      uiDir: uiDir(),
+      ...(plan.url || plan.brokers ? { url: plan.url ?? plan.brokers!.join(',') } : {}),
+      ...(plan.api ? { api: plan.api } : {}),
+      needApi: plan.fleet !== undefined,
+    });
+  } catch (err) {
+    stop.dispose();
+    throw err;
+  }
   const made: Made = { deviceIds: [], keyIds: [] };
   try {
     say(`simulating ${runLabel(plan)} against ${target.description}`, {
@@ -40,7 +51,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
         : {}),
     });
     let configs: Planned[];
-    if (plan.fleet) configs = await provisionFleet(plan, target, say, made);
+    if (plan.fleet) configs = await provisionFleet(plan, target, say, made, stopping);
     else {
       const s = plan.single!;
       const keyId = await keyIdOf(target.api, s.key);
@@ -90,7 +101,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
     });
     const detach = target.decisions ? attachDecisionFeed(target.decisions, (id) => byDevice.get(id)) : () => {};
     const started = Date.now();
-    for (let i = 0; i < sims.length; i += 100) {
+    for (let i = 0; i < sims.length && !stopping(); i += 100) {
       const wave = sims.slice(i, i + 100);
       wave.forEach((s) => s.start());
       if (sims.length > 1) {
@@ -105,7 +116,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
         });
       }
     }
-    const why = await waitForEnd(sims, io, plan.duration);
+    const why = await waitForEnd(sims, stop, plan.duration);
     const connected = sims.filter((s) => s.connected).length;
     const spread = urls.length > 1 ? byBroker(sims, urls) : undefined;
     await Promise.all(
@@ -145,6 +156,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
     }
     return 0;
   } finally {
+    stop.dispose();
     if (made.deviceIds.length && !plan.fleet?.keep) {
       await removeMade(target, made);
       say(`removed the ${made.deviceIds.length} devices and keys made for this run (--keep keeps them)`, {
@@ -159,7 +171,7 @@ export async function simulateCommand(args: string[], dataDir: string, io: CliIo
 /** Resolves with why the run ends: the duration elapsed, a signal came, or every device gave up. */
 function waitForEnd(
   sims: SimulatedDevice[],
-  io: CliIo,
+  stop: StopRequest,
   duration?: number,
 ): Promise<'duration' | 'signal' | 'all-stopped'> {
   return new Promise((resolve) => {
@@ -171,13 +183,8 @@ function waitForEnd(
       offs.forEach((off) => off());
       resolve(why);
     };
-    const onSignal = () => finish('signal');
-    io.signals.once('SIGINT', onSignal);
-    io.signals.once('SIGTERM', onSignal);
-    offs.push(
-      () => io.signals.off('SIGINT', onSignal),
-      () => io.signals.off('SIGTERM', onSignal),
-    );
+    if (stop.reason !== null) return finish('signal'); // asked to stop before the devices ran
+    void stop.stopped.then(() => finish('signal'));
     if (duration !== undefined) {
       const t = setTimeout(() => finish('duration'), duration * 1000);
       offs.push(() => clearTimeout(t));

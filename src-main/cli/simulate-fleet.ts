@@ -15,14 +15,23 @@ export type Made = { deviceIds: string[]; keyIds: string[] };
 /** One device to simulate; `n` is its number in the whole fleet (1 for a single device). */
 export type Planned = { config: SimConfig; keyId?: string; n: number };
 
-/** Makes the fleet's devices and one key for each, through the target's API. */
-export async function provisionFleet(plan: Plan, target: SimTarget, say: Say, made: Made): Promise<Planned[]> {
+/**
+ * Makes the fleet's devices and one key for each, through the target's API, 50 at a time; stops
+ * between batches once `stopping()` says so (what was made is in `made`, for removal).
+ */
+export async function provisionFleet(
+  plan: Plan,
+  target: SimTarget,
+  say: Say,
+  made: Made,
+  stopping: () => boolean = () => false,
+): Promise<Planned[]> {
   const f = plan.fleet!;
   const api = target.api!;
   const configs: Planned[] = [];
   const { first, size } = f.range;
   const attributes = declaredAttributes(plan.behaviour);
-  for (let i = 0; i < f.count; i += 50) {
+  for (let i = 0; i < f.count && !stopping(); i += 50) {
     const batch = Array.from({ length: Math.min(50, f.count - i) }, (_, j) => first + i + j);
     const out = await Promise.all(
       batch.map(async (n) => {

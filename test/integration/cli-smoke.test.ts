@@ -121,6 +121,24 @@ describe('the keyport bin', () => {
     },
   );
 
+  // A real process with real signals: until it listens for SIGTERM, the kernel's default action
+  // kills it. The handlers are in place before the ready line is written (stop-request.ts); before
+  // that, 9 of 20 such stops beside two busy loops ended by signal, not by exit 0.
+  // 40 s: startServeProcess bounds the start at 30 s (see there); the stop takes under a second.
+  it(
+    'SIGTERM the moment the ready line is read: exit 0 with nothing on stderr, never killed by the signal',
+    {
+      timeout: 40_000,
+    },
+    async () => {
+      const dir = await newDir();
+      const serve = await startServeProcess(dir);
+      const r = await serve.stop('SIGTERM');
+      expect([r.code, r.signal, r.stderr]).toEqual([0, null, '']);
+      expect(existsSync(join(dir, 'keyport.lock'))).toBe(false);
+    },
+  );
+
   // 45 s (and 35 s for the child): this one runs the tsx fallback, which compiles src-main on first
   // use; about 1.5 s here warm, and seen at 18 s cold on a busy 2-core machine.
   it(
