@@ -121,10 +121,10 @@ export class KeyService {
     if (!k) return;
     const now = this.now();
     if (usedRecently(k, now)) return;
-    const next = { ...k, lastUsed: now.toISOString() };
-    const durable = this.store.putKey(next, { lazy: true });
-    // putKey changes memory synchronously or refuses (rejects) without changing anything.
-    if (this.store.getKey(id) !== k) this.events.emit('key.updated', { before: publicKey(k), after: publicKey(next) });
+    const durable = this.store.putLastUsed(id, now.toISOString());
+    if (durable === false) return; // deleted meanwhile
+    // putLastUsed changed memory synchronously (or threw, changing nothing).
+    this.events.emit('key.updated', { before: publicKey(k), after: publicKey(this.store.getKey(id)!) });
     await durable;
   }
 

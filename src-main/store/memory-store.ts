@@ -19,7 +19,13 @@ import type { PutOptions, Store, StoreData } from './store.ts';
 import { isCleanStatus } from './status-check.ts';
 import { TagIndex } from './tag-index.ts';
 import type { UndoJournal } from './undo-journal.ts';
-import { validateConnectionStatus, validateDevice, validateKeyRecord, validateLastState } from './validate-data.ts';
+import {
+  validateConnectionStatus,
+  validateDevice,
+  validateKeyPart,
+  validateKeyRecord,
+  validateLastState,
+} from './validate-data.ts';
 import { validateStoreData, type RecordIndex } from './validate-data.ts';
 
 /** What a put here waits for: nothing (one promise for all, so a state report allocates none). */
@@ -216,6 +222,23 @@ export class StoreState {
     this.byKey.set(record.key, record);
   }
 
+  /**
+   * Replaces only the key's lastUsed (keys.touch): the timestamp is checked on its own, the rest of
+   * the record is shared as it is. Returns the new record, or undefined when there is no such key.
+   * Throws StoreRecordError and changes nothing when the timestamp is unfit to store.
+   */
+  putLastUsed(id: string, lastUsed: string): AccessKeyRecord | undefined {
+    const current = this.keys.get(id);
+    if (!current) return undefined;
+    const problem = validateKeyPart({ id, lastUsed }, 'key');
+    if (problem) throw new StoreRecordError(problem);
+    const record: AccessKeyRecord = Object.freeze({ ...current, lastUsed });
+    this.journal?.noteKey(id, current);
+    this.keys.set(id, record);
+    this.byKey.set(record.key, record);
+    return record;
+  }
+
   deleteKey(id: string): boolean {
     const previous = this.keys.get(id);
     if (!previous) return false;
@@ -372,6 +395,12 @@ export class MemoryStore implements Store {
     this.assertOpen();
     this.state.putKey(key);
     await this.persist(options?.lazy === true);
+  }
+
+  putLastUsed(id: string, lastUsed: string): Promise<void> | false {
+    this.assertOpen();
+    if (!this.state.putLastUsed(id, lastUsed)) return false;
+    return this.persist(true);
   }
 
   async deleteKey(id: string): Promise<boolean> {

@@ -250,6 +250,13 @@ export class RedisStore extends MemoryStore {
     return this.#writeLazy('device', id, before, ['ls']);
   }
 
+  override putLastUsed(id: string, lastUsed: string): Promise<void> | false {
+    this.#assertOpen();
+    const before = this.state.keys.get(id);
+    if (!this.state.putLastUsed(id, lastUsed)) return false;
+    return this.#writeLazy('key', id, before, ['lu']);
+  }
+
   override async deleteDevice(id: string): Promise<boolean> {
     this.#assertOpen();
     const before = this.state.devices.get(id);

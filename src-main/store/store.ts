@@ -79,6 +79,15 @@ export interface Store {
   /** Lookup by the public key (the MQTT username): an index, never a scan. */
   getKeyByKey(key: string): AccessKeyRecord | undefined;
   putKey(key: AccessKeyRecord, options?: PutOptions): Promise<void>;
+  /**
+   * A key's last use (keys.touch, issue 17 item 5): replaces only `lastUsed` of a stored key, as a
+   * lazy put (see PutOptions). Cheaper than putKey: only the timestamp is checked, the rest of the
+   * record is reused. Synchronous, like putLastState: returns false (nothing changed) when there
+   * is no such key, else the promise of the next write (resolves when it is on disk). Throws
+   * StoreClosedError after close(), and StoreRecordError, changing nothing, when the timestamp is
+   * unfit to store.
+   */
+  putLastUsed(id: string, lastUsed: string): Promise<void> | false;
   deleteKey(id: string): Promise<boolean>;
 
   /** Resolves when every write so far is durable. */

@@ -189,6 +189,33 @@ export function runStoreContract(
       expect(() => store.putLastState(d.id, { time: FIXTURE_LATER, data: {} })).toThrow(StoreClosedError);
     });
 
+    it('putLastUsed replaces only lastUsed, keeping getKeyByKey in step; false for an unknown key', async () => {
+      const { store } = await setup();
+      const k = makeKeyRecord({ deviceTags: [{ key: 'site', value: 'lab' }] });
+      await store.putKey(k);
+      const before = store.getKey(k.id);
+      const durable = store.putLastUsed(k.id, FIXTURE_LATER);
+      expect(durable).toBeInstanceOf(Promise);
+      const after = store.getKey(k.id);
+      expect(after).toEqual({ ...k, lastUsed: FIXTURE_LATER });
+      expect(after?.deviceTags).toBe(before?.deviceTags);
+      expect(Object.isFrozen(after)).toBe(true);
+      expect(store.getKeyByKey(k.key)).toBe(after);
+      expect(store.putLastUsed('0123456789abcdef01234567', FIXTURE_LATER)).toBe(false);
+      await durable;
+    });
+
+    it('putLastUsed refuses an unfit timestamp, changing nothing; refused after close', async () => {
+      const { store } = await setup();
+      const k = makeKeyRecord();
+      await store.putKey(k);
+      expect(() => store.putLastUsed(k.id, 'last tuesday')).toThrow(StoreRecordError);
+      expect(() => store.putLastUsed(k.id, 'last tuesday')).toThrow(/key\.lastUsed/);
+      expect(store.getKey(k.id)).toEqual(k);
+      await store.close();
+      expect(() => store.putLastUsed(k.id, FIXTURE_LATER)).toThrow(StoreClosedError);
+    });
+
     it('a put is visible to reads as soon as it is called', async () => {
       const { store } = await setup();
       const key = makeKeyRecord();
@@ -244,6 +271,17 @@ export function runStoreContract(
       expect(reopened.getKeyByKey(kept.key)).toEqual(kept);
       expect(reopened.getKeyByKey(gone.key)).toBeUndefined();
       expect(reopened.getDevice(device.id)).toEqual(device);
+    });
+
+    it('a lastUsed put by putLastUsed is there after reopen', async () => {
+      const made = await setup();
+      const k = makeKeyRecord();
+      await made.store.putKey(k);
+      await made.store.putLastUsed(k.id, FIXTURE_LATER);
+      const reopened = await made.reopen!();
+      cleanups.push(() => reopened.close());
+      expect(reopened.getKey(k.id)).toEqual({ ...k, lastUsed: FIXTURE_LATER });
+      expect(reopened.getKeyByKey(k.key)?.lastUsed).toBe(FIXTURE_LATER);
     });
   });
 }
