@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only connect|publish|subs|keys|tags|auth|fleet|cli|wire|store|cluster]` | `-- --readme [--from FILE]`: what access keys cost
+// `npm run bench [-- --quick] [-- --only connect|publish|subs|keys|tags|auth|fleet|cli|wire|store|cluster|cost]` | `-- --readme [--from FILE]`: what access keys cost
 // against plain aedes and mosquitto. Prints tables, writes bench/results/latest.json, and after a
 // full run (no --quick, no --only) also bench/results/reference.json (committed).
 // Everything runs on 127.0.0.1, every loop is bounded in count and time, and a watchdog ends the
@@ -9,6 +9,7 @@ import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCliStart } from './cli-start.ts';
 import { benchConnect } from './connect.ts';
+import { benchCost } from './cost.ts';
 import { benchFleet } from './fleet.ts';
 import { benchKeyCount } from './key-count.ts';
 import { benchPublish } from './publish.ts';
@@ -39,6 +40,7 @@ const SECTIONS = [
   'wire',
   'store',
   'cluster',
+  'cost',
 ] as const;
 type SectionId = (typeof SECTIONS)[number];
 const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
@@ -53,6 +55,7 @@ const RUNNERS: Record<SectionId, (o: BenchOptions) => Promise<Section>> = {
   wire: benchWire,
   store: benchStore,
   cluster: benchCluster,
+  cost: benchCost,
 };
 
 function usage(msg: string): never {

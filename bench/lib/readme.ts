@@ -16,6 +16,55 @@ function side(list: J[], name: string): J {
   return list.find((r) => r.side === name) ?? {};
 }
 
+/**
+ * "What each piece costs" (bench/cost.ts): one row per piece of Keyport's work with what switching
+ * it off saved, per CONNECT and per message, then everything on and the floor against plain aedes.
+ * Nothing when the run has no such section.
+ */
+function costSection(c: J): string[] {
+  const con = o(c.connect);
+  if (!Array.isArray(con.rows)) return [];
+  const pub = o(c.publish);
+  const cols = [con, o(pub.stateQos0), o(pub.stateQos1), o(pub.customQos0)];
+  const row = (col: J, prefix: string): J | undefined =>
+    arr(col.rows).find((r) => String(r.variant).startsWith(prefix));
+  const pieces = [
+    ['the decision event (feed ring, decision log line, live listeners)', 'without the decision event'],
+    ["the device's connection status (store put, journal line, event)", "without the device's connection status"],
+    ["the key's last-use record", "without the key's last-use record"],
+    ['the state intake (parse, validate, merge, store, history)', 'without the state intake'],
+  ] as const;
+  const cell = (r: J | undefined, f: string, ratio = false): string =>
+    r === undefined ? '' : ratio ? fmtRatio(n(r[f])) : fmt(n(r[f]));
+  const rows: Cell[][] = [
+    ...pieces.map(([label, prefix]) => [
+      `without ${label}: saved (µs)`,
+      ...cols.map((col) => cell(row(col, prefix), 'savedUs')),
+    ]),
+    ['everything on: broker CPU (µs)', ...cols.map((col) => cell(row(col, 'Keyport, everything on'), 'cpuUs'))],
+    [
+      'everything on vs plain aedes (CPU)',
+      ...cols.map((col) => cell(row(col, 'Keyport, everything on'), 'cpuVsAedes', true)),
+    ],
+    [
+      'floor, every piece above off, vs plain aedes (CPU)',
+      ...cols.map((col) => cell(row(col, 'floor') ?? row(col, 'without the decision event'), 'cpuVsAedes', true)),
+    ],
+    ['plain aedes: broker CPU (µs)', ...cols.map((col) => fmt(n(col.aedesCpuUs)))],
+  ];
+  return [
+    '### What each piece costs',
+    '',
+    markdownTable(
+      ['', 'per CONNECT', 'per state report, QoS 0', 'per state report, QoS 1', 'per custom-topic message, QoS 0'],
+      rows,
+    ),
+    '',
+    `The same runs as above on one Keyport side with pieces of its work switched off, one at a time and then together ("floor"), beside plain aedes, alternating pass by pass (${String(c.passes)} passes after a warm-up; ${fmt(n(c.clients))} clients, ${fmt(n(c.messages))} messages; savings are paired medians, so they need not add up). A piece is switched off by replacing one method of the running service in the bench process: the product has no such switch. What stays above plain aedes at the floor is the access check itself (per CONNECT: key lookup, secret HMAC, address, device and scope checks, the session) or the topic check and delivery re-check (per message); on the custom topic the floor is Keyport without its decision event. \`npm run bench -- --only cost\`.`,
+    '',
+  ];
+}
+
 export function renderReadmeSection(result: J, source = 'bench/results/latest.json'): string {
   const m = o(result.machine);
   const s = o(result.sections);
@@ -167,6 +216,7 @@ export function renderReadmeSection(result: J, source = 'bench/results/latest.js
     `Where Keyport's extra time goes. Per CONNECT: the getpeername call for the source address, the HMAC check of the secret, the address, device and scope checks, one decision-feed event, the session, and the device's connection status (a store record that reaches the disk with the next store write or within a second, see \`PutOptions.lazy\` in src-main/store/store.ts). Per PUBLISH: the topic check against the key, one decision-feed event, the delivery re-check per subscriber, and the message counters. Plain aedes does none of these. On this machine that leaves the connect rate at ${fmtRatio(n(side(cr, kp).rateVsAedes))} of plain aedes (target 0.9×)${stateRatios()}publishing on a custom topic at ${fmtRatio(n(side(q0, kp).rateVsAedes))} (QoS 0) and ${fmtRatio(n(side(q1, kp).rateVsAedes))} (QoS 1).`,
     '',
   );
+  out.push(...costSection(o(s.cost)));
   out.push('### Key count', '');
   out.push(
     markdownTable(
@@ -222,7 +272,7 @@ export function renderReadmeSection(result: J, source = 'bench/results/latest.js
     'npm run bench                      # full run; writes bench/results/latest.json, reference.json and bench/README-section.md',
     'npm run bench -- --readme          # this section, from bench/results/latest.json, into README.md (between its markers)',
     'npm run bench -- --quick           # smaller counts',
-    'npm run bench -- --only subs       # one part: connect | publish | subs | keys | tags | auth | fleet | cli | wire | store | cluster (comma-separated for several)',
+    'npm run bench -- --only subs       # one part: connect | publish | subs | keys | tags | auth | fleet | cli | wire | store | cluster | cost (comma-separated for several)',
     '```',
     '',
     "Needs Debian's `mosquitto` and `mosquitto_passwd` (the bench starts its own mosquitto on a free loopback port with a password file and `allow_anonymous false`, and stops it at the end). Clients are raw MQTT 3.1.1 packets from a forked child process, so `process.cpuUsage()` of the bench process is the in-process broker; mosquitto's CPU is read from `/proc/<pid>/stat`. Everything runs on 127.0.0.1, every loop is bounded in count and time. `--quick` uses 1,000 connecting clients, 20,000 messages, 200 connects per key-count round, 2,000 created keys and a 1,000-device fleet.",

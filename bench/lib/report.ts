@@ -8,7 +8,8 @@ export interface Table {
 }
 
 export interface Section {
-  id: 'connect' | 'publish' | 'keys' | 'tags' | 'auth' | 'fleet' | 'cli' | 'wire' | 'store' | 'cluster' | 'subs';
+  id:
+    'connect' | 'publish' | 'keys' | 'tags' | 'auth' | 'fleet' | 'cli' | 'wire' | 'store' | 'cluster' | 'subs' | 'cost';
   title: string;
   tables: Table[];
   /** Figures for results JSON (numbers rounded). */
