@@ -47,7 +47,12 @@ export class DataDirLockedError extends Error {
     readonly lock: LockInfo,
   ) {
     const reach = lock.url ?? (lock.httpPort !== undefined ? `HTTP port ${lock.httpPort}` : undefined);
-    super(`data directory ${dir} is in use by Keyport process ${lock.pid}${reach ? ` (${reach})` : ''}`);
+    // No address yet: a server that is still starting (it writes its URL once listening) or
+    // another keyport command; either way the lock goes or gains an address within moments.
+    const why = reach
+      ? ` (${reach})`
+      : ', which has no server address yet (a server still starting, or another keyport command): try again in a moment';
+    super(`data directory ${dir} is in use by Keyport process ${lock.pid}${why}`);
     this.name = 'DataDirLockedError';
   }
 }

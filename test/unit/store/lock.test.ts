@@ -77,6 +77,14 @@ describe('acquireLock', () => {
     );
   });
 
+  it('a holder with no address yet (starting, or a CLI command) is named as such, with what to do', async () => {
+    const dir = await tempDir();
+    await acquire(dir);
+    await expect(acquireLock(dir, {})).rejects.toThrow(
+      `data directory ${dir} is in use by Keyport process ${process.pid}, which has no server address yet (a server still starting, or another keyport command): try again in a moment`,
+    );
+  });
+
   it('replaces a stale lock left by a process that exited', async () => {
     const dir = await tempDir();
     const pid = await deadPid();
