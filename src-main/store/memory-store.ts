@@ -391,10 +391,10 @@ export class MemoryStore implements Store {
     return this.state.byKey.get(key);
   }
 
-  async putKey(key: AccessKeyRecord, options?: PutOptions): Promise<void> {
+  async putKey(key: AccessKeyRecord): Promise<void> {
     this.assertOpen();
     this.state.putKey(key);
-    await this.persist(options?.lazy === true);
+    await this.persist();
   }
 
   putLastUsed(id: string, lastUsed: string): Promise<void> | false {

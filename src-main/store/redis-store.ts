@@ -265,14 +265,11 @@ export class RedisStore extends MemoryStore {
     return true;
   }
 
-  override async putKey(key: AccessKeyRecord, options?: PutOptions): Promise<void> {
+  override async putKey(key: AccessKeyRecord): Promise<void> {
     this.#assertOpen();
     const before = this.state.keys.get(key.id);
     this.state.putKey(key);
-    const pk = before?.key === key.key ? '' : key.key;
-    if (options?.lazy !== true) return this.#writeNow('key', key.id, before, pk);
-    const after = this.state.keys.get(key.id) as AccessKeyRecord;
-    return this.#writeLazy('key', key.id, before, Object.keys(changedParts('key', before, after)));
+    return this.#writeNow('key', key.id, before, before?.key === key.key ? '' : key.key);
   }
 
   override async deleteKey(id: string): Promise<boolean> {

@@ -24,8 +24,9 @@ export interface StoreData {
 /** How soon a put must reach the disk. */
 export interface PutOptions {
   /**
-   * Live bookkeeping (connection status, a key's lastUsed): the change is visible at once like any
-   * put, but its write may wait up to LAZY_WRITE_MS to share one file write with other changes.
+   * Live bookkeeping: the change is visible at once like any put, but its write may wait up to
+   * LAZY_WRITE_MS to share one file write with other changes. putConnectionStatus, putLastState
+   * and putLastUsed always write this way; putDevice does when asked.
    * Every store write appends and fsyncs a journal line, so a connect storm must not write once
    * per CONNECT. The promise still resolves only when the change is durable; flush() and close()
    * write it at once. A crash can lose at most that last second of bookkeeping, never a change
@@ -78,7 +79,7 @@ export interface Store {
   getKey(id: string): AccessKeyRecord | undefined;
   /** Lookup by the public key (the MQTT username): an index, never a scan. */
   getKeyByKey(key: string): AccessKeyRecord | undefined;
-  putKey(key: AccessKeyRecord, options?: PutOptions): Promise<void>;
+  putKey(key: AccessKeyRecord): Promise<void>;
   /**
    * A key's last use (keys.touch, issue 17 item 5): replaces only `lastUsed` of a stored key, as a
    * lazy put (see PutOptions). Cheaper than putKey: only the timestamp is checked, the rest of the

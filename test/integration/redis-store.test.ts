@@ -88,7 +88,7 @@ describe('two Redis stores on one Redis', () => {
     await b.caughtUp();
     // B: CONNECT bookkeeping, waiting for its lazy window. A meanwhile edits both records.
     const status = b.putConnectionStatus(d.id, { ...CONNECTED, connectedAt: '2026-03-01T00:00:00.000Z' });
-    const used = b.putKey({ ...b.getKey(k.id)!, lastUsed: '2026-03-01T00:00:00.000Z' }, { lazy: true });
+    const used = b.putLastUsed(k.id, '2026-03-01T00:00:00.000Z');
     await a.putDevice({ ...a.getDevice(d.id)!, tags: [{ key: 'site', value: 'home' }] });
     await a.putKey({ ...a.getKey(k.id)!, status: 'inactive' });
     await b.caughtUp(); // B applies A's edits at once, its own unwritten parts kept
@@ -120,7 +120,7 @@ describe('two Redis stores on one Redis', () => {
     await raw.hset(`${prefix}key:${k.id}`, 'rec', JSON.stringify(keyRec));
     const status = a.putConnectionStatus(d.id, { ...CONNECTED });
     const state = a.putLastState(d.id, { time: '2026-03-01T00:00:00.000Z', data: { t: 1 } });
-    const used = a.putKey({ ...k, lastUsed: '2026-03-01T00:00:00.000Z' }, { lazy: true });
+    const used = a.putLastUsed(k.id, '2026-03-01T00:00:00.000Z');
     await a.flush();
     await Promise.all([status, state, used]);
     const device = await raw.hgetall(`${prefix}device:${d.id}`);

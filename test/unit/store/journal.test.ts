@@ -275,10 +275,7 @@ describe('bookkeeping parts (issue 17 item 1)', () => {
     // One lazy write carries all three.
     const status = store.putConnectionStatus(device.id, connected('2026-01-01T00:00:00.000Z'));
     const state = store.putLastState(device.id, { time: '2026-01-01T00:00:01.000Z', data: { t: 21 } });
-    const used = store.putKey(
-      { ...(store.getKey(key.id) as typeof key), lastUsed: '2026-01-01T00:00:02.000Z' },
-      { lazy: true },
-    );
+    const used = store.putLastUsed(key.id, '2026-01-01T00:00:02.000Z');
     await store.flush();
     await Promise.all([status, state, used]);
     return { dir, store, deviceId: device.id, keyId: key.id };
