@@ -41,8 +41,8 @@ export interface RunOptions {
   stdin?: string;
   /**
    * For commands that run until a signal (simulate, serve): once stdout satisfies this, SIGTERM is
-   * sent, and sent again on every later write until the command ends (so a signal that arrives
-   * before the command listens is not lost). The way to end a run on an event instead of a timer.
+   * sent, once. They listen before they print anything (cli/stop-request.ts), so it is never lost.
+   * The way to end a run on an event instead of a timer.
    */
   until?: (stdout: string) => boolean;
 }
@@ -50,12 +50,16 @@ export interface RunOptions {
 function captureIo(dataDir: string, opts: RunOptions, onStdout?: (text: string) => void) {
   const out = { stdout: '', stderr: '' };
   const signals = new EventEmitter();
+  let sent = false;
   const io: CliIo = {
     stdout: {
       write: (t: string) => {
         out.stdout += t;
         onStdout?.(t);
-        if (opts.until?.(out.stdout)) setImmediate(() => signals.emit('SIGTERM'));
+        if (!sent && opts.until?.(out.stdout)) {
+          sent = true;
+          setImmediate(() => signals.emit('SIGTERM'));
+        }
         return true;
       },
     },
