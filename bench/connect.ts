@@ -44,12 +44,11 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
     // Round 0 warms up the JIT of each side and is not counted.
     for (let r = 0; r <= rounds; r++) {
       for (const { side, clients: list } of plans) {
-        await side.settle();
-        const cpu0 = side.cpuMs();
-        const res = await driver.connect(side.port, list, { concurrency: inFlight, hold: true, capMs: 120_000 });
-        if (side === keyport) await keyport.service.store.flush(); // status writes are part of a connect
-        const cpu = side.cpuMs() - cpu0;
-        await driver.release();
+        // Keyport: its status writes are part of a connect.
+        const { res, cpuUs } = await driver.connectRound(side, list, {
+          concurrency: inFlight,
+          ...(side === keyport ? { after: () => keyport.service.store.flush() } : {}),
+        });
         if (res.connected !== list.length) {
           throw new Error(
             `connect: ${side.name} accepted ${res.connected}/${list.length} (refused ${res.refused}, errors ${res.errors}: ${res.firstError ?? ''})`,
@@ -57,7 +56,7 @@ export async function benchConnect(opts: BenchOptions): Promise<Section> {
         }
         const s = {
           rate: res.connected / (res.ms / 1000),
-          cpuUs: (cpu * 1000) / res.connected,
+          cpuUs,
           p50: median(res.latencies),
           p95: p95(res.latencies),
         };

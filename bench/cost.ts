@@ -57,23 +57,34 @@ const STATE: Piece = {
 };
 
 interface Variant {
+  /** 'on' (everything on), a piece's id (that piece off), or 'floor' (every piece off). */
+  id: string;
   name: string;
   pieces: Piece[];
 }
 
+/** Everything on, each piece off, and every piece off (with one piece, its own row is the floor). */
 function variantsOf(pieces: Piece[]): Variant[] {
   return [
-    { name: 'Keyport, everything on', pieces: [] },
-    ...pieces.map((p) => ({ name: `without the ${p.what}`, pieces: [p] })),
-    ...(pieces.length > 1 ? [{ name: 'floor: all of these off', pieces }] : []),
+    { id: 'on', name: 'Keyport, everything on', pieces: [] },
+    ...pieces.map((p) => ({ id: p.id, name: `without the ${p.what}`, pieces: [p] })),
+    ...(pieces.length > 1 ? [{ id: 'floor', name: 'floor: all of these off', pieces }] : []),
   ];
 }
 
 interface Row {
+  id: string;
   variant: string;
   cpuUs: number;
   savedUs: number;
   cpuVsAedes: number;
+}
+
+interface Measured {
+  rows: Row[];
+  aedesCpuUs: number;
+  /** Keyport's CPU with every piece off, over plain aedes' (paired median). */
+  floorCpuVsAedes: number;
 }
 
 /** Runs `measure` for each variant and for plain aedes, pass by pass; pass 0 warms up. */
@@ -84,7 +95,7 @@ async function alternate(
   measure: (side: 'keyport' | 'aedes') => Promise<number>,
   log: (l: string) => void,
   label: string,
-): Promise<{ rows: Row[]; aedesCpuUs: number }> {
+): Promise<Measured> {
   const samples = variants.map(() => [] as number[]);
   const aedes: number[] = [];
   for (let p = 0; p <= passes; p++) {
@@ -105,16 +116,18 @@ async function alternate(
   const rows = variants.map((v, i) => {
     const s = samples[i] as number[];
     return {
+      id: v.id,
       variant: v.name,
       cpuUs: round(median(s), 2),
       savedUs: round(median(s.map((x, j) => (full[j] as number) - x)), 2),
       cpuVsAedes: round(median(s.map((x, j) => ratio(x, aedes[j] as number))), 3),
     };
   });
-  return { rows, aedesCpuUs: round(median(aedes), 2) };
+  // The last variant has every piece off: the floor.
+  return { rows, aedesCpuUs: round(median(aedes), 2), floorCpuVsAedes: (rows.at(-1) as Row).cpuVsAedes };
 }
 
-function table(title: string, r: { rows: Row[]; aedesCpuUs: number }, unit: string): Table {
+function table(title: string, r: Measured, unit: string): Table {
   return {
     title,
     header: ['variant', `broker CPU µs/${unit}`, `saved vs everything on (µs/${unit})`, 'CPU vs plain aedes'],
@@ -140,18 +153,12 @@ export async function benchCost(opts: BenchOptions): Promise<Section> {
     const plainList = creds.map((c) => asPlain(c.deviceId));
     const connectOnce = async (which: 'keyport' | 'aedes'): Promise<number> => {
       const side: Side = which === 'keyport' ? keyport : aedes;
-      await side.settle();
-      const cpu0 = side.cpuMs();
-      const res = await driver.connect(side.port, which === 'keyport' ? kpList : plainList, {
+      const { res, cpuUs } = await driver.connectRound(side, which === 'keyport' ? kpList : plainList, {
         concurrency: 100,
-        hold: true,
-        capMs: 120_000,
+        ...(which === 'keyport' ? { after: () => keyport.service.store.flush() } : {}),
       });
-      if (which === 'keyport') await keyport.service.store.flush(); // status writes are part of a connect
-      const cpu = side.cpuMs() - cpu0;
-      await driver.release();
       if (res.connected !== clients) throw new Error(`cost: ${side.name} accepted ${res.connected}/${clients}`);
-      return (cpu * 1000) / res.connected;
+      return cpuUs;
     };
     const connect = await alternate(
       keyport.rt,
@@ -188,7 +195,7 @@ export async function benchCost(opts: BenchOptions): Promise<Section> {
         if (res.received < messages) throw new Error(`cost: ${side.name} delivered ${res.received}/${messages}`);
         return ((side.cpuMs() - cpu0) * 1000) / res.received;
       };
-    const publish: Record<string, { rows: Row[]; aedesCpuUs: number }> = {};
+    const publish: Record<string, Measured> = {};
     for (const [key, kind, qos, pieces] of [
       ['stateQos0', 'state', 0, [DECISION, STATE]],
       ['stateQos1', 'state', 1, [DECISION, STATE]],

@@ -18,13 +18,11 @@ try {
   await keyport.service.store.flush();
   const list = plain ? creds.map((c) => asPlain(c.deviceId)) : creds.map(asConnect);
   for (let r = 0; r < rounds; r++) {
-    await side.settle();
-    const cpu0 = side.cpuMs();
-    const res = await driver.connect(side.port, list, { concurrency: 100, hold: true, capMs: 120_000 });
-    if (!plain) await keyport.service.store.flush();
-    const us = ((side.cpuMs() - cpu0) * 1000) / res.connected;
-    await driver.release();
-    process.stdout.write(`round ${r}: ${res.connected} connected, ${Math.round(us)} µs CPU/connect\n`);
+    const { res, cpuUs } = await driver.connectRound(side, list, {
+      concurrency: 100,
+      ...(plain ? {} : { after: () => keyport.service.store.flush() }),
+    });
+    process.stdout.write(`round ${r}: ${res.connected} connected, ${Math.round(cpuUs)} µs CPU/connect\n`);
   }
 } finally {
   driver.close();

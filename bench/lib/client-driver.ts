@@ -179,6 +179,25 @@ export class ClientDriver {
     await this.request({ cmd: 'release' }, 60_000);
   }
 
+  /**
+   * One CONNECT round on a broker side: waits for it to settle, connects every client (held),
+   * runs `after` (Keyport: the store flush its status writes are part of), then releases them.
+   * `cpuUs` is the side's CPU per accepted connect over the connects and `after`.
+   */
+  async connectRound(
+    side: { cpuMs(): number; settle(): Promise<void>; port: number },
+    clients: ConnectFields[],
+    opts: { concurrency: number; after?: () => Promise<void> },
+  ): Promise<{ res: ConnectResult; cpuUs: number }> {
+    await side.settle();
+    const cpu0 = side.cpuMs();
+    const res = await this.connect(side.port, clients, { concurrency: opts.concurrency, hold: true, capMs: 120_000 });
+    await opts.after?.();
+    const cpu = side.cpuMs() - cpu0;
+    await this.release();
+    return { res, cpuUs: (cpu * 1000) / Math.max(1, res.connected) };
+  }
+
   async pubsub(req: Omit<Extract<WorkerRequest, { cmd: 'pubsub' }>, 'cmd'>): Promise<PubSubResult> {
     return (await this.request({ cmd: 'pubsub', ...req }, req.capMs + 30_000)) as unknown as PubSubResult;
   }

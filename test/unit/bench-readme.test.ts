@@ -151,48 +151,41 @@ describe('the rendered section', () => {
 
   it('has what each piece costs when the run measured it (bench/cost.ts), and nothing when not', () => {
     expect(md).not.toContain('### What each piece costs');
-    const piece = (variant: string, cpuUs: number, savedUs: number, cpuVsAedes: number) => ({
-      variant,
-      cpuUs,
-      savedUs,
-      cpuVsAedes,
-    });
+    // Rows as bench/cost.ts writes them: variant id, CPU, saved vs everything on, CPU vs aedes.
+    const rows = (...rs: [string, number, number, number][]) =>
+      rs.map(([id, cpuUs, savedUs, cpuVsAedes]) => ({ id, variant: id, cpuUs, savedUs, cpuVsAedes }));
     const r = results();
     (r.sections as Record<string, unknown>).cost = {
       clients: 2000,
       passes: 10,
       messages: 50000,
       connect: {
-        rows: [
-          piece('Keyport, everything on', 230, 0, 1.48),
-          piece('without the decision event (feed ring, decision log line, live listeners)', 215, 14, 1.38),
-          piece("without the device's connection status (store put, journal line, device.status event)", 220, 10, 1.41),
-          piece(
-            "without the key's last-use record (a check per CONNECT; a lazy put once a minute per key)",
-            226,
-            4,
-            1.45,
-          ),
-          piece('floor: all of these off', 194, 37, 1.24),
-        ],
+        rows: rows(
+          ['on', 230, 0, 1.48],
+          ['decision', 215, 14, 1.38],
+          ['status', 220, 10, 1.41],
+          ['lastUse', 226, 4, 1.45],
+          ['floor', 194, 37, 1.24],
+        ),
         aedesCpuUs: 156,
+        floorCpuVsAedes: 1.24,
       },
       publish: {
         stateQos0: {
-          rows: [
-            piece('Keyport, everything on', 9.61, 0, 1.59),
-            piece('without the decision event (feed ring, decision log line, live listeners)', 9.06, 0.77, 1.5),
-            piece('without the state intake (parse, validate, merge, store, history)', 8.61, 1.4, 1.43),
-            piece('floor: all of these off', 7.2, 2.2, 1.19),
-          ],
+          rows: rows(
+            ['on', 9.61, 0, 1.59],
+            ['decision', 9.06, 0.77, 1.5],
+            ['state', 8.61, 1.4, 1.43],
+            ['floor', 7.2, 2.2, 1.19],
+          ),
           aedesCpuUs: 6.04,
+          floorCpuVsAedes: 1.19,
         },
+        // One piece: its own row is the floor.
         customQos0: {
-          rows: [
-            piece('Keyport, everything on', 7.93, 0, 1.26),
-            piece('without the decision event (feed ring, decision log line, live listeners)', 7.15, 0.92, 1.14),
-          ],
+          rows: rows(['on', 7.93, 0, 1.26], ['decision', 7.15, 0.92, 1.14]),
           aedesCpuUs: 6.28,
+          floorCpuVsAedes: 1.14,
         },
       },
     };
@@ -201,15 +194,18 @@ describe('the rendered section', () => {
     expect(row(withCost, 'without the decision event (feed ring, decision log line, live listeners): saved (µs)')).toBe(
       '| without the decision event (feed ring, decision log line, live listeners): saved (µs) | 14.0 | 0.770 |  | 0.920 |',
     );
+    expect(row(withCost, 'without the state intake (parse, validate, merge, store, history): saved (µs)')).toBe(
+      '| without the state intake (parse, validate, merge, store, history): saved (µs) |  | 1.40 |  |  |',
+    );
     expect(row(withCost, 'everything on vs plain aedes (CPU)')).toBe(
       '| everything on vs plain aedes (CPU) | 1.48× | 1.59× |  | 1.26× |',
     );
-    // The custom topic has one piece: its floor is Keyport without it.
     expect(row(withCost, 'floor, every piece above off, vs plain aedes (CPU)')).toBe(
       '| floor, every piece above off, vs plain aedes (CPU) | 1.24× | 1.19× |  | 1.14× |',
     );
+    // State QoS 1 was not in this run: its column stays empty.
     expect(row(withCost, 'plain aedes: broker CPU (µs)')).toBe(
-      '| plain aedes: broker CPU (µs) | 156 | 6.04 | – | 6.28 |',
+      '| plain aedes: broker CPU (µs) | 156 | 6.04 |  | 6.28 |',
     );
     expect(withCost).toContain('(10 passes after a warm-up; 2,000 clients, 50,000 messages;');
   });
