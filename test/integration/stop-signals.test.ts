@@ -26,13 +26,17 @@ async function newDir(): Promise<string> {
 
 /**
  * A CliIo whose stdout calls `onWrite` with all output so far, and whose signals record whether
- * each emit found a listener. `ended()` keeps re-sending SIGTERM on every turn of the event loop
- * after a lost one, so a regression fails on the assertion instead of hanging.
+ * each emit found a listener (`heard`). A SIGTERM nobody heard is sent again on the next turn of
+ * the event loop, until someone does, so a regression fails on `heard[0]` instead of hanging.
  */
 function io(dataDir: string, onWrite: (stdout: string, emit: () => void) => void = () => {}) {
   const signals = new EventEmitter();
   const out = { stdout: '', stderr: '', heard: [] as boolean[] };
-  const emit = () => out.heard.push(signals.emit('SIGTERM'));
+  const emit = (): void => {
+    const heard = signals.emit('SIGTERM');
+    out.heard.push(heard);
+    if (!heard) setImmediate(emit);
+  };
   const cli: CliIo = {
     stdout: {
       write: (t: string) => {
@@ -46,17 +50,7 @@ function io(dataDir: string, onWrite: (stdout: string, emit: () => void) => void
     env: { KEYPORT_DATA: dataDir },
     signals,
   };
-  let done = false;
-  const retry = () => {
-    if (done) return;
-    if (out.heard.length && !out.heard.at(-1)) emit();
-    setImmediate(retry);
-  };
-  const ended = (run: Promise<number>) => {
-    setImmediate(retry);
-    return run.finally(() => (done = true));
-  };
-  return { cli, out, emit, ended, signals };
+  return { cli, out, emit, signals };
 }
 
 describe('serve: a SIGTERM that comes early stops it cleanly', () => {
@@ -69,7 +63,7 @@ describe('serve: a SIGTERM that comes early stops it cleanly', () => {
         emit(); // synchronously, inside the write: as a reader that signals the moment it reads the line
       }
     });
-    const code = await t.ended(main(SERVE, t.cli));
+    const code = await main(SERVE, t.cli);
     expect(t.out.heard[0], 'the SIGTERM sent on the ready line found no listener').toBe(true);
     expect(code, t.out.stderr).toBe(0);
     expect(JSON.parse(t.out.stdout.split('\n')[0]!)).toHaveProperty('mqtt');
@@ -84,14 +78,10 @@ describe('serve: a SIGTERM that comes early stops it cleanly', () => {
     const dir = await newDir();
     const t = io(dir);
     const run = main(SERVE, t.cli);
-    // Keep sending SIGTERM on every turn of the event loop until serve listens: the first one heard
+    // Sent on every turn of the event loop until serve listens (see io()): the first one heard
     // arrives while it starts (opening the store, the TLS pair, four listeners: many turns).
-    const send = () => {
-      if (t.signals.listenerCount('SIGTERM') > 0) return void t.emit();
-      setImmediate(send);
-    };
-    setImmediate(send);
-    const code = await t.ended(run);
+    setImmediate(t.emit);
+    const code = await run;
     expect(code, t.out.stderr).toBe(0);
     expect(t.out.stdout, 'serve announced itself after it was told to stop').toBe('');
     expect(t.out.stderr).toBe('keyport: SIGTERM during start-up; stopping\n');
@@ -117,7 +107,7 @@ describe('simulate --fleet: a SIGTERM while the fleet is being made', () => {
     });
     // --duration 15: ends a run whose signal was lost; the test then fails on `heard`.
     const args = ['simulate', '--fleet', '300', '--every', '5', '--duration', '15', '--json'];
-    const code = await t.ended(main(args, t.cli));
+    const code = await main(args, t.cli);
     expect(t.out.heard[0], 'the SIGTERM sent while making the fleet found no listener').toBe(true);
     expect(code, t.out.stderr).toBe(0);
     const objs = t.out.stdout
